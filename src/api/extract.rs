@@ -1,0 +1,130 @@
+//! Request extractors that fail with `ApiError`, so even a malformed request gets our JSON.
+
+use crate::db::accounts::Account;
+use crate::db::api_keys;
+use crate::domain::secrets::{Credential, parse_authorization};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde_json::{Map, Value};
+
+/// Largest JSON body we read.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A JSON object body, read whatever the `Content-Type` says (real clients are sloppy about
+/// it). An empty body reads as `{}`: the Python SDK sends no body when it has nothing to say.
+/// Unknown members are simply never looked at.
+#[derive(Debug, Default)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl JsonObject {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Null) => Ok(Self::default()),
+            Ok(_) => Err(ApiError::BodyNotAnObject),
+            Err(e) => Err(ApiError::InvalidJson(e.to_string())),
+        }
+    }
+}
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > BODY_LIMIT_BYTES as u64) {
+                return Err(ApiError::PayloadTooLarge(BODY_LIMIT_BYTES));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+                if body.len() + chunk.len() > BODY_LIMIT_BYTES {
+                    return Err(ApiError::PayloadTooLarge(BODY_LIMIT_BYTES));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            JsonObject::parse(&body)
+        })
+    }
+}
+
+/// The API account behind `Authorization: Apikey <key>`.
+pub struct Authenticated(pub Account);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<Data<AppState>>().cloned();
+        let key = match req.headers().get(header::AUTHORIZATION) {
+            None => Err(ApiError::MissingCredentials),
+            Some(value) => match value.to_str().ok().and_then(parse_authorization) {
+                Some(Credential::ApiKey(key)) => Ok(key.to_owned()),
+                Some(Credential::Bearer(_)) | None => Err(ApiError::InvalidApiKey),
+            },
+        };
+        Box::pin(async move {
+            let key = key?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let account = state
+                .db
+                .run(move |conn| api_keys::authenticate(conn, &key).map_err(ApiError::from))
+                .await?;
+            account.map(Authenticated).ok_or(ApiError::InvalidApiKey)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_bodies() {
+        assert!(JsonObject::parse(b"").unwrap().0.is_empty());
+        assert!(JsonObject::parse(b"  \n").unwrap().0.is_empty());
+        assert!(JsonObject::parse(b"null").unwrap().0.is_empty());
+        assert_eq!(
+            JsonObject::parse(br#"{"a":1}"#).unwrap().get("a"),
+            Some(&Value::from(1))
+        );
+        assert!(matches!(
+            JsonObject::parse(b"[1]"),
+            Err(ApiError::BodyNotAnObject)
+        ));
+        assert!(matches!(
+            JsonObject::parse(b"\"s\""),
+            Err(ApiError::BodyNotAnObject)
+        ));
+        assert!(matches!(
+            JsonObject::parse(b"{oops"),
+            Err(ApiError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            JsonObject::parse(&[0xff, 0xfe]),
+            Err(ApiError::InvalidJson(_))
+        ));
+    }
+}

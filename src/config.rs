@@ -1,0 +1,329 @@
+//! Settings: defaults, then an optional TOML file, then `POSTGATE_*` environment variables,
+//! then command-line flags. Validated once; the rest of the program sees only `Settings`.
+
+use crate::db::DatabaseUrl;
+use crate::domain::{Limit, Plan};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Environment variables that belong to tools around Postgate, not to its settings.
+const FOREIGN_ENV_PREFIXES: &[&str] = &["test_", "config"];
+
+/// The settings as written by the operator, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub database_pool_size: u32,
+    pub listen: String,
+    pub public_url: Option<String>,
+    /// HTTP worker threads; defaults to the number of CPU cores.
+    pub workers: Option<usize>,
+    pub default_plan: String,
+    pub plans: BTreeMap<String, RawPlan>,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub display_name: Option<String>,
+    pub profiles: Limit,
+    #[serde(default = "unlimited")]
+    pub monthly_posts: Limit,
+}
+
+fn unlimited() -> Limit {
+    Limit::Unlimited
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        let plan = |profiles, posts| RawPlan {
+            display_name: None,
+            profiles: Limit::Max(profiles),
+            monthly_posts: Limit::Max(posts),
+        };
+        let plans = BTreeMap::from([
+            ("default".to_owned(), plan(10, 10)),
+            ("basic".to_owned(), plan(25, 500)),
+            ("professional".to_owned(), plan(100, 2_000)),
+            ("advanced".to_owned(), plan(250, 5_000)),
+            ("business".to_owned(), plan(1_000, 20_000)),
+            (
+                "unlimited".to_owned(),
+                RawPlan {
+                    display_name: None,
+                    profiles: Limit::Unlimited,
+                    monthly_posts: Limit::Unlimited,
+                },
+            ),
+        ]);
+        Self {
+            data_dir: PathBuf::from("./postgate-data"),
+            database_url: None,
+            database_pool_size: 8,
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            workers: None,
+            default_plan: "default".to_owned(),
+            plans,
+            log: "info".to_owned(),
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub listen: SocketAddr,
+    /// As configured; `None` means "derive from the address we actually bound".
+    pub public_url: Option<Url>,
+    pub workers: Option<usize>,
+    pub plans: Plans,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+impl Settings {
+    /// The layered sources: defaults, the TOML file if any, the environment, then `overrides`
+    /// (command-line flags).
+    pub fn figment(config_file: Option<&Path>, overrides: Figment) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(path) = config_file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("POSTGATE_").split("__").filter(|key| {
+                !FOREIGN_ENV_PREFIXES
+                    .iter()
+                    .any(|p| key.as_str().starts_with(p))
+            }))
+            .merge(overrides)
+    }
+
+    pub fn load(figment: &Figment) -> Result<Self, ConfigError> {
+        let raw: RawSettings = figment.extract().map_err(Box::new)?;
+        Self::from_raw(raw)
+    }
+
+    pub fn from_raw(raw: RawSettings) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = raw.listen.parse().map_err(|_| {
+            invalid(format!(
+                "listen: {:?} is not an address like 127.0.0.1:8080 or [::]:8080",
+                raw.listen
+            ))
+        })?;
+        let public_url = raw
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
+        let database_url = match raw.database_url {
+            Some(url) if !url.trim().is_empty() => url,
+            _ => format!("sqlite://{}", raw.data_dir.join("postgate.db").display()),
+        };
+        let database =
+            DatabaseUrl::parse(&database_url).map_err(|e| invalid(format!("database_url: {e}")))?;
+        if !(1..=200).contains(&raw.database_pool_size) {
+            return Err(invalid("database_pool_size: must be between 1 and 200"));
+        }
+        if raw.workers == Some(0) {
+            return Err(invalid("workers: must be at least 1"));
+        }
+        let plans = Plans::from_raw(raw.plans, &raw.default_plan)?;
+        Ok(Self {
+            data_dir: raw.data_dir,
+            database,
+            database_pool_size: raw.database_pool_size,
+            listen,
+            public_url,
+            workers: raw.workers,
+            plans,
+            log: raw.log,
+            log_format: raw.log_format,
+        })
+    }
+
+    /// The base of every link we hand out: the configured public URL, else the address we
+    /// are actually listening on (`0.0.0.0` shown as loopback).
+    pub fn effective_public_url(&self, bound: SocketAddr) -> Url {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let ip = match bound.ip() {
+            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip => ip,
+        };
+        let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
+        Url::parse(&base).expect("a socket address always forms a valid URL")
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(raw).map_err(|e| invalid(format!("public_url: {raw:?} is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(format!(
+            "public_url: {raw:?} must be an absolute http(s) URL"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(format!(
+            "public_url: {raw:?} must not carry credentials, a query or a fragment"
+        )));
+    }
+    Ok(url)
+}
+
+/// The plan table.
+#[derive(Debug, Clone)]
+pub struct Plans {
+    plans: BTreeMap<String, Plan>,
+    default: String,
+}
+
+impl Plans {
+    fn from_raw(raw: BTreeMap<String, RawPlan>, default: &str) -> Result<Self, ConfigError> {
+        let mut plans = BTreeMap::new();
+        for (name, p) in raw {
+            let valid_name = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !valid_name {
+                return Err(invalid(format!(
+                    "plans: {name:?} is not a valid plan name (1-32 of a-z, 0-9, '_', '-')"
+                )));
+            }
+            let display_name = p.display_name.unwrap_or_else(|| capitalize(&name));
+            plans.insert(
+                name.clone(),
+                Plan {
+                    name,
+                    display_name,
+                    profiles: p.profiles,
+                    monthly_posts: p.monthly_posts,
+                },
+            );
+        }
+        if !plans.contains_key(default) {
+            return Err(invalid(format!(
+                "default_plan: {default:?} is not in the plan table (known: {})",
+                plans.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        Ok(Self {
+            plans,
+            default: default.to_owned(),
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Plan> {
+        self.plans.get(name)
+    }
+
+    pub fn default_plan(&self) -> &Plan {
+        &self.plans[&self.default]
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.plans.keys().map(String::as_str)
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(overrides: &[(&str, &str)], toml: Option<&str>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(t) = toml {
+            figment = figment.merge(Toml::string(t));
+        }
+        for (k, v) in overrides {
+            figment = figment.merge((*k, *v));
+        }
+        Settings::load(&figment)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = load(&[], None).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.plans.default_plan().name, "default");
+        assert_eq!(s.plans.default_plan().display_name, "Default");
+        assert_eq!(s.plans.default_plan().profiles, Limit::Max(10));
+        assert_eq!(s.plans.get("unlimited").unwrap().profiles, Limit::Unlimited);
+        assert!(s.database.is_sqlite());
+        assert_eq!(
+            s.effective_public_url("0.0.0.0:9000".parse().unwrap())
+                .as_str(),
+            "http://127.0.0.1:9000/"
+        );
+    }
+
+    #[test]
+    fn toml_plans_merge_with_defaults() {
+        let s = load(
+            &[],
+            Some("default_plan = \"gold\"\n[plans.gold]\nprofiles = 3\ndisplay_name = \"Gold Tier\"\n[plans.basic]\nprofiles = \"unlimited\"\n"),
+        )
+        .unwrap();
+        assert_eq!(s.plans.default_plan().display_name, "Gold Tier");
+        assert_eq!(s.plans.get("basic").unwrap().profiles, Limit::Unlimited);
+        assert!(s.plans.get("professional").is_some());
+    }
+
+    #[test]
+    fn clear_messages_for_bad_values() {
+        let msg = |o: &[(&str, &str)], t: Option<&str>| load(o, t).unwrap_err().to_string();
+        assert!(msg(&[("listen", "localhost")], None).contains("listen"));
+        assert!(msg(&[("public_url", "ftp://x")], None).contains("public_url"));
+        assert!(msg(&[("public_url", "https://x/?a=1")], None).contains("query"));
+        assert!(msg(&[("database_url", "mysql://x")], None).contains("database_url"));
+        assert!(msg(&[("default_plan", "gold")], None).contains("not in the plan table"));
+        assert!(msg(&[], Some("[plans.Gold]\nprofiles = 1")).contains("plan name"));
+        assert!(msg(&[], Some("[plans.x]\nprofiles = \"many\"")).contains("unlimited"));
+        assert!(msg(&[], Some("lisen = \"1\"")).contains("lisen"));
+    }
+}

@@ -1,0 +1,32 @@
+//! Storage on SQLite and PostgreSQL through one diesel `MultiConnection`.
+//!
+//! Every query is written once against `DbConn`. The few places that need backend-specific
+//! SQL match on the connection, and are all listed here:
+//! - `migrations::run`: a PostgreSQL advisory lock / a SQLite `BEGIN IMMEDIATE` around
+//!   migrations, so that several processes starting together migrate once.
+//! - `pool::SqlitePragmas`: WAL, `busy_timeout` and foreign keys, SQLite only.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod bootstrap;
+pub mod migrations;
+pub mod pool;
+pub mod profiles;
+pub mod schema;
+
+pub use pool::{Backend, DatabaseUrl, Db, DbError};
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Whether an error is the violation of a unique index.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,273 @@
+//! The connection pool: picks the backend from the URL scheme and keeps libpq's own error text.
+
+use super::DbConn;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// A database URL whose backend is known: `postgres://`/`postgresql://`, `sqlite://path`,
+/// `sqlite:path`, `file:path` or a plain file path.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    url: String,
+}
+
+impl fmt::Debug for DatabaseUrl {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({}, {})", self.backend, self.redacted())
+    }
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let lower = raw.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(Self {
+                backend: Backend::Postgres,
+                url: raw.to_owned(),
+            });
+        }
+        let has_scheme = lower.split_once("://").is_some_and(|(s, _)| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if has_scheme && !lower.starts_with("sqlite://") {
+            let scheme = raw.split("://").next().unwrap_or_default();
+            return Err(format!(
+                "unsupported scheme {scheme:?}: use sqlite://PATH, a file path, or postgres://..."
+            ));
+        }
+        if raw.is_empty() {
+            return Err("is empty".into());
+        }
+        Ok(Self {
+            backend: Backend::Sqlite,
+            url: raw.to_owned(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL with any password replaced, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.url.clone(),
+        }
+    }
+
+    /// The file a SQLite URL points at, if it is a file (not `:memory:`).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let path = ["sqlite://", "sqlite:", "file:"]
+            .iter()
+            .find_map(|p| self.url.strip_prefix(p))
+            .unwrap_or(&self.url);
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("no database connection became free in time")]
+    PoolTimeout,
+}
+
+/// Opens connections of the backend the URL names.
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.url).map(DbConn::Pg),
+            Backend::Sqlite => SqliteConnection::establish(&self.url.url).map(DbConn::Sqlite),
+        }
+        .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            // busy_timeout first: switching to WAL itself may wait for another process.
+            c.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The shared pool. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool, failing fast with the driver's own message when the database cannot
+    /// be reached. Blocking: call from a blocking context.
+    pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, DbError> {
+        if let Some(file) = url.sqlite_file() {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir).map_err(|e| {
+                    DbError::Connect(format!("cannot create directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let manager = Manager { url: url.clone() };
+        // One direct connection first: r2d2 would retry for its whole timeout and then
+        // report only "timed out".
+        let mut probe = manager
+            .connect()
+            .map_err(|e| DbError::Connect(e.to_string()))?;
+        SqlitePragmas
+            .on_acquire(&mut probe)
+            .map_err(|e| DbError::Connect(e.to_string()))?;
+        drop(probe);
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(size.min(2)))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| DbError::Connect(e.to_string()))?;
+        Ok(Self {
+            pool,
+            backend: url.backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection, blocking until one is free.
+    pub fn conn(&self) -> Result<PooledConn, DbError> {
+        self.pool.get().map_err(|_| DbError::PoolTimeout)
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        match actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+        {
+            Ok(result) => result,
+            // The closure panicked: resume the panic here so it is reported as a bug.
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+}
+
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        let b = |s| DatabaseUrl::parse(s).map(|u| u.backend());
+        assert_eq!(b("postgres://u@h/db"), Ok(Backend::Postgres));
+        assert_eq!(b("PostgreSQL://u@h/db"), Ok(Backend::Postgres));
+        assert_eq!(b("sqlite://data/x.db"), Ok(Backend::Sqlite));
+        assert_eq!(b("./x.db"), Ok(Backend::Sqlite));
+        assert_eq!(b("/abs/x.db"), Ok(Backend::Sqlite));
+        assert!(b("mysql://h/db").unwrap_err().contains("mysql"));
+        assert!(b("").is_err());
+    }
+
+    #[test]
+    fn sqlite_file_and_redaction() {
+        let f = |s| DatabaseUrl::parse(s).unwrap().sqlite_file();
+        assert_eq!(f("sqlite://data/x.db"), Some(PathBuf::from("data/x.db")));
+        assert_eq!(
+            f("sqlite:///abs/x.db?mode=rwc"),
+            Some(PathBuf::from("/abs/x.db"))
+        );
+        assert_eq!(f("x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(f(":memory:"), None);
+        let pg = DatabaseUrl::parse("postgres://u:secret@h/db").unwrap();
+        assert!(!pg.redacted().contains("secret"));
+        assert!(!format!("{pg:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Profiles: one per end user of an API account.
+
+use super::DbConn;
+use super::accounts;
+use super::schema::profiles;
+use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
+use crate::domain::secrets::new_public_id;
+use crate::domain::{Limit, Username, time};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The username of the profile every account is created with.
+pub const DEFAULT_PROFILE_USERNAME: &str = "default";
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = profiles)]
+pub struct Profile {
+    pub id: String,
+    pub account_id: String,
+    pub username: String,
+    pub public_id: String,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub metadata: Option<String>,
+    pub is_default: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Profile {
+    fn new(account_id: &str, username: String, name: String, now: NaiveDateTime) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            account_id: account_id.to_owned(),
+            username,
+            public_id: new_public_id(),
+            name,
+            external_id: None,
+            metadata: None,
+            is_default: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// What a caller may set when creating a profile.
+#[derive(Debug, Clone)]
+pub struct NewProfile {
+    pub username: Username,
+    pub name: Option<ProfileName>,
+    pub external_id: Option<ExternalId>,
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("the plan allows {limit} profiles")]
+    LimitReached { limit: Limit },
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("external_id taken")]
+    ExternalIdTaken,
+    #[error("account not found")]
+    AccountMissing,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+pub(super) fn insert_default(
+    conn: &mut DbConn,
+    account_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let mut profile = Profile::new(
+        account_id,
+        DEFAULT_PROFILE_USERNAME.to_owned(),
+        "Default".to_owned(),
+        now,
+    );
+    profile.is_default = true;
+    diesel::insert_into(profiles::table)
+        .values(&profile)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Creates a profile if the plan's limit allows one more. The limit check and the insert
+/// happen under the account's lock, so concurrent requests, from any number of processes,
+/// can neither exceed the limit nor create a duplicate.
+pub fn create_within_limit(
+    conn: &mut DbConn,
+    account_id: &str,
+    limit: Limit,
+    new: NewProfile,
+) -> Result<Profile, CreateError> {
+    conn.transaction(|conn| {
+        if !accounts::lock(conn, account_id)? {
+            return Err(CreateError::AccountMissing);
+        }
+        if find(conn, account_id, new.username.as_str())?.is_some() {
+            return Err(CreateError::UsernameTaken);
+        }
+        if let Some(ext) = &new.external_id {
+            let ext = ext.clone().into_inner();
+            let taken = profiles::table
+                .filter(profiles::account_id.eq(account_id))
+                .filter(profiles::external_id.eq(ext))
+                .count()
+                .get_result::<i64>(conn)?;
+            if taken > 0 {
+                return Err(CreateError::ExternalIdTaken);
+            }
+        }
+        let used = count(conn, account_id)?;
+        if !limit.allows_another(u64::try_from(used).unwrap_or(u64::MAX)) {
+            return Err(CreateError::LimitReached { limit });
+        }
+        let name = new
+            .name
+            .map(ProfileName::into_inner)
+            .unwrap_or_else(|| new.username.to_string());
+        let mut profile = Profile::new(account_id, new.username.into_inner(), name, time::now());
+        profile.external_id = new.external_id.map(ExternalId::into_inner);
+        profile.metadata = new.metadata.as_ref().map(Metadata::to_json_text);
+        diesel::insert_into(profiles::table)
+            .values(&profile)
+            .execute(conn)?;
+        Ok(profile)
+    })
+}
+
+pub fn count(conn: &mut DbConn, account_id: &str) -> QueryResult<i64> {
+    profiles::table
+        .filter(profiles::account_id.eq(account_id))
+        .count()
+        .get_result(conn)
+}
+
+/// A slice of the account's profiles in creation order (oldest first).
+pub fn list(
+    conn: &mut DbConn,
+    account_id: &str,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<Profile>> {
+    profiles::table
+        .filter(profiles::account_id.eq(account_id))
+        .select(Profile::as_select())
+        .order((profiles::created_at, profiles::id))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConn, account_id: &str, username: &str) -> QueryResult<Option<Profile>> {
+    profiles::table
+        .filter(profiles::account_id.eq(account_id))
+        .filter(profiles::username.eq(username))
+        .select(Profile::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// How many of the account's profiles were created before this one (0 = the oldest).
+pub fn position(conn: &mut DbConn, profile: &Profile) -> QueryResult<i64> {
+    profiles::table
+        .filter(profiles::account_id.eq(&profile.account_id))
+        .filter(
+            profiles::created_at
+                .lt(profile.created_at)
+                .or(profiles::created_at
+                    .eq(profile.created_at)
+                    .and(profiles::id.lt(&profile.id))),
+        )
+        .count()
+        .get_result(conn)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    IsDefault,
+}
+
+pub fn delete(conn: &mut DbConn, account_id: &str, username: &str) -> QueryResult<DeleteOutcome> {
+    conn.transaction(|conn| {
+        let Some(profile) = find(conn, account_id, username)? else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        if profile.is_default {
+            return Ok(DeleteOutcome::IsDefault);
+        }
+        let n = diesel::delete(profiles::table.find(&profile.id)).execute(conn)?;
+        Ok(if n == 1 {
+            DeleteOutcome::Deleted
+        } else {
+            DeleteOutcome::NotFound
+        })
+    })
+}

@@ -1,0 +1,152 @@
+//! `ApiError`: every failure a JSON client can see, and the only place that knows how it looks
+//! on the wire (`{"success": false, "message", "error_code"}`, as Upload-Post answers).
+
+use crate::db::DbError;
+use crate::domain::profile_fields::FieldError;
+use crate::domain::{Limit, UsernameError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Authorization header required")]
+    MissingCredentials,
+    #[error("Invalid API key")]
+    InvalidApiKey,
+    #[error("Request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("Request body must be a JSON object")]
+    BodyNotAnObject,
+    #[error("Request body is too large (limit {0} bytes)")]
+    PayloadTooLarge(usize),
+    #[error("Invalid username: {0}")]
+    InvalidUsername(#[from] UsernameError),
+    #[error("Invalid {0}")]
+    InvalidField(#[from] FieldError),
+    #[error("Invalid query parameter: {0}")]
+    InvalidQuery(String),
+    #[error("Profile not found")]
+    ProfileNotFound,
+    #[error("A profile with username '{0}' already exists")]
+    ProfileExists(String),
+    #[error("A profile with this external_id already exists")]
+    ExternalIdExists,
+    #[error("The default profile cannot be deleted")]
+    DefaultProfileProtected,
+    #[error("Profile limit reached for your plan ({plan}: {limit} profiles)")]
+    ProfileLimitReached { plan: String, limit: Limit },
+    #[error("Not found")]
+    RouteNotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("Service temporarily unavailable, try again")]
+    Unavailable(#[source] DbError),
+    #[error("Internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MissingCredentials | ApiError::InvalidApiKey => "UNAUTHORIZED",
+            ApiError::InvalidJson(_) | ApiError::BodyNotAnObject => "INVALID_JSON",
+            ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            ApiError::InvalidUsername(_) => "INVALID_USERNAME",
+            ApiError::InvalidField(_) => "INVALID_FIELD",
+            ApiError::InvalidQuery(_) => "INVALID_QUERY",
+            ApiError::ProfileNotFound => "PROFILE_NOT_FOUND",
+            ApiError::ProfileExists(_) => "PROFILE_EXISTS",
+            ApiError::ExternalIdExists => "EXTERNAL_ID_EXISTS",
+            ApiError::DefaultProfileProtected => "DEFAULT_PROFILE",
+            ApiError::ProfileLimitReached { .. } => "PROFILE_LIMIT_REACHED",
+            ApiError::RouteNotFound => "NOT_FOUND",
+            ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            ApiError::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::MissingCredentials | ApiError::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidJson(_)
+            | ApiError::BodyNotAnObject
+            | ApiError::InvalidUsername(_)
+            | ApiError::InvalidField(_)
+            | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::ProfileExists(_)
+            | ApiError::ExternalIdExists
+            | ApiError::DefaultProfileProtected => StatusCode::CONFLICT,
+            ApiError::ProfileLimitReached { .. } => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = ?anyhow_chain(self), code = self.code(), "request failed");
+        }
+        HttpResponse::build(status).json(json!({
+            "success": false,
+            "message": self.to_string(),
+            "error_code": self.code(),
+        }))
+    }
+}
+
+/// The whole cause chain, for the log only.
+fn anyhow_chain(e: &ApiError) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError::Unavailable(e)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn wire_shape() {
+        let resp = ApiError::ProfileNotFound.error_response();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let body = to_bytes(resp.into_body()).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"success": false, "message": "Profile not found", "error_code": "PROFILE_NOT_FOUND"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn internals_never_leak() {
+        let resp = ApiError::Internal(anyhow::anyhow!("secret table xyz")).error_response();
+        let body = to_bytes(resp.into_body()).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("xyz"));
+    }
+}

@@ -1,0 +1,90 @@
+//! Building the application: the same code for `postgate serve` and for the tests.
+
+use crate::api;
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::state::AppState;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use tracing_actix_web::TracingLogger;
+use url::Url;
+
+/// Connects, applies pending migrations and checks that every account's plan is configured.
+/// Blocking.
+pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database, settings.database_pool_size)?;
+    let mut conn = db.conn()?;
+    let applied = db::migrations::run(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    let unknown: Vec<String> = db::accounts::plans_in_use(&mut conn)?
+        .into_iter()
+        .filter(|p| settings.plans.get(p).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "accounts use plans that are not in the plan table: {}. Add them to the configuration \
+             or move the accounts with `postgate accounts set-plan`.",
+            unknown.join(", ")
+        );
+    }
+    drop(conn);
+    Ok(db)
+}
+
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    public_url: Url,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and builds the server; it runs once
+    /// awaited.
+    pub fn build(settings: &Settings, db: Db) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let public_url = settings.effective_public_url(addr);
+        let state = web::Data::new(AppState {
+            db,
+            plans: settings.plans.clone(),
+            public_url: public_url.clone(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(api::configure)
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            addr,
+            public_url,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM or `ServerHandle::stop`, finishing in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,29 @@
+//! What every handler can reach. No globals, so each test can build its own.
+
+use crate::config::Plans;
+use crate::db::Db;
+use crate::db::accounts::Account;
+use crate::domain::Plan;
+use crate::error::ApiError;
+use url::Url;
+
+pub struct AppState {
+    pub db: Db,
+    pub plans: Plans,
+    /// The base of links we hand out.
+    pub public_url: Url,
+}
+
+impl AppState {
+    /// The account's plan. Start-up refuses to serve accounts whose plan is not configured,
+    /// so a miss here means the table changed under a running server.
+    pub fn plan_of(&self, account: &Account) -> Result<&Plan, ApiError> {
+        self.plans.get(&account.plan).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "account {} is on plan {:?}, which is not in the plan table",
+                account.id,
+                account.plan
+            ))
+        })
+    }
+}
