@@ -1,0 +1,302 @@
+//! The `postgate` command line, run as a real process against the test's database.
+
+use crate::cases;
+use crate::support::process::ServerProcess;
+use crate::support::{TestApp, TestDb, run_cli, send};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::time::Duration;
+
+cases![
+    accounts_create_prints_one_json_object,
+    accounts_list_and_set_plan,
+    cli_errors_are_clear,
+    keys_work_while_a_server_runs,
+    first_run_prints_a_working_key_once,
+    bad_configuration_is_refused_clearly,
+];
+
+async fn accounts_create_prints_one_json_object(app: &TestApp) {
+    let mut cli = app.cli();
+    cli.args([
+        "accounts", "create", "--name", "Acme", "--plan", "basic", "--json",
+    ]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).expect("exactly one JSON object");
+    let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["account_id", "api_key", "plan"]);
+    assert_eq!(v["plan"], "basic");
+    let key = v["api_key"].as_str().unwrap();
+    let (status, me) = send(app.with_key(app.client.get(app.api("/me")), key)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["plan"], "Basic");
+    assert_eq!(me["account"]["id"], v["account_id"]);
+    assert_eq!(me["account"]["name"], "Acme");
+    // The new account has its default profile.
+    let (_, list) = send(app.with_key(app.client.get(app.api("/users")), key)).await;
+    assert_eq!(list["profiles"][0]["username"], "default");
+    assert_eq!(list["profiles"][0]["is_default"], true);
+    assert_eq!(list["limit"], 25);
+
+    let mut cli = app.cli();
+    cli.args(["accounts", "create", "--name", "Plain"]);
+    let (ok, out, _) = run_cli(cli);
+    assert!(ok);
+    assert!(out.contains("API key (shown only once"), "{out}");
+}
+
+async fn accounts_list_and_set_plan(app: &TestApp) {
+    let mut cli = app.cli();
+    cli.args(["accounts", "list", "--json"]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["account_id"] == app.account_id.as_str())
+        .unwrap();
+    assert_eq!(
+        (
+            row["plan"].as_str(),
+            row["profiles"].as_i64(),
+            row["active_keys"].as_i64()
+        ),
+        (Some("default"), Some(1), Some(1))
+    );
+    assert_eq!(row["profile_limit"], 10);
+
+    let mut cli = app.cli();
+    cli.args(["accounts", "set-plan", &app.account_id, "professional"]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    assert!(out.contains("now on plan professional"), "{out}");
+    let (_, list) = send(app.get("/users")).await;
+    assert_eq!(
+        (list["plan"].as_str(), list["limit"].as_i64()),
+        (Some("professional"), Some(100))
+    );
+
+    let mut cli = app.cli();
+    cli.args(["accounts", "list"]);
+    let (ok, out, _) = run_cli(cli);
+    assert!(
+        ok && out.contains(&app.account_id) && out.contains("professional"),
+        "{out}"
+    );
+}
+
+async fn cli_errors_are_clear(app: &TestApp) {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["accounts", "create", "--name", "x", "--plan", "gold"],
+            "unknown plan \"gold\"",
+        ),
+        (
+            &["accounts", "create", "--name", "  "],
+            "--name must not be empty",
+        ),
+        (
+            &["accounts", "set-plan", "no-such-id", "basic"],
+            "no account with id no-such-id",
+        ),
+        (
+            &["keys", "create", "no-such-id"],
+            "no account with id no-such-id",
+        ),
+        (
+            &["keys", "revoke", "pgk_nothing"],
+            "no key with prefix pgk_nothing",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut cli = app.cli();
+        cli.args(args);
+        let (ok, _, err) = run_cli(cli);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+async fn keys_work_while_a_server_runs(app: &TestApp) {
+    let server = tokio::task::spawn_blocking({
+        let cmd = app.cli();
+        move || ServerProcess::start(cmd)
+    })
+    .await
+    .unwrap();
+    let mut cli = app.cli();
+    cli.args(["keys", "create", &app.account_id, "--json"]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let key = v["api_key"].as_str().unwrap().to_owned();
+    let prefix = v["prefix"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(&prefix));
+    let me = |key: String| app.with_key(app.client.get(server.api("/me")), &key);
+    assert_eq!(send(me(key.clone())).await.0, StatusCode::OK);
+
+    let mut cli = app.cli();
+    cli.args(["keys", "list", "--account", &app.account_id, "--json"]);
+    let (ok, out, _) = run_cli(cli);
+    assert!(ok);
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 2);
+    let row = rows
+        .iter()
+        .find(|r| r["prefix"] == prefix.as_str())
+        .unwrap();
+    assert!(row["last_used_at"].is_string(), "{row}");
+    assert!(row["revoked_at"].is_null());
+    // Only prefixes are listed, never a key.
+    assert!(!out.contains(&key) && !out.contains(&app.api_key));
+
+    let mut cli = app.cli();
+    cli.args(["keys", "revoke", &prefix]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    assert!(out.contains("Revoked"), "{out}");
+    assert_eq!(send(me(key.clone())).await.0, StatusCode::UNAUTHORIZED);
+    // The account's other key still works; revoking twice is harmless.
+    assert_eq!(send(me(app.api_key.clone())).await.0, StatusCode::OK);
+    let mut cli = app.cli();
+    cli.args(["keys", "revoke", &prefix]);
+    let (ok, out, _) = run_cli(cli);
+    assert!(ok && out.contains("already revoked"), "{out}");
+}
+
+async fn first_run_prints_a_working_key_once(app: &TestApp) {
+    // A database nobody has used yet, and two servers starting on it at once.
+    let fresh = TestDb::new(app.test_db.backend);
+    let command = || {
+        let mut cmd = app.cli();
+        cmd.env("POSTGATE_DATABASE_URL", &fresh.url);
+        cmd
+    };
+    let (c1, c2, c3) = (command(), command(), command());
+    let (mut first, mut second) = tokio::task::spawn_blocking(move || {
+        let a = std::thread::spawn(move || ServerProcess::start(c1));
+        let b = ServerProcess::start(c2);
+        (a.join().unwrap(), b)
+    })
+    .await
+    .unwrap();
+    let wait = Duration::from_secs(3);
+    let curls: Vec<String> = [&mut first, &mut second]
+        .into_iter()
+        .filter_map(|s| s.stdout_line("curl -H", wait))
+        .collect();
+    assert_eq!(
+        curls.len(),
+        1,
+        "exactly one process creates the first account: {curls:?}"
+    );
+    let curl = &curls[0];
+    let key = curl
+        .split("Apikey ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let url = curl.split_whitespace().last().unwrap();
+    assert!(url.ends_with("/api/uploadposts/me"), "{curl}");
+    let (status, body) = send(
+        app.client
+            .get(url)
+            .header("Authorization", format!("Apikey {key}")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["plan"].as_str()),
+        (StatusCode::OK, Some("Default"))
+    );
+    assert!(first.started_in < Duration::from_secs(30));
+    drop((first, second, command));
+
+    // Restarting prints no new key, and the old one still works.
+    let mut again = tokio::task::spawn_blocking(move || ServerProcess::start(c3))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.stdout_line("Apikey", Duration::from_millis(500)),
+        None
+    );
+    let me = app
+        .client
+        .get(again.api("/me"))
+        .header("Authorization", format!("Apikey {key}"));
+    assert_eq!(send(me).await.0, StatusCode::OK);
+}
+
+async fn bad_configuration_is_refused_clearly(app: &TestApp) {
+    let config = app.test_db.dir.path().join("postgate.toml");
+    let attempts: Vec<(Vec<(&str, String)>, Vec<&str>, &str)> = vec![
+        (
+            vec![("POSTGATE_LISTEN", "localhost".into())],
+            vec!["serve"],
+            "listen",
+        ),
+        (
+            vec![("POSTGATE_LISEN", "127.0.0.1:1".into())],
+            vec!["migrate"],
+            "lisen",
+        ),
+        (
+            vec![("POSTGATE_DATABASE_URL", "mysql://db/x".into())],
+            vec!["migrate"],
+            "unsupported scheme",
+        ),
+        (
+            vec![("POSTGATE_DEFAULT_PLAN", "gold".into())],
+            vec!["migrate"],
+            "default_plan",
+        ),
+        (
+            vec![("POSTGATE_PLANS__BASIC__PROFILES", "lots".into())],
+            vec!["migrate"],
+            "unlimited",
+        ),
+        (
+            vec![],
+            vec!["--config", "/nonexistent/postgate.toml", "migrate"],
+            "postgate.toml",
+        ),
+        (
+            vec![(
+                "POSTGATE_DATABASE_URL",
+                "postgres://nobody@127.0.0.1:1/x".into(),
+            )],
+            vec!["migrate"],
+            "cannot connect",
+        ),
+    ];
+    for (env, args, needle) in attempts {
+        let mut cli = app.cli();
+        cli.envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .args(&args);
+        let (ok, _, err) = run_cli(cli);
+        assert!(!ok, "{env:?} {args:?} should fail");
+        assert!(err.contains(needle), "{env:?} {args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A valid file is used, and environment variables override it.
+    std::fs::write(
+        &config,
+        "default_plan = \"gold\"\n[plans.gold]\nprofiles = 2\n",
+    )
+    .unwrap();
+    let mut cli = app.cli();
+    cli.args([
+        "--config",
+        config.to_str().unwrap(),
+        "accounts",
+        "create",
+        "--name",
+        "g",
+        "--json",
+    ]);
+    let (ok, out, err) = run_cli(cli);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"plan\":\"gold\""), "{out}");
+}

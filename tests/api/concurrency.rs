@@ -1,0 +1,86 @@
+//! The plan limit and username uniqueness hold under parallel requests, also across two
+//! `postgate` processes sharing one database.
+
+use crate::cases;
+use crate::support::process::ServerProcess;
+use crate::support::{TestApp, send};
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+
+cases![
+    parallel_creates_respect_the_limit,
+    parallel_creates_of_one_name_make_one,
+    two_processes_share_the_rules
+];
+
+/// Fires one create per `(base_url, username)` at once and counts the statuses.
+async fn create_all(app: &TestApp, key: &str, targets: &[(String, String)]) -> Vec<StatusCode> {
+    join_all(targets.iter().map(|(base, name)| {
+        let req = app.with_key(
+            app.client
+                .post(format!("{base}/users"))
+                .json(&json!({"username": name})),
+            key,
+        );
+        async move { send(req).await.0 }
+    }))
+    .await
+}
+
+fn count(statuses: &[StatusCode], wanted: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == wanted).count()
+}
+
+async fn profile_count(app: &TestApp, key: &str) -> usize {
+    let (_, list) = send(app.with_key(app.client.get(app.api("/users")), key)).await;
+    list["profiles"].as_array().unwrap().len()
+}
+
+async fn parallel_creates_respect_the_limit(app: &TestApp) {
+    // "eleven" = the default profile + 10 free slots.
+    let (_, key) = app.new_account("eleven").await;
+    let targets: Vec<_> = (0..50).map(|i| (app.api(""), format!("c{i}"))).collect();
+    let statuses = create_all(app, &key, &targets).await;
+    assert_eq!(count(&statuses, StatusCode::CREATED), 10, "{statuses:?}");
+    assert_eq!(count(&statuses, StatusCode::FORBIDDEN), 40, "{statuses:?}");
+    assert_eq!(profile_count(app, &key).await, 11);
+}
+
+async fn parallel_creates_of_one_name_make_one(app: &TestApp) {
+    let targets: Vec<_> = (0..20).map(|_| (app.api(""), "same".to_owned())).collect();
+    let statuses = create_all(app, &app.api_key, &targets).await;
+    assert_eq!(count(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
+    assert_eq!(count(&statuses, StatusCode::CONFLICT), 19, "{statuses:?}");
+    assert_eq!(profile_count(app, &app.api_key).await, 2);
+}
+
+async fn two_processes_share_the_rules(app: &TestApp) {
+    let (a, b) = tokio::task::spawn_blocking({
+        let (ca, cb) = (app.cli(), app.cli());
+        move || {
+            let a = std::thread::spawn(move || ServerProcess::start(ca));
+            let b = ServerProcess::start(cb);
+            (a.join().unwrap(), b)
+        }
+    })
+    .await
+    .unwrap();
+    let (_, key) = app.new_account("eleven").await;
+    let bases = [a.api(""), b.api("")];
+    let targets: Vec<_> = (0..50)
+        .map(|i| (bases[i % 2].clone(), format!("c{i}")))
+        .collect();
+    let statuses = create_all(app, &key, &targets).await;
+    assert_eq!(count(&statuses, StatusCode::CREATED), 10, "{statuses:?}");
+    assert_eq!(count(&statuses, StatusCode::FORBIDDEN), 40, "{statuses:?}");
+
+    let (_, key) = app.new_account("default").await;
+    let targets: Vec<_> = (0..20)
+        .map(|i| (bases[i % 2].clone(), "same".to_owned()))
+        .collect();
+    let statuses = create_all(app, &key, &targets).await;
+    assert_eq!(count(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
+    assert_eq!(count(&statuses, StatusCode::CONFLICT), 19, "{statuses:?}");
+    assert_eq!(profile_count(app, &key).await, 2);
+}

@@ -1,0 +1,59 @@
+//! Routing, methods, probes: the server answers JSON for everything.
+
+use crate::support::{TestApp, send};
+use crate::{assert_wire, cases};
+use reqwest::StatusCode;
+
+cases![wrong_method_is_405_json, unknown_path_is_404_json, probes];
+
+async fn wrong_method_is_405_json(app: &TestApp) {
+    let (status, body) = send(app.with_key(app.client.put(app.api("/users")), &app.api_key)).await;
+    assert_wire!("method_405", status, body);
+    for (method, path) in [
+        ("POST", "/me"),
+        ("PATCH", "/users"),
+        ("DELETE", "/users/default"),
+        ("POST", "/users/default"),
+    ] {
+        let req = app.with_key(
+            app.client.request(method.parse().unwrap(), app.api(path)),
+            &app.api_key,
+        );
+        assert_eq!(
+            send(req).await.0,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+}
+
+async fn unknown_path_is_404_json(app: &TestApp) {
+    let (status, body) = send(app.client.get(app.url("/nope"))).await;
+    assert_wire!("route_404", status, body);
+    for path in [
+        "/api/uploadposts/nope",
+        "/api/uploadposts/users/a/b",
+        "/api",
+        "/",
+    ] {
+        assert_eq!(
+            send(app.client.get(app.url(path))).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+async fn probes(app: &TestApp) {
+    let (status, body) = send(app.client.get(app.url("/healthz"))).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, body) = send(app.client.get(app.url("/readyz"))).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    assert_eq!(body["database"], app.test_db.backend.name());
+}

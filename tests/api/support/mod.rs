@@ -1,0 +1,268 @@
+//! The test application: the real server (`startup.rs`) on port 0 with a fresh database per
+//! test — a temp-file SQLite, or a uniquely named PostgreSQL database dropped afterwards.
+
+pub mod process;
+pub mod snapshot;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use futures::future::LocalBoxFuture;
+use postgate::config::{RawPlan, RawSettings, Settings};
+use postgate::db::{self, Db};
+use postgate::domain::Limit;
+use postgate::startup::{Application, open_database};
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::Value;
+use std::process::Command;
+use tempfile::TempDir;
+
+pub const PG_ENV: &str = "POSTGATE_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+pub type CaseFn = for<'a> fn(&'a TestApp) -> LocalBoxFuture<'a, ()>;
+
+pub struct Case {
+    pub name: String,
+    pub run: CaseFn,
+}
+
+/// `cases![a, b]` lists a module's test functions (`async fn a(app: &TestApp)`).
+#[macro_export]
+macro_rules! cases {
+    ($($f:ident),* $(,)?) => {
+        pub fn cases() -> Vec<$crate::support::Case> {
+            let module = module_path!().trim_start_matches("api::");
+            vec![$($crate::support::Case {
+                name: format!("{module}::{}", stringify!($f)),
+                run: |app| Box::pin($f(app)),
+            }),*]
+        }
+    };
+}
+
+/// A database nobody else uses, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    pub dir: TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("postgate.db").display());
+                Self {
+                    url,
+                    backend,
+                    dir,
+                    pg: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var(PG_ENV).expect("POSTGATE_TEST_POSTGRES_URL");
+                let name = format!("postgate_t_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin)
+                    .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin}: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create database");
+                let mut url = url::Url::parse(&admin).expect("test PostgreSQL URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    backend,
+                    dir,
+                    pg: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// Plans the tests add to the defaults, in-process and for spawned `postgate` processes.
+const TEST_PLANS: [(&str, u64); 2] = [("eleven", 11), ("three", 3)];
+
+/// Settings every test starts from: a free port, small pools, and a few extra plans.
+pub fn test_settings(db_url: &str) -> RawSettings {
+    let mut raw = RawSettings::default();
+    raw.database_url = Some(db_url.to_owned());
+    raw.listen = "127.0.0.1:0".to_owned();
+    raw.workers = Some(2);
+    raw.database_pool_size = 4;
+    for (name, n) in TEST_PLANS {
+        raw.plans.insert(
+            name.to_owned(),
+            RawPlan {
+                display_name: None,
+                profiles: Limit::Max(n),
+                monthly_posts: Limit::Unlimited,
+            },
+        );
+    }
+    raw
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub api_key: String,
+    pub account_id: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    handle: actix_web::dev::ServerHandle,
+    // Last: dropped after the server and pool are gone.
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let test_db = TestDb::new(backend);
+        let settings = Settings::from_raw(test_settings(&test_db.url)).expect("test settings");
+        let db = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || open_database(&settings))
+                .await
+                .unwrap()
+                .expect("open database")
+        };
+        let app = Application::build(&settings, db.clone()).expect("build app");
+        let address = format!("http://{}", app.addr());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let mut this = Self {
+            address,
+            api_key: String::new(),
+            account_id: String::new(),
+            client: reqwest::Client::new(),
+            db,
+            handle,
+            test_db,
+        };
+        let (account_id, api_key) = this.new_account("default").await;
+        this.account_id = account_id;
+        this.api_key = api_key;
+        this
+    }
+
+    /// Another API account on `plan`: `(account_id, api_key)`.
+    pub async fn new_account(&self, plan: &str) -> (String, String) {
+        let db = self.db.clone();
+        let plan = plan.to_owned();
+        let created = tokio::task::spawn_blocking(move || {
+            db::accounts::create(
+                &mut db.conn().unwrap(),
+                "test account",
+                Some("ops@example.com"),
+                &plan,
+            )
+        })
+        .await
+        .unwrap()
+        .expect("create account");
+        (created.account.id, created.api_key.full)
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// `/api/uploadposts` + path.
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/uploadposts{path}"))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.with_key(self.client.get(self.api(path)), &self.api_key)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.with_key(self.client.post(self.api(path)).json(body), &self.api_key)
+    }
+
+    pub fn delete(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.with_key(self.client.delete(self.api(path)).json(body), &self.api_key)
+    }
+
+    pub fn with_key(&self, req: RequestBuilder, key: &str) -> RequestBuilder {
+        req.header("Authorization", format!("Apikey {key}"))
+    }
+
+    pub async fn create_profile(&self, username: &str) -> (StatusCode, Value) {
+        send(self.post("/users", &serde_json::json!({ "username": username }))).await
+    }
+
+    /// The `postgate` binary, pointed at this test's database.
+    pub fn cli(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_postgate"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("POSTGATE_DATABASE_URL", &self.test_db.url)
+            .env("POSTGATE_DATA_DIR", self.test_db.dir.path())
+            .current_dir(self.test_db.dir.path());
+        for (name, n) in TEST_PLANS {
+            cmd.env(
+                format!("POSTGATE_PLANS__{}__PROFILES", name.to_uppercase()),
+                n.to_string(),
+            );
+        }
+        cmd
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the runtime is going away anyway.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Sends a request and reads a JSON body (the server must always answer JSON).
+pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
+    let resp = req.send().await.expect("request reached the server");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+    (status, body)
+}
+
+/// Runs `postgate` and returns (success, stdout, stderr).
+pub fn run_cli(mut cmd: Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run postgate");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

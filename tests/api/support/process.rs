@@ -1,0 +1,105 @@
+//! `postgate serve` as a real child process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// What the process printed on stdout so far.
+    pub stdout: Vec<String>,
+    pub started_in: Duration,
+    lines: mpsc::Receiver<(bool, String)>,
+}
+
+impl ServerProcess {
+    /// Starts `cmd serve` on a free port and waits until it says it is listening.
+    pub fn start(mut cmd: Command) -> Self {
+        let started = Instant::now();
+        cmd.arg("serve")
+            .env("POSTGATE_LISTEN", "127.0.0.1:0")
+            .env("POSTGATE_LOG_FORMAT", "json")
+            .env("POSTGATE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn postgate serve");
+        let (tx, rx) = mpsc::channel::<(bool, String)>();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send((true, line));
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx2.send((false, line));
+            }
+        });
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let Ok((is_stdout, line)) = rx.recv_timeout(remaining) else {
+                let _ = child.kill();
+                panic!(
+                    "postgate serve did not start; stderr:\n{}",
+                    stderr.join("\n")
+                );
+            };
+            if is_stdout {
+                stdout.push(line);
+                continue;
+            }
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["fields"]["message"] == "Postgate is listening" {
+                    let addr = v["fields"]["address"].as_str().expect("address").to_owned();
+                    return Self {
+                        child,
+                        address: format!("http://{addr}"),
+                        stdout,
+                        started_in: started.elapsed(),
+                        lines: rx,
+                    };
+                }
+            }
+            stderr.push(line);
+        }
+    }
+
+    /// Waits for a stdout line containing `needle`; `None` if none comes within `wait`.
+    pub fn stdout_line(&mut self, needle: &str, wait: Duration) -> Option<String> {
+        if let Some(l) = self.stdout.iter().find(|l| l.contains(needle)) {
+            return Some(l.clone());
+        }
+        let deadline = Instant::now() + wait;
+        while let Ok((is_stdout, line)) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if is_stdout {
+                self.stdout.push(line.clone());
+                if line.contains(needle) {
+                    return Some(line);
+                }
+            }
+        }
+        None
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/uploadposts{path}", self.address)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
