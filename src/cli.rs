@@ -124,7 +124,7 @@ impl Cli {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = cli.settings()?;
+    let mut settings = cli.settings()?;
     match cli.command {
         Command::Serve(_) => {
             telemetry::init(&settings.log, settings.log_format);
@@ -133,6 +133,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         command => {
             // Commands print their results on stdout; keep stderr for real problems.
             telemetry::init("warn", LogFormat::Pretty);
+            // One command, one connection.
+            settings.database_pool_size = 1;
             let db = open_database(&settings)?;
             match command {
                 Command::Migrate => {

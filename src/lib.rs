@@ -10,3 +10,13 @@ pub mod error;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+
+/// Process-wide set-up; call first thing in `main`.
+///
+/// libpq talks TLS through OpenSSL, which by default frees its global state in an `atexit`
+/// handler. A pool thread still opening a connection while the main thread exits then
+/// crashes (seen: SIGSEGV in `OPENSSL_cleanup` after a CLI command on PostgreSQL).
+/// Initialising OpenSSL ourselves with `OPENSSL_INIT_NO_ATEXIT` removes that handler.
+pub fn init_process() {
+    openssl_sys::init();
+}

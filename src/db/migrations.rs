@@ -27,7 +27,7 @@ pub fn run(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
             .immediate_transaction(|c| {
                 c.run_pending_migrations(SQLITE)
                     .map(versions)
-                    .map_err(|e| diesel::result::Error::QueryBuilderError(e))
+                    .map_err(diesel::result::Error::QueryBuilderError)
             })
             .map_err(BoxError::from),
     };

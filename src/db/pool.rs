@@ -169,12 +169,13 @@ impl Db {
     /// Opens the pool, failing fast with the driver's own message when the database cannot
     /// be reached. Blocking: call from a blocking context.
     pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, DbError> {
-        if let Some(file) = url.sqlite_file() {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                create_private_dir(dir).map_err(|e| {
-                    DbError::Connect(format!("cannot create directory {}: {e}", dir.display()))
-                })?;
-            }
+        let sqlite_dir = url
+            .sqlite_file()
+            .and_then(|f| f.parent().map(PathBuf::from));
+        if let Some(dir) = sqlite_dir.filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(&dir).map_err(|e| {
+                DbError::Connect(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
         }
         let manager = Manager { url: url.clone() };
         // One direct connection first: r2d2 would retry for its whole timeout and then

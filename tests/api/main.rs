@@ -17,6 +17,7 @@ use libtest_mimic::{Arguments, Trial};
 use support::{Backend, PG_ENV, TestApp};
 
 fn main() {
+    postgate::init_process();
     let args = Arguments::from_args();
     let have_pg = std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty());
     let cases = [

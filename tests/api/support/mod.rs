@@ -97,11 +97,11 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut conn) = PgConnection::establish(admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
@@ -111,11 +111,13 @@ const TEST_PLANS: [(&str, u64); 2] = [("eleven", 11), ("three", 3)];
 
 /// Settings every test starts from: a free port, small pools, and a few extra plans.
 pub fn test_settings(db_url: &str) -> RawSettings {
-    let mut raw = RawSettings::default();
-    raw.database_url = Some(db_url.to_owned());
-    raw.listen = "127.0.0.1:0".to_owned();
-    raw.workers = Some(2);
-    raw.database_pool_size = 4;
+    let mut raw = RawSettings {
+        database_url: Some(db_url.to_owned()),
+        listen: "127.0.0.1:0".to_owned(),
+        workers: Some(2),
+        database_pool_size: 4,
+        ..RawSettings::default()
+    };
     for (name, n) in TEST_PLANS {
         raw.plans.insert(
             name.to_owned(),
@@ -257,12 +259,16 @@ pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
     (status, body)
 }
 
-/// Runs `postgate` and returns (success, stdout, stderr).
+/// Runs `postgate` and returns (success, stdout, stderr); a death by signal is spelled out.
 pub fn run_cli(mut cmd: Command) -> (bool, String, String) {
     let out = cmd.output().expect("run postgate");
+    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.code().is_none() {
+        stderr.push_str(&format!("\n[postgate died: {}]", out.status));
+    }
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        stderr,
     )
 }

@@ -47,6 +47,7 @@ impl ServerProcess {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let Ok((is_stdout, line)) = rx.recv_timeout(remaining) else {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!(
                     "postgate serve did not start; stderr:\n{}",
                     stderr.join("\n")
@@ -56,17 +57,19 @@ impl ServerProcess {
                 stdout.push(line);
                 continue;
             }
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["fields"]["message"] == "Postgate is listening" {
-                    let addr = v["fields"]["address"].as_str().expect("address").to_owned();
-                    return Self {
-                        child,
-                        address: format!("http://{addr}"),
-                        stdout,
-                        started_in: started.elapsed(),
-                        lines: rx,
-                    };
-                }
+            let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if log["fields"]["message"] == "Postgate is listening" {
+                let addr = log["fields"]["address"]
+                    .as_str()
+                    .expect("address")
+                    .to_owned();
+                return Self {
+                    child,
+                    address: format!("http://{addr}"),
+                    stdout,
+                    started_in: started.elapsed(),
+                    lines: rx,
+                };
             }
             stderr.push(line);
         }
