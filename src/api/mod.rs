@@ -7,7 +7,8 @@ pub mod users;
 pub mod views;
 
 use crate::error::ApiError;
-use actix_web::{HttpResponse, Resource, ResponseError, web};
+use actix_web::http::{Method, header};
+use actix_web::{HttpResponse, Resource, ResponseError, Route, guard, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -18,28 +19,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default()
             .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
     )
-    .service(resource("/healthz").route(web::get().to(health::live)))
-    .service(resource("/readyz").route(web::get().to(health::ready)))
+    .service(resource("/healthz", &[Method::GET]).route(get().to(health::live)))
+    .service(resource("/readyz", &[Method::GET]).route(get().to(health::ready)))
     .service(
         web::scope("/api/uploadposts")
-            .service(resource("/me").route(web::get().to(me::get)))
+            .service(resource("/me", &[Method::GET]).route(get().to(me::get)))
             .service(
-                resource("/users")
-                    .route(web::get().to(users::list))
+                resource("/users", &[Method::GET, Method::POST, Method::DELETE])
+                    .route(get().to(users::list))
                     .route(web::post().to(users::create))
                     .route(web::delete().to(users::delete)),
             )
-            .service(resource("/users/{username}").route(web::get().to(users::get_one))),
+            .service(resource("/users/{username}", &[Method::GET]).route(get().to(users::get_one))),
     );
 }
 
-/// A resource whose other methods get a JSON 405.
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// GET, and HEAD with it (actix sends no body for HEAD).
+fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    ApiError::MethodNotAllowed.error_response()
+/// A resource answering other methods with a JSON 405 that lists the allowed ones.
+fn resource(path: &str, methods: &[Method]) -> Resource {
+    let mut allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        allowed.insert(1, Method::HEAD.as_str());
+    }
+    let allow = allowed.join(", ");
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut resp = ApiError::MethodNotAllowed.error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(header::ALLOW, value);
+            }
+            resp
+        }
+    }))
 }
 
 /// Any path no route claims.

@@ -4,9 +4,20 @@ use crate::support::{TestApp, send};
 use crate::{assert_wire, cases};
 use reqwest::StatusCode;
 
-cases![wrong_method_is_405_json, unknown_path_is_404_json, probes];
+cases![
+    wrong_method_is_405_json,
+    unknown_path_is_404_json,
+    probes,
+    head_works_wherever_get_does
+];
 
 async fn wrong_method_is_405_json(app: &TestApp) {
+    let resp = app
+        .with_key(app.client.put(app.api("/users")), &app.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["allow"], "GET, HEAD, POST, DELETE");
     let (status, body) = send(app.with_key(app.client.put(app.api("/users")), &app.api_key)).await;
     assert_wire!("method_405", status, body);
     for (method, path) in [
@@ -56,4 +67,21 @@ async fn probes(app: &TestApp) {
         (StatusCode::OK, Some("ready"))
     );
     assert_eq!(body["database"], app.test_db.backend.name());
+}
+
+async fn head_works_wherever_get_does(app: &TestApp) {
+    for path in [
+        "/api/uploadposts/me",
+        "/api/uploadposts/users",
+        "/api/uploadposts/users/default",
+        "/healthz",
+    ] {
+        let resp = app
+            .with_key(app.client.head(app.url(path)), &app.api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(resp.bytes().await.unwrap().is_empty());
+    }
 }
