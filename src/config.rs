@@ -29,6 +29,13 @@ pub struct RawSettings {
     pub plans: BTreeMap<String, RawPlan>,
     pub log: String,
     pub log_format: LogFormat,
+    /// Requests per minute per API account and process; 0 turns limiting off.
+    pub rate_limit_per_minute: u32,
+    /// Consecutive bad API keys from one address before it is blocked; 0 turns this off.
+    pub auth_failure_limit: u32,
+    pub auth_block_seconds: u64,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).
+    pub trust_proxy_headers: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +91,10 @@ impl Default for RawSettings {
             plans,
             log: "info".to_owned(),
             log_format: LogFormat::Pretty,
+            rate_limit_per_minute: 600,
+            auth_failure_limit: 10,
+            auth_block_seconds: 300,
+            trust_proxy_headers: false,
         }
     }
 }
@@ -101,6 +112,10 @@ pub struct Settings {
     pub plans: Plans,
     pub log: String,
     pub log_format: LogFormat,
+    pub rate_limit_per_minute: u32,
+    pub auth_failure_limit: u32,
+    pub auth_block_seconds: u64,
+    pub trust_proxy_headers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +187,10 @@ impl Settings {
             plans,
             log: raw.log,
             log_format: raw.log_format,
+            rate_limit_per_minute: raw.rate_limit_per_minute,
+            auth_failure_limit: raw.auth_failure_limit,
+            auth_block_seconds: raw.auth_block_seconds,
+            trust_proxy_headers: raw.trust_proxy_headers,
         })
     }
 

@@ -36,6 +36,12 @@ pub enum ApiError {
     DefaultProfileProtected,
     #[error("Profile limit reached for your plan ({plan}: {limit} profiles)")]
     ProfileLimitReached { plan: String, limit: Limit },
+    #[error("Too many requests: the limit is {limit} per minute")]
+    RateLimited { limit: u32, retry_after: u64 },
+    #[error(
+        "Too many failed authentication attempts from this address; try again in {retry_after} seconds"
+    )]
+    AuthBlocked { retry_after: u64 },
     #[error("Not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -60,6 +66,8 @@ impl ApiError {
             ApiError::ExternalIdExists => "EXTERNAL_ID_EXISTS",
             ApiError::DefaultProfileProtected => "DEFAULT_PROFILE",
             ApiError::ProfileLimitReached { .. } => "PROFILE_LIMIT_REACHED",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -83,6 +91,9 @@ impl ResponseError for ApiError {
             | ApiError::ExternalIdExists
             | ApiError::DefaultProfileProtected => StatusCode::CONFLICT,
             ApiError::ProfileLimitReached { .. } => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } | ApiError::AuthBlocked { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,7 +105,16 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = ?anyhow_chain(self), code = self.code(), "request failed");
         }
-        HttpResponse::build(status).json(json!({
+        let mut builder = HttpResponse::build(status);
+        if let ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } =
+            self
+        {
+            builder.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
+        }
+        builder.json(json!({
             "success": false,
             "message": self.to_string(),
             "error_code": self.code(),

@@ -1,6 +1,7 @@
 //! Building the application: the same code for `postgate serve` and for the tests.
 
 use crate::api;
+use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::state::AppState;
@@ -52,6 +53,9 @@ impl Application {
             db,
             plans: settings.plans.clone(),
             public_url: public_url.clone(),
+            requests: RequestLimiter::new(settings.rate_limit_per_minute),
+            auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
+            trust_proxy_headers: settings.trust_proxy_headers,
         });
         let mut server = HttpServer::new(move || {
             App::new()

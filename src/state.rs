@@ -1,5 +1,6 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
+use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Plans;
 use crate::db::Db;
 use crate::db::accounts::Account;
@@ -12,6 +13,9 @@ pub struct AppState {
     pub plans: Plans,
     /// The base of links we hand out.
     pub public_url: Url,
+    pub requests: RequestLimiter,
+    pub auth_guard: AuthGuard,
+    pub trust_proxy_headers: bool,
 }
 
 impl AppState {

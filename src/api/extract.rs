@@ -8,10 +8,11 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{BytesMut, Data};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
+use std::net::IpAddr;
 
 /// Largest JSON body we read.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -68,7 +69,8 @@ impl FromRequest for JsonObject {
     }
 }
 
-/// The API account behind `Authorization: Apikey <key>`.
+/// The API account behind `Authorization: Apikey <key>`, counted against its request quota.
+/// Addresses that keep presenting bad keys are blocked for a while before any lookup.
 pub struct Authenticated(pub Account);
 
 impl FromRequest for Authenticated {
@@ -76,25 +78,74 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<Data<AppState>>().cloned();
-        let key = match req.headers().get(header::AUTHORIZATION) {
-            None => Err(ApiError::MissingCredentials),
-            Some(value) => match value.to_str().ok().and_then(parse_authorization) {
-                Some(Credential::ApiKey(key)) => Ok(key.to_owned()),
-                Some(Credential::Bearer(_)) | None => Err(ApiError::InvalidApiKey),
-            },
-        };
+        let req = req.clone();
         Box::pin(async move {
-            let key = key?;
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let state = req
+                .app_data::<Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let now = unix_now();
+            let ip = client_ip(&req, state.trust_proxy_headers);
+            if let Some(retry_after) = ip.and_then(|ip| state.auth_guard.blocked_for(ip, now)) {
+                return Err(ApiError::AuthBlocked { retry_after });
+            }
+            let key = match req.headers().get(header::AUTHORIZATION) {
+                None => return Err(ApiError::MissingCredentials),
+                Some(value) => match value.to_str().ok().and_then(parse_authorization) {
+                    Some(Credential::ApiKey(key)) => key.to_owned(),
+                    Some(Credential::Bearer(_)) | None => return Err(ApiError::InvalidApiKey),
+                },
+            };
             let account = state
                 .db
                 .run(move |conn| api_keys::authenticate(conn, &key).map_err(ApiError::from))
                 .await?;
-            account.map(Authenticated).ok_or(ApiError::InvalidApiKey)
+            let Some(account) = account else {
+                if let Some(ip) = ip {
+                    state.auth_guard.failed(ip, now);
+                }
+                return Err(ApiError::InvalidApiKey);
+            };
+            if let Some(ip) = ip {
+                state.auth_guard.succeeded(ip);
+            }
+            if let Some(checked) = state.requests.check(&account.id, now) {
+                let quota = checked.unwrap_or_else(|q| q);
+                req.extensions_mut().insert(quota);
+                if checked.is_err() {
+                    return Err(ApiError::RateLimited {
+                        limit: quota.limit,
+                        retry_after: quota.retry_after(now),
+                    });
+                }
+            }
+            Ok(Authenticated(account))
         })
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The peer address, or behind a trusted proxy the address it appended last to
+/// `X-Forwarded-For` (earlier entries are whatever the client claimed).
+fn client_ip(req: &HttpRequest, trust_proxy_headers: bool) -> Option<IpAddr> {
+    if trust_proxy_headers {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|ip| ip.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
 }
 
 #[cfg(test)]

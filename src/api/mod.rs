@@ -3,6 +3,7 @@
 pub mod extract;
 pub mod health;
 pub mod me;
+pub mod rate_limit;
 pub mod users;
 pub mod views;
 
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/readyz", &[Method::GET]).route(get().to(health::ready)))
     .service(
         web::scope("/api/uploadposts")
+            .wrap(actix_web::middleware::from_fn(rate_limit::quota_headers))
             .service(resource("/me", &[Method::GET]).route(get().to(me::get)))
             .service(
                 resource("/users", &[Method::GET, Method::POST, Method::DELETE])

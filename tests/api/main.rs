@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod concurrency;
 mod http;
+mod limits;
 mod me;
 mod migrations;
 mod plans;
@@ -25,6 +26,7 @@ fn main() {
         cli::cases(),
         concurrency::cases(),
         http::cases(),
+        limits::cases(),
         me::cases(),
         migrations::cases(),
         plans::cases(),

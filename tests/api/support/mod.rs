@@ -145,8 +145,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `customize` has adjusted.
+    pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut RawSettings)) -> Self {
         let test_db = TestDb::new(backend);
-        let settings = Settings::from_raw(test_settings(&test_db.url)).expect("test settings");
+        let mut raw = test_settings(&test_db.url);
+        customize(&mut raw);
+        let settings = Settings::from_raw(raw).expect("test settings");
         let db = {
             let settings = settings.clone();
             tokio::task::spawn_blocking(move || open_database(&settings))
