@@ -21,6 +21,8 @@ pub struct RawSettings {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub database_pool_size: u32,
+    /// How long a request waits for a free database connection before a 503.
+    pub database_timeout_seconds: u64,
     pub listen: String,
     pub public_url: Option<String>,
     /// HTTP worker threads; defaults to the number of CPU cores.
@@ -84,6 +86,7 @@ impl Default for RawSettings {
             data_dir: PathBuf::from("./postgate-data"),
             database_url: None,
             database_pool_size: 8,
+            database_timeout_seconds: 10,
             listen: "127.0.0.1:8080".to_owned(),
             public_url: None,
             workers: None,
@@ -105,6 +108,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database: DatabaseUrl,
     pub database_pool_size: u32,
+    pub database_timeout: std::time::Duration,
     pub listen: SocketAddr,
     /// As configured; `None` means "derive from the address we actually bound".
     pub public_url: Option<Url>,
@@ -173,6 +177,11 @@ impl Settings {
         if !(1..=200).contains(&raw.database_pool_size) {
             return Err(invalid("database_pool_size: must be between 1 and 200"));
         }
+        if !(1..=300).contains(&raw.database_timeout_seconds) {
+            return Err(invalid(
+                "database_timeout_seconds: must be between 1 and 300",
+            ));
+        }
         if raw.workers == Some(0) {
             return Err(invalid("workers: must be at least 1"));
         }
@@ -181,6 +190,7 @@ impl Settings {
             data_dir: raw.data_dir,
             database,
             database_pool_size: raw.database_pool_size,
+            database_timeout: std::time::Duration::from_secs(raw.database_timeout_seconds),
             listen,
             public_url,
             workers: raw.workers,
@@ -313,7 +323,7 @@ mod tests {
         assert_eq!(s.plans.default_plan().display_name, "Default");
         assert_eq!(s.plans.default_plan().profiles, Limit::Max(10));
         assert_eq!(s.plans.get("unlimited").unwrap().profiles, Limit::Unlimited);
-        assert!(s.database.is_sqlite());
+        assert_eq!(s.database.backend(), crate::db::Backend::Sqlite);
         assert_eq!(
             s.effective_public_url("0.0.0.0:9000".parse().unwrap())
                 .as_str(),

@@ -20,9 +20,9 @@ pub enum ApiError {
     BodyNotAnObject,
     #[error("Request body is too large (limit {0} bytes)")]
     PayloadTooLarge(usize),
-    #[error("Invalid username: {0}")]
+    #[error("{0}")]
     InvalidUsername(#[from] UsernameError),
-    #[error("Invalid {0}")]
+    #[error("{0}")]
     InvalidField(#[from] FieldError),
     #[error("Invalid query parameter: {0}")]
     InvalidQuery(String),
@@ -136,7 +136,10 @@ fn anyhow_chain(e: &ApiError) -> String {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::Unavailable(e)
+        match e {
+            DbError::TaskFailed(_) => ApiError::Internal(e.into()),
+            DbError::Connect(_) | DbError::PoolTimeout => ApiError::Unavailable(e),
+        }
     }
 }
 

@@ -14,7 +14,11 @@ use url::Url;
 /// Connects, applies pending migrations and checks that every account's plan is configured.
 /// Blocking.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database, settings.database_pool_size)?;
+    let db = Db::connect(
+        &settings.database,
+        settings.database_pool_size,
+        settings.database_timeout,
+    )?;
     let mut conn = db.conn()?;
     let applied = db::migrations::run(&mut conn)?;
     if !applied.is_empty() {

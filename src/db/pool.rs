@@ -72,14 +72,6 @@ impl DatabaseUrl {
         self.backend
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        self.backend == Backend::Sqlite
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.url
-    }
-
     /// The URL with any password replaced, for logs and messages.
     pub fn redacted(&self) -> String {
         match url::Url::parse(&self.url) {
@@ -111,6 +103,8 @@ pub enum DbError {
     Connect(String),
     #[error("no database connection became free in time")]
     PoolTimeout,
+    #[error("database task failed: {0}")]
+    TaskFailed(String),
 }
 
 /// Opens connections of the backend the URL names.
@@ -168,7 +162,7 @@ pub struct Db {
 impl Db {
     /// Opens the pool, failing fast with the driver's own message when the database cannot
     /// be reached. Blocking: call from a blocking context.
-    pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, DbError> {
+    pub fn connect(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Self, DbError> {
         let sqlite_dir = url
             .sqlite_file()
             .and_then(|f| f.parent().map(PathBuf::from));
@@ -190,7 +184,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(size.min(2)))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| DbError::Connect(e.to_string()))?;
@@ -217,16 +211,13 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let db = self.clone();
-        match actix_web::rt::task::spawn_blocking(move || {
+        actix_web::rt::task::spawn_blocking(move || {
             let mut conn = db.conn()?;
             f(&mut conn)
         })
         .await
-        {
-            Ok(result) => result,
-            // The closure panicked: resume the panic here so it is reported as a bug.
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
-        }
+        // A panic in the closure is a bug: report it as one instead of dropping the request.
+        .unwrap_or_else(|join| Err(DbError::TaskFailed(join.to_string()).into()))
     }
 }
 

@@ -8,7 +8,8 @@ cases![
     wrong_method_is_405_json,
     unknown_path_is_404_json,
     probes,
-    head_works_wherever_get_does
+    head_works_wherever_get_does,
+    a_saturated_database_is_503_json,
 ];
 
 async fn wrong_method_is_405_json(app: &TestApp) {
@@ -57,16 +58,11 @@ async fn unknown_path_is_404_json(app: &TestApp) {
 
 async fn probes(app: &TestApp) {
     let (status, body) = send(app.client.get(app.url("/healthz"))).await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (StatusCode::OK, Some("ok"))
-    );
-    let (status, body) = send(app.client.get(app.url("/readyz"))).await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (StatusCode::OK, Some("ready"))
-    );
+    assert_wire!("healthz_200", status, body);
+    let (status, mut body) = send(app.client.get(app.url("/readyz"))).await;
     assert_eq!(body["database"], app.test_db.backend.name());
+    body["database"] = "[backend]".into();
+    assert_wire!("readyz_200", status, body);
 }
 
 async fn head_works_wherever_get_does(app: &TestApp) {
@@ -84,4 +80,27 @@ async fn head_works_wherever_get_does(app: &TestApp) {
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert!(resp.bytes().await.unwrap().is_empty());
     }
+}
+
+async fn a_saturated_database_is_503_json(app: &TestApp) {
+    let small = TestApp::spawn_with(app.test_db.backend, |s| {
+        s.database_pool_size = 1;
+        s.database_timeout_seconds = 1;
+    })
+    .await;
+    // Hold the only connection.
+    let db = small.db.clone();
+    let held = tokio::task::spawn_blocking(move || db.conn().unwrap())
+        .await
+        .unwrap();
+    let (status, body) = send(small.get("/me")).await;
+    assert_wire!("database_busy_503", status, body);
+    let (status, body) = send(small.client.get(small.url("/readyz"))).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("SERVICE_UNAVAILABLE"))
+    );
+    drop(held);
+    assert_eq!(send(small.get("/me")).await.0, StatusCode::OK);
+    small.stop().await;
 }

@@ -1,0 +1,127 @@
+//! Throughput and latency of the profiles API against a baseline measured in the same run.
+//!
+//! `cargo bench --bench api` (add `POSTGATE_TEST_POSTGRES_URL=...` for PostgreSQL too).
+//! The baseline is `GET /healthz`: the same HTTP stack with no authentication and no
+//! database, so each ratio shows what auth + storage cost on this machine, this run.
+
+#[path = "../tests/api/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+use futures::future::join_all;
+use std::time::{Duration, Instant};
+use support::{Backend, PG_ENV, TestApp};
+
+const CLIENTS: usize = 16;
+const REQUESTS: usize = 4_000;
+
+struct Result {
+    name: &'static str,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Runs `REQUESTS` requests from `CLIENTS` concurrent clients; `make(i)` builds request i.
+async fn measure(name: &'static str, make: impl Fn(usize) -> reqwest::RequestBuilder) -> Result {
+    let make = &make;
+    let started = Instant::now();
+    let per_client = REQUESTS / CLIENTS;
+    let latencies: Vec<Duration> = join_all((0..CLIENTS).map(|c| async move {
+        let mut own = Vec::with_capacity(per_client);
+        for i in 0..per_client {
+            let t = Instant::now();
+            let resp = make(c * per_client + i).send().await.expect("request");
+            assert!(resp.status().is_success(), "{name}: {}", resp.status());
+            resp.bytes().await.expect("body");
+            own.push(t.elapsed());
+        }
+        own
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect();
+    let elapsed = started.elapsed();
+    let mut sorted = latencies.clone();
+    sorted.sort();
+    Result {
+        name,
+        per_second: sorted.len() as f64 / elapsed.as_secs_f64(),
+        p50: sorted[sorted.len() / 2],
+        p99: sorted[sorted.len() * 99 / 100],
+    }
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.rate_limit_per_minute = 0;
+        s.database_pool_size = 8;
+    })
+    .await;
+    let (_, key) = app.new_account("unlimited").await;
+    for i in 0..99 {
+        let req = app
+            .with_key(app.client.post(app.api("/users")), &key)
+            .json(&serde_json::json!({"username": format!("user-{i}")}));
+        assert!(req.send().await.unwrap().status().is_success());
+    }
+    let get = |path: String| app.with_key(app.client.get(app.api(&path)), &key);
+    // Warm up connections and caches.
+    measure("warm-up", |_| app.client.get(app.url("/healthz"))).await;
+
+    let results = vec![
+        measure("GET /healthz (baseline)", |_| {
+            app.client.get(app.url("/healthz"))
+        })
+        .await,
+        measure("GET /me", |_| get("/me".into())).await,
+        measure("GET /users/{username}", |i| {
+            get(format!("/users/user-{}", i % 99))
+        })
+        .await,
+        measure("GET /users (100 profiles)", |_| get("/users".into())).await,
+        measure("POST /users (create)", |i| {
+            app.with_key(app.client.post(app.api("/users")), &key)
+                .json(&serde_json::json!({"username": format!("new-{i}")}))
+        })
+        .await,
+    ];
+    let baseline = results[0].per_second;
+    println!(
+        "\n{} — {CLIENTS} concurrent clients, {REQUESTS} requests each",
+        backend.name()
+    );
+    println!(
+        "{:<28} {:>10} {:>9} {:>9} {:>12}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "vs baseline"
+    );
+    for r in &results {
+        println!(
+            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>11.2}x",
+            r.name,
+            r.per_second,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.per_second / baseline
+        );
+    }
+    app.stop().await;
+}
+
+fn main() {
+    postgate::init_process();
+    // `cargo bench` passes `--bench`; there is nothing to filter.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        run(Backend::Sqlite).await;
+        if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
+            run(Backend::Postgres).await;
+        } else {
+            println!("\n(set {PG_ENV} to measure PostgreSQL too)");
+        }
+    });
+}
