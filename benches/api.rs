@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use support::{Backend, PG_ENV, TestApp};
 
 const CLIENTS: usize = 16;
+/// Requests per scenario under `cargo bench`; `cargo test` runs a quick smoke pass instead.
 const REQUESTS: usize = 4_000;
+const SMOKE_REQUESTS: usize = 160;
 
 struct Result {
     name: &'static str,
@@ -22,11 +24,15 @@ struct Result {
     p99: Duration,
 }
 
-/// Runs `REQUESTS` requests from `CLIENTS` concurrent clients; `make(i)` builds request i.
-async fn measure(name: &'static str, make: impl Fn(usize) -> reqwest::RequestBuilder) -> Result {
+/// Runs `requests` requests from `CLIENTS` concurrent clients; `make(i)` builds request i.
+async fn measure(
+    name: &'static str,
+    requests: usize,
+    make: impl Fn(usize) -> reqwest::RequestBuilder,
+) -> Result {
     let make = &make;
     let started = Instant::now();
-    let per_client = REQUESTS / CLIENTS;
+    let per_client = requests / CLIENTS;
     let latencies: Vec<Duration> = join_all((0..CLIENTS).map(|c| async move {
         let mut own = Vec::with_capacity(per_client);
         for i in 0..per_client {
@@ -53,7 +59,7 @@ async fn measure(name: &'static str, make: impl Fn(usize) -> reqwest::RequestBui
     }
 }
 
-async fn run(backend: Backend) {
+async fn run(backend: Backend, requests: usize) {
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limit_per_minute = 0;
         s.database_pool_size = 8;
@@ -68,20 +74,23 @@ async fn run(backend: Backend) {
     }
     let get = |path: String| app.with_key(app.client.get(app.api(&path)), &key);
     // Warm up connections and caches.
-    measure("warm-up", |_| app.client.get(app.url("/healthz"))).await;
+    measure("warm-up", requests, |_| app.client.get(app.url("/healthz"))).await;
 
     let results = vec![
-        measure("GET /healthz (baseline)", |_| {
+        measure("GET /healthz (baseline)", requests, |_| {
             app.client.get(app.url("/healthz"))
         })
         .await,
-        measure("GET /me", |_| get("/me".into())).await,
-        measure("GET /users/{username}", |i| {
+        measure("GET /me", requests, |_| get("/me".into())).await,
+        measure("GET /users/{username}", requests, |i| {
             get(format!("/users/user-{}", i % 99))
         })
         .await,
-        measure("GET /users (100 profiles)", |_| get("/users".into())).await,
-        measure("POST /users (create)", |i| {
+        measure("GET /users (100 profiles)", requests, |_| {
+            get("/users".into())
+        })
+        .await,
+        measure("POST /users (create)", requests, |i| {
             app.with_key(app.client.post(app.api("/users")), &key)
                 .json(&serde_json::json!({"username": format!("new-{i}")}))
         })
@@ -89,7 +98,7 @@ async fn run(backend: Backend) {
     ];
     let baseline = results[0].per_second;
     println!(
-        "\n{} — {CLIENTS} concurrent clients, {REQUESTS} requests each",
+        "\n{} — {CLIENTS} concurrent clients, {requests} requests per scenario",
         backend.name()
     );
     println!(
@@ -111,15 +120,19 @@ async fn run(backend: Backend) {
 
 fn main() {
     postgate::init_process();
-    // `cargo bench` passes `--bench`; there is nothing to filter.
+    let requests = if std::env::args().any(|a| a == "--bench") {
+        REQUESTS
+    } else {
+        SMOKE_REQUESTS
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        run(Backend::Sqlite).await;
+        run(Backend::Sqlite, requests).await;
         if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
-            run(Backend::Postgres).await;
+            run(Backend::Postgres, requests).await;
         } else {
             println!("\n(set {PG_ENV} to measure PostgreSQL too)");
         }

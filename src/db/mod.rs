@@ -4,7 +4,8 @@
 //! SQL match on the connection, and are all listed here:
 //! - `migrations::run`: a PostgreSQL advisory lock / a SQLite `BEGIN IMMEDIATE` around
 //!   migrations, so that several processes starting together migrate once.
-//! - `pool::SqlitePragmas`: WAL, `busy_timeout` and foreign keys, SQLite only.
+//! - `pool::SessionSetup`: WAL, `busy_timeout` and foreign keys on SQLite; READ COMMITTED on
+//!   PostgreSQL.
 
 pub mod accounts;
 pub mod api_keys;

@@ -133,20 +133,25 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Per-connection settings the rest of the code relies on.
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SessionSetup;
 
-impl CustomizeConnection<DbConn, r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<DbConn, r2d2::Error> for SessionSetup {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        if let DbConn::Sqlite(c) = conn {
+        match conn {
             // busy_timeout first: switching to WAL itself may wait for another process.
-            c.batch_execute(
+            DbConn::Sqlite(c) => c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(r2d2::Error::QueryError)?;
+            ),
+            // The account lock (db::accounts::lock) needs each statement after it to see what
+            // was committed before it, whatever default the database was given.
+            DbConn::Pg(c) => c.batch_execute(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            ),
         }
-        Ok(())
+        .map_err(r2d2::Error::QueryError)
     }
 }
 
@@ -177,7 +182,7 @@ impl Db {
         let mut probe = manager
             .connect()
             .map_err(|e| DbError::Connect(e.to_string()))?;
-        SqlitePragmas
+        SessionSetup
             .on_acquire(&mut probe)
             .map_err(|e| DbError::Connect(e.to_string()))?;
         drop(probe);
@@ -185,7 +190,7 @@ impl Db {
             .max_size(size)
             .min_idle(Some(size.min(2)))
             .connection_timeout(timeout)
-            .connection_customizer(Box::new(SqlitePragmas))
+            .connection_customizer(Box::new(SessionSetup))
             .build(manager)
             .map_err(|e| DbError::Connect(e.to_string()))?;
         Ok(Self {

@@ -30,11 +30,7 @@ pub struct ProfileName(String);
 
 impl ProfileName {
     pub fn from_json(value: Option<&Value>) -> Result<Option<Self>, FieldError> {
-        let Some(s) = optional_string("name", value)? else {
-            return Ok(None);
-        };
-        check_text("name", s, MAX_NAME_CHARS)?;
-        Ok(Some(Self(s.to_owned())))
+        Ok(text_field("name", value, MAX_NAME_CHARS)?.map(Self))
     }
 
     pub fn into_inner(self) -> String {
@@ -48,11 +44,7 @@ pub struct ExternalId(String);
 
 impl ExternalId {
     pub fn from_json(value: Option<&Value>) -> Result<Option<Self>, FieldError> {
-        let Some(s) = optional_string("external_id", value)? else {
-            return Ok(None);
-        };
-        check_text("external_id", s, MAX_EXTERNAL_ID_CHARS)?;
-        Ok(Some(Self(s.to_owned())))
+        Ok(text_field("external_id", value, MAX_EXTERNAL_ID_CHARS)?.map(Self))
     }
 
     pub fn into_inner(self) -> String {
@@ -90,18 +82,17 @@ impl Metadata {
     }
 }
 
-fn optional_string<'a>(
+/// An optional, non-blank, bounded string without control characters.
+fn text_field(
     field: &'static str,
-    value: Option<&'a Value>,
-) -> Result<Option<&'a str>, FieldError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(FieldError::new(field, "must be a string")),
-    }
-}
-
-fn check_text(field: &'static str, s: &str, max_chars: usize) -> Result<(), FieldError> {
+    value: Option<&Value>,
+    max_chars: usize,
+) -> Result<Option<String>, FieldError> {
+    let s = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(FieldError::new(field, "must be a string")),
+    };
     if s.trim().is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
@@ -117,7 +108,7 @@ fn check_text(field: &'static str, s: &str, max_chars: usize) -> Result<(), Fiel
             "must not contain control characters",
         ));
     }
-    Ok(())
+    Ok(Some(s.clone()))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ cases![
 async fn missing_or_wrong_keys_are_401(app: &TestApp) {
     let (status, body) = send(app.client.get(app.api("/users"))).await;
     assert_wire!("auth_401_missing", status, body);
-    let (status, body) = send(app.with_key(app.client.get(app.api("/users")), "pgk_wrong")).await;
+    let (status, body) = send(app.get_as("pgk_wrong", "/users")).await;
     assert_wire!("auth_401_invalid", status, body);
     for header in ["Bearer ", "Basic abc", "Apikey", "garbage", "Apikey a b"] {
         let bearer = header.replace("Bearer ", &format!("Bearer {}", app.api_key));

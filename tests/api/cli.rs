@@ -15,6 +15,7 @@ cases![
     first_run_prints_a_working_key_once,
     bad_configuration_is_refused_clearly,
     commands_exit_cleanly_every_time,
+    serve_stops_gracefully_on_sigterm,
 ];
 
 async fn accounts_create_prints_one_json_object(app: &TestApp) {
@@ -29,13 +30,13 @@ async fn accounts_create_prints_one_json_object(app: &TestApp) {
     assert_eq!(keys, ["account_id", "api_key", "plan"]);
     assert_eq!(v["plan"], "basic");
     let key = v["api_key"].as_str().unwrap();
-    let (status, me) = send(app.with_key(app.client.get(app.api("/me")), key)).await;
+    let (status, me) = send(app.get_as(key, "/me")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["plan"], "Basic");
     assert_eq!(me["account"]["id"], v["account_id"]);
     assert_eq!(me["account"]["name"], "Acme");
     // The new account has its default profile.
-    let (_, list) = send(app.with_key(app.client.get(app.api("/users")), key)).await;
+    let (_, list) = send(app.get_as(key, "/users")).await;
     assert_eq!(list["profiles"][0]["username"], "default");
     assert_eq!(list["profiles"][0]["is_default"], true);
     assert_eq!(list["limit"], 25);
@@ -314,4 +315,22 @@ async fn commands_exit_cleanly_every_time(app: &TestApp) {
         assert!(ok, "{err}");
         assert!(out.starts_with('['), "{out}");
     }
+}
+
+async fn serve_stops_gracefully_on_sigterm(app: &TestApp) {
+    let mut server = tokio::task::spawn_blocking({
+        let cmd = app.cli();
+        move || ServerProcess::start(cmd)
+    })
+    .await
+    .unwrap();
+    let me = app
+        .client
+        .get(server.api("/me"))
+        .header("Authorization", format!("Apikey {}", app.api_key));
+    assert_eq!(send(me).await.0, StatusCode::OK);
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
 }

@@ -33,7 +33,7 @@ fn count(statuses: &[StatusCode], wanted: StatusCode) -> usize {
 }
 
 async fn profile_count(app: &TestApp, key: &str) -> usize {
-    let (_, list) = send(app.with_key(app.client.get(app.api("/users")), key)).await;
+    let (_, list) = send(app.get_as(key, "/users")).await;
     list["profiles"].as_array().unwrap().len()
 }
 

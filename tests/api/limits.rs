@@ -74,9 +74,7 @@ async fn requests_past_the_quota_are_429(app: &TestApp) {
 async fn bad_keys_block_the_address(app: &TestApp) {
     for _ in 0..9 {
         assert_eq!(
-            send(app.with_key(app.client.get(app.api("/me")), "pgk_guess"))
-                .await
-                .0,
+            send(app.get_as("pgk_guess", "/me")).await.0,
             StatusCode::UNAUTHORIZED
         );
     }
@@ -84,9 +82,7 @@ async fn bad_keys_block_the_address(app: &TestApp) {
     assert_eq!(send(app.get("/me")).await.0, StatusCode::OK);
     for _ in 0..10 {
         assert_eq!(
-            send(app.with_key(app.client.get(app.api("/me")), "pgk_guess"))
-                .await
-                .0,
+            send(app.get_as("pgk_guess", "/me")).await.0,
             StatusCode::UNAUTHORIZED
         );
     }

@@ -12,6 +12,7 @@ mod limits;
 mod me;
 mod migrations;
 mod plans;
+mod storage;
 mod users;
 
 use libtest_mimic::{Arguments, Trial};
@@ -30,6 +31,7 @@ fn main() {
         me::cases(),
         migrations::cases(),
         plans::cases(),
+        storage::cases(),
         users::cases(),
     ]
     .into_iter()

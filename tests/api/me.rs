@@ -25,7 +25,7 @@ async fn me_is_what_n8n_checks(app: &TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["success"], true);
     let (unlimited_id, unlimited_key) = app.new_account("unlimited").await;
-    let (_, body) = send(app.with_key(app.client.get(app.api("/me")), &unlimited_key)).await;
+    let (_, body) = send(app.get_as(&unlimited_key, "/me")).await;
     assert_eq!(body["account"]["id"], unlimited_id);
     assert_eq!(body["plan"], "Unlimited");
     assert!(body["limits"]["profiles"].is_null());

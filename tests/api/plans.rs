@@ -38,12 +38,11 @@ async fn limit_reached_is_403(app: &TestApp) {
 
 async fn downgrade_blocks_newest_and_deletes_nothing(app: &TestApp) {
     let (account, key) = app.new_account("eleven").await;
-    let as_other = |req: reqwest::RequestBuilder| app.with_key(req, &key);
     for i in 1..=10 {
-        let req = as_other(
-            app.client
-                .post(app.api("/users"))
-                .json(&serde_json::json!({"username": format!("p{i}")})),
+        let req = app.post_as(
+            &key,
+            "/users",
+            &serde_json::json!({"username": format!("p{i}")}),
         );
         assert_eq!(send(req).await.0, StatusCode::CREATED);
     }
@@ -53,36 +52,28 @@ async fn downgrade_blocks_newest_and_deletes_nothing(app: &TestApp) {
     assert!(ok, "{err}");
     assert!(out.contains("11 profiles, limit 3, 8 blocked"), "{out}");
 
-    let list = send(as_other(app.client.get(app.api("/users")))).await.1;
+    let list = send(app.get_as(&key, "/users")).await.1;
     assert_eq!(list["limit"], 3);
     assert_eq!(list["profiles"].as_array().unwrap().len(), 11);
     assert_eq!(
         blocked_names(&list),
         ["p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10"]
     );
-    let (_, one) = send(as_other(app.client.get(app.api("/users/p10")))).await;
+    let (_, one) = send(app.get_as(&key, "/users/p10")).await;
     assert_eq!(one["profile"]["blocked"], true);
-    let (_, one) = send(as_other(app.client.get(app.api("/users/p2")))).await;
+    let (_, one) = send(app.get_as(&key, "/users/p2")).await;
     assert_eq!(one["profile"]["blocked"], false);
-    let (status, body) = send(as_other(
-        app.client
-            .post(app.api("/users"))
-            .json(&serde_json::json!({"username": "new"})),
-    ))
-    .await;
+    let (status, body) =
+        send(app.post_as(&key, "/users", &serde_json::json!({"username": "new"}))).await;
     assert_eq!(
         (status, body["error_code"].as_str()),
         (StatusCode::FORBIDDEN, Some("PROFILE_LIMIT_REACHED"))
     );
 
     // Deleting an older profile lets the next one in line back in.
-    let req = as_other(
-        app.client
-            .delete(app.api("/users"))
-            .json(&serde_json::json!({"username": "p1"})),
-    );
+    let req = app.delete_as(&key, "/users", &serde_json::json!({"username": "p1"}));
     assert_eq!(send(req).await.0, StatusCode::OK);
-    let list = send(as_other(app.client.get(app.api("/users")))).await.1;
+    let list = send(app.get_as(&key, "/users")).await.1;
     assert_eq!(
         blocked_names(&list),
         ["p4", "p5", "p6", "p7", "p8", "p9", "p10"]
@@ -92,22 +83,21 @@ async fn downgrade_blocks_newest_and_deletes_nothing(app: &TestApp) {
     let mut cli = app.cli();
     cli.args(["accounts", "set-plan", &account, "eleven"]);
     assert!(run_cli(cli).0);
-    let list = send(as_other(app.client.get(app.api("/users")))).await.1;
+    let list = send(app.get_as(&key, "/users")).await.1;
     assert!(blocked_names(&list).is_empty());
 }
 
 async fn unlimited_plan_has_no_limit(app: &TestApp) {
     let (_, key) = app.new_account("unlimited").await;
     for i in 0..15 {
-        let req = app.with_key(
-            app.client
-                .post(app.api("/users"))
-                .json(&serde_json::json!({"username": format!("u{i}")})),
+        let req = app.post_as(
             &key,
+            "/users",
+            &serde_json::json!({"username": format!("u{i}")}),
         );
         assert_eq!(send(req).await.0, StatusCode::CREATED);
     }
-    let (_, list) = send(app.with_key(app.client.get(app.api("/users")), &key)).await;
+    let (_, list) = send(app.get_as(&key, "/users")).await;
     assert!(list["limit"].is_null());
     assert_eq!(list["plan"], "unlimited");
     assert_eq!(list["profiles"].as_array().unwrap().len(), 16);

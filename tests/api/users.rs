@@ -1,6 +1,6 @@
 //! `/api/uploadposts/users`: create, list, read, delete.
 
-use crate::support::{TestApp, send};
+use crate::support::{TestApp, send, usernames};
 use crate::{assert_wire, cases};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -196,13 +196,7 @@ async fn list_returns_plan_limit_and_every_profile(app: &TestApp) {
     app.create_profile("bob").await;
     let (status, body) = send(app.get("/users")).await;
     assert_eq!(status, StatusCode::OK);
-    let names: Vec<_> = body["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["username"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["default", "alice", "bob"]);
+    assert_eq!(usernames(&body), ["default", "alice", "bob"]);
     assert_wire!("list_200", status, body);
 }
 
@@ -213,13 +207,7 @@ async fn list_pages_on_request(app: &TestApp) {
     let page = |q: &'static str| async move { send(app.get(&format!("/users?{q}"))).await };
     let (status, body) = page("page=2&per_page=2").await;
     assert_wire!("list_200_paged", status, body);
-    let names: Vec<_> = body["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["username"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["p2", "p3"]);
+    assert_eq!(usernames(&body), ["p2", "p3"]);
     assert_eq!(
         (
             body["page"].as_i64(),
@@ -309,33 +297,16 @@ async fn delete_errors(app: &TestApp) {
 async fn tenants_never_see_each_other(app: &TestApp) {
     let (_, other_key) = app.new_account("default").await;
     app.create_profile("mine").await;
-    let other = |req: reqwest::RequestBuilder| app.with_key(req, &other_key);
     assert_eq!(
-        send(other(app.client.get(app.api("/users/mine")))).await.0,
+        send(app.get_as(&other_key, "/users/mine")).await.0,
         StatusCode::NOT_FOUND
     );
-    let (status, _) = send(other(
-        app.client
-            .delete(app.api("/users"))
-            .json(&json!({"username": "mine"})),
-    ))
-    .await;
+    let (status, _) = send(app.delete_as(&other_key, "/users", &json!({"username": "mine"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, list) = send(other(app.client.get(app.api("/users")))).await;
-    let names: Vec<_> = list["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["username"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["default"]);
+    let (_, list) = send(app.get_as(&other_key, "/users")).await;
+    assert_eq!(usernames(&list), ["default"]);
     // The same username is free in another account.
-    let (status, _) = send(other(
-        app.client
-            .post(app.api("/users"))
-            .json(&json!({"username": "mine"})),
-    ))
-    .await;
+    let (status, _) = send(app.post_as(&other_key, "/users", &json!({"username": "mine"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(send(app.get("/users/mine")).await.0, StatusCode::OK);
 }

@@ -212,15 +212,28 @@ impl TestApp {
     }
 
     pub fn get(&self, path: &str) -> RequestBuilder {
-        self.with_key(self.client.get(self.api(path)), &self.api_key)
+        self.get_as(&self.api_key, path)
     }
 
     pub fn post(&self, path: &str, body: &Value) -> RequestBuilder {
-        self.with_key(self.client.post(self.api(path)).json(body), &self.api_key)
+        self.post_as(&self.api_key, path, body)
     }
 
     pub fn delete(&self, path: &str, body: &Value) -> RequestBuilder {
-        self.with_key(self.client.delete(self.api(path)).json(body), &self.api_key)
+        self.delete_as(&self.api_key, path, body)
+    }
+
+    /// The same calls with another account's key.
+    pub fn get_as(&self, key: &str, path: &str) -> RequestBuilder {
+        self.with_key(self.client.get(self.api(path)), key)
+    }
+
+    pub fn post_as(&self, key: &str, path: &str, body: &Value) -> RequestBuilder {
+        self.with_key(self.client.post(self.api(path)).json(body), key)
+    }
+
+    pub fn delete_as(&self, key: &str, path: &str, body: &Value) -> RequestBuilder {
+        self.with_key(self.client.delete(self.api(path)).json(body), key)
     }
 
     pub fn with_key(&self, req: RequestBuilder, key: &str) -> RequestBuilder {
@@ -254,6 +267,16 @@ impl Drop for TestApp {
         // Sends the stop command at once; the runtime is going away anyway.
         drop(self.handle.stop(false));
     }
+}
+
+/// The usernames of a `GET /users` response, in order.
+pub fn usernames(list: &Value) -> Vec<&str> {
+    list["profiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .map(|p| p["username"].as_str().expect("username"))
+        .collect()
 }
 
 /// Sends a request and reads a JSON body (the server must always answer JSON).

@@ -95,6 +95,17 @@ impl ServerProcess {
         None
     }
 
+    /// Sends SIGTERM and waits for the process to finish.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        self.child.wait().expect("wait")
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}/api/uploadposts{path}", self.address)
     }
