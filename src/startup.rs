@@ -5,6 +5,7 @@ use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::state::AppState;
+use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
@@ -63,6 +64,7 @@ impl Application {
         });
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(api::configure)

@@ -16,6 +16,7 @@ cases![
     bad_configuration_is_refused_clearly,
     commands_exit_cleanly_every_time,
     serve_stops_gracefully_on_sigterm,
+    printed_links_use_the_public_url,
 ];
 
 async fn accounts_create_prints_one_json_object(app: &TestApp) {
@@ -333,4 +334,27 @@ async fn serve_stops_gracefully_on_sigterm(app: &TestApp) {
         .await
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+async fn printed_links_use_the_public_url(app: &TestApp) {
+    let fresh = TestDb::new(app.test_db.backend);
+    let mut cmd = app.cli();
+    cmd.env("POSTGATE_DATABASE_URL", &fresh.url)
+        .env("POSTGATE_PUBLIC_URL", "https://connect.example.com");
+    let mut server = tokio::task::spawn_blocking(move || ServerProcess::start(cmd))
+        .await
+        .unwrap();
+    let curl = server
+        .stdout_line("curl -H", Duration::from_secs(3))
+        .expect("curl line");
+    assert!(
+        curl.ends_with(" https://connect.example.com/api/uploadposts/me"),
+        "{curl}"
+    );
+    // The banner still says where the server actually listens.
+    assert!(
+        server.stdout.iter().any(|l| l.contains(&server.address)),
+        "{:?}",
+        server.stdout
+    );
 }

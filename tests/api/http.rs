@@ -10,6 +10,7 @@ cases![
     probes,
     head_works_wherever_get_does,
     a_saturated_database_is_503_json,
+    responses_carry_a_request_id,
 ];
 
 async fn wrong_method_is_405_json(app: &TestApp) {
@@ -63,6 +64,16 @@ async fn probes(app: &TestApp) {
     assert_eq!(body["database"], app.test_db.backend.name());
     body["database"] = "[backend]".into();
     assert_wire!("readyz_200", status, body);
+}
+
+async fn responses_carry_a_request_id(app: &TestApp) {
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/healthz", "/nope", "/api/uploadposts/me"] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "{id}");
+        assert!(seen.insert(id));
+    }
 }
 
 async fn head_works_wherever_get_does(app: &TestApp) {
