@@ -163,9 +163,11 @@ impl Settings {
                 raw.listen
             ))
         })?;
+        // Empty means unset, as for database_url (`POSTGATE_PUBLIC_URL=` in a unit file).
         let public_url = raw
             .public_url
             .as_deref()
+            .filter(|u| !u.trim().is_empty())
             .map(parse_public_url)
             .transpose()?;
         let database_url = match raw.database_url {
@@ -348,6 +350,19 @@ mod tests {
         let msg = |o: &[(&str, &str)], t: Option<&str>| load(o, t).unwrap_err().to_string();
         assert!(msg(&[("listen", "localhost")], None).contains("listen"));
         assert!(msg(&[("public_url", "ftp://x")], None).contains("public_url"));
+        assert!(
+            load(&[("public_url", " ")], None)
+                .unwrap()
+                .public_url
+                .is_none()
+        );
+        assert!(
+            load(&[("database_url", "")], None)
+                .unwrap()
+                .database
+                .sqlite_file()
+                .is_some()
+        );
         assert!(msg(&[("public_url", "https://x/?a=1")], None).contains("query"));
         assert!(msg(&[("database_url", "mysql://x")], None).contains("database_url"));
         assert!(msg(&[("default_plan", "gold")], None).contains("not in the plan table"));
