@@ -3,7 +3,7 @@
 use crate::config::{LogFormat, Settings};
 use crate::db::api_keys::{self, RevokeOutcome};
 use crate::db::{Db, accounts, bootstrap, profiles};
-use crate::domain::{Limit, time};
+use crate::domain::time;
 use crate::startup::{Application, open_database};
 use crate::telemetry;
 use anyhow::{Context, bail};
@@ -274,11 +274,8 @@ fn accounts_command(settings: &Settings, db: &Db, cmd: AccountsCommand) -> anyho
             if !accounts::set_plan(&mut conn, &account_id, &plan.name)? {
                 bail!("no account with id {account_id}");
             }
-            let count = u64::try_from(profiles::count(&mut conn, &account_id)?).unwrap_or(0);
-            let blocked = match plan.profiles {
-                Limit::Max(n) => count.saturating_sub(n),
-                Limit::Unlimited => 0,
-            };
+            let count = profiles::count(&mut conn, &account_id)?;
+            let blocked = plan.profiles.blocked_among(count);
             println!(
                 "Account {account_id} is now on plan {} ({count} profiles, limit {}, {blocked} blocked).",
                 plan.name, plan.profiles

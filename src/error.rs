@@ -103,7 +103,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = ?anyhow_chain(self), code = self.code(), "request failed");
+            tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
         }
         let mut builder = HttpResponse::build(status);
         if let ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } =
@@ -123,7 +123,7 @@ impl ResponseError for ApiError {
 }
 
 /// The whole cause chain, for the log only.
-fn anyhow_chain(e: &ApiError) -> String {
+fn cause_chain(e: &ApiError) -> String {
     let mut out = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

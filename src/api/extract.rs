@@ -109,10 +109,9 @@ impl FromRequest for Authenticated {
             if let Some(ip) = ip {
                 state.auth_guard.succeeded(ip);
             }
-            if let Some(checked) = state.requests.check(&account.id, now) {
-                let quota = checked.unwrap_or_else(|q| q);
+            if let Some(quota) = state.requests.check(&account.id, now) {
                 req.extensions_mut().insert(quota);
-                if checked.is_err() {
+                if !quota.allowed {
                     return Err(ApiError::RateLimited {
                         limit: quota.limit,
                         retry_after: quota.retry_after(now),

@@ -1,5 +1,6 @@
 //! Liveness and readiness probes.
 
+use crate::db::DbError;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::HttpResponse;
@@ -13,20 +14,15 @@ pub async fn live() -> HttpResponse {
 
 /// Ready when the database answers a query.
 pub async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // Any failure to answer means "not ready", not "broken".
     state
         .db
         .run(|conn| {
             diesel::sql_query("SELECT 1")
                 .execute(conn)
-                .map_err(ApiError::from)
+                .map_err(|e| ApiError::Unavailable(DbError::Connect(e.to_string())))
         })
-        .await
-        .map_err(|e| match e {
-            ApiError::Internal(e) => {
-                ApiError::Unavailable(crate::db::DbError::Connect(e.to_string()))
-            }
-            other => other,
-        })?;
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "status": "ready",

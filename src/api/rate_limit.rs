@@ -19,6 +19,8 @@ pub struct Quota {
     pub remaining: u32,
     /// Unix time at which the window resets.
     pub reset: u64,
+    /// Whether the request that was just counted fits in the window.
+    pub allowed: bool,
 }
 
 impl Quota {
@@ -41,8 +43,8 @@ impl RequestLimiter {
         }
     }
 
-    /// Counts one request; `Err` when it is over the limit. `None` when limiting is off.
-    pub fn check(&self, account: &str, now: u64) -> Option<Result<Quota, Quota>> {
+    /// Counts one request. `None` when limiting is off.
+    pub fn check(&self, account: &str, now: u64) -> Option<Quota> {
         if self.per_minute == 0 {
             return None;
         }
@@ -55,16 +57,16 @@ impl RequestLimiter {
         if entry.0 != window {
             *entry = (window, 0);
         }
-        let quota = |used: u32| Quota {
-            limit: self.per_minute,
-            remaining: self.per_minute.saturating_sub(used),
-            reset: (window + 1) * 60,
-        };
-        if entry.1 >= self.per_minute {
-            return Some(Err(quota(entry.1)));
+        let allowed = entry.1 < self.per_minute;
+        if allowed {
+            entry.1 += 1;
         }
-        entry.1 += 1;
-        Some(Ok(quota(entry.1)))
+        Some(Quota {
+            limit: self.per_minute,
+            remaining: self.per_minute.saturating_sub(entry.1),
+            reset: (window + 1) * 60,
+            allowed,
+        })
     }
 }
 
@@ -149,19 +151,22 @@ mod tests {
         let t = 600; // a window start
         assert_eq!(
             limiter.check("a", t),
-            Some(Ok(Quota {
+            Some(Quota {
                 limit: 3,
                 remaining: 2,
-                reset: 660
-            }))
+                reset: 660,
+                allowed: true
+            })
         );
-        assert!(limiter.check("a", t + 1).unwrap().is_ok());
-        assert_eq!(limiter.check("a", t + 2).unwrap().unwrap().remaining, 0);
-        let over = limiter.check("a", t + 30).unwrap().unwrap_err();
+        assert!(limiter.check("a", t + 1).unwrap().allowed);
+        let last = limiter.check("a", t + 2).unwrap();
+        assert!(last.allowed && last.remaining == 0);
+        let over = limiter.check("a", t + 30).unwrap();
+        assert!(!over.allowed);
         assert_eq!(over.retry_after(t + 30), 30);
         // Other accounts and the next window are unaffected.
-        assert!(limiter.check("b", t + 30).unwrap().is_ok());
-        assert!(limiter.check("a", t + 60).unwrap().is_ok());
+        assert!(limiter.check("b", t + 30).unwrap().allowed);
+        assert!(limiter.check("a", t + 60).unwrap().allowed);
         assert_eq!(RequestLimiter::new(0).check("a", t), None);
     }
 

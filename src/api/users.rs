@@ -3,8 +3,8 @@
 use super::extract::{Authenticated, JsonObject};
 use super::views::ProfileView;
 use crate::db::profiles::{self, CreateError, DeleteOutcome, NewProfile};
+use crate::domain::Username;
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
-use crate::domain::{Plan, Username};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::HttpResponse;
@@ -108,7 +108,7 @@ pub async fn list(
     let profiles = rows
         .into_iter()
         .zip(offset..)
-        .map(|(p, position)| ProfileView::new(p, blocked_at(&plan, position)))
+        .map(|(p, position)| ProfileView::new(p, plan.profiles.blocks_position(position)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut body = json!({
         "success": true,
@@ -144,7 +144,7 @@ pub async fn get_one(
         .await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
-        "profile": ProfileView::new(profile, blocked_at(&plan, position))?,
+        "profile": ProfileView::new(profile, plan.profiles.blocks_position(position))?,
     })))
 }
 
@@ -171,9 +171,4 @@ pub async fn delete(
         DeleteOutcome::NotFound => Err(ApiError::ProfileNotFound),
         DeleteOutcome::IsDefault => Err(ApiError::DefaultProfileProtected),
     }
-}
-
-fn blocked_at(plan: &Plan, position: i64) -> bool {
-    plan.profiles
-        .blocks_position(u64::try_from(position).unwrap_or(0))
 }

@@ -113,7 +113,7 @@ pub fn create_within_limit(
             }
         }
         let used = count(conn, account_id)?;
-        if !limit.allows_another(u64::try_from(used).unwrap_or(u64::MAX)) {
+        if !limit.allows_another(used) {
             return Err(CreateError::LimitReached { limit });
         }
         let name = new

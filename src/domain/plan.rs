@@ -42,19 +42,30 @@ impl From<Limit> for LimitRepr {
 }
 
 impl Limit {
-    /// Whether one more item fits when `used` are already taken.
-    pub fn allows_another(self, used: u64) -> bool {
+    /// Whether one more item fits when `used` are already taken. Counts come from SQL as
+    /// `i64`; a negative one cannot happen and counts as none.
+    pub fn allows_another(self, used: i64) -> bool {
         match self {
-            Limit::Max(n) => used < n,
+            Limit::Max(n) => u64::try_from(used).map_or(true, |used| used < n),
             Limit::Unlimited => true,
         }
     }
 
-    /// A profile is blocked when its position in creation order (0 = oldest) is past the
+    /// A profile is blocked when its position in creation order (0 = the oldest) is past the
     /// limit: after a downgrade the newest profiles are blocked first, never deleted, and
     /// come back as soon as the limit allows them again.
-    pub fn blocks_position(self, position: u64) -> bool {
+    pub fn blocks_position(self, position: i64) -> bool {
         !self.allows_another(position)
+    }
+
+    /// How many of `total` profiles `blocks_position` blocks.
+    pub fn blocked_among(self, total: i64) -> i64 {
+        match self {
+            Limit::Max(n) => total
+                .saturating_sub(i64::try_from(n).unwrap_or(i64::MAX))
+                .max(0),
+            Limit::Unlimited => 0,
+        }
     }
 
     /// The wire form: a number, or `null` for unlimited.
@@ -94,10 +105,29 @@ mod tests {
     fn limits() {
         assert!(Limit::Max(10).allows_another(9));
         assert!(!Limit::Max(10).allows_another(10));
-        assert!(Limit::Unlimited.allows_another(u64::MAX));
+        assert!(Limit::Unlimited.allows_another(i64::MAX));
         assert!(!Limit::Max(2).blocks_position(1));
         assert!(Limit::Max(2).blocks_position(2));
         assert!(Limit::Max(0).blocks_position(0));
+    }
+
+    #[test]
+    fn blocked_count_matches_positions() {
+        for limit in [
+            Limit::Max(0),
+            Limit::Max(3),
+            Limit::Max(10),
+            Limit::Unlimited,
+        ] {
+            for total in 0..15 {
+                let by_position = (0..total).filter(|p| limit.blocks_position(*p)).count();
+                assert_eq!(
+                    limit.blocked_among(total),
+                    by_position as i64,
+                    "{limit} of {total}"
+                );
+            }
+        }
     }
 
     #[test]
