@@ -214,7 +214,6 @@ async fn first_run_prints_a_working_key_once(app: &TestApp) {
         (status, body["plan"].as_str()),
         (StatusCode::OK, Some("Default"))
     );
-    assert!(first.started_in < Duration::from_secs(30));
     drop((first, second, command));
 
     // Restarting prints no new key, and the old one still works.

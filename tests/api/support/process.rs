@@ -11,14 +11,12 @@ pub struct ServerProcess {
     pub address: String,
     /// What the process printed on stdout so far.
     pub stdout: Vec<String>,
-    pub started_in: Duration,
     lines: mpsc::Receiver<(bool, String)>,
 }
 
 impl ServerProcess {
     /// Starts `cmd serve` on a free port and waits until it says it is listening.
     pub fn start(mut cmd: Command) -> Self {
-        let started = Instant::now();
         cmd.arg("serve")
             .env("POSTGATE_LISTEN", "127.0.0.1:0")
             .env("POSTGATE_LOG_FORMAT", "json")
@@ -67,7 +65,6 @@ impl ServerProcess {
                     child,
                     address: format!("http://{addr}"),
                     stdout,
-                    started_in: started.elapsed(),
                     lines: rx,
                 };
             }
