@@ -1,4 +1,5 @@
-//! Throughput and latency of the profiles API against a baseline measured in the same run.
+//! Throughput and latency of the API and the connect page against a baseline measured in
+//! the same run.
 //!
 //! `cargo bench --bench api` (add `POSTGATE_TEST_POSTGRES_URL=...` for PostgreSQL too).
 //! The baseline is `GET /healthz`: the same HTTP stack with no authentication and no
@@ -59,6 +60,21 @@ async fn measure(
     }
 }
 
+/// Median latency of `requests` requests sent one at a time: the server's own time per
+/// request plus loopback, without queueing behind other clients.
+async fn sequential_p50(requests: usize, make: impl Fn() -> reqwest::RequestBuilder) -> Duration {
+    let mut latencies = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let t = Instant::now();
+        let resp = make().send().await.expect("request");
+        assert!(resp.status().is_success(), "{}", resp.status());
+        resp.bytes().await.expect("body");
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    latencies[latencies.len() / 2]
+}
+
 async fn run(backend: Backend, requests: usize) {
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limit_per_minute = 0;
@@ -73,6 +89,22 @@ async fn run(backend: Backend, requests: usize) {
         assert!(req.send().await.unwrap().status().is_success());
     }
     let get = |path: String| app.with_key(app.client.get(app.api(&path)), &key);
+    // A connect page with three connected accounts and a month of posts.
+    let token = app
+        .profile_with_link("bench-page", serde_json::json!({}))
+        .await;
+    for (platform, handle) in [("tiktok", "a"), ("instagram", "b"), ("x", "c")] {
+        app.insert_connection("bench-page", platform, handle, false)
+            .await;
+    }
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    for day in 1..=20 {
+        let at = format!("{month}-{day:02}T12:00:00");
+        app.insert_post("bench-page", "tiktok", "scheduled", &at, "A post")
+            .await;
+    }
+    let page = app.url(&format!("/connect?token={token}"));
+    let calendar = app.url(&format!("/connect/calendar?token={token}"));
     // Warm up connections and caches.
     measure("warm-up", requests, |_| app.client.get(app.url("/healthz"))).await;
 
@@ -95,6 +127,24 @@ async fn run(backend: Backend, requests: usize) {
                 .json(&serde_json::json!({"username": format!("new-{i}")}))
         })
         .await,
+        measure("POST generate-jwt", requests, |_| {
+            app.post(
+                "/users/generate-jwt",
+                &serde_json::json!({"username": "bench-page"}),
+            )
+        })
+        .await,
+        measure("GET validate-jwt (Bearer)", requests, |_| {
+            app.client
+                .get(app.api("/users/validate-jwt"))
+                .header("Authorization", format!("Bearer {token}"))
+        })
+        .await,
+        measure("GET /connect (page)", requests, |_| app.client.get(&page)).await,
+        measure("GET /connect/calendar", requests, |_| {
+            app.client.get(&calendar)
+        })
+        .await,
     ];
     let baseline = results[0].per_second;
     println!(
@@ -115,6 +165,18 @@ async fn run(backend: Backend, requests: usize) {
             r.per_second / baseline
         );
     }
+    let base = sequential_p50(requests / 4, || app.client.get(app.url("/healthz"))).await;
+    let one = sequential_p50(requests / 4, || app.client.get(&page)).await;
+    let cal = sequential_p50(requests / 4, || app.client.get(&calendar)).await;
+    println!(
+        "one client at a time, median: /healthz {:.3} ms, /connect {:.3} ms ({:.2}x), \
+         /connect/calendar {:.3} ms ({:.2}x)",
+        base.as_secs_f64() * 1e3,
+        one.as_secs_f64() * 1e3,
+        one.as_secs_f64() / base.as_secs_f64(),
+        cal.as_secs_f64() * 1e3,
+        cal.as_secs_f64() / base.as_secs_f64(),
+    );
     app.stop().await;
 }
 

@@ -2,6 +2,7 @@
 //! then command-line flags. Validated once; the rest of the program sees only `Settings`.
 
 use crate::db::DatabaseUrl;
+use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -18,6 +19,8 @@ const FOREIGN_ENV_PREFIXES: &[&str] = &["test_", "config"];
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
+    /// `production` refuses to start without configured secrets (and, later, the sandbox).
+    pub env: Environment,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub database_pool_size: u32,
@@ -38,6 +41,18 @@ pub struct RawSettings {
     pub auth_block_seconds: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).
     pub trust_proxy_headers: bool,
+    /// Signs connect links (at least 32 bytes). Unset outside production: generated once
+    /// into the data directory.
+    pub link_signing_key: Option<String>,
+    /// Keys that signed links still in circulation, accepted but never used to sign.
+    pub link_signing_previous_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +98,7 @@ impl Default for RawSettings {
             ),
         ]);
         Self {
+            env: Environment::Development,
             data_dir: PathBuf::from("./postgate-data"),
             database_url: None,
             database_pool_size: 8,
@@ -98,6 +114,8 @@ impl Default for RawSettings {
             auth_failure_limit: 10,
             auth_block_seconds: 300,
             trust_proxy_headers: false,
+            link_signing_key: None,
+            link_signing_previous_keys: Vec::new(),
         }
     }
 }
@@ -105,6 +123,7 @@ impl Default for RawSettings {
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub env: Environment,
     pub data_dir: PathBuf,
     pub database: DatabaseUrl,
     pub database_pool_size: u32,
@@ -120,6 +139,8 @@ pub struct Settings {
     pub auth_failure_limit: u32,
     pub auth_block_seconds: u64,
     pub trust_proxy_headers: bool,
+    pub link_signing_key: Option<String>,
+    pub link_signing_previous_keys: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +209,19 @@ impl Settings {
             return Err(invalid("workers: must be at least 1"));
         }
         let plans = Plans::from_raw(raw.plans, &raw.default_plan)?;
+        let link_signing_key = raw.link_signing_key.filter(|k| !k.trim().is_empty());
+        for key in link_signing_key
+            .iter()
+            .chain(&raw.link_signing_previous_keys)
+        {
+            if key.trim().len() < MIN_SECRET_BYTES {
+                return Err(invalid(format!(
+                    "link_signing_key: keys must be at least {MIN_SECRET_BYTES} bytes long"
+                )));
+            }
+        }
         Ok(Self {
+            env: raw.env,
             data_dir: raw.data_dir,
             database,
             database_pool_size: raw.database_pool_size,
@@ -203,6 +236,8 @@ impl Settings {
             auth_failure_limit: raw.auth_failure_limit,
             auth_block_seconds: raw.auth_block_seconds,
             trust_proxy_headers: raw.trust_proxy_headers,
+            link_signing_key,
+            link_signing_previous_keys: raw.link_signing_previous_keys,
         })
     }
 
@@ -369,5 +404,7 @@ mod tests {
         assert!(msg(&[], Some("[plans.Gold]\nprofiles = 1")).contains("plan name"));
         assert!(msg(&[], Some("[plans.x]\nprofiles = \"many\"")).contains("unlimited"));
         assert!(msg(&[], Some("lisen = \"1\"")).contains("lisen"));
+        assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
+        assert!(msg(&[("env", "staging")], None).contains("env"));
     }
 }

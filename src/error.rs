@@ -2,6 +2,7 @@
 //! on the wire (`{"success": false, "message", "error_code"}`, as Upload-Post answers).
 
 use crate::db::DbError;
+use crate::domain::link_token::TokenError;
 use crate::domain::profile_fields::FieldError;
 use crate::domain::{Limit, UsernameError};
 use actix_web::http::StatusCode;
@@ -32,6 +33,15 @@ pub enum ApiError {
     ProfileExists(String),
     #[error("A profile with this external_id already exists")]
     ExternalIdExists,
+    #[error(
+        "This profile is over your plan's profile limit ({plan}: {limit} profiles) and is \
+         blocked until the limit allows it again"
+    )]
+    ProfileBlocked { plan: String, limit: Limit },
+    #[error("Invalid or expired token")]
+    InvalidToken(TokenError),
+    #[error("Connect link not found")]
+    LinkNotFound,
     #[error("The default profile cannot be deleted")]
     DefaultProfileProtected,
     #[error("Profile limit reached for your plan ({plan}: {limit} profiles)")]
@@ -66,6 +76,9 @@ impl ApiError {
             ApiError::ExternalIdExists => "EXTERNAL_ID_EXISTS",
             ApiError::DefaultProfileProtected => "DEFAULT_PROFILE",
             ApiError::ProfileLimitReached { .. } => "PROFILE_LIMIT_REACHED",
+            ApiError::ProfileBlocked { .. } => "PROFILE_BLOCKED",
+            ApiError::InvalidToken(_) => "INVALID_TOKEN",
+            ApiError::LinkNotFound => "LINK_NOT_FOUND",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
             ApiError::RouteNotFound => "NOT_FOUND",
@@ -79,18 +92,24 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::MissingCredentials | ApiError::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            ApiError::MissingCredentials | ApiError::InvalidApiKey | ApiError::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::InvalidJson(_)
             | ApiError::BodyNotAnObject
             | ApiError::InvalidUsername(_)
             | ApiError::InvalidField(_)
             | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::ProfileNotFound | ApiError::RouteNotFound | ApiError::LinkNotFound => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::ProfileExists(_)
             | ApiError::ExternalIdExists
             | ApiError::DefaultProfileProtected => StatusCode::CONFLICT,
-            ApiError::ProfileLimitReached { .. } => StatusCode::FORBIDDEN,
+            ApiError::ProfileLimitReached { .. } | ApiError::ProfileBlocked { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::RateLimited { .. } | ApiError::AuthBlocked { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -114,11 +133,17 @@ impl ResponseError for ApiError {
                 retry_after.to_string(),
             ));
         }
-        builder.json(json!({
+        let mut body = json!({
             "success": false,
             "message": self.to_string(),
             "error_code": self.code(),
-        }))
+        });
+        // validate-jwt's documented invalid-token fields, for clients that read them.
+        if let ApiError::InvalidToken(reason) = self {
+            body["isValid"] = false.into();
+            body["reason"] = reason.to_string().into();
+        }
+        builder.json(body)
     }
 }
 

@@ -4,9 +4,12 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod key_files;
+pub mod links;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -3,7 +3,9 @@
 use crate::api;
 use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Settings;
+use crate::connect;
 use crate::db::{self, Db};
+use crate::key_files;
 use crate::state::AppState;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
@@ -61,6 +63,7 @@ impl Application {
             requests: RequestLimiter::new(settings.rate_limit_per_minute),
             auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
             trust_proxy_headers: settings.trust_proxy_headers,
+            link_signer: key_files::link_signer(settings)?,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -68,6 +71,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(api::configure)
+                .configure(connect::configure)
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?;

@@ -5,6 +5,7 @@ use crate::config::Plans;
 use crate::db::Db;
 use crate::db::accounts::Account;
 use crate::domain::Plan;
+use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
 use url::Url;
 
@@ -16,6 +17,7 @@ pub struct AppState {
     pub requests: RequestLimiter,
     pub auth_guard: AuthGuard,
     pub trust_proxy_headers: bool,
+    pub link_signer: LinkSigner,
 }
 
 impl AppState {

@@ -2,11 +2,13 @@
 
 pub mod extract;
 pub mod health;
+pub mod links;
 pub mod me;
 pub mod rate_limit;
 pub mod users;
 pub mod views;
 
+use crate::connect;
 use crate::error::ApiError;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Resource, ResponseError, Route, guard, web};
@@ -32,7 +34,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(users::create))
                     .route(web::delete().to(users::delete)),
             )
-            .service(resource("/users/{username}", &[Method::GET]).route(get().to(users::get_one))),
+            // Fixed paths before `/users/{username}`, which would otherwise claim them.
+            .service(
+                resource("/users/generate-jwt", &[Method::POST])
+                    .route(web::post().to(links::generate)),
+            )
+            .service(
+                resource("/users/validate-jwt", &[Method::GET, Method::POST])
+                    .route(get().to(links::validate))
+                    .route(web::post().to(links::validate)),
+            )
+            .service(
+                resource("/users/revoke-jwt", &[Method::POST]).route(web::post().to(links::revoke)),
+            )
+            .service(resource("/users/{username}", &[Method::GET]).route(get().to(users::get_one)))
+            .service(
+                resource("/oauth/bounce", &[Method::GET])
+                    .wrap(actix_web::middleware::from_fn(
+                        connect::headers::page_headers,
+                    ))
+                    .route(get().to(connect::bounce::page)),
+            ),
     );
 }
 

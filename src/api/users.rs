@@ -2,6 +2,7 @@
 
 use super::extract::{Authenticated, JsonObject};
 use super::views::ProfileView;
+use crate::db::connections;
 use crate::db::profiles::{self, CreateError, DeleteOutcome, NewProfile};
 use crate::domain::Username;
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
@@ -49,7 +50,7 @@ pub async fn create(
         .await?;
     Ok(HttpResponse::Created().json(json!({
         "success": true,
-        "profile": ProfileView::new(profile, false)?,
+        "profile": ProfileView::new(profile, false, &[])?,
     })))
 }
 
@@ -97,18 +98,22 @@ pub async fn list(
     let plan = state.plan_of(&auth.0)?.clone();
     let account_id = auth.0.id;
     let (offset, page_size) = window.map_or((0, i64::MAX), |(page, per)| ((page - 1) * per, per));
-    let (rows, total) = state
+    let (rows, total, connected) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             let rows = profiles::list(conn, &account_id, offset, page_size)?;
             let total = profiles::count(conn, &account_id)?;
-            Ok((rows, total))
+            let ids: Vec<&str> = rows.iter().map(|p| p.id.as_str()).collect();
+            let connected = connections::for_profiles(conn, &ids)?;
+            Ok((rows, total, connected))
         })
         .await?;
     let profiles = rows
         .into_iter()
         .zip(offset..)
-        .map(|(p, position)| ProfileView::new(p, plan.profiles.blocks_position(position)))
+        .map(|(p, position)| {
+            ProfileView::new(p, plan.profiles.blocks_position(position), &connected)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut body = json!({
         "success": true,
@@ -133,18 +138,20 @@ pub async fn get_one(
     let username = Username::parse(&path.into_inner()).map_err(|_| ApiError::ProfileNotFound)?;
     let plan = state.plan_of(&auth.0)?.clone();
     let account_id = auth.0.id;
-    let (profile, position) = state
+    let (profile, position, connected) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             let profile = profiles::find(conn, &account_id, username.as_str())?
                 .ok_or(ApiError::ProfileNotFound)?;
             let position = profiles::position(conn, &profile)?;
-            Ok((profile, position))
+            let connected = connections::for_profiles(conn, &[&profile.id])?;
+            Ok((profile, position, connected))
         })
         .await?;
+    let blocked = plan.profiles.blocks_position(position);
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
-        "profile": ProfileView::new(profile, plan.profiles.blocks_position(position))?,
+        "profile": ProfileView::new(profile, blocked, &connected)?,
     })))
 }
 

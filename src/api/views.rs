@@ -1,10 +1,11 @@
 //! Wire shapes shared by several endpoints.
 
+use crate::db::connections::Connection;
 use crate::db::profiles::Profile;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A profile as Upload-Post shows it (`username`, `created_at`, `social_accounts`), followed
 /// by our extensions.
@@ -24,7 +25,12 @@ pub struct ProfileView {
 }
 
 impl ProfileView {
-    pub fn new(profile: Profile, blocked: bool) -> Result<Self, ApiError> {
+    /// `connections` may hold other profiles' connections too; only this profile's count.
+    pub fn new(
+        profile: Profile,
+        blocked: bool,
+        connections: &[Connection],
+    ) -> Result<Self, ApiError> {
         let metadata = profile
             .metadata
             .as_deref()
@@ -34,7 +40,7 @@ impl ProfileView {
         Ok(Self {
             username: profile.username,
             created_at: time::rfc1123(profile.created_at),
-            social_accounts: social_accounts(),
+            social_accounts: social_accounts(&profile.id, connections, Value::from("")),
             id: profile.public_id,
             name: profile.name,
             external_id: profile.external_id,
@@ -45,10 +51,40 @@ impl ProfileView {
     }
 }
 
-/// Every supported platform, `""` when not connected (Upload-Post's placeholder).
-fn social_accounts() -> Map<String, Value> {
+/// Every supported platform: the connected account, else `not_connected` (Upload-Post
+/// shows `""` in lists and `null` in single-profile reads).
+pub fn social_accounts(
+    profile_id: &str,
+    connections: &[Connection],
+    not_connected: Value,
+) -> Map<String, Value> {
     Platform::ALL
         .iter()
-        .map(|p| (p.key().to_owned(), Value::String(String::new())))
+        .map(|p| {
+            let account = connections
+                .iter()
+                .find(|c| c.profile_id == profile_id && c.platform == p.key())
+                .map_or_else(|| not_connected.clone(), social_account);
+            (p.key().to_owned(), account)
+        })
         .collect()
+}
+
+/// A connected account with the spec's fields (3.2).
+fn social_account(c: &Connection) -> Value {
+    let mut account = json!({
+        "username": c.platform_user_id,
+        "handle": c.handle,
+        "display_name": c.display_name,
+        "social_images": c.avatar_url,
+        "reauth_required": c.reauth_required,
+    });
+    if let Some(capabilities) = c
+        .capabilities
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        account["capabilities"] = capabilities;
+    }
+    account
 }

@@ -10,8 +10,12 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod bootstrap;
+pub mod connections;
+pub mod links;
 pub mod migrations;
+pub mod oauth_states;
 pub mod pool;
+pub mod posts;
 pub mod profiles;
 pub mod schema;
 

@@ -25,6 +25,10 @@ pub struct Profile {
     pub is_default: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The connect page's language for this profile, when forced.
+    pub language: Option<String>,
+    /// The connect page's text overrides, a JSON object of strings.
+    pub ui_labels: Option<String>,
 }
 
 impl Profile {
@@ -40,6 +44,8 @@ impl Profile {
             is_default: false,
             created_at: now,
             updated_at: now,
+            language: None,
+            ui_labels: None,
         }
     }
 }

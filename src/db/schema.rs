@@ -36,6 +36,76 @@ diesel::table! {
         is_default -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        language -> Nullable<Text>,
+        ui_labels -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    connect_links (id) {
+        id -> Text,
+        account_id -> Text,
+        profile_id -> Text,
+        redirect_url -> Nullable<Text>,
+        logo_image -> Nullable<Text>,
+        redirect_button_text -> Nullable<Text>,
+        connect_title -> Nullable<Text>,
+        connect_description -> Nullable<Text>,
+        platforms -> Nullable<Text>,
+        show_calendar -> Bool,
+        readonly_calendar -> Bool,
+        language -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    social_connections (id) {
+        id -> Text,
+        account_id -> Text,
+        profile_id -> Text,
+        platform -> Text,
+        platform_user_id -> Text,
+        handle -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        capabilities -> Nullable<Text>,
+        reauth_required -> Bool,
+        reauth_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        account_id -> Text,
+        profile_id -> Text,
+        platform -> Text,
+        status -> Text,
+        title -> Nullable<Text>,
+        body -> Nullable<Text>,
+        media_url -> Nullable<Text>,
+        scheduled_for -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_states (id) {
+        id -> Text,
+        link_id -> Text,
+        profile_id -> Text,
+        platform -> Text,
+        authorize_url -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -48,5 +118,18 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
+diesel::joinable!(connect_links -> profiles (profile_id));
+diesel::joinable!(social_connections -> profiles (profile_id));
+diesel::joinable!(posts -> profiles (profile_id));
+diesel::joinable!(oauth_states -> connect_links (link_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, profiles, bootstrap_markers);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    api_keys,
+    profiles,
+    bootstrap_markers,
+    connect_links,
+    social_connections,
+    posts,
+    oauth_states,
+);

@@ -1,6 +1,9 @@
 //! Pure types and rules: parse constructors for everything that comes from outside, no actix
 //! and no SQL.
 
+pub mod connect_settings;
+pub mod language;
+pub mod link_token;
 pub mod plan;
 pub mod platform;
 pub mod profile_fields;

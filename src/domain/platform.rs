@@ -47,6 +47,33 @@ impl Platform {
             Platform::Reddit => "reddit",
         }
     }
+
+    /// A platform named by a client: its key, or a spelling real clients also use
+    /// (`twitter`, `google-business`), in any case.
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim().to_ascii_lowercase().replace('-', "_");
+        match name.as_str() {
+            "twitter" => Some(Platform::X),
+            _ => Self::ALL.into_iter().find(|p| p.key() == name),
+        }
+    }
+
+    /// The platform's own name for itself, as the connect page shows it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Platform::Tiktok => "TikTok",
+            Platform::Instagram => "Instagram",
+            Platform::Facebook => "Facebook",
+            Platform::Linkedin => "LinkedIn",
+            Platform::Youtube => "YouTube",
+            Platform::X => "X",
+            Platform::Threads => "Threads",
+            Platform::GoogleBusiness => "Google Business Profile",
+            Platform::Pinterest => "Pinterest",
+            Platform::Bluesky => "Bluesky",
+            Platform::Reddit => "Reddit",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +86,18 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), Platform::ALL.len());
+    }
+
+    #[test]
+    fn names_clients_send() {
+        for p in Platform::ALL {
+            assert_eq!(Platform::parse(p.key()), Some(p));
+        }
+        assert_eq!(Platform::parse("twitter"), Some(Platform::X));
+        assert_eq!(
+            Platform::parse("Google-Business"),
+            Some(Platform::GoogleBusiness)
+        );
+        assert_eq!(Platform::parse("myspace"), None);
     }
 }

@@ -9,18 +9,21 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 /// A field that failed validation, named as the client sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field} {problem}")]
+#[error("{message}")]
 pub struct FieldError {
     pub field: &'static str,
-    pub problem: String,
+    pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            field,
-            problem: problem.into(),
-        }
+    /// "`field` `problem`", e.g. "name must be a string".
+    pub fn new(field: &'static str, problem: impl std::fmt::Display) -> Self {
+        Self::worded(field, format!("{field} {problem}"))
+    }
+
+    /// A message worded in full, for the texts Upload-Post documents verbatim.
+    pub fn worded(field: &'static str, message: String) -> Self {
+        Self { field, message }
     }
 }
 
@@ -83,7 +86,7 @@ impl Metadata {
 }
 
 /// An optional, non-blank, bounded string without control characters.
-fn text_field(
+pub fn text_field(
     field: &'static str,
     value: Option<&Value>,
     max_chars: usize,

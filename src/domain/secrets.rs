@@ -17,6 +17,11 @@ fn random_alphanumeric(n: usize) -> String {
         .collect()
 }
 
+/// An unguessable identifier for links, OAuth states and the like (~190 bits at 32 chars).
+pub fn new_random_id(chars: usize) -> String {
+    random_alphanumeric(chars)
+}
+
 /// A Mallary-style public profile id such as `AbC123xYz90`.
 pub fn new_public_id() -> String {
     random_alphanumeric(PUBLIC_ID_CHARS)

@@ -12,6 +12,7 @@ const RESERVED: &[&str] = &[
     "..",
     "generate-jwt",
     "validate-jwt",
+    "revoke-jwt",
     "preferences",
     "notifications",
     "facebook-page",

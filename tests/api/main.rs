@@ -9,8 +9,10 @@ mod cli;
 mod concurrency;
 mod http;
 mod limits;
+mod links;
 mod me;
 mod migrations;
+mod pages;
 mod plans;
 mod storage;
 mod users;
@@ -28,8 +30,10 @@ fn main() {
         concurrency::cases(),
         http::cases(),
         limits::cases(),
+        links::cases(),
         me::cases(),
         migrations::cases(),
+        pages::cases(),
         plans::cases(),
         storage::cases(),
         users::cases(),

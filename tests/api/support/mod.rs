@@ -1,6 +1,7 @@
 //! The test application: the real server (`startup.rs`) on port 0 with a fresh database per
 //! test — a temp-file SQLite, or a uniquely named PostgreSQL database dropped afterwards.
 
+pub mod connect;
 pub mod process;
 pub mod snapshot;
 
@@ -106,6 +107,9 @@ impl Drop for TestDb {
     }
 }
 
+/// Signs the in-process servers' links; tests use it to forge tokens on purpose.
+pub const TEST_LINK_SIGNING_KEY: &str = "postgate-test-link-signing-key-0123456789";
+
 /// Plans the tests add to the defaults, in-process and for spawned `postgate` processes.
 const TEST_PLANS: [(&str, u64); 2] = [("eleven", 11), ("three", 3)];
 
@@ -116,6 +120,7 @@ pub fn test_settings(db_url: &str) -> RawSettings {
         listen: "127.0.0.1:0".to_owned(),
         workers: Some(2),
         database_pool_size: 4,
+        link_signing_key: Some(TEST_LINK_SIGNING_KEY.to_owned()),
         ..RawSettings::default()
     };
     for (name, n) in TEST_PLANS {

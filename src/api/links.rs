@@ -1,0 +1,245 @@
+//! Connect links: `generate-jwt`, `validate-jwt` and our `revoke-jwt` extension.
+
+use super::extract::{Authenticated, JsonObject};
+use super::views::{ProfileView, social_accounts};
+use crate::db::links::{self, NewLink};
+use crate::db::{connections, profiles};
+use crate::domain::connect_settings::{ConnectRequest, UiLabels, duration_text};
+use crate::domain::link_token::{LinkClaims, TokenError};
+use crate::domain::profile_fields::FieldError;
+use crate::domain::secrets::{Credential, parse_authorization};
+use crate::domain::{Platform, Username, time};
+use crate::error::ApiError;
+use crate::links::{LinkError, LiveLink};
+use crate::state::AppState;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, http::header};
+use serde_json::{Value, json};
+
+#[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+pub async fn generate(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let username = Username::from_json(body.get("username"))?;
+    let request = ConnectRequest::from_json(&body.0)?;
+    let plan = state.plan_of(&auth.0)?.clone();
+    let account_id = auth.0.id;
+    let (link, _) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let profile = profiles::find(conn, &account_id, username.as_str())?
+                .ok_or(ApiError::ProfileNotFound)?;
+            if plan
+                .profiles
+                .blocks_position(profiles::position(conn, &profile)?)
+            {
+                return Err(ApiError::ProfileBlocked {
+                    plan: plan.name,
+                    limit: plan.profiles,
+                });
+            }
+            let new = NewLink {
+                settings: &request.settings,
+                profile_language: &request.profile_language,
+                ui_labels: &request.ui_labels,
+                lifetime_seconds: request.lifetime_seconds,
+            };
+            Ok(links::create(conn, profile, new)?)
+        })
+        .await?;
+    let claims = LinkClaims::new(
+        &link.id,
+        &link.profile_id,
+        &link.account_id,
+        link.created_at.and_utc().timestamp(),
+        link.expires_at.and_utc().timestamp(),
+    );
+    let token = state.link_signer.sign(&claims);
+    let mut access_url = state
+        .public_url
+        .join("connect")
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    access_url.query_pairs_mut().append_pair("token", &token);
+    let lifetime = (link.expires_at - link.created_at).num_seconds();
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "access_url": access_url.as_str(),
+        "duration": duration_text(lifetime),
+        "expires_at": time::rfc3339(link.expires_at),
+        "link_id": link.id,
+    })))
+}
+
+/// GET or POST. The token comes from `Authorization: Bearer` (the docs, the npm SDK), else
+/// from the body's `jwt` under an API key that must own it (the Python SDK, n8n).
+#[tracing::instrument(skip_all)]
+pub async fn validate(
+    req: HttpRequest,
+    state: Data<AppState>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_authorization)
+        .and_then(|c| match c {
+            Credential::Bearer(token) => Some(token.to_owned()),
+            Credential::ApiKey(_) => None,
+        });
+    if let Some(token) = bearer {
+        return match check(&state, &token, None).await? {
+            Ok(live) => valid_response(&state, live).await,
+            Err(reason) => Err(ApiError::InvalidToken(reason)),
+        };
+    }
+    let auth = Authenticated::extract(&req).await?;
+    let token = match body.get("jwt") {
+        Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(FieldError::new("jwt", "is required").into());
+        }
+        Some(_) => return Err(FieldError::new("jwt", "must be a string").into()),
+    };
+    match check(&state, &token, Some(&auth.0.id)).await? {
+        Ok(live) => valid_response(&state, live).await,
+        // The body form reports a bad token in a 200, as Upload-Post's docs show it.
+        Err(reason) => Ok(HttpResponse::Ok().json(json!({
+            "success": false,
+            "isValid": false,
+            "reason": reason.to_string(),
+            "message": "Invalid or expired token",
+        }))),
+    }
+}
+
+/// The live link behind `token`, or why there is none. With `account_id`, a token of
+/// another account is refused as if it did not exist.
+async fn check(
+    state: &Data<AppState>,
+    token: &str,
+    account_id: Option<&str>,
+) -> Result<Result<LiveLink, TokenError>, ApiError> {
+    let now = time::now();
+    let claims = match crate::links::verify(&state.link_signer, token, now) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    if account_id.is_some_and(|a| a != claims.acc) {
+        return Ok(Err(TokenError::OtherAccount));
+    }
+    let st = state.clone();
+    let resolved = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(crate::links::resolve(conn, &st.plans, &claims, now)))
+        .await?;
+    match resolved {
+        Ok(live) => Ok(Ok(live)),
+        Err(LinkError::Refused(e)) => Ok(Err(e)),
+        Err(LinkError::Failed(e)) => Err(e),
+    }
+}
+
+async fn valid_response(state: &Data<AppState>, live: LiveLink) -> Result<HttpResponse, ApiError> {
+    let profile_id = live.profile.id.clone();
+    let connected = state
+        .db
+        .run(move |conn| connections::for_profiles(conn, &[&profile_id]).map_err(ApiError::from))
+        .await?;
+    let settings = live.link.settings();
+    let labels = UiLabels::from_stored(live.profile.ui_labels.as_deref());
+    let language = live.forced_language().map(|l| l.code());
+    let platforms: Vec<&str> = settings
+        .platforms
+        .as_deref()
+        .unwrap_or(&Platform::ALL)
+        .iter()
+        .map(|p| p.key())
+        .collect();
+    let view = ProfileView::new(live.profile.clone(), false, &connected)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "isValid": true,
+        "profile": {
+            "username": view.username,
+            "social_accounts": social_accounts(&live.profile.id, &connected, Value::Null),
+            "ui_labels": labels.to_json(),
+            "language": language,
+            "redirect_url": settings.redirect_url.as_ref().map(|u| u.as_str()),
+            "logo_image": settings.logo_image.as_ref().map(|u| u.as_str()),
+            "redirect_button_text": settings.redirect_button_text,
+            "connect_title": settings.connect_title,
+            "connect_description": settings.connect_description,
+            "platforms": platforms,
+            "show_calendar": settings.show_calendar,
+            "readonly_calendar": settings.readonly_calendar,
+            "id": view.id,
+            "name": view.name,
+            "external_id": view.external_id,
+            "metadata": view.metadata,
+            "created_at": view.created_at,
+        },
+        "link_id": live.link.id,
+        "expires_at": time::rfc3339(live.link.expires_at),
+    })))
+}
+
+/// Revokes links at once: `{"jwt"}` or `{"link_id"}` for one link, `{"username"}` for every
+/// live link of a profile.
+#[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+pub async fn revoke(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let text = |field: &'static str| -> Result<Option<String>, ApiError> {
+        match body.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(FieldError::new(field, "must be a non-empty string").into()),
+        }
+    };
+    let target = match (text("jwt")?, text("link_id")?, body.get("username")) {
+        (Some(token), None, None) => {
+            // Expiry does not matter for revocation; the signature does.
+            let claims = state
+                .link_signer
+                .verify(&token, i64::MIN)
+                .map_err(|_| ApiError::LinkNotFound)?;
+            Target::Link(claims.jti)
+        }
+        (None, Some(id), None) => Target::Link(id),
+        (None, None, Some(username)) => Target::Profile(Username::from_json(Some(username))?),
+        _ => {
+            return Err(FieldError::worded(
+                "jwt",
+                "Give exactly one of jwt, link_id or username".to_owned(),
+            )
+            .into());
+        }
+    };
+    let account_id = auth.0.id;
+    let revoked = state
+        .db
+        .run(move |conn| -> Result<usize, ApiError> {
+            match target {
+                Target::Link(id) => {
+                    links::revoke(conn, &account_id, &id)?.ok_or(ApiError::LinkNotFound)
+                }
+                Target::Profile(username) => {
+                    let profile = profiles::find(conn, &account_id, username.as_str())?
+                        .ok_or(ApiError::ProfileNotFound)?;
+                    Ok(links::revoke_for_profile(conn, &profile.id)?)
+                }
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "revoked": revoked})))
+}
+
+enum Target {
+    Link(String),
+    Profile(Username),
+}

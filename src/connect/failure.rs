@@ -1,0 +1,158 @@
+//! What a page shows when it cannot do what was asked: a localized HTML page with the right
+//! status, an error code for support, and nothing internal.
+
+use super::assets;
+use super::i18n::Texts;
+use super::templates::ErrorPage;
+use crate::error::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug)]
+pub enum Failure {
+    /// Missing, forged, expired or revoked link token.
+    InvalidLink,
+    NotFound,
+    Readonly,
+    /// The form's CSRF token does not belong to the link.
+    FormExpired,
+    /// A form or query the page never produces.
+    BadRequest,
+    PlatformNotOffered,
+    PlatformNotConfigured,
+    PostGone,
+    SigninExpired,
+    Internal(ApiError),
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Failure::InvalidLink => StatusCode::UNAUTHORIZED,
+            Failure::NotFound | Failure::PostGone | Failure::SigninExpired => StatusCode::NOT_FOUND,
+            Failure::Readonly | Failure::FormExpired => StatusCode::FORBIDDEN,
+            Failure::BadRequest | Failure::PlatformNotOffered => StatusCode::BAD_REQUEST,
+            Failure::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Internal(e) => e.status_code(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::InvalidLink => "INVALID_TOKEN",
+            Failure::NotFound => "NOT_FOUND",
+            Failure::Readonly => "READONLY_CALENDAR",
+            Failure::FormExpired => "CSRF_FAILED",
+            Failure::BadRequest => "BAD_REQUEST",
+            Failure::PlatformNotOffered => "PLATFORM_NOT_OFFERED",
+            Failure::PlatformNotConfigured => "PLATFORM_NOT_CONFIGURED",
+            Failure::PostGone => "POST_NOT_FOUND",
+            Failure::SigninExpired => "OAUTH_STATE_NOT_FOUND",
+            Failure::Internal(e) => e.code(),
+        }
+    }
+
+    /// (heading, message, hint) keys.
+    fn keys(&self) -> (&'static str, &'static str, Option<&'static str>) {
+        match self {
+            Failure::InvalidLink => (
+                "error.linkTitle",
+                "error.linkInvalid",
+                Some("error.askNewLink"),
+            ),
+            Failure::NotFound => ("error.notFoundTitle", "error.notFound", None),
+            Failure::Readonly => ("error.readonlyTitle", "error.readonly", None),
+            Failure::FormExpired | Failure::BadRequest => {
+                ("error.formExpiredTitle", "error.formExpired", None)
+            }
+            Failure::PlatformNotOffered | Failure::PlatformNotConfigured => (
+                "error.unavailableTitle",
+                "error.platformNotConfigured",
+                None,
+            ),
+            Failure::PostGone => ("error.genericTitle", "error.postNotFound", None),
+            Failure::SigninExpired => ("error.linkTitle", "error.signinExpired", None),
+            Failure::Internal(_) => ("error.genericTitle", "error.generic", None),
+        }
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+/// A failure with the texts to tell it in, and where "Back" leads. Boxed: handlers return it
+/// in every `Result`.
+#[derive(Debug)]
+pub struct PageError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    failure: Failure,
+    texts: Texts,
+    back_href: Option<String>,
+}
+
+impl PageError {
+    pub fn new(failure: Failure, texts: Texts) -> Self {
+        Self(Box::new(Inner {
+            failure,
+            texts,
+            back_href: None,
+        }))
+    }
+
+    /// Adds a "Back" button leading to `href`.
+    pub fn with_back(mut self, href: String) -> Self {
+        self.0.back_href = Some(href);
+        self
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.failure.code())
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.failure.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let Inner {
+            failure,
+            texts: t,
+            back_href,
+        } = &*self.0;
+        if let Failure::Internal(e) = failure {
+            // Logs the cause, as for the JSON API; the page shows none of it.
+            let _ = e.error_response();
+        }
+        let (heading, message, hint) = failure.keys();
+        let page = ErrorPage {
+            heading: t.get(heading).to_owned(),
+            message: t.get(message).to_owned(),
+            hint: hint.map(|k| t.get(k).to_owned()),
+            code: failure.code(),
+            back_href: back_href.clone(),
+            t: t.clone(),
+            assets: &assets::URLS,
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(self.status_code())
+                .content_type("text/html; charset=utf-8")
+                .body(html),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Internal server error")
+            }
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! The connect page, its calendar, and the forms they post.
+
+use super::assets;
+use super::calendar::{Month, weekday_columns};
+use super::failure::{Failure, PageError};
+use super::headers::csp_with_image_origin;
+use super::i18n::Texts;
+use super::templates::{CalendarPage, Chip, ConnectPage, DayCell, PlatformRow, PostRow};
+use crate::db::connections::{self, Connection};
+use crate::db::posts::{self, Post};
+use crate::domain::Platform;
+use crate::domain::connect_settings::{LinkSettings, UiLabels};
+use crate::domain::language::Language;
+use crate::domain::time;
+use crate::error::ApiError;
+use crate::links::{self, LinkError, LiveLink};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::web::{Data, Form, Query};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use chrono::{Datelike, NaiveDateTime};
+use serde::Deserialize;
+
+/// Longest post text the calendar shows.
+const POST_TEXT_CHARS: usize = 160;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    token: Option<String>,
+    month: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    token: String,
+    csrf: String,
+    platform: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    token: String,
+    csrf: String,
+    post_id: String,
+    month: Option<String>,
+}
+
+/// The strings for this request: the link's language (or its profile's), else the browser's,
+/// else English; with the profile's `ui_labels` once the link is known.
+pub fn texts_for(req: &HttpRequest, live: Option<&LiveLink>) -> Texts {
+    let language = live
+        .and_then(LiveLink::forced_language)
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Language::from_accept_language)
+        })
+        .unwrap_or(Language::En);
+    let labels = live
+        .map(|l| UiLabels::from_stored(l.profile.ui_labels.as_deref()))
+        .unwrap_or_default();
+    Texts::new(language, labels)
+}
+
+pub fn fail(req: &HttpRequest, live: Option<&LiveLink>, failure: Failure) -> PageError {
+    PageError::new(failure, texts_for(req, live))
+}
+
+/// The live link behind `token`, or the 401 page.
+async fn open(
+    req: &HttpRequest,
+    state: &Data<AppState>,
+    token: Option<&str>,
+) -> Result<LiveLink, PageError> {
+    let invalid = || fail(req, None, Failure::InvalidLink);
+    let token = token
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(invalid)?;
+    let now = time::now();
+    let claims = links::verify(&state.link_signer, token, now).map_err(|_| invalid())?;
+    let st = state.clone();
+    let resolved = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(links::resolve(conn, &st.plans, &claims, now)))
+        .await
+        .map_err(|e| fail(req, None, e.into()))?;
+    match resolved {
+        Ok(live) => Ok(live),
+        Err(LinkError::Refused(_)) => Err(invalid()),
+        Err(LinkError::Failed(e)) => Err(fail(req, None, e.into())),
+    }
+}
+
+fn token_href(path: &str, token: &str) -> String {
+    format!("{path}?token={token}")
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Branding shared by both tabs.
+struct Branding {
+    logo: Option<String>,
+    /// Extra CSP image origin for a loopback http logo.
+    logo_origin: Option<String>,
+    title: String,
+    description: String,
+    redirect_url: Option<String>,
+    redirect_text: String,
+}
+
+impl Branding {
+    fn new(settings: &LinkSettings, t: &Texts) -> Self {
+        let logo_origin = settings
+            .logo_image
+            .as_ref()
+            .filter(|u| u.url().scheme() == "http")
+            .map(|u| u.url().origin().ascii_serialization());
+        Self {
+            logo: settings.logo_image.as_ref().map(|u| u.as_str().to_owned()),
+            logo_origin,
+            title: settings
+                .connect_title
+                .clone()
+                .unwrap_or_else(|| t.get("connect.title").to_owned()),
+            description: settings
+                .connect_description
+                .clone()
+                .unwrap_or_else(|| t.get("connect.subtitle").to_owned()),
+            redirect_url: settings
+                .redirect_url
+                .as_ref()
+                .map(|u| u.as_str().to_owned()),
+            redirect_text: settings
+                .redirect_button_text
+                .clone()
+                .unwrap_or_else(|| t.get("connect.redirectButton").to_owned()),
+        }
+    }
+}
+
+fn render(
+    req: &HttpRequest,
+    live: &LiveLink,
+    page: &impl Template,
+    image_origin: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let html = page
+        .render()
+        .map_err(|e| fail(req, Some(live), ApiError::Internal(e.into()).into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            csp_with_image_origin(image_origin),
+        ))
+        .body(html))
+}
+
+fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
+    settings.platforms.as_deref().unwrap_or(&Platform::ALL)
+}
+
+/// A short mark for the platform's badge (no third-party logos are bundled).
+pub fn badge(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Tiktok => "TT",
+        Platform::Instagram => "IG",
+        Platform::Facebook => "f",
+        Platform::Linkedin => "in",
+        Platform::Youtube => "YT",
+        Platform::X => "X",
+        Platform::Threads => "@",
+        Platform::GoogleBusiness => "G",
+        Platform::Pinterest => "P",
+        Platform::Bluesky => "B",
+        Platform::Reddit => "r",
+    }
+}
+
+fn platform_row(platform: Platform, connection: Option<&Connection>, t: &Texts) -> PlatformRow {
+    let (state, status, button) = match connection {
+        None => (
+            "not-connected",
+            "connect.notConnected",
+            "connect.connectButton",
+        ),
+        Some(c) if c.reauth_required => (
+            "reauth",
+            "connect.reauthRequired",
+            "connect.reconnectButton",
+        ),
+        Some(_) => ("connected", "connect.connected", "connect.reconnectButton"),
+    };
+    PlatformRow {
+        key: platform.key(),
+        name: platform.display_name(),
+        badge: badge(platform),
+        state,
+        status: t.get(status).to_owned(),
+        handle: connection.map(|c| {
+            c.handle.clone().map_or_else(
+                || c.platform_user_id.clone(),
+                |h| format!("@{}", h.trim_start_matches('@')),
+            )
+        }),
+        display_name: connection.and_then(|c| c.display_name.clone()),
+        avatar: connection
+            .and_then(|c| c.avatar_url.as_deref())
+            .filter(|u| u.starts_with("https://"))
+            .map(str::to_owned),
+        button: t.get(button).to_owned(),
+    }
+}
+
+/// `GET /connect?token=…`: the accounts tab.
+pub async fn connect(
+    req: HttpRequest,
+    state: Data<AppState>,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let live = open(&req, &state, query.token.as_deref()).await?;
+    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
+    let settings = live.link.settings();
+    if settings.readonly_calendar {
+        return Ok(see_other(token_href("/connect/calendar", &token)));
+    }
+    let profile_id = live.profile.id.clone();
+    let connected = state
+        .db
+        .run(move |conn| connections::for_profiles(conn, &[&profile_id]).map_err(ApiError::from))
+        .await
+        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let t = texts_for(&req, Some(&live));
+    let brand = Branding::new(&settings, &t);
+    let platforms: Vec<PlatformRow> = allowed_platforms(&settings)
+        .iter()
+        .map(|p| platform_row(*p, connected.iter().find(|c| c.platform == p.key()), &t))
+        .collect();
+    let done = platforms.iter().filter(|p| p.state == "connected").count();
+    let page = ConnectPage {
+        progress: t.fill(
+            "connect.progress",
+            &[
+                ("count", &done.to_string()),
+                ("total", &platforms.len().to_string()),
+            ],
+        ),
+        csrf: state.link_signer.csrf_token(&live.link.id),
+        token,
+        logo: brand.logo,
+        title: brand.title,
+        description: brand.description,
+        show_calendar: settings.show_calendar,
+        readonly: false,
+        active_tab: "accounts",
+        platforms,
+        redirect_url: brand.redirect_url,
+        redirect_text: brand.redirect_text,
+        t,
+        assets: &assets::URLS,
+    };
+    render(&req, &live, &page, brand.logo_origin.as_deref())
+}
+
+/// `GET /connect/calendar?token=…&month=YYYY-MM`: the month view.
+pub async fn calendar(
+    req: HttpRequest,
+    state: Data<AppState>,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let live = open(&req, &state, query.token.as_deref()).await?;
+    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
+    let settings = live.link.settings();
+    if !settings.show_calendar && !settings.readonly_calendar {
+        return Ok(see_other(token_href("/connect", &token)));
+    }
+    let now = time::now();
+    let today = now.date();
+    let month = query
+        .month
+        .as_deref()
+        .and_then(Month::parse)
+        .unwrap_or_else(|| Month::containing(today));
+    let week_start = u32::try_from(live.account.week_start_day).unwrap_or(1) % 7;
+    let (from, to) = month.grid_range(week_start);
+    let profile_id = live.profile.id.clone();
+    let posts = state
+        .db
+        .run(move |conn| posts::in_range(conn, &profile_id, from, to).map_err(ApiError::from))
+        .await
+        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let t = texts_for(&req, Some(&live));
+    let brand = Branding::new(&settings, &t);
+    let readonly = settings.readonly_calendar;
+    let weeks = month
+        .weeks(week_start)
+        .iter()
+        .map(|week| {
+            week.iter()
+                .map(|day| DayCell {
+                    day: day.day(),
+                    in_month: month.contains(*day),
+                    today: *day == today,
+                    chips: posts
+                        .iter()
+                        .filter(|p| p.scheduled_for.date() == *day)
+                        .filter_map(|p| {
+                            let platform = Platform::parse(&p.platform)?;
+                            Some(Chip {
+                                key: platform.key(),
+                                name: platform.display_name(),
+                                status: p.status.clone(),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+        .collect();
+    let agenda = posts
+        .iter()
+        .filter(|p| month.contains(p.scheduled_for.date()))
+        .filter_map(|p| post_row(p, &t, now, readonly))
+        .collect();
+    let month_href = |m: Month| {
+        format!(
+            "{}&month={}",
+            token_href("/connect/calendar", &token),
+            m.param()
+        )
+    };
+    let page = CalendarPage {
+        month_title: format!(
+            "{} {}",
+            t.get(&format!("calendar.month.{}", month.number())),
+            month.year()
+        ),
+        month_param: month.param(),
+        prev_href: month_href(month.previous()),
+        next_href: month_href(month.next()),
+        today_href: token_href("/connect/calendar", &token),
+        weekdays: weekday_columns(week_start)
+            .iter()
+            .map(|d| t.get(&format!("calendar.day.{d}")).to_owned())
+            .collect(),
+        weeks,
+        agenda,
+        csrf: state.link_signer.csrf_token(&live.link.id),
+        token,
+        logo: brand.logo,
+        title: brand.title,
+        description: brand.description,
+        show_calendar: settings.show_calendar,
+        readonly,
+        active_tab: "calendar",
+        redirect_url: brand.redirect_url,
+        redirect_text: brand.redirect_text,
+        t,
+        assets: &assets::URLS,
+    };
+    render(&req, &live, &page, brand.logo_origin.as_deref())
+}
+
+fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Option<PostRow> {
+    let platform = Platform::parse(&post.platform)?;
+    let status_key = match post.status.as_str() {
+        posts::STATUS_PUBLISHED => "calendar.published",
+        posts::STATUS_FAILED => "calendar.failed",
+        _ => "calendar.scheduled",
+    };
+    let text = post
+        .title
+        .as_deref()
+        .or(post.body.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map_or_else(
+            || t.get("calendar.untitled").to_owned(),
+            |s| {
+                let mut short: String = s.chars().take(POST_TEXT_CHARS).collect();
+                if s.chars().count() > POST_TEXT_CHARS {
+                    short.push('…');
+                }
+                short
+            },
+        );
+    let at = post.scheduled_for;
+    Some(PostRow {
+        id: post.id.clone(),
+        platform_key: platform.key(),
+        platform_name: platform.display_name(),
+        badge: badge(platform),
+        status: post.status.clone(),
+        status_text: t.get(status_key).to_owned(),
+        datetime: time::rfc3339(at),
+        date_label: format!(
+            "{} {}",
+            at.day(),
+            t.get(&format!("calendar.month.{}", at.month()))
+        ),
+        time: at.format("%H:%M").to_string(),
+        text,
+        media: post
+            .media_url
+            .as_deref()
+            .filter(|u| u.starts_with("https://"))
+            .map(str::to_owned),
+        can_cancel: !readonly && post.status == posts::STATUS_SCHEDULED && at > now,
+    })
+}
+
+/// The checks every form post makes, in order: a live link, not read-only, and the link's
+/// own CSRF token.
+async fn open_form(
+    req: &HttpRequest,
+    state: &Data<AppState>,
+    token: &str,
+    csrf: &str,
+) -> Result<LiveLink, PageError> {
+    let live = open(req, state, Some(token)).await?;
+    if live.link.readonly_calendar {
+        return Err(fail(req, Some(&live), Failure::Readonly));
+    }
+    if !state.link_signer.csrf_matches(&live.link.id, csrf) {
+        return Err(fail(req, Some(&live), Failure::FormExpired)
+            .with_back(token_href("/connect", token.trim())));
+    }
+    Ok(live)
+}
+
+/// `POST /connect/start`: starts connecting a platform.
+pub async fn start(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<StartForm>,
+) -> Result<HttpResponse, PageError> {
+    let live = open_form(&req, &state, &form.token, &form.csrf).await?;
+    let back = token_href("/connect", form.token.trim());
+    let offered = Platform::parse(&form.platform)
+        .filter(|p| allowed_platforms(&live.link.settings()).contains(p));
+    let failure = match offered {
+        None => Failure::PlatformNotOffered,
+        // No platform has an OAuth client configured yet; the OAuth issue adds them.
+        Some(_) => Failure::PlatformNotConfigured,
+    };
+    Err(fail(&req, Some(&live), failure).with_back(back))
+}
+
+/// `POST /connect/calendar/cancel`: cancels one of the profile's scheduled posts.
+pub async fn cancel(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<CancelForm>,
+) -> Result<HttpResponse, PageError> {
+    let live = open_form(&req, &state, &form.token, &form.csrf).await?;
+    let month = form.month.as_deref().and_then(Month::parse);
+    let mut back = token_href("/connect/calendar", form.token.trim());
+    if let Some(m) = month {
+        back = format!("{back}&month={}", m.param());
+    }
+    let profile_id = live.profile.id.clone();
+    let post_id = form.post_id.clone();
+    let cancelled = state
+        .db
+        .run(move |conn| posts::cancel(conn, &profile_id, &post_id).map_err(ApiError::from))
+        .await
+        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    if !cancelled {
+        return Err(fail(&req, Some(&live), Failure::PostGone).with_back(back));
+    }
+    Ok(see_other(back))
+}
+
+/// Any other path under `/connect`.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    fail(&req, None, Failure::NotFound).error_response()
+}
+
+/// Malformed forms and queries get the page's 400, not actix's plain text.
+pub fn bad_request(req: &HttpRequest) -> actix_web::Error {
+    fail(req, None, Failure::BadRequest).into()
+}

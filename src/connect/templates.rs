@@ -1,0 +1,113 @@
+//! The askama templates' data. Everything is escaped by askama; nothing here is HTML.
+
+use super::assets::AssetUrls;
+use super::i18n::Texts;
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "connect/page.html")]
+pub struct ConnectPage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub token: String,
+    pub csrf: String,
+    pub logo: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub show_calendar: bool,
+    pub readonly: bool,
+    pub active_tab: &'static str,
+    pub progress: String,
+    pub platforms: Vec<PlatformRow>,
+    pub redirect_url: Option<String>,
+    pub redirect_text: String,
+}
+
+pub struct PlatformRow {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub badge: &'static str,
+    /// `connected`, `not-connected` or `reauth`: a CSS class and a test hook.
+    pub state: &'static str,
+    pub status: String,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar: Option<String>,
+    pub button: String,
+}
+
+#[derive(Template)]
+#[template(path = "connect/calendar.html")]
+pub struct CalendarPage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub token: String,
+    pub csrf: String,
+    pub logo: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub show_calendar: bool,
+    pub readonly: bool,
+    pub active_tab: &'static str,
+    pub month_title: String,
+    pub month_param: String,
+    pub prev_href: String,
+    pub next_href: String,
+    pub today_href: String,
+    pub weekdays: Vec<String>,
+    pub weeks: Vec<Vec<DayCell>>,
+    pub agenda: Vec<PostRow>,
+    pub redirect_url: Option<String>,
+    pub redirect_text: String,
+}
+
+pub struct DayCell {
+    pub day: u32,
+    pub in_month: bool,
+    pub today: bool,
+    pub chips: Vec<Chip>,
+}
+
+pub struct Chip {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub status: String,
+}
+
+pub struct PostRow {
+    pub id: String,
+    pub platform_key: &'static str,
+    pub platform_name: &'static str,
+    pub badge: &'static str,
+    pub status: String,
+    pub status_text: String,
+    pub datetime: String,
+    pub date_label: String,
+    pub time: String,
+    pub text: String,
+    pub media: Option<String>,
+    pub can_cancel: bool,
+}
+
+#[derive(Template)]
+#[template(path = "connect/error.html")]
+pub struct ErrorPage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub heading: String,
+    pub message: String,
+    pub hint: Option<String>,
+    pub code: &'static str,
+    pub back_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "connect/bounce.html")]
+pub struct BouncePage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub platform_key: &'static str,
+    pub platform_name: &'static str,
+    pub badge: &'static str,
+    pub url: String,
+}

@@ -1,0 +1,109 @@
+//! Server secrets that the embedded default generates for itself: created once in the data
+//! directory, readable by the owner only, and required from configuration in production.
+
+use crate::config::{Environment, Settings};
+use crate::domain::link_token::LinkSigner;
+use crate::domain::secrets::new_random_id;
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::Path;
+
+const GENERATED_SECRET_CHARS: usize = 64;
+pub const LINK_SIGNING_KEY_FILE: &str = "link-signing.key";
+
+/// The connect-link signer from configuration, or from the generated key file.
+pub fn link_signer(settings: &Settings) -> anyhow::Result<LinkSigner> {
+    let current = match &settings.link_signing_key {
+        Some(key) => key.clone(),
+        None => secret_from_file(settings, LINK_SIGNING_KEY_FILE, "link_signing_key")?,
+    };
+    LinkSigner::new(&current, &settings.link_signing_previous_keys)
+        .map_err(|e| anyhow::anyhow!("link_signing_key: {e}"))
+}
+
+/// Reads `<data_dir>/<file>`, creating it with a fresh random secret first if needed.
+/// Several processes starting together agree: only one creation can win, the rest read it.
+fn secret_from_file(settings: &Settings, file: &str, setting: &str) -> anyhow::Result<String> {
+    if settings.env == Environment::Production {
+        bail!(
+            "{setting} is not set. In production every secret must come from configuration \
+             (POSTGATE_{})",
+            setting.to_ascii_uppercase()
+        );
+    }
+    let path = settings.data_dir.join(file);
+    if !path.exists() {
+        create_secret_file(&settings.data_dir, &path)?;
+    }
+    let secret = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        bail!(
+            "{} is empty; delete it to have a new secret generated",
+            path.display()
+        );
+    }
+    Ok(secret)
+}
+
+fn create_secret_file(dir: &Path, path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut f) => {
+            writeln!(f, "{}", new_random_id(GENERATED_SECRET_CHARS))
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new secret");
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RawSettings;
+    use crate::domain::link_token::LinkClaims;
+
+    fn settings(dir: &Path, env: Environment) -> Settings {
+        Settings::from_raw(RawSettings {
+            env,
+            data_dir: dir.join("data"),
+            ..RawSettings::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn generated_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path(), Environment::Development);
+        let a = link_signer(&s).unwrap();
+        let b = link_signer(&s).unwrap();
+        let claims = LinkClaims::new("l", "p", "a", 0, i64::MAX);
+        assert!(b.verify(&a.sign(&claims), 1).is_ok());
+        let path = s.data_dir.join(LINK_SIGNING_KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn production_requires_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = link_signer(&settings(dir.path(), Environment::Production)).unwrap_err();
+        assert!(err.to_string().contains("POSTGATE_LINK_SIGNING_KEY"));
+        assert!(!dir.path().join("data").exists());
+    }
+}
