@@ -11,13 +11,16 @@ use actix_web::middleware::Next;
 pub const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The default policy, plus one more image origin (a logo served over http from loopback,
-/// which `https:` does not cover).
-pub fn csp_with_image_origin(origin: Option<&str>) -> String {
-    match origin {
-        Some(origin) => DEFAULT_CSP.replace("img-src 'self'", &format!("img-src 'self' {origin}")),
-        None => DEFAULT_CSP.to_owned(),
+/// The default policy, plus image origins that `https:` does not cover: images served over
+/// http from loopback (development, the sandbox). Each comes from a validated `PageUrl`.
+pub fn csp_with_image_origins(origins: &[String]) -> String {
+    if origins.is_empty() {
+        return DEFAULT_CSP.to_owned();
     }
+    DEFAULT_CSP.replace(
+        "img-src 'self'",
+        &format!("img-src 'self' {}", origins.join(" ")),
+    )
 }
 
 pub async fn page_headers(

@@ -3,13 +3,13 @@
 use super::assets;
 use super::calendar::{Month, weekday_columns};
 use super::failure::{Failure, PageError};
-use super::headers::csp_with_image_origin;
+use super::headers::csp_with_image_origins;
 use super::i18n::Texts;
 use super::templates::{CalendarPage, Chip, ConnectPage, DayCell, PlatformRow, PostRow};
 use crate::db::connections::{self, Connection};
 use crate::db::posts::{self, Post};
 use crate::domain::Platform;
-use crate::domain::connect_settings::{LinkSettings, UiLabels};
+use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::domain::time;
 use crate::error::ApiError;
@@ -107,8 +107,6 @@ fn see_other(location: String) -> HttpResponse {
 /// Branding shared by both tabs.
 struct Branding {
     logo: Option<String>,
-    /// Extra CSP image origin for a loopback http logo.
-    logo_origin: Option<String>,
     title: String,
     description: String,
     redirect_url: Option<String>,
@@ -117,14 +115,8 @@ struct Branding {
 
 impl Branding {
     fn new(settings: &LinkSettings, t: &Texts) -> Self {
-        let logo_origin = settings
-            .logo_image
-            .as_ref()
-            .filter(|u| u.url().scheme() == "http")
-            .map(|u| u.url().origin().ascii_serialization());
         Self {
             logo: settings.logo_image.as_ref().map(|u| u.as_str().to_owned()),
-            logo_origin,
             title: settings
                 .connect_title
                 .clone()
@@ -145,11 +137,29 @@ impl Branding {
     }
 }
 
+/// An image URL the page may show (https, or http on loopback), as `PageUrl` accepts it.
+fn image_url(url: Option<&str>) -> Option<String> {
+    url.and_then(|u| PageUrl::parse("image", u).ok())
+        .map(|u| u.as_str().to_owned())
+}
+
+/// The CSP origins the page's http (loopback) images need.
+fn http_image_origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut origins: Vec<String> = urls
+        .filter_map(|u| url::Url::parse(u).ok())
+        .filter(|u| u.scheme() == "http")
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
 fn render(
     req: &HttpRequest,
     live: &LiveLink,
     page: &impl Template,
-    image_origin: Option<&str>,
+    image_origins: &[String],
 ) -> Result<HttpResponse, PageError> {
     let html = page
         .render()
@@ -158,7 +168,7 @@ fn render(
         .content_type("text/html; charset=utf-8")
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            csp_with_image_origin(image_origin),
+            csp_with_image_origins(image_origins),
         ))
         .body(html))
 }
@@ -211,10 +221,7 @@ fn platform_row(platform: Platform, connection: Option<&Connection>, t: &Texts) 
             )
         }),
         display_name: connection.and_then(|c| c.display_name.clone()),
-        avatar: connection
-            .and_then(|c| c.avatar_url.as_deref())
-            .filter(|u| u.starts_with("https://"))
-            .map(str::to_owned),
+        avatar: image_url(connection.and_then(|c| c.avatar_url.as_deref())),
         button: t.get(button).to_owned(),
     }
 }
@@ -244,6 +251,13 @@ pub async fn connect(
         .map(|p| platform_row(*p, connected.iter().find(|c| c.platform == p.key()), &t))
         .collect();
     let done = platforms.iter().filter(|p| p.state == "connected").count();
+    let origins = http_image_origins(
+        brand
+            .logo
+            .iter()
+            .chain(platforms.iter().filter_map(|p| p.avatar.as_ref()))
+            .map(String::as_str),
+    );
     let page = ConnectPage {
         progress: t.fill(
             "connect.progress",
@@ -266,7 +280,7 @@ pub async fn connect(
         t,
         assets: &assets::URLS,
     };
-    render(&req, &live, &page, brand.logo_origin.as_deref())
+    render(&req, &live, &page, &origins)
 }
 
 /// `GET /connect/calendar?token=…&month=YYYY-MM`: the month view.
@@ -324,11 +338,18 @@ pub async fn calendar(
                 .collect()
         })
         .collect();
-    let agenda = posts
+    let agenda: Vec<PostRow> = posts
         .iter()
         .filter(|p| month.contains(p.scheduled_for.date()))
         .filter_map(|p| post_row(p, &t, now, readonly))
         .collect();
+    let origins = http_image_origins(
+        brand
+            .logo
+            .iter()
+            .chain(agenda.iter().filter_map(|p| p.media.as_ref()))
+            .map(String::as_str),
+    );
     let month_href = |m: Month| {
         format!(
             "{}&month={}",
@@ -365,7 +386,7 @@ pub async fn calendar(
         t,
         assets: &assets::URLS,
     };
-    render(&req, &live, &page, brand.logo_origin.as_deref())
+    render(&req, &live, &page, &origins)
 }
 
 fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Option<PostRow> {
@@ -407,11 +428,7 @@ fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Optio
         ),
         time: at.format("%H:%M").to_string(),
         text,
-        media: post
-            .media_url
-            .as_deref()
-            .filter(|u| u.starts_with("https://"))
-            .map(str::to_owned),
+        media: image_url(post.media_url.as_deref()),
         can_cancel: !readonly && post.status == posts::STATUS_SCHEDULED && at > now,
     })
 }

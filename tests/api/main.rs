@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod browser;
 mod cli;
 mod concurrency;
 mod http;
@@ -44,24 +45,43 @@ fn main() {
     let mut trials = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         for case in &cases {
-            let run = case.run;
             trials.push(
-                Trial::test(format!("{}::{}", backend.name(), case.name), move || {
-                    let runtime = tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(2)
-                        .enable_all()
-                        .build()
-                        .expect("runtime");
-                    runtime.block_on(async move {
-                        let app = TestApp::spawn(backend).await;
-                        run(&app).await;
-                        app.stop().await;
-                    });
-                    Ok(())
-                })
-                .with_ignored_flag(backend == Backend::Postgres && !have_pg),
+                trial(backend, case).with_ignored_flag(backend == Backend::Postgres && !have_pg),
             );
         }
     }
+    // The browser looks at pages, which read the database through code both backends share:
+    // SQLite is enough. Skipped without Chromium unless the environment requires it.
+    let browser_required =
+        std::env::var(support::browser::BROWSER_ENV).is_ok_and(|v| v == "required");
+    let have_browser = support::browser::available();
+    for case in &browser::cases() {
+        let t = if have_browser || !browser_required {
+            trial(Backend::Sqlite, case).with_ignored_flag(!have_browser)
+        } else {
+            Trial::test(format!("sqlite::{}", case.name), || {
+                Err("Chromium or tests/browser/node_modules is missing: run scripts/install-browser".into())
+            })
+        };
+        trials.push(t);
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// One case on one backend, on a fresh server and database.
+fn trial(backend: Backend, case: &support::Case) -> Trial {
+    let run = case.run;
+    Trial::test(format!("{}::{}", backend.name(), case.name), move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let app = TestApp::spawn(backend).await;
+            run(&app).await;
+            app.stop().await;
+        });
+        Ok(())
+    })
 }

@@ -1,6 +1,7 @@
 //! The test application: the real server (`startup.rs`) on port 0 with a fresh database per
 //! test — a temp-file SQLite, or a uniquely named PostgreSQL database dropped afterwards.
 
+pub mod browser;
 pub mod connect;
 pub mod process;
 pub mod snapshot;

@@ -1,0 +1,386 @@
+//! The connect page in headless Chromium, at desktop and phone sizes with desktop and phone
+//! User-Agents. Screenshots land in `target/screenshots/`.
+
+use crate::cases;
+use crate::support::TestApp;
+use crate::support::browser::{
+    self, assert_clean, desktop, phone, screenshot, step, visible_controls,
+};
+use crate::support::connect::link_id_of;
+use postgate::connect::i18n::Texts;
+use postgate::domain::connect_settings::UiLabels;
+use postgate::domain::language::Language;
+use serde_json::{Value, json};
+
+cases![
+    connect_page_in_seven_languages_on_desktop_and_phone,
+    keyboard_reaches_every_control_with_a_visible_focus,
+    calendar_month_on_desktop_and_phone,
+    readonly_calendar_has_no_working_controls,
+    connect_button_and_error_pages,
+    bounce_follows_to_the_authorize_url_on_a_phone,
+];
+
+/// A branded profile with three connections (one needing reconnection), using `logo` for
+/// the logo and avatars.
+async fn branded_profile(app: &TestApp, username: &str, logo: &str) {
+    app.create_profile(username).await;
+    app.insert_connection(username, "tiktok", "dancer.studio", false)
+        .await;
+    app.insert_connection(username, "instagram", "acme.photos", true)
+        .await;
+    app.insert_connection(username, "linkedin", "acme-inc", false)
+        .await;
+    let username = username.to_owned();
+    let avatar = logo.replace("acme-logo.svg", "avatar.svg");
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::{profiles, social_connections};
+        let ids = profiles::table
+            .filter(profiles::username.eq(&username))
+            .select(profiles::id);
+        diesel::update(
+            social_connections::table.filter(social_connections::profile_id.eq_any(ids)),
+        )
+        .set(social_connections::avatar_url.eq(avatar))
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+}
+
+fn branding(logo: &str) -> Value {
+    json!({
+        "logo_image": logo,
+        "connect_title": null,
+        "redirect_url": "https://app.acme.example/settings",
+        "platforms": ["tiktok", "instagram", "linkedin", "youtube", "x", "google_business"],
+    })
+}
+
+fn collected_text(c: &Value) -> &str {
+    c["text"].as_str().unwrap_or_default()
+}
+
+async fn connect_page_in_seven_languages_on_desktop_and_phone(app: &TestApp) {
+    let logo = browser::serve_logo();
+    branded_profile(app, "acme", &logo).await;
+    let mut visits = Vec::new();
+    for language in Language::ALL {
+        let mut settings = branding(&logo);
+        settings["language"] = language.code().into();
+        let token = app.link_token("acme", settings).await;
+        let url = app.url(&format!("/connect?token={token}"));
+        let code = language.code();
+        let steps = |size: &str| {
+            json!([
+                {"action": "goto", "url": url},
+                {"action": "collect"},
+                {"action": "screenshot", "path": screenshot(&format!("connect-{code}-{size}"))},
+            ])
+        };
+        visits.push(desktop(&format!("{code}-desktop"), steps("desktop")));
+        visits.push(phone(&format!("{code}-phone"), steps("phone")));
+    }
+    let reports = browser::run(visits).await;
+    for (report, language) in reports.chunks(2).zip(Language::ALL) {
+        let t = Texts::new(language, UiLabels::default());
+        for visit in report {
+            let name = visit["name"].as_str().unwrap();
+            assert_clean(visit);
+            assert_eq!(step(visit, 0)["status"], 200, "{name}");
+            let page = step(visit, 1);
+            assert_eq!(page["lang"], language.code(), "{name}");
+            assert_eq!(
+                page["horizontal_overflow"], false,
+                "{name}: scrolls sideways"
+            );
+            assert_eq!(page["broken_images"], 0, "{name}");
+            assert_eq!(page["stylesheets_loaded"], 1, "{name}");
+            let text = collected_text(page);
+            for key in [
+                "connect.title",
+                "connect.connected",
+                "connect.reauthRequired",
+                "connect.redirectButton",
+            ] {
+                assert!(
+                    text.contains(t.get(key)),
+                    "{name}: {key} {:?} not visible",
+                    t.get(key)
+                );
+            }
+            assert!(text.contains("@dancer.studio"), "{name}");
+            assert!(
+                page["images"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|i| i["visible"] == true),
+                "{name}"
+            );
+            // Six platforms, six visible buttons that fit the screen; a button label for each.
+            let controls = visible_controls(page);
+            let buttons: Vec<&&Value> = controls.iter().filter(|c| c["tag"] == "button").collect();
+            assert_eq!(buttons.len(), 6, "{name}");
+            let width = if name.ends_with("phone") {
+                360.0
+            } else {
+                1280.0
+            };
+            for b in &buttons {
+                assert!(
+                    !b["text"].as_str().unwrap().is_empty(),
+                    "{name}: empty button"
+                );
+                let right = b["box"]["x"].as_f64().unwrap() + b["box"]["width"].as_f64().unwrap();
+                assert!(right <= width, "{name}: a button sticks out");
+                assert!(
+                    b["box"]["height"].as_f64().unwrap() >= 44.0,
+                    "{name}: small touch target"
+                );
+                assert!(
+                    b["aria_label"].as_str().unwrap().contains(' '),
+                    "{name}: button names its platform"
+                );
+            }
+            let done = controls
+                .iter()
+                .find(|c| c["href"] == "https://app.acme.example/settings")
+                .unwrap_or_else(|| panic!("{name}: no redirect button"));
+            assert_eq!(done["text"], t.get("connect.redirectButton"), "{name}");
+        }
+    }
+}
+
+async fn keyboard_reaches_every_control_with_a_visible_focus(app: &TestApp) {
+    let token = app
+        .profile_with_link(
+            "keys",
+            json!({"platforms": ["tiktok", "x"], "redirect_url": "https://example.com/"}),
+        )
+        .await;
+    let url = app.url(&format!("/connect?token={token}"));
+    let visits = vec![desktop(
+        "keyboard",
+        json!([
+            {"action": "goto", "url": url},
+            {"action": "tab", "count": 6},
+        ]),
+    )];
+    let report = &browser::run(visits).await[0];
+    assert_clean(report);
+    let focused = step(report, 1)["focused"].as_array().unwrap();
+    let names: Vec<&str> = focused
+        .iter()
+        .map(|f| f["text"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Skip to content",
+            "Accounts",
+            "Calendar",
+            "Connect",
+            "Connect",
+            "Logout connection"
+        ],
+        "tab order"
+    );
+    for f in focused {
+        assert_eq!(f["outline_visible"], true, "no visible focus on {f}");
+    }
+}
+
+async fn calendar_month_on_desktop_and_phone(app: &TestApp) {
+    let logo = browser::serve_logo();
+    branded_profile(app, "calendar", &logo).await;
+    let posts = [
+        (
+            "tiktok",
+            "scheduled",
+            "2030-03-05T10:30:00",
+            "Spring collection teaser: 15 seconds of colour",
+        ),
+        (
+            "instagram",
+            "published",
+            "2030-03-02T08:00:00",
+            "Behind the scenes at the studio",
+        ),
+        (
+            "linkedin",
+            "scheduled",
+            "2030-03-05T16:00:00",
+            "We are hiring two designers",
+        ),
+        ("x", "failed", "2030-03-12T12:00:00", "Launch thread"),
+        (
+            "youtube",
+            "scheduled",
+            "2030-03-28T18:00:00",
+            "Full runway video",
+        ),
+    ];
+    for (platform, status, at, text) in posts {
+        app.insert_post("calendar", platform, status, at, text)
+            .await;
+    }
+    let token = app.link_token("calendar", branding(&logo)).await;
+    let url = app.url(&format!("/connect/calendar?token={token}&month=2030-03"));
+    let steps = |size: &str| {
+        json!([
+            {"action": "goto", "url": url},
+            {"action": "collect"},
+            {"action": "screenshot", "path": screenshot(&format!("calendar-en-{size}"))},
+        ])
+    };
+    let reports = browser::run(vec![
+        desktop("desktop", steps("desktop")),
+        phone("phone", steps("phone")),
+    ])
+    .await;
+    for visit in &reports {
+        assert_clean(visit);
+        let page = step(visit, 1);
+        assert_eq!(page["horizontal_overflow"], false, "{}", visit["name"]);
+        let text = collected_text(page);
+        assert!(text.contains("March 2030"));
+        for (_, _, _, post) in posts {
+            assert!(text.contains(post), "{}: {post}", visit["name"]);
+        }
+        let cancels = visible_controls(page)
+            .into_iter()
+            .filter(|c| c["tag"] == "button" && c["text"] == "Cancel post")
+            .count();
+        assert_eq!(cancels, 3, "{}: one per scheduled post", visit["name"]);
+    }
+}
+
+async fn readonly_calendar_has_no_working_controls(app: &TestApp) {
+    app.create_profile("viewer").await;
+    // The redirect lands on the current month.
+    let at = chrono::Utc::now().format("%Y-%m-15T10:30:00").to_string();
+    app.insert_post("viewer", "tiktok", "scheduled", &at, "Locked in")
+        .await;
+    let token = app
+        .link_token(
+            "viewer",
+            json!({"readonly_calendar": true, "language": "fr"}),
+        )
+        .await;
+    // Any page of a read-only link lands on the calendar.
+    let url = app.url(&format!("/connect?token={token}"));
+    let steps = |size: &str| {
+        json!([
+            {"action": "goto", "url": url},
+            {"action": "collect"},
+            {"action": "screenshot", "path": screenshot(&format!("calendar-readonly-fr-{size}"))},
+        ])
+    };
+    let reports = browser::run(vec![
+        desktop("desktop", steps("desktop")),
+        phone("phone", steps("phone")),
+    ])
+    .await;
+    let t = Texts::new(Language::Fr, UiLabels::default());
+    for visit in &reports {
+        assert_clean(visit);
+        let page = step(visit, 1);
+        assert!(
+            page["url"].as_str().unwrap().contains("/connect/calendar?"),
+            "{}",
+            visit["name"]
+        );
+        assert!(collected_text(page).contains(t.get("calendar.readonlyNotice")));
+        assert!(collected_text(page).contains("Locked in"));
+        // Only navigation is left: no button, no input, no form anywhere on the page.
+        for c in page["controls"].as_array().unwrap() {
+            assert_eq!(c["tag"], "a", "{}: a working control: {c}", visit["name"]);
+            assert!(c["form_action"].is_null(), "{c}");
+            let href = c["href"].as_str().unwrap();
+            assert!(
+                href.contains("/connect/calendar?") || href.ends_with("#main"),
+                "{href}"
+            );
+        }
+    }
+}
+
+async fn connect_button_and_error_pages(app: &TestApp) {
+    let token = app
+        .profile_with_link(
+            "clicker",
+            json!({"platforms": ["youtube"], "language": "tr"}),
+        )
+        .await;
+    let url = app.url(&format!("/connect?token={token}"));
+    let bad = app.url("/connect?token=expired.or.forged");
+    let click = desktop(
+        "click-connect",
+        json!([
+            {"action": "goto", "url": url},
+            {"action": "click", "selector": "button[type=submit]"},
+            {"action": "collect"},
+            {"action": "screenshot", "path": screenshot("not-configured-tr-desktop")},
+        ]),
+    );
+    // No language on this request: the browser's Turkish decides.
+    let mut bad_link = phone(
+        "bad-link",
+        json!([
+            {"action": "goto", "url": bad},
+            {"action": "collect"},
+            {"action": "screenshot", "path": screenshot("invalid-link-tr-phone")},
+        ]),
+    );
+    bad_link["locale"] = "tr-TR".into();
+    let reports = browser::run(vec![click, bad_link]).await;
+    let t = Texts::new(Language::Tr, UiLabels::default());
+    let click = &reports[0];
+    assert_eq!(step(click, 1)["status"], 503);
+    let page = step(click, 2);
+    assert!(collected_text(page).contains(t.get("error.platformNotConfigured")));
+    assert!(collected_text(page).contains("PLATFORM_NOT_CONFIGURED"));
+    let back = visible_controls(page)
+        .into_iter()
+        .find(|c| c["text"] == t.get("error.back"));
+    assert!(back.is_some(), "a way back to the page");
+    let bad = &reports[1];
+    assert_eq!(step(bad, 0)["status"], 401);
+    let page = step(bad, 1);
+    assert_eq!(page["lang"], "tr");
+    assert!(collected_text(page).contains(t.get("error.linkTitle")));
+    assert_eq!(page["horizontal_overflow"], false);
+    // The error pages load their stylesheet like every page.
+    assert_eq!(page["stylesheets_loaded"], 1);
+    assert_eq!(bad["csp_violations"], json!([]));
+}
+
+async fn bounce_follows_to_the_authorize_url_on_a_phone(app: &TestApp) {
+    let token = app.profile_with_link("mobile", json!({})).await;
+    // The "platform" is our own health endpoint, so the test can see where the bounce led.
+    let authorize = app.url("/healthz?client_id=abc&state=xyz");
+    let id = app
+        .insert_oauth_state(&link_id_of(&token), &authorize, 900)
+        .await;
+    let bounce = app.url(&format!("/api/uploadposts/oauth/bounce?id={id}"));
+    let visits = vec![phone(
+        "bounce",
+        json!([
+            {"action": "goto", "url": bounce},
+            {"action": "wait_for_url", "contains": "/healthz?client_id=abc&state=xyz"},
+            {"action": "collect"},
+        ]),
+    )];
+    let report = &browser::run(visits).await[0];
+    assert_eq!(step(report, 0)["status"], 200);
+    assert_eq!(
+        step(report, 1)["ok"],
+        true,
+        "the script did not redirect: {}",
+        step(report, 1)
+    );
+    assert_eq!(step(report, 2)["url"], authorize);
+    assert_clean(report);
+}
