@@ -5,7 +5,8 @@ use super::calendar::{Month, weekday_columns};
 use super::failure::{Failure, PageError};
 use super::headers::csp_with_image_origins;
 use super::i18n::Texts;
-use super::templates::{CalendarPage, Chip, ConnectPage, DayCell, PlatformRow, PostRow};
+use super::templates::{CalendarPage, Chip, ConnectPage, DayCell, Frame, PlatformRow, PostRow};
+use crate::db::DbConn;
 use crate::db::connections::{self, Connection};
 use crate::db::posts::{self, Post};
 use crate::domain::Platform;
@@ -104,37 +105,47 @@ fn see_other(location: String) -> HttpResponse {
         .finish()
 }
 
-/// Branding shared by both tabs.
-struct Branding {
-    logo: Option<String>,
-    title: String,
-    description: String,
-    redirect_url: Option<String>,
-    redirect_text: String,
+/// The frame of both tabs: branding from the link (or the localized defaults), the tabs,
+/// the redirect button, and the token and CSRF token their links and forms carry.
+fn frame(
+    state: &AppState,
+    live: &LiveLink,
+    settings: &LinkSettings,
+    t: &Texts,
+    token: String,
+    active_tab: &'static str,
+) -> Frame {
+    let or_text =
+        |value: &Option<String>, key| value.clone().unwrap_or_else(|| t.get(key).to_owned());
+    Frame {
+        csrf: state.link_signer.csrf_token(&live.link.id),
+        token,
+        logo: settings.logo_image.as_ref().map(|u| u.as_str().to_owned()),
+        title: or_text(&settings.connect_title, "connect.title"),
+        description: or_text(&settings.connect_description, "connect.subtitle"),
+        show_calendar: settings.show_calendar,
+        readonly: settings.readonly_calendar,
+        active_tab,
+        redirect_url: settings
+            .redirect_url
+            .as_ref()
+            .map(|u| u.as_str().to_owned()),
+        redirect_text: or_text(&settings.redirect_button_text, "connect.redirectButton"),
+    }
 }
 
-impl Branding {
-    fn new(settings: &LinkSettings, t: &Texts) -> Self {
-        Self {
-            logo: settings.logo_image.as_ref().map(|u| u.as_str().to_owned()),
-            title: settings
-                .connect_title
-                .clone()
-                .unwrap_or_else(|| t.get("connect.title").to_owned()),
-            description: settings
-                .connect_description
-                .clone()
-                .unwrap_or_else(|| t.get("connect.subtitle").to_owned()),
-            redirect_url: settings
-                .redirect_url
-                .as_ref()
-                .map(|u| u.as_str().to_owned()),
-            redirect_text: settings
-                .redirect_button_text
-                .clone()
-                .unwrap_or_else(|| t.get("connect.redirectButton").to_owned()),
-        }
-    }
+/// Loads what a page shows; a database failure becomes the page's error.
+async fn load<T: Send + 'static>(
+    req: &HttpRequest,
+    state: &AppState,
+    live: &LiveLink,
+    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+) -> Result<T, PageError> {
+    state
+        .db
+        .run(move |conn| f(conn).map_err(ApiError::from))
+        .await
+        .map_err(|e| fail(req, Some(live), e.into()))
 }
 
 /// An image URL the page may show (https, or http on loopback), as `PageUrl` accepts it.
@@ -239,20 +250,19 @@ pub async fn connect(
         return Ok(see_other(token_href("/connect/calendar", &token)));
     }
     let profile_id = live.profile.id.clone();
-    let connected = state
-        .db
-        .run(move |conn| connections::for_profiles(conn, &[&profile_id]).map_err(ApiError::from))
-        .await
-        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let connected = load(&req, &state, &live, move |conn| {
+        connections::for_profiles(conn, &[&profile_id])
+    })
+    .await?;
     let t = texts_for(&req, Some(&live));
-    let brand = Branding::new(&settings, &t);
     let platforms: Vec<PlatformRow> = allowed_platforms(&settings)
         .iter()
         .map(|p| platform_row(*p, connected.iter().find(|c| c.platform == p.key()), &t))
         .collect();
     let done = platforms.iter().filter(|p| p.state == "connected").count();
+    let frame = frame(&state, &live, &settings, &t, token, "accounts");
     let origins = http_image_origins(
-        brand
+        frame
             .logo
             .iter()
             .chain(platforms.iter().filter_map(|p| p.avatar.as_ref()))
@@ -266,17 +276,8 @@ pub async fn connect(
                 ("total", &platforms.len().to_string()),
             ],
         ),
-        csrf: state.link_signer.csrf_token(&live.link.id),
-        token,
-        logo: brand.logo,
-        title: brand.title,
-        description: brand.description,
-        show_calendar: settings.show_calendar,
-        readonly: false,
-        active_tab: "accounts",
+        frame,
         platforms,
-        redirect_url: brand.redirect_url,
-        redirect_text: brand.redirect_text,
         t,
         assets: &assets::URLS,
     };
@@ -305,13 +306,11 @@ pub async fn calendar(
     let week_start = u32::try_from(live.account.week_start_day).unwrap_or(1) % 7;
     let (from, to) = month.grid_range(week_start);
     let profile_id = live.profile.id.clone();
-    let posts = state
-        .db
-        .run(move |conn| posts::in_range(conn, &profile_id, from, to).map_err(ApiError::from))
-        .await
-        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let posts = load(&req, &state, &live, move |conn| {
+        posts::in_range(conn, &profile_id, from, to)
+    })
+    .await?;
     let t = texts_for(&req, Some(&live));
-    let brand = Branding::new(&settings, &t);
     let readonly = settings.readonly_calendar;
     let weeks = month
         .weeks(week_start)
@@ -343,8 +342,9 @@ pub async fn calendar(
         .filter(|p| month.contains(p.scheduled_for.date()))
         .filter_map(|p| post_row(p, &t, now, readonly))
         .collect();
+    let frame = frame(&state, &live, &settings, &t, token.clone(), "calendar");
     let origins = http_image_origins(
-        brand
+        frame
             .logo
             .iter()
             .chain(agenda.iter().filter_map(|p| p.media.as_ref()))
@@ -373,16 +373,7 @@ pub async fn calendar(
             .collect(),
         weeks,
         agenda,
-        csrf: state.link_signer.csrf_token(&live.link.id),
-        token,
-        logo: brand.logo,
-        title: brand.title,
-        description: brand.description,
-        show_calendar: settings.show_calendar,
-        readonly,
-        active_tab: "calendar",
-        redirect_url: brand.redirect_url,
-        redirect_text: brand.redirect_text,
+        frame,
         t,
         assets: &assets::URLS,
     };
@@ -484,11 +475,10 @@ pub async fn cancel(
     }
     let profile_id = live.profile.id.clone();
     let post_id = form.post_id.clone();
-    let cancelled = state
-        .db
-        .run(move |conn| posts::cancel(conn, &profile_id, &post_id).map_err(ApiError::from))
-        .await
-        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let cancelled = load(&req, &state, &live, move |conn| {
+        posts::cancel(conn, &profile_id, &post_id)
+    })
+    .await?;
     if !cancelled {
         return Err(fail(&req, Some(&live), Failure::PostGone).with_back(back));
     }

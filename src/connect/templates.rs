@@ -4,11 +4,8 @@ use super::assets::AssetUrls;
 use super::i18n::Texts;
 use askama::Template;
 
-#[derive(Template)]
-#[template(path = "connect/page.html")]
-pub struct ConnectPage {
-    pub t: Texts,
-    pub assets: &'static AssetUrls,
+/// What both tabs show around their content: branding, the tabs and the way out.
+pub struct Frame {
     pub token: String,
     pub csrf: String,
     pub logo: Option<String>,
@@ -16,11 +13,20 @@ pub struct ConnectPage {
     pub description: String,
     pub show_calendar: bool,
     pub readonly: bool,
+    /// `accounts` or `calendar`.
     pub active_tab: &'static str,
-    pub progress: String,
-    pub platforms: Vec<PlatformRow>,
     pub redirect_url: Option<String>,
     pub redirect_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "connect/page.html")]
+pub struct ConnectPage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub frame: Frame,
+    pub progress: String,
+    pub platforms: Vec<PlatformRow>,
 }
 
 pub struct PlatformRow {
@@ -41,14 +47,7 @@ pub struct PlatformRow {
 pub struct CalendarPage {
     pub t: Texts,
     pub assets: &'static AssetUrls,
-    pub token: String,
-    pub csrf: String,
-    pub logo: Option<String>,
-    pub title: String,
-    pub description: String,
-    pub show_calendar: bool,
-    pub readonly: bool,
-    pub active_tab: &'static str,
+    pub frame: Frame,
     pub month_title: String,
     pub month_param: String,
     pub prev_href: String,
@@ -57,8 +56,6 @@ pub struct CalendarPage {
     pub weekdays: Vec<String>,
     pub weeks: Vec<Vec<DayCell>>,
     pub agenda: Vec<PostRow>,
-    pub redirect_url: Option<String>,
-    pub redirect_text: String,
 }
 
 pub struct DayCell {

@@ -4,7 +4,7 @@
 use crate::cases;
 use crate::support::TestApp;
 use crate::support::browser::{
-    self, assert_clean, desktop, phone, screenshot, step, visible_controls,
+    self, assert_clean, desktop, look, phone, screenshot, step, visible_controls,
 };
 use crate::support::connect::link_id_of;
 use postgate::connect::i18n::Texts;
@@ -72,13 +72,7 @@ async fn connect_page_in_seven_languages_on_desktop_and_phone(app: &TestApp) {
         let token = app.link_token("acme", settings).await;
         let url = app.url(&format!("/connect?token={token}"));
         let code = language.code();
-        let steps = |size: &str| {
-            json!([
-                {"action": "goto", "url": url},
-                {"action": "collect"},
-                {"action": "screenshot", "path": screenshot(&format!("connect-{code}-{size}"))},
-            ])
-        };
+        let steps = |size: &str| look(&url, &format!("connect-{code}-{size}"));
         visits.push(desktop(&format!("{code}-desktop"), steps("desktop")));
         visits.push(phone(&format!("{code}-phone"), steps("phone")));
     }
@@ -228,13 +222,7 @@ async fn calendar_month_on_desktop_and_phone(app: &TestApp) {
     }
     let token = app.link_token("calendar", branding(&logo)).await;
     let url = app.url(&format!("/connect/calendar?token={token}&month=2030-03"));
-    let steps = |size: &str| {
-        json!([
-            {"action": "goto", "url": url},
-            {"action": "collect"},
-            {"action": "screenshot", "path": screenshot(&format!("calendar-en-{size}"))},
-        ])
-    };
+    let steps = |size: &str| look(&url, &format!("calendar-en-{size}"));
     let reports = browser::run(vec![
         desktop("desktop", steps("desktop")),
         phone("phone", steps("phone")),
@@ -271,13 +259,7 @@ async fn readonly_calendar_has_no_working_controls(app: &TestApp) {
         .await;
     // Any page of a read-only link lands on the calendar.
     let url = app.url(&format!("/connect?token={token}"));
-    let steps = |size: &str| {
-        json!([
-            {"action": "goto", "url": url},
-            {"action": "collect"},
-            {"action": "screenshot", "path": screenshot(&format!("calendar-readonly-fr-{size}"))},
-        ])
-    };
+    let steps = |size: &str| look(&url, &format!("calendar-readonly-fr-{size}"));
     let reports = browser::run(vec![
         desktop("desktop", steps("desktop")),
         phone("phone", steps("phone")),
@@ -326,14 +308,7 @@ async fn connect_button_and_error_pages(app: &TestApp) {
         ]),
     );
     // No language on this request: the browser's Turkish decides.
-    let mut bad_link = phone(
-        "bad-link",
-        json!([
-            {"action": "goto", "url": bad},
-            {"action": "collect"},
-            {"action": "screenshot", "path": screenshot("invalid-link-tr-phone")},
-        ]),
-    );
+    let mut bad_link = phone("bad-link", look(&bad, "invalid-link-tr-phone"));
     bad_link["locale"] = "tr-TR".into();
     let reports = browser::run(vec![click, bad_link]).await;
     let t = Texts::new(Language::Tr, UiLabels::default());

@@ -33,6 +33,15 @@ pub fn screenshot(name: &str) -> String {
         .to_string()
 }
 
+/// The usual visit: open `url`, report what is there, and save a screenshot named `shot`.
+pub fn look(url: &str, shot: &str) -> Value {
+    serde_json::json!([
+        {"action": "goto", "url": url},
+        {"action": "collect"},
+        {"action": "screenshot", "path": screenshot(shot)},
+    ])
+}
+
 /// A desktop visit (1280×800, desktop User-Agent).
 pub fn desktop(name: &str, steps: Value) -> Value {
     serde_json::json!({
