@@ -15,20 +15,22 @@ use actix_web::{guard, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
-    cfg.service(web::resource("/static/{name}").route(get().to(assets::serve)))
-        .service(
-            web::scope("/connect")
-                .wrap(actix_web::middleware::from_fn(headers::page_headers))
-                .app_data(
-                    web::FormConfig::default().error_handler(|_, req| pages::bad_request(req)),
-                )
-                .app_data(
-                    web::QueryConfig::default().error_handler(|_, req| pages::bad_request(req)),
-                )
-                .service(web::resource("").route(get().to(pages::connect)))
-                .service(web::resource("/calendar").route(get().to(pages::calendar)))
-                .service(web::resource("/start").route(web::post().to(pages::start)))
-                .service(web::resource("/calendar/cancel").route(web::post().to(pages::cancel)))
-                .default_service(web::to(pages::not_found)),
-        );
+    // Only the static files are compressed: pages carry secrets (link and CSRF tokens) next
+    // to text, which compression would expose to BREACH-style guessing.
+    cfg.service(
+        web::resource("/static/{name}")
+            .wrap(actix_web::middleware::Compress::default())
+            .route(get().to(assets::serve)),
+    )
+    .service(
+        web::scope("/connect")
+            .wrap(actix_web::middleware::from_fn(headers::page_headers))
+            .app_data(web::FormConfig::default().error_handler(|_, req| pages::bad_request(req)))
+            .app_data(web::QueryConfig::default().error_handler(|_, req| pages::bad_request(req)))
+            .service(web::resource("").route(get().to(pages::connect)))
+            .service(web::resource("/calendar").route(get().to(pages::calendar)))
+            .service(web::resource("/start").route(web::post().to(pages::start)))
+            .service(web::resource("/calendar/cancel").route(web::post().to(pages::cancel)))
+            .default_service(web::to(pages::not_found)),
+    );
 }

@@ -744,6 +744,24 @@ async fn static_assets_are_served_and_cached(app: &TestApp) {
     let js = app.page("/static/bounce.js").await;
     assert!(js.header("content-type").starts_with("text/javascript"));
     assert!(js.body.contains("location.replace"));
+    // Compressed for browsers that ask; pages never are (they carry tokens).
+    let gz = app
+        .client
+        .get(app.url("/static/connect.css"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let token = app.profile_with_link("gzip", json!({})).await;
+    let page = app
+        .client
+        .get(app.url(&format!("/connect?token={token}")))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(page.headers().get("content-encoding").is_none());
     assert_eq!(
         app.page("/static/../Cargo.toml").await.status,
         StatusCode::NOT_FOUND
