@@ -95,6 +95,18 @@ async fn open(
     }
 }
 
+/// A page's link, its token as given, and its settings.
+async fn open_page(
+    req: &HttpRequest,
+    state: &Data<AppState>,
+    query: &PageQuery,
+) -> Result<(LiveLink, String, LinkSettings), PageError> {
+    let live = open(req, state, query.token.as_deref()).await?;
+    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
+    let settings = live.link.settings();
+    Ok((live, token, settings))
+}
+
 fn token_href(path: &str, token: &str) -> String {
     format!("{path}?token={token}")
 }
@@ -154,24 +166,25 @@ fn image_url(url: Option<&str>) -> Option<String> {
         .map(|u| u.as_str().to_owned())
 }
 
-/// The CSP origins the page's http (loopback) images need.
-fn http_image_origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut origins: Vec<String> = urls
+/// Renders a page whose images (besides the logo) are `images`. The CSP admits exactly the
+/// http (loopback) origins among them; https is admitted wholesale.
+fn render<'a>(
+    req: &HttpRequest,
+    live: &LiveLink,
+    page: &impl Template,
+    frame: &'a Frame,
+    images: impl Iterator<Item = &'a String>,
+) -> Result<HttpResponse, PageError> {
+    let mut origins: Vec<String> = frame
+        .logo
+        .iter()
+        .chain(images)
         .filter_map(|u| url::Url::parse(u).ok())
         .filter(|u| u.scheme() == "http")
         .map(|u| u.origin().ascii_serialization())
         .collect();
     origins.sort();
     origins.dedup();
-    origins
-}
-
-fn render(
-    req: &HttpRequest,
-    live: &LiveLink,
-    page: &impl Template,
-    image_origins: &[String],
-) -> Result<HttpResponse, PageError> {
     let html = page
         .render()
         .map_err(|e| fail(req, Some(live), ApiError::Internal(e.into()).into()))?;
@@ -179,7 +192,7 @@ fn render(
         .content_type("text/html; charset=utf-8")
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            csp_with_image_origins(image_origins),
+            csp_with_image_origins(&origins),
         ))
         .body(html))
 }
@@ -243,9 +256,7 @@ pub async fn connect(
     state: Data<AppState>,
     query: Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let live = open(&req, &state, query.token.as_deref()).await?;
-    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
-    let settings = live.link.settings();
+    let (live, token, settings) = open_page(&req, &state, &query).await?;
     if settings.readonly_calendar {
         return Ok(see_other(token_href("/connect/calendar", &token)));
     }
@@ -260,14 +271,6 @@ pub async fn connect(
         .map(|p| platform_row(*p, connected.iter().find(|c| c.platform == p.key()), &t))
         .collect();
     let done = platforms.iter().filter(|p| p.state == "connected").count();
-    let frame = frame(&state, &live, &settings, &t, token, "accounts");
-    let origins = http_image_origins(
-        frame
-            .logo
-            .iter()
-            .chain(platforms.iter().filter_map(|p| p.avatar.as_ref()))
-            .map(String::as_str),
-    );
     let page = ConnectPage {
         progress: t.fill(
             "connect.progress",
@@ -276,12 +279,13 @@ pub async fn connect(
                 ("total", &platforms.len().to_string()),
             ],
         ),
-        frame,
+        frame: frame(&state, &live, &settings, &t, token, "accounts"),
         platforms,
         t,
         assets: &assets::URLS,
     };
-    render(&req, &live, &page, &origins)
+    let avatars = page.platforms.iter().filter_map(|p| p.avatar.as_ref());
+    render(&req, &live, &page, &page.frame, avatars)
 }
 
 /// `GET /connect/calendar?token=…&month=YYYY-MM`: the month view.
@@ -290,9 +294,7 @@ pub async fn calendar(
     state: Data<AppState>,
     query: Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let live = open(&req, &state, query.token.as_deref()).await?;
-    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
-    let settings = live.link.settings();
+    let (live, token, settings) = open_page(&req, &state, &query).await?;
     if !settings.show_calendar && !settings.readonly_calendar {
         return Ok(see_other(token_href("/connect", &token)));
     }
@@ -342,14 +344,6 @@ pub async fn calendar(
         .filter(|p| month.contains(p.scheduled_for.date()))
         .filter_map(|p| post_row(p, &t, now, readonly))
         .collect();
-    let frame = frame(&state, &live, &settings, &t, token.clone(), "calendar");
-    let origins = http_image_origins(
-        frame
-            .logo
-            .iter()
-            .chain(agenda.iter().filter_map(|p| p.media.as_ref()))
-            .map(String::as_str),
-    );
     let month_href = |m: Month| {
         format!(
             "{}&month={}",
@@ -373,11 +367,12 @@ pub async fn calendar(
             .collect(),
         weeks,
         agenda,
-        frame,
+        frame: frame(&state, &live, &settings, &t, token.clone(), "calendar"),
         t,
         assets: &assets::URLS,
     };
-    render(&req, &live, &page, &origins)
+    let media = page.agenda.iter().filter_map(|p| p.media.as_ref());
+    render(&req, &live, &page, &page.frame, media)
 }
 
 fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Option<PostRow> {
