@@ -1,5 +1,6 @@
 //! Deciding whether a connect-link token is good: its signature and expiry, then its row,
-//! its profile and the plan. The API (validate-jwt) and the pages share this one path.
+//! its profile and the plan. The API (validate-jwt) and the pages share this one path,
+//! `check`.
 
 use crate::config::Plans;
 use crate::db::DbConn;
@@ -7,8 +8,11 @@ use crate::db::accounts::Account;
 use crate::db::links::{self, Link};
 use crate::db::profiles::{self, Profile};
 use crate::domain::language::Language;
-use crate::domain::link_token::{LinkClaims, LinkSigner, TokenError};
+use crate::domain::link_token::{LinkClaims, TokenError};
+use crate::domain::time;
 use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::web::Data;
 use chrono::NaiveDateTime;
 
 /// A link that may be used right now.
@@ -30,9 +34,36 @@ impl LiveLink {
     }
 }
 
+/// The live link behind `token`, or why there is none (`Ok(Err(_))`); `Err` is a failure of
+/// ours. With `account_id`, another account's token is refused before any lookup.
+pub async fn check(
+    state: &Data<AppState>,
+    token: &str,
+    account_id: Option<&str>,
+) -> Result<Result<LiveLink, TokenError>, ApiError> {
+    let now = time::now();
+    let claims = match state.link_signer.verify(token, now.and_utc().timestamp()) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    if account_id.is_some_and(|a| a != claims.acc) {
+        return Ok(Err(TokenError::OtherAccount));
+    }
+    let st = state.clone();
+    let resolved = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(resolve(conn, &st.plans, &claims, now)))
+        .await?;
+    match resolved {
+        Ok(live) => Ok(Ok(live)),
+        Err(LinkError::Refused(e)) => Ok(Err(e)),
+        Err(LinkError::Failed(e)) => Err(e),
+    }
+}
+
 /// Why a token cannot be used: a refusal the caller may show, or a failure of ours.
 #[derive(Debug)]
-pub enum LinkError {
+enum LinkError {
     Refused(TokenError),
     Failed(ApiError),
 }
@@ -55,18 +86,9 @@ impl From<ApiError> for LinkError {
     }
 }
 
-/// The signature check, done before touching the database.
-pub fn verify(
-    signer: &LinkSigner,
-    token: &str,
-    now: NaiveDateTime,
-) -> Result<LinkClaims, TokenError> {
-    signer.verify(token, now.and_utc().timestamp())
-}
-
 /// The database half: the link row must exist and match the claims, be neither revoked nor
 /// expired, and its profile must not be blocked by the account's plan.
-pub fn resolve(
+fn resolve(
     conn: &mut DbConn,
     plans: &Plans,
     claims: &LinkClaims,

@@ -5,12 +5,12 @@ use super::views::{ProfileView, social_accounts};
 use crate::db::links::{self, NewLink};
 use crate::db::{connections, profiles};
 use crate::domain::connect_settings::{ConnectRequest, UiLabels, duration_text};
-use crate::domain::link_token::{LinkClaims, TokenError};
+use crate::domain::link_token::LinkClaims;
 use crate::domain::profile_fields::FieldError;
 use crate::domain::secrets::{Credential, parse_authorization};
 use crate::domain::{Platform, Username, time};
 use crate::error::ApiError;
-use crate::links::{LinkError, LiveLink};
+use crate::links::LiveLink;
 use crate::state::AppState;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, http::header};
@@ -90,7 +90,7 @@ pub async fn validate(
             Credential::ApiKey(_) => None,
         });
     if let Some(token) = bearer {
-        return match check(&state, &token, None).await? {
+        return match crate::links::check(&state, &token, None).await? {
             Ok(live) => valid_response(&state, live).await,
             Err(reason) => Err(ApiError::InvalidToken(reason)),
         };
@@ -103,7 +103,7 @@ pub async fn validate(
         }
         Some(_) => return Err(FieldError::new("jwt", "must be a string").into()),
     };
-    match check(&state, &token, Some(&auth.0.id)).await? {
+    match crate::links::check(&state, &token, Some(&auth.0.id)).await? {
         Ok(live) => valid_response(&state, live).await,
         // The body form reports a bad token in a 200, as Upload-Post's docs show it.
         Err(reason) => Ok(HttpResponse::Ok().json(json!({
@@ -112,33 +112,6 @@ pub async fn validate(
             "reason": reason.to_string(),
             "message": "Invalid or expired token",
         }))),
-    }
-}
-
-/// The live link behind `token`, or why there is none. With `account_id`, a token of
-/// another account is refused as if it did not exist.
-async fn check(
-    state: &Data<AppState>,
-    token: &str,
-    account_id: Option<&str>,
-) -> Result<Result<LiveLink, TokenError>, ApiError> {
-    let now = time::now();
-    let claims = match crate::links::verify(&state.link_signer, token, now) {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
-    if account_id.is_some_and(|a| a != claims.acc) {
-        return Ok(Err(TokenError::OtherAccount));
-    }
-    let st = state.clone();
-    let resolved = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(crate::links::resolve(conn, &st.plans, &claims, now)))
-        .await?;
-    match resolved {
-        Ok(live) => Ok(Ok(live)),
-        Err(LinkError::Refused(e)) => Ok(Err(e)),
-        Err(LinkError::Failed(e)) => Err(e),
     }
 }
 

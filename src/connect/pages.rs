@@ -14,7 +14,7 @@ use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::domain::time;
 use crate::error::ApiError;
-use crate::links::{self, LinkError, LiveLink};
+use crate::links::{self, LiveLink};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{Data, Form, Query};
@@ -80,18 +80,10 @@ async fn open(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(invalid)?;
-    let now = time::now();
-    let claims = links::verify(&state.link_signer, token, now).map_err(|_| invalid())?;
-    let st = state.clone();
-    let resolved = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(links::resolve(conn, &st.plans, &claims, now)))
-        .await
-        .map_err(|e| fail(req, None, e.into()))?;
-    match resolved {
-        Ok(live) => Ok(live),
-        Err(LinkError::Refused(_)) => Err(invalid()),
-        Err(LinkError::Failed(e)) => Err(fail(req, None, e.into())),
+    match links::check(state, token, None).await {
+        Ok(Ok(live)) => Ok(live),
+        Ok(Err(_)) => Err(invalid()),
+        Err(e) => Err(fail(req, None, e.into())),
     }
 }
 
