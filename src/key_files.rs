@@ -47,18 +47,26 @@ fn secret_from_file(settings: &Settings, file: &str, setting: &str) -> anyhow::R
     Ok(secret)
 }
 
+/// Writes a fresh secret to a private temporary file, then links it into place: the file
+/// appears complete or not at all, and if another process got there first its secret stays.
 fn create_secret_file(dir: &Path, path: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let temp = dir.join(format!(".{}.tmp", new_random_id(12)));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut f) => {
-            writeln!(f, "{}", new_random_id(GENERATED_SECRET_CHARS))
-                .and_then(|()| f.sync_all())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+    let written = options
+        .open(&temp)
+        .and_then(|mut f| {
+            writeln!(f, "{}", new_random_id(GENERATED_SECRET_CHARS))?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    match written {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "generated a new secret");
             Ok(())
         }
@@ -97,6 +105,25 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn concurrent_first_starts_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path(), Environment::Development);
+        let claims = LinkClaims::new("l", "p", "a", 0, i64::MAX);
+        let tokens: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| link_signer(&s).unwrap().sign(&claims)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(
+            tokens.windows(2).all(|w| w[0] == w[1]),
+            "every thread read the same key"
+        );
+        let leftovers = std::fs::read_dir(&s.data_dir).unwrap().count();
+        assert_eq!(leftovers, 1, "only the key file remains");
     }
 
     #[test]
