@@ -2,7 +2,8 @@
 
 use crate::config::{LogFormat, Settings};
 use crate::db::api_keys::{self, RevokeOutcome};
-use crate::db::{Db, accounts, bootstrap, profiles};
+use crate::api::deliveries;
+use crate::db::{Db, accounts, bootstrap, outbox, profiles};
 use crate::domain::time;
 use crate::startup::{Application, open_database};
 use crate::telemetry;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Inspect and resend webhook deliveries.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +103,24 @@ pub enum KeysCommand {
     Revoke { key_prefix: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// An account's webhook deliveries, newest first.
+    Deliveries {
+        account_id: String,
+        /// Only `pending`, `delivered` or `failed` ones.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a delivered or failed delivery again (same id and body); a running server
+    /// picks it up within a second.
+    Redeliver { delivery_id: String },
+}
+
 impl Cli {
     fn settings(&self) -> anyhow::Result<Settings> {
         let mut overrides = Figment::new();
@@ -143,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Command::Accounts(cmd) => accounts_command(&settings, &db, cmd),
                 Command::Keys(cmd) => keys_command(&db, cmd),
+                Command::Webhooks(cmd) => webhooks_command(&settings, &db, cmd),
                 Command::Serve(_) => unreachable!("handled above"),
             }
         }
@@ -346,6 +369,52 @@ fn keys_command(db: &Db, cmd: KeysCommand) -> anyhow::Result<()> {
             RevokeOutcome::AlreadyRevoked => println!("Key {key_prefix} was already revoked."),
             RevokeOutcome::NotFound => bail!("no key with prefix {key_prefix}"),
         },
+    }
+    Ok(())
+}
+
+fn webhooks_command(settings: &Settings, db: &Db, cmd: WebhooksCommand) -> anyhow::Result<()> {
+    let mut conn = db.conn()?;
+    match cmd {
+        WebhooksCommand::Deliveries {
+            account_id,
+            state,
+            limit,
+            json,
+        } => {
+            let rows = outbox::list(&mut conn, &account_id, state.as_deref(), None, limit)?;
+            if json {
+                let rows: Vec<_> = rows.iter().map(deliveries::view).collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!(
+                    "{:<28}  {:<30}  {:<9}  {:>8}  {:<20}  LAST ERROR",
+                    "DELIVERY", "EVENT", "STATE", "ATTEMPTS", "CREATED"
+                );
+                for d in &rows {
+                    println!(
+                        "{:<28}  {:<30}  {:<9}  {:>8}  {:<20}  {}",
+                        d.id,
+                        d.event,
+                        d.state,
+                        d.attempts,
+                        time::rfc3339(d.created_at),
+                        d.last_error.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        WebhooksCommand::Redeliver { delivery_id } => {
+            let retry_for = settings.webhooks.retry_for;
+            if !outbox::redeliver(&mut conn, None, &delivery_id, retry_for)? {
+                bail!("no delivery with id {delivery_id}");
+            }
+            let d = outbox::find(&mut conn, &delivery_id)?;
+            println!(
+                "Delivery {delivery_id} is {}.",
+                d.map_or_else(|| "gone".to_owned(), |d| d.state)
+            );
+        }
     }
     Ok(())
 }

@@ -46,6 +46,18 @@ pub struct RawSettings {
     pub link_signing_key: Option<String>,
     /// Keys that signed links still in circulation, accepted but never used to sign.
     pub link_signing_previous_keys: Vec<String>,
+    /// Deliver webhooks to loopback, private and link-local addresses (tests, labs).
+    pub webhooks_allow_private_targets: bool,
+    /// How long a receiver has to answer.
+    pub webhooks_timeout_seconds: u64,
+    /// How long a delivery is retried before it is marked failed.
+    pub webhooks_retry_hours: u64,
+    /// The first retry's delay; each next one doubles, up to an hour, with jitter.
+    pub webhooks_retry_base_ms: u64,
+    /// Deliveries in flight at once, per process.
+    pub webhooks_concurrency: u32,
+    /// How long a target is paused after five failures in a row.
+    pub webhooks_pause_minutes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +128,12 @@ impl Default for RawSettings {
             trust_proxy_headers: false,
             link_signing_key: None,
             link_signing_previous_keys: Vec::new(),
+            webhooks_allow_private_targets: false,
+            webhooks_timeout_seconds: 10,
+            webhooks_retry_hours: 24,
+            webhooks_retry_base_ms: 10_000,
+            webhooks_concurrency: 8,
+            webhooks_pause_minutes: 30,
         }
     }
 }
@@ -141,6 +159,18 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub link_signing_key: Option<String>,
     pub link_signing_previous_keys: Vec<String>,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub allow_private_targets: bool,
+    pub timeout: std::time::Duration,
+    pub retry_for: chrono::Duration,
+    pub retry_base: std::time::Duration,
+    pub concurrency: u32,
+    pub pause: chrono::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +250,42 @@ impl Settings {
                 )));
             }
         }
+        let in_range = |name: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(invalid(format!(
+                    "{name}: must be between {} and {}",
+                    range.start(),
+                    range.end()
+                )))
+            }
+        };
+        let webhooks = WebhookSettings {
+            allow_private_targets: raw.webhooks_allow_private_targets,
+            timeout: std::time::Duration::from_secs(in_range(
+                "webhooks_timeout_seconds",
+                raw.webhooks_timeout_seconds,
+                1..=60,
+            )?),
+            retry_for: chrono::Duration::hours(in_range(
+                "webhooks_retry_hours",
+                raw.webhooks_retry_hours,
+                1..=720,
+            )? as i64),
+            retry_base: std::time::Duration::from_millis(in_range(
+                "webhooks_retry_base_ms",
+                raw.webhooks_retry_base_ms,
+                10..=3_600_000,
+            )?),
+            concurrency: in_range("webhooks_concurrency", raw.webhooks_concurrency.into(), 1..=256)?
+                as u32,
+            pause: chrono::Duration::minutes(in_range(
+                "webhooks_pause_minutes",
+                raw.webhooks_pause_minutes,
+                1..=1440,
+            )? as i64),
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -238,6 +304,7 @@ impl Settings {
             trust_proxy_headers: raw.trust_proxy_headers,
             link_signing_key,
             link_signing_previous_keys: raw.link_signing_previous_keys,
+            webhooks,
         })
     }
 
@@ -406,5 +473,6 @@ mod tests {
         assert!(msg(&[], Some("lisen = \"1\"")).contains("lisen"));
         assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
         assert!(msg(&[("env", "staging")], None).contains("env"));
+        assert!(msg(&[("webhooks_timeout_seconds", "0")], None).contains("webhooks_timeout"));
     }
 }

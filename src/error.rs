@@ -42,6 +42,8 @@ pub enum ApiError {
     InvalidToken(TokenError),
     #[error("Connect link not found")]
     LinkNotFound,
+    #[error("Webhook delivery not found")]
+    DeliveryNotFound,
     #[error("The default profile cannot be deleted")]
     DefaultProfileProtected,
     #[error("Profile limit reached for your plan ({plan}: {limit} profiles)")]
@@ -79,6 +81,7 @@ impl ApiError {
             ApiError::ProfileBlocked { .. } => "PROFILE_BLOCKED",
             ApiError::InvalidToken(_) => "INVALID_TOKEN",
             ApiError::LinkNotFound => "LINK_NOT_FOUND",
+            ApiError::DeliveryNotFound => "DELIVERY_NOT_FOUND",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
             ApiError::RouteNotFound => "NOT_FOUND",
@@ -101,9 +104,10 @@ impl ResponseError for ApiError {
             | ApiError::InvalidField(_)
             | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::ProfileNotFound | ApiError::RouteNotFound | ApiError::LinkNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::ProfileNotFound
+            | ApiError::RouteNotFound
+            | ApiError::LinkNotFound
+            | ApiError::DeliveryNotFound => StatusCode::NOT_FOUND,
             ApiError::ProfileExists(_)
             | ApiError::ExternalIdExists
             | ApiError::DefaultProfileProtected => StatusCode::CONFLICT,

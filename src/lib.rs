@@ -13,6 +13,7 @@ pub mod links;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 /// Process-wide set-up; call first thing in `main`.
 ///

@@ -8,6 +8,9 @@ use crate::db::{self, Db};
 use crate::key_files;
 use crate::state::AppState;
 use crate::telemetry;
+use crate::webhooks::worker::Worker;
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
@@ -44,6 +47,7 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 
 pub struct Application {
     server: Server,
+    worker: Worker,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -56,6 +60,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
+        let webhook_wake = Arc::new(Notify::new());
+        let worker = Worker::new(db.clone(), settings.webhooks, webhook_wake.clone())?;
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -64,6 +70,8 @@ impl Application {
             auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
             trust_proxy_headers: settings.trust_proxy_headers,
             link_signer: key_files::link_signer(settings)?,
+            webhooks: settings.webhooks,
+            webhook_wake,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -80,6 +88,7 @@ impl Application {
         }
         Ok(Self {
             server: server.run(),
+            worker,
             addr,
             public_url,
         })
@@ -97,8 +106,16 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM or `ServerHandle::stop`, finishing in-flight requests.
+    /// Serves and delivers webhooks until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
+    /// in-flight requests and webhook attempts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stopped));
+        let served = self.server.await;
+        let _ = stop.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the webhook worker failed");
+        }
+        served
     }
 }

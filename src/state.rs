@@ -1,12 +1,14 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
 use crate::api::rate_limit::{AuthGuard, RequestLimiter};
-use crate::config::Plans;
+use crate::config::{Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
 use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
+use std::sync::Arc;
+use tokio::sync::Notify;
 use url::Url;
 
 pub struct AppState {
@@ -18,6 +20,9 @@ pub struct AppState {
     pub auth_guard: AuthGuard,
     pub trust_proxy_headers: bool,
     pub link_signer: LinkSigner,
+    pub webhooks: WebhookSettings,
+    /// Wakes this process's delivery worker when a change queued deliveries.
+    pub webhook_wake: Arc<Notify>,
 }
 
 impl AppState {

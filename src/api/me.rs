@@ -1,6 +1,7 @@
 //! `GET /api/uploadposts/me`: the current API account (n8n's credential test).
 
 use super::extract::Authenticated;
+use super::preferences;
 use crate::db::profiles;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,10 +23,7 @@ pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpRespo
         "message": "Token is valid",
         "email": account.email,
         "plan": plan.display_name,
-        "preferences": {
-            "weekStartDay": account.week_start_day,
-            "week_start_day": account.week_start_day,
-        },
+        "preferences": preferences::view(&account),
         "account": {"id": account.id, "name": account.name, "plan": plan.name},
         "limits": {"profiles": plan.profiles.as_json(), "monthly_posts": plan.monthly_posts.as_json()},
         "usage": {"profiles": profile_count},

@@ -1,9 +1,12 @@
 //! The JSON API: routes, one file per resource.
 
+pub mod deliveries;
 pub mod extract;
 pub mod health;
 pub mod links;
 pub mod me;
+pub mod notifications;
+pub mod preferences;
 pub mod rate_limit;
 pub mod users;
 pub mod views;
@@ -46,6 +49,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 resource("/users/revoke-jwt", &[Method::POST]).route(web::post().to(links::revoke)),
+            )
+            .service(
+                resource("/users/preferences", &[Method::GET, Method::POST])
+                    .route(get().to(preferences::get))
+                    .route(web::post().to(preferences::update)),
+            )
+            .service(
+                resource("/users/notifications", &[Method::GET, Method::POST, Method::DELETE])
+                    .route(get().to(notifications::get))
+                    .route(web::post().to(notifications::update))
+                    .route(web::delete().to(notifications::delete)),
+            )
+            .service(
+                resource("/users/notifications/test", &[Method::POST])
+                    .route(web::post().to(notifications::test)),
+            )
+            .service(
+                resource("/notification-config", &[Method::GET, Method::POST])
+                    .route(get().to(notifications::get))
+                    .route(web::post().to(notifications::update)),
+            )
+            .service(
+                resource("/users/webhook-secret", &[Method::POST])
+                    .route(web::post().to(notifications::rotate_secret)),
+            )
+            .service(
+                resource("/users/profile-webhook", &[Method::GET, Method::POST, Method::DELETE])
+                    .route(get().to(notifications::get_profile_webhook))
+                    .route(web::post().to(notifications::set_profile_webhook))
+                    .route(web::delete().to(notifications::delete_profile_webhook)),
+            )
+            .service(
+                resource("/users/webhook-deliveries", &[Method::GET])
+                    .route(get().to(deliveries::list)),
+            )
+            .service(
+                resource("/users/webhook-deliveries/redeliver", &[Method::POST])
+                    .route(web::post().to(deliveries::redeliver)),
             )
             .service(resource("/users/{username}", &[Method::GET]).route(get().to(users::get_one)))
             .service(

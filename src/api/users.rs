@@ -163,18 +163,23 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let username = Username::from_json(body.get("username"))?;
     let account_id = auth.0.id;
+    let retry_for = state.webhooks.retry_for;
     let outcome = state
         .db
         .run(move |conn| {
-            profiles::delete(conn, &account_id, username.as_str()).map_err(ApiError::from)
+            profiles::delete(conn, &account_id, username.as_str(), retry_for)
+                .map_err(ApiError::from)
         })
         .await?;
     match outcome {
-        DeleteOutcome::Deleted => Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            // Upload-Post's documented text, kept byte for byte.
-            "message": "Perfil eliminado correctamente",
-        }))),
+        DeleteOutcome::Deleted => {
+            state.webhook_wake.notify_one();
+            Ok(HttpResponse::Ok().json(json!({
+                "success": true,
+                // Upload-Post's documented text, kept byte for byte.
+                "message": "Perfil eliminado correctamente",
+            })))
+        }
         DeleteOutcome::NotFound => Err(ApiError::ProfileNotFound),
         DeleteOutcome::IsDefault => Err(ApiError::DefaultProfileProtected),
     }

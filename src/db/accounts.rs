@@ -73,6 +73,17 @@ pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
+/// Sets the calendar's first day of the week (0 Sunday, 1 Monday).
+pub fn set_week_start(conn: &mut DbConn, id: &str, day: i32) -> QueryResult<bool> {
+    let n = diesel::update(accounts::table.find(id))
+        .set((
+            accounts::week_start_day.eq(day),
+            accounts::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn set_plan(conn: &mut DbConn, id: &str, plan: &str) -> QueryResult<bool> {
     let n = diesel::update(accounts::table.find(id))
         .set((

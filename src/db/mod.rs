@@ -6,6 +6,8 @@
 //!   migrations, so that several processes starting together migrate once.
 //! - `pool::SessionSetup`: WAL, `busy_timeout` and foreign keys on SQLite; READ COMMITTED on
 //!   PostgreSQL.
+//! - `outbox::claim`: `FOR UPDATE OF d SKIP LOCKED` on PostgreSQL, so that several processes
+//!   never claim the same webhook delivery.
 
 pub mod accounts;
 pub mod api_keys;
@@ -13,7 +15,9 @@ pub mod bootstrap;
 pub mod connections;
 pub mod links;
 pub mod migrations;
+pub mod notifications;
 pub mod oauth_states;
+pub mod outbox;
 pub mod pool;
 pub mod posts;
 pub mod profiles;

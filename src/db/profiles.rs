@@ -1,7 +1,8 @@
 //! Profiles: one per end user of an API account.
 
 use super::DbConn;
-use super::accounts;
+use super::{accounts, connections, outbox};
+use crate::domain::webhooks::ConnectionEvent;
 use super::schema::profiles;
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::domain::secrets::new_public_id;
@@ -190,13 +191,34 @@ pub enum DeleteOutcome {
     IsDefault,
 }
 
-pub fn delete(conn: &mut DbConn, account_id: &str, username: &str) -> QueryResult<DeleteOutcome> {
+/// Deletes a profile with its links and connections. Each connected account is reported as
+/// `social_account_disconnected` (reason `profile_deleted`) in the same transaction, so the
+/// events exist exactly when the deletion does.
+pub fn delete(
+    conn: &mut DbConn,
+    account_id: &str,
+    username: &str,
+    retry_for: chrono::Duration,
+) -> QueryResult<DeleteOutcome> {
     conn.transaction(|conn| {
         let Some(profile) = find(conn, account_id, username)? else {
             return Ok(DeleteOutcome::NotFound);
         };
         if profile.is_default {
             return Ok(DeleteOutcome::IsDefault);
+        }
+        let email = accounts::find(conn, account_id)?.and_then(|a| a.email);
+        let now = time::now();
+        for c in connections::for_profiles(conn, &[&profile.id])? {
+            let event = ConnectionEvent {
+                event: "social_account_disconnected",
+                user_email: email.as_deref(),
+                platform: &c.platform,
+                account_name: c.handle.as_deref().unwrap_or(&c.platform_user_id),
+                profile_username: &profile.username,
+                reason: Some("profile_deleted"),
+            };
+            outbox::emit(conn, account_id, Some(&profile), event.event, &event.body(now), retry_for)?;
         }
         let n = diesel::delete(profiles::table.find(&profile.id)).execute(conn)?;
         Ok(if n == 1 {

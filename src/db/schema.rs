@@ -116,6 +116,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_configs (account_id) {
+        account_id -> Text,
+        channels -> Text,
+        webhook_url -> Nullable<Text>,
+        webhook_events -> Nullable<Text>,
+        webhook_secret -> Nullable<Text>,
+        telegram_chat_id -> Nullable<Text>,
+        slack_webhook_url -> Nullable<Text>,
+        whatsapp_to_phone -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_webhooks (profile_id) {
+        profile_id -> Text,
+        account_id -> Text,
+        webhook_url -> Text,
+        webhook_events -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (seq) {
+        seq -> BigInt,
+        id -> Text,
+        account_id -> Text,
+        event -> Text,
+        body -> Text,
+        target_url -> Text,
+        ordering_key -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        retry_until -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_circuits (account_id, target_url) {
+        account_id -> Text,
+        target_url -> Text,
+        consecutive_failures -> Integer,
+        paused_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));
@@ -132,4 +187,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     social_connections,
     posts,
     oauth_states,
+    notification_configs,
+    profile_webhooks,
+    webhook_deliveries,
+    webhook_circuits,
 );

@@ -10,6 +10,7 @@ pub mod profile_fields;
 pub mod secrets;
 pub mod time;
 pub mod username;
+pub mod webhooks;
 
 pub use plan::{Limit, Plan};
 pub use platform::Platform;

@@ -20,6 +20,7 @@ const RESERVED: &[&str] = &[
     "linkedin-page",
     "profile-webhook",
     "webhook-secret",
+    "webhook-deliveries",
     "discord",
     "telegram",
     "social",

@@ -1,0 +1,299 @@
+//! Notification settings on both paths clients use (`/users/notifications` and
+//! `/notification-config`), the test event, secret rotation and per-profile webhooks.
+
+use super::extract::{Authenticated, JsonObject};
+use crate::db::notifications::{self, NotificationConfig, ProfileWebhook};
+use crate::db::{DbConn, outbox, profiles};
+use crate::domain::profile_fields::{FieldError, text_field};
+use crate::domain::webhooks::{
+    CHANNELS, EVENTS, Switches, TEST_EVENT, WebhookUrl, new_secret, test_body,
+};
+use crate::domain::{Username, time};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Query};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const MAX_TEXT_CHARS: usize = 200;
+
+fn view(config: &NotificationConfig) -> Value {
+    json!({
+        "channels": config.channels().to_json(&CHANNELS),
+        "webhook_url": config.webhook_url,
+        "webhook_secret": config.webhook_secret,
+        "webhook_events": config.events().to_json(&EVENTS),
+        "telegram_chat_id": config.telegram_chat_id,
+        "slack_webhook_url": config.slack_webhook_url,
+        "whatsapp_to_phone": config.whatsapp_to_phone,
+    })
+}
+
+/// The settings under both keys clients read: `notifications` (docs) and `config` (npm).
+fn respond(config: &NotificationConfig) -> HttpResponse {
+    let view = view(config);
+    HttpResponse::Ok().json(json!({"success": true, "notifications": view, "config": view}))
+}
+
+/// Changes the account's settings under its lock, then stores them.
+async fn change(
+    state: &Data<AppState>,
+    account_id: String,
+    apply: impl FnOnce(&mut NotificationConfig) + Send + 'static,
+) -> Result<NotificationConfig, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            notifications::update(conn, &account_id, apply)?.ok_or(ApiError::InvalidApiKey)
+        })
+        .await
+}
+
+pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let id = auth.0.id;
+    let config = state
+        .db
+        .run(move |conn| notifications::get(conn, &id).map_err(ApiError::from))
+        .await?;
+    Ok(respond(&config))
+}
+
+/// A string field that `null` or `""` clears; `Ok(None)` when absent.
+fn optional_string(
+    body: &JsonObject,
+    field: &'static str,
+) -> Result<Option<Option<String>>, FieldError> {
+    match body.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+        value => text_field(field, value, MAX_TEXT_CHARS).map(Some),
+    }
+}
+
+/// A URL field that `null` or `""` clears; `Ok(None)` when absent.
+fn optional_url(
+    body: &JsonObject,
+    field: &'static str,
+    allow_private: bool,
+) -> Result<Option<Option<String>>, FieldError> {
+    match body.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+        Some(Value::String(s)) => WebhookUrl::parse(field, s, allow_private)
+            .map(|u| Some(Some(u.as_str().to_owned()))),
+        Some(_) => Err(FieldError::new(field, "must be a string")),
+    }
+}
+
+/// An upsert: what the body names changes, the rest stays. An empty body (the Python SDK's
+/// call without arguments) changes nothing. Setting a webhook URL turns the webhook channel
+/// on unless `channels` says otherwise, and creates the signing secret if there is none.
+pub async fn update(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let allow_private = state.webhooks.allow_private_targets;
+    let url = optional_url(&body, "webhook_url", allow_private)?;
+    let slack = optional_url(&body, "slack_webhook_url", allow_private)?;
+    let telegram = optional_string(&body, "telegram_chat_id")?;
+    let whatsapp = optional_string(&body, "whatsapp_to_phone")?;
+    let channels = Switches::from_json("channels", body.get("channels"))?;
+    let events = Switches::from_json("webhook_events", body.get("webhook_events"))?;
+    let config = change(&state, auth.0.id, move |config| {
+        if let Some(url) = url {
+            config.webhook_url = url;
+            if channels.is_none() {
+                let mut on = config.channels();
+                on.set("webhook", config.webhook_url.is_some());
+                config.channels = on.to_stored().unwrap_or_default();
+            }
+        }
+        if let Some(channels) = channels {
+            // `null` switches every channel off rather than on: channels are opt-in.
+            config.channels = channels.to_stored().unwrap_or_else(|| "{}".to_owned());
+        }
+        if let Some(events) = events {
+            config.webhook_events = events.to_stored();
+        }
+        if let Some(slack) = slack {
+            config.slack_webhook_url = slack;
+        }
+        if let Some(telegram) = telegram {
+            config.telegram_chat_id = telegram;
+        }
+        if let Some(whatsapp) = whatsapp {
+            config.whatsapp_to_phone = whatsapp;
+        }
+        if config.webhook_url.is_some() && config.webhook_secret.is_none() {
+            config.webhook_secret = Some(new_secret());
+        }
+    })
+    .await?;
+    Ok(respond(&config))
+}
+
+/// Removes the account webhook: its URL, events and secret; other channels stay.
+pub async fn delete(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let config = change(&state, auth.0.id, |config| {
+        config.webhook_url = None;
+        config.webhook_events = None;
+        config.webhook_secret = None;
+        let mut channels = config.channels();
+        channels.set("webhook", false);
+        config.channels = channels.to_stored().unwrap_or_default();
+    })
+    .await?;
+    Ok(respond(&config))
+}
+
+/// A new signing secret, effective for every delivery from now on.
+pub async fn rotate_secret(
+    state: Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let config = change(&state, auth.0.id, |config| {
+        config.webhook_secret = Some(new_secret());
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "webhook_secret": config.webhook_secret})))
+}
+
+/// Queues a `webhook_test` event to the account webhook.
+pub async fn test(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let account = auth.0;
+    let retry_for = state.webhooks.retry_for;
+    let ids = state
+        .db
+        .run(move |conn| -> Result<Vec<String>, ApiError> {
+            let body = test_body(account.email.as_deref(), time::now());
+            Ok(outbox::emit(conn, &account.id, None, TEST_EVENT, &body, retry_for)?)
+        })
+        .await?;
+    let Some(id) = ids.first() else {
+        return Err(FieldError::worded(
+            "webhook_url",
+            "No webhook_url is configured: set one first".to_owned(),
+        )
+        .into());
+    };
+    state.webhook_wake.notify_one();
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "message": "Test notification queued",
+        "delivery_id": id,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileQuery {
+    profile_username: Option<String>,
+}
+
+/// The profile named by `profile_username`, or 400/404.
+fn named_profile(
+    conn: &mut DbConn,
+    account_id: &str,
+    username: &Username,
+) -> Result<profiles::Profile, ApiError> {
+    profiles::find(conn, account_id, username.as_str())?.ok_or(ApiError::ProfileNotFound)
+}
+
+fn profile_webhook_view(username: &str, hook: Option<&ProfileWebhook>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "success": true,
+        "profile_username": username,
+        "webhook_url": hook.map(|h| h.webhook_url.as_str()),
+        "webhook_events": hook.map(|h| h.events().to_json(&EVENTS)),
+    }))
+}
+
+pub async fn get_profile_webhook(
+    state: Data<AppState>,
+    auth: Authenticated,
+    query: Query<ProfileQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let username = profile_username(query.profile_username.clone().map(Value::from).as_ref())?;
+    let account_id = auth.0.id;
+    let name = username.to_string();
+    let hook = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let profile = named_profile(conn, &account_id, &username)?;
+            Ok(notifications::profile_webhook(conn, &profile.id)?)
+        })
+        .await?;
+    Ok(profile_webhook_view(&name, hook.as_ref()))
+}
+
+fn profile_username(value: Option<&Value>) -> Result<Username, ApiError> {
+    match value {
+        None | Some(Value::Null) => Err(FieldError::new("profile_username", "is required").into()),
+        Some(v) => Ok(Username::from_json(Some(v))?),
+    }
+}
+
+/// Sets a profile's own webhook; `webhook_events` omitted or `null` means every event.
+pub async fn set_profile_webhook(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let username = profile_username(body.get("profile_username"))?;
+    let url = match body.get("webhook_url") {
+        Some(Value::String(s)) if !s.is_empty() => {
+            WebhookUrl::parse("webhook_url", s, state.webhooks.allow_private_targets)?
+        }
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(FieldError::new("webhook_url", "is required").into());
+        }
+        Some(_) => return Err(FieldError::new("webhook_url", "must be a string").into()),
+    };
+    let events = Switches::from_json("webhook_events", body.get("webhook_events"))?
+        .unwrap_or_else(Switches::all);
+    let account_id = auth.0.id;
+    let name = username.to_string();
+    let hook = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let profile = named_profile(conn, &account_id, &username)?;
+            let now = time::now();
+            let hook = ProfileWebhook {
+                profile_id: profile.id,
+                account_id: account_id.clone(),
+                webhook_url: url.as_str().to_owned(),
+                webhook_events: events.to_stored(),
+                created_at: now,
+                updated_at: now,
+            };
+            notifications::save_profile_webhook(conn, &hook)?;
+            Ok(hook)
+        })
+        .await?;
+    Ok(profile_webhook_view(&name, Some(&hook)))
+}
+
+pub async fn delete_profile_webhook(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let username = profile_username(body.get("profile_username"))?;
+    let account_id = auth.0.id;
+    let name = username.to_string();
+    let deleted = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let profile = named_profile(conn, &account_id, &username)?;
+            Ok(notifications::delete_profile_webhook(conn, &profile.id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "profile_username": name,
+        "deleted": deleted,
+    })))
+}

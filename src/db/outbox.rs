@@ -1,0 +1,332 @@
+//! The webhook outbox: deliveries written in the same transaction as the change they report,
+//! claimed by delivery workers with a lease, and their outcome.
+//!
+//! Claiming is the one place with backend-specific SQL: PostgreSQL adds
+//! `FOR UPDATE OF d SKIP LOCKED`, so that several processes never claim the same row.
+
+use super::DbConn;
+use super::notifications;
+use super::profiles::Profile;
+use super::schema::{webhook_circuits, webhook_deliveries};
+use crate::domain::secrets::new_random_id;
+use crate::domain::time;
+use crate::domain::webhooks::TEST_EVENT;
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const FAILED: &str = "failed";
+/// Consecutive failures after which a target is paused.
+pub const CIRCUIT_FAILURES: i32 = 5;
+
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable,
+)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct Delivery {
+    pub seq: i64,
+    /// Stable across retries: the `X-Upload-Post-Delivery` header.
+    pub id: String,
+    pub account_id: String,
+    pub event: String,
+    /// The exact bytes every attempt sends.
+    pub body: String,
+    pub target_url: String,
+    /// Deliveries with the same target and key go out in order (the profile, else the
+    /// account).
+    pub ordering_key: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    /// Retries stop after this; the delivery is then failed.
+    pub retry_until: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+struct NewDelivery<'a> {
+    id: String,
+    account_id: &'a str,
+    event: &'a str,
+    body: &'a str,
+    target_url: &'a str,
+    ordering_key: &'a str,
+    state: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    retry_until: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+/// Queues `body` for every target subscribed to `event`: the account's webhook and the
+/// profile's own. Call it inside the transaction that makes the change. Returns the new
+/// deliveries' ids. The test event goes to the account webhook whatever the subscription.
+pub fn emit(
+    conn: &mut DbConn,
+    account_id: &str,
+    profile: Option<&Profile>,
+    event: &str,
+    body: &serde_json::Value,
+    retry_for: Duration,
+) -> QueryResult<Vec<String>> {
+    let config = notifications::get(conn, account_id)?;
+    let mut targets: Vec<String> = Vec::new();
+    if event == TEST_EVENT {
+        targets.extend(config.webhook_url.clone());
+    } else {
+        if config.events().is_on(event) {
+            targets.extend(config.webhook_target().map(str::to_owned));
+        }
+        if let Some(hook) = profile
+            .map(|p| notifications::profile_webhook(conn, &p.id))
+            .transpose()?
+            .flatten()
+            .filter(|h| h.events().is_on(event))
+        {
+            targets.push(hook.webhook_url);
+        }
+    }
+    targets.dedup();
+    let body = body.to_string();
+    let now = time::now();
+    let ordering_key = profile.map_or(account_id, |p| p.id.as_str());
+    let mut ids = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let id = format!("dlv_{}", new_random_id(24));
+        diesel::insert_into(webhook_deliveries::table)
+            .values(NewDelivery {
+                id: id.clone(),
+                account_id,
+                event,
+                body: &body,
+                target_url: target,
+                ordering_key,
+                state: PENDING,
+                attempts: 0,
+                next_attempt_at: now,
+                retry_until: now + retry_for,
+                created_at: now,
+            })
+            .execute(conn)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// A claimed delivery and the account's current signing secret.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(embed)]
+    pub delivery: Delivery,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub webhook_secret: Option<String>,
+}
+
+const CLAIMABLE: &str = "SELECT d.*, n.webhook_secret FROM webhook_deliveries d \
+     LEFT JOIN notification_configs n ON n.account_id = d.account_id \
+     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+     AND (d.locked_until IS NULL OR d.locked_until <= $1) \
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.target_url = d.target_url \
+         AND e.ordering_key = d.ordering_key AND e.state = 'pending' AND e.seq < d.seq) \
+     AND NOT EXISTS (SELECT 1 FROM webhook_circuits c WHERE c.account_id = d.account_id \
+         AND c.target_url = d.target_url AND c.paused_until > $1) \
+     ORDER BY d.seq LIMIT $2";
+
+/// Takes up to `limit` due deliveries for `lease`: the first pending one of each target and
+/// ordering key (so each profile's events go out in order), none of a paused target.
+pub fn claim(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<Claimed>> {
+    conn.transaction(|conn| {
+        let sql = match conn {
+            DbConn::Pg(_) => format!("{CLAIMABLE} FOR UPDATE OF d SKIP LOCKED"),
+            DbConn::Sqlite(_) => CLAIMABLE.to_owned(),
+        };
+        let claimed: Vec<Claimed> = diesel::sql_query(sql)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(conn)?;
+        let seqs: Vec<i64> = claimed.iter().map(|c| c.delivery.seq).collect();
+        if !seqs.is_empty() {
+            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::seq.eq_any(&seqs)))
+                .set(webhook_deliveries::locked_until.eq(now + lease))
+                .execute(conn)?;
+        }
+        Ok(claimed)
+    })
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Delivered { status: i32 },
+    /// Retry at `retry_at`, or give up (`None`).
+    Failed {
+        status: Option<i32>,
+        error: String,
+        retry_at: Option<NaiveDateTime>,
+    },
+}
+
+/// Records an attempt and updates the target's circuit: a success closes it, the fifth
+/// failure in a row pauses the target for `pause`.
+pub fn record(
+    conn: &mut DbConn,
+    delivery: &Delivery,
+    outcome: &Outcome,
+    now: NaiveDateTime,
+    pause: Duration,
+) -> QueryResult<()> {
+    use webhook_deliveries::dsl as d;
+    conn.transaction(|conn| {
+        let row = webhook_deliveries::table.filter(d::seq.eq(delivery.seq));
+        let attempts = d::attempts + 1;
+        match outcome {
+            Outcome::Delivered { status } => {
+                diesel::update(row)
+                    .set((
+                        d::state.eq(DELIVERED),
+                        d::attempts.eq(attempts),
+                        d::last_status.eq(Some(*status)),
+                        d::last_error.eq(None::<String>),
+                        d::delivered_at.eq(Some(now)),
+                        d::locked_until.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
+            Outcome::Failed {
+                status,
+                error,
+                retry_at,
+            } => {
+                diesel::update(row)
+                    .set((
+                        d::state.eq(if retry_at.is_some() { PENDING } else { FAILED }),
+                        d::attempts.eq(attempts),
+                        d::last_status.eq(*status),
+                        d::last_error.eq(Some(error.as_str())),
+                        d::next_attempt_at.eq(retry_at.unwrap_or(now)),
+                        d::locked_until.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        update_circuit(conn, &delivery.account_id, &delivery.target_url, failed, now, pause)
+    })
+}
+
+fn update_circuit(
+    conn: &mut DbConn,
+    account_id: &str,
+    target_url: &str,
+    failed: bool,
+    now: NaiveDateTime,
+    pause: Duration,
+) -> QueryResult<()> {
+    use webhook_circuits::dsl as c;
+    let key = webhook_circuits::table
+        .filter(c::account_id.eq(account_id))
+        .filter(c::target_url.eq(target_url));
+    let previous: Option<i32> = key.select(c::consecutive_failures).first(conn).optional()?;
+    if !failed && previous.is_none() {
+        // A target that never failed needs no row.
+        return Ok(());
+    }
+    let failures = if failed { previous.unwrap_or(0) + 1 } else { 0 };
+    let (failures, paused_until) = if failures >= CIRCUIT_FAILURES {
+        (0, Some(now + pause))
+    } else {
+        (failures, None)
+    };
+    let updated = diesel::update(key)
+        .set((c::consecutive_failures.eq(failures), c::paused_until.eq(paused_until)))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(webhook_circuits::table)
+            .values((
+                c::account_id.eq(account_id),
+                c::target_url.eq(target_url),
+                c::consecutive_failures.eq(failures),
+                c::paused_until.eq(paused_until),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The account's deliveries, newest first: those before `before_seq` if given, in `state`
+/// if given.
+pub fn list(
+    conn: &mut DbConn,
+    account_id: &str,
+    state: Option<&str>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Delivery>> {
+    use webhook_deliveries::dsl as d;
+    let mut query = webhook_deliveries::table
+        .filter(d::account_id.eq(account_id))
+        .select(Delivery::as_select())
+        .order(d::seq.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(d::state.eq(state.to_owned()));
+    }
+    if let Some(before) = before_seq {
+        query = query.filter(d::seq.lt(before));
+    }
+    query.load(conn)
+}
+
+/// One delivery of any account, by id (the CLI's view).
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Delivery>> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::id.eq(id))
+        .select(Delivery::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Queues a delivered or failed delivery again, now, with a fresh retry window. Pending
+/// ones are left alone. Whether the delivery exists (for this account, if given).
+pub fn redeliver(
+    conn: &mut DbConn,
+    account_id: Option<&str>,
+    id: &str,
+    retry_for: Duration,
+) -> QueryResult<bool> {
+    use webhook_deliveries::dsl as d;
+    let now = time::now();
+    let mut query = webhook_deliveries::table.filter(d::id.eq(id)).into_boxed();
+    if let Some(account_id) = account_id {
+        query = query.filter(d::account_id.eq(account_id.to_owned()));
+    }
+    let Some(seq) = query.select(d::seq).first::<i64>(conn).optional()? else {
+        return Ok(false);
+    };
+    diesel::update(
+        webhook_deliveries::table
+            .filter(d::seq.eq(seq))
+            .filter(d::state.ne(PENDING)),
+    )
+    .set((
+        d::state.eq(PENDING),
+        d::next_attempt_at.eq(now),
+        d::retry_until.eq(now + retry_for),
+        d::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(true)
+}

@@ -1,0 +1,127 @@
+//! One webhook attempt over HTTP, signed as Upload-Post signs them, to public addresses only
+//! (unless the operator allows private ones). The address check happens on the resolved
+//! addresses the connection will use, so DNS tricks cannot reach inside.
+
+use crate::db::outbox::{Claimed, Outcome};
+use crate::domain::webhooks::{host_may_be_public, is_public, signature};
+use chrono::NaiveDateTime;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const USER_AGENT: &str = "Upload-Post-Webhooks/1.0";
+
+/// Resolves names, keeping only public addresses.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+impl Sender {
+    pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(USER_AGENT);
+        if !allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        Ok(Self {
+            client: builder.build()?,
+            allow_private,
+        })
+    }
+
+    /// Sends the delivery once. A 2xx is success; anything else, including a redirect, is a
+    /// failure.
+    pub async fn attempt(&self, claimed: &Claimed, now: NaiveDateTime) -> Attempt {
+        let d = &claimed.delivery;
+        let refuse = |why: String| Attempt { status: None, error: Some(why) };
+        let Ok(url) = url::Url::parse(&d.target_url) else {
+            return refuse("the target URL is not valid".to_owned());
+        };
+        if !self.allow_private && !host_may_be_public(&url) {
+            return refuse("the target is not a public address".to_owned());
+        }
+        let timestamp = now.and_utc().timestamp();
+        let mut request = self
+            .client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("X-Upload-Post-Timestamp", timestamp.to_string())
+            .header("X-Upload-Post-Event", &d.event)
+            .header("X-Upload-Post-Delivery", &d.id)
+            .body(d.body.clone());
+        if let Some(secret) = &claimed.webhook_secret {
+            request = request.header(
+                "X-Upload-Post-Signature",
+                signature(secret, timestamp, &d.body),
+            );
+        }
+        match request.send().await {
+            Ok(resp) => {
+                let status = i32::from(resp.status().as_u16());
+                let error =
+                    (!resp.status().is_success()).then(|| format!("HTTP {}", resp.status()));
+                Attempt { status: Some(status), error }
+            }
+            Err(e) => refuse(describe(&e)),
+        }
+    }
+}
+
+/// What an attempt came to, before retry policy.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub status: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    pub fn outcome(self, retry_at: impl FnOnce() -> Option<NaiveDateTime>) -> Outcome {
+        match (self.status, self.error) {
+            (Some(status), None) => Outcome::Delivered { status },
+            (status, error) => Outcome::Failed {
+                status,
+                error: error.unwrap_or_else(|| "failed".to_owned()),
+                retry_at: retry_at(),
+            },
+        }
+    }
+}
+
+/// A short reason without the URL (which the log already has), with the root cause.
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut root: &dyn std::error::Error = e;
+    while let Some(source) = root.source() {
+        root = source;
+    }
+    format!("{kind}: {root}")
+}

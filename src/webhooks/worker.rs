@@ -1,0 +1,133 @@
+//! The delivery worker: claims due deliveries, sends them, records the outcome, and sleeps
+//! when there is nothing to do until woken by a new event or the next poll. Every process
+//! runs one; the claim's lease and row locks keep them from sending anything twice.
+
+use super::sender::Sender;
+use crate::config::WebhookSettings;
+use crate::db::outbox::{self, Claimed};
+use crate::db::Db;
+use crate::domain::time;
+use chrono::{Duration, NaiveDateTime};
+use futures_util::future::join_all;
+use rand::RngExt;
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+
+/// How often an idle worker looks for work another process queued.
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECONDS: f64 = 3600.0;
+
+/// When to try again after `attempts` failed attempts: the base delay doubled per attempt
+/// (capped at an hour), ±20% jitter so failing receivers are not hit in lockstep; `None`
+/// once that is past the retry window.
+pub fn next_attempt(
+    base: std::time::Duration,
+    attempts: i32,
+    now: NaiveDateTime,
+    retry_until: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    let doubled = base.as_secs_f64() * 2f64.powi((attempts - 1).clamp(0, 30));
+    let jitter = rand::rng().random_range(0.8..1.2);
+    let delay = doubled.min(MAX_BACKOFF_SECONDS) * jitter;
+    let at = now + Duration::microseconds((delay * 1e6) as i64);
+    (at <= retry_until).then_some(at)
+}
+
+pub struct Worker {
+    db: Db,
+    sender: Sender,
+    settings: WebhookSettings,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(db: Db, settings: WebhookSettings, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        Ok(Self {
+            sender: Sender::new(settings.timeout, settings.allow_private_targets)?,
+            db,
+            settings,
+            wake,
+        })
+    }
+
+    /// Delivers until `stop` turns true, then finishes the attempts in flight.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        // A lease outlives any attempt, so a claim is never taken over while still running.
+        let lease = Duration::from_std(self.settings.timeout).unwrap_or(Duration::seconds(60))
+            + Duration::seconds(20);
+        while !*stop.borrow() {
+            let now = time::now();
+            let limit = i64::from(self.settings.concurrency);
+            let claimed = self
+                .db
+                .run(move |conn| outbox::claim(conn, now, lease, limit).map_err(anyhow::Error::from))
+                .await;
+            match claimed {
+                Ok(batch) if !batch.is_empty() => {
+                    join_all(batch.into_iter().map(|c| self.deliver(c))).await;
+                }
+                Ok(_) => self.idle(&mut stop).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook worker cannot claim deliveries");
+                    self.idle(&mut stop).await;
+                }
+            }
+        }
+    }
+
+    async fn idle(&self, stop: &mut watch::Receiver<bool>) {
+        tokio::select! {
+            () = self.wake.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+
+    async fn deliver(&self, claimed: Claimed) {
+        let attempt = self.sender.attempt(&claimed, time::now()).await;
+        let d = claimed.delivery;
+        let now = time::now();
+        let outcome = attempt
+            .outcome(|| next_attempt(self.settings.retry_base, d.attempts + 1, now, d.retry_until));
+        match &outcome {
+            outbox::Outcome::Delivered { status } => {
+                tracing::info!(delivery = %d.id, event = %d.event, status, "webhook delivered");
+            }
+            outbox::Outcome::Failed { status, error, retry_at } => tracing::warn!(
+                delivery = %d.id, event = %d.event, ?status, %error, ?retry_at,
+                "webhook attempt failed"
+            ),
+        }
+        let pause = self.settings.pause;
+        let recorded = self
+            .db
+            .run(move |conn| outbox::record(conn, &d, &outcome, now, pause).map_err(anyhow::Error::from))
+            .await;
+        if let Err(e) = recorded {
+            // The lease runs out and the delivery is sent again: at least once, never lost.
+            tracing::warn!(error = %e, "cannot record a webhook attempt");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_stops_at_the_window() {
+        let now = time::now();
+        let base = std::time::Duration::from_secs(10);
+        let far = now + Duration::days(1);
+        for (attempts, expected) in [(1, 10.0), (2, 20.0), (3, 40.0), (20, 3600.0)] {
+            let at = next_attempt(base, attempts, now, far).unwrap();
+            let secs = (at - now).num_milliseconds() as f64 / 1000.0;
+            assert!(
+                (expected * 0.8..=expected * 1.2).contains(&secs),
+                "attempt {attempts}: {secs}"
+            );
+        }
+        assert_eq!(next_attempt(base, 1, now, now + Duration::seconds(5)), None);
+    }
+}
