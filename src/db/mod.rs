@@ -8,6 +8,10 @@
 //!   PostgreSQL.
 //! - `outbox::claim`: `FOR UPDATE OF d SKIP LOCKED` on PostgreSQL, so that several processes
 //!   never claim the same webhook delivery.
+//!
+//! On SQLite (WAL), a transaction that reads and then writes fails at once if another
+//! connection wrote in between; every read-then-write transaction therefore writes first
+//! (`accounts::lock`, or a single `UPDATE … RETURNING`).
 
 pub mod accounts;
 pub mod api_keys;

@@ -2,18 +2,19 @@
 //! claimed by delivery workers with a lease, and their outcome.
 //!
 //! Claiming is the one place with backend-specific SQL: PostgreSQL adds
-//! `FOR UPDATE OF d SKIP LOCKED`, so that several processes never claim the same row.
+//! `FOR UPDATE OF d SKIP LOCKED` to the claim's subquery, so that several processes never
+//! claim the same row.
 
 use super::DbConn;
 use super::notifications;
 use super::profiles::Profile;
-use super::schema::{webhook_circuits, webhook_deliveries};
+use super::schema::{notification_configs, webhook_circuits, webhook_deliveries};
 use crate::domain::secrets::new_random_id;
 use crate::domain::time;
 use crate::domain::webhooks::TEST_EVENT;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 
 pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
@@ -121,49 +122,63 @@ pub fn emit(
 }
 
 /// A claimed delivery and the account's current signing secret.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub struct Claimed {
-    #[diesel(embed)]
     pub delivery: Delivery,
-    #[diesel(sql_type = Nullable<Text>)]
     pub webhook_secret: Option<String>,
 }
 
-const CLAIMABLE: &str = "SELECT d.*, n.webhook_secret FROM webhook_deliveries d \
-     LEFT JOIN notification_configs n ON n.account_id = d.account_id \
-     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
-     AND (d.locked_until IS NULL OR d.locked_until <= $1) \
+/// Leases what is due in one statement, so it is atomic on both backends (and takes
+/// SQLite's write lock up front): the first pending delivery of each target and ordering
+/// key (each profile's events go out in order), none of a paused target.
+/// (Placeholders are numbered in order of first use: SQLite numbers `$n` that way.)
+const CLAIM: &str = "UPDATE webhook_deliveries SET locked_until = $1 WHERE seq IN ( \
+     SELECT d.seq FROM webhook_deliveries d \
+     WHERE d.state = 'pending' AND d.next_attempt_at <= $2 \
+     AND (d.locked_until IS NULL OR d.locked_until <= $2) \
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.target_url = d.target_url \
          AND e.ordering_key = d.ordering_key AND e.state = 'pending' AND e.seq < d.seq) \
      AND NOT EXISTS (SELECT 1 FROM webhook_circuits c WHERE c.account_id = d.account_id \
-         AND c.target_url = d.target_url AND c.paused_until > $1) \
-     ORDER BY d.seq LIMIT $2";
+         AND c.target_url = d.target_url AND c.paused_until > $2) \
+     ORDER BY d.seq LIMIT $3 {lock}) RETURNING *";
 
-/// Takes up to `limit` due deliveries for `lease`: the first pending one of each target and
-/// ordering key (so each profile's events go out in order), none of a paused target.
+/// Takes up to `limit` due deliveries for `lease`, with their accounts' secrets.
 pub fn claim(
     conn: &mut DbConn,
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
 ) -> QueryResult<Vec<Claimed>> {
-    conn.transaction(|conn| {
-        let sql = match conn {
-            DbConn::Pg(_) => format!("{CLAIMABLE} FOR UPDATE OF d SKIP LOCKED"),
-            DbConn::Sqlite(_) => CLAIMABLE.to_owned(),
-        };
-        let claimed: Vec<Claimed> = diesel::sql_query(sql)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(conn)?;
-        let seqs: Vec<i64> = claimed.iter().map(|c| c.delivery.seq).collect();
-        if !seqs.is_empty() {
-            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::seq.eq_any(&seqs)))
-                .set(webhook_deliveries::locked_until.eq(now + lease))
-                .execute(conn)?;
-        }
-        Ok(claimed)
-    })
+    let lock = match conn {
+        DbConn::Pg(_) => "FOR UPDATE OF d SKIP LOCKED",
+        DbConn::Sqlite(_) => "",
+    };
+    let mut claimed: Vec<Delivery> = diesel::sql_query(CLAIM.replace("{lock}", lock))
+        .bind::<Timestamp, _>(now + lease)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    claimed.sort_by_key(|d| d.seq);
+    let mut accounts: Vec<&str> = claimed.iter().map(|d| d.account_id.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let secrets: Vec<(String, Option<String>)> = notification_configs::table
+        .filter(notification_configs::account_id.eq_any(&accounts))
+        .select((notification_configs::account_id, notification_configs::webhook_secret))
+        .load(conn)?;
+    Ok(claimed
+        .into_iter()
+        .map(|delivery| {
+            let webhook_secret = secrets
+                .iter()
+                .find(|(a, _)| *a == delivery.account_id)
+                .and_then(|(_, s)| s.clone());
+            Claimed {
+                delivery,
+                webhook_secret,
+            }
+        })
+        .collect())
 }
 
 /// What one attempt came to.

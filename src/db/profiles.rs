@@ -201,6 +201,10 @@ pub fn delete(
     retry_for: chrono::Duration,
 ) -> QueryResult<DeleteOutcome> {
     conn.transaction(|conn| {
+        // Write first: SQLite then holds the write lock for the whole transaction.
+        if !accounts::lock(conn, account_id)? {
+            return Ok(DeleteOutcome::NotFound);
+        }
         let Some(profile) = find(conn, account_id, username)? else {
             return Ok(DeleteOutcome::NotFound);
         };

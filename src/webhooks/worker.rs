@@ -55,7 +55,7 @@ impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         // A lease outlives any attempt, so a claim is never taken over while still running.
         let lease = Duration::from_std(self.settings.timeout).unwrap_or(Duration::seconds(60))
-            + Duration::seconds(20);
+            + Duration::seconds(5);
         while !*stop.borrow() {
             let now = time::now();
             let limit = i64::from(self.settings.concurrency);

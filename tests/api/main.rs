@@ -17,6 +17,7 @@ mod pages;
 mod plans;
 mod storage;
 mod users;
+mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
 use support::{Backend, PG_ENV, TestApp};
@@ -38,6 +39,7 @@ fn main() {
         plans::cases(),
         storage::cases(),
         users::cases(),
+        webhooks::cases(),
     ]
     .into_iter()
     .flatten()

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod connect;
 pub mod process;
+pub mod receiver;
 pub mod snapshot;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -111,6 +112,10 @@ impl Drop for TestDb {
 /// Signs the in-process servers' links; tests use it to forge tokens on purpose.
 pub const TEST_LINK_SIGNING_KEY: &str = "postgate-test-link-signing-key-0123456789";
 
+/// Webhooks in tests go to receivers on loopback, time out fast and retry fast.
+pub const TEST_WEBHOOK_TIMEOUT_SECONDS: u64 = 2;
+pub const TEST_WEBHOOK_RETRY_BASE_MS: u64 = 50;
+
 /// Plans the tests add to the defaults, in-process and for spawned `postgate` processes.
 const TEST_PLANS: [(&str, u64); 2] = [("eleven", 11), ("three", 3)];
 
@@ -122,6 +127,9 @@ pub fn test_settings(db_url: &str) -> RawSettings {
         workers: Some(2),
         database_pool_size: 4,
         link_signing_key: Some(TEST_LINK_SIGNING_KEY.to_owned()),
+        webhooks_allow_private_targets: true,
+        webhooks_timeout_seconds: TEST_WEBHOOK_TIMEOUT_SECONDS,
+        webhooks_retry_base_ms: TEST_WEBHOOK_RETRY_BASE_MS,
         ..RawSettings::default()
     };
     for (name, n) in TEST_PLANS {
@@ -264,6 +272,15 @@ impl TestApp {
                 n.to_string(),
             );
         }
+        cmd.env("POSTGATE_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+            .env(
+                "POSTGATE_WEBHOOKS_TIMEOUT_SECONDS",
+                TEST_WEBHOOK_TIMEOUT_SECONDS.to_string(),
+            )
+            .env(
+                "POSTGATE_WEBHOOKS_RETRY_BASE_MS",
+                TEST_WEBHOOK_RETRY_BASE_MS.to_string(),
+            );
         cmd
     }
 }

@@ -92,6 +92,12 @@ impl ServerProcess {
         None
     }
 
+    /// Kills the process outright (SIGKILL): nothing gets to finish.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for the process to finish.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

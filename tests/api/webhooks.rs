@@ -1,0 +1,496 @@
+//! Preferences, notification settings and webhook delivery against a real receiver.
+
+use crate::cases;
+use crate::support::receiver::Receiver;
+use crate::support::{TestApp, send};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::time::Duration;
+
+cases![
+    preferences_in_both_spellings,
+    notification_settings_on_both_paths,
+    notification_settings_refuse_bad_input,
+    private_targets_are_refused_unless_allowed,
+    test_event_is_signed_as_documented,
+    rotated_secret_signs_the_next_delivery,
+    profile_deletion_reports_each_account_disconnected,
+    profile_webhooks_get_their_profiles_events,
+    failing_receiver_gets_the_event_once_it_recovers,
+    events_of_a_profile_arrive_in_order,
+    circuit_breaker_pauses_without_dropping,
+    retries_stop_when_the_window_ends,
+    delivery_log_and_redelivery,
+];
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
+    let mut body = json!({ "webhook_url": url });
+    if let Value::Object(map) = extra {
+        body.as_object_mut().unwrap().extend(map);
+    }
+    let (status, resp) = send(app.post("/users/notifications", &body)).await;
+    assert_eq!(status, StatusCode::OK, "{resp}");
+    resp
+}
+
+async fn secret_of(app: &TestApp) -> String {
+    let (_, resp) = send(app.get("/users/notifications")).await;
+    resp["notifications"]["webhook_secret"].as_str().unwrap().to_owned()
+}
+
+async fn send_test(app: &TestApp) -> String {
+    let (status, resp) = send(app.post("/users/notifications/test", &json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{resp}");
+    resp["delivery_id"].as_str().unwrap().to_owned()
+}
+
+async fn preferences_in_both_spellings(app: &TestApp) {
+    let (status, body) = send(app.get("/users/preferences")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"success": true, "preferences": {"weekStartDay": 1, "week_start_day": 1}}));
+    let (status, body) = send(app.post("/users/preferences", &json!({"week_start_day": 0}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["preferences"], json!({"weekStartDay": 0, "week_start_day": 0}));
+    let (_, me) = send(app.get("/me")).await;
+    assert_eq!(me["preferences"]["weekStartDay"], 0);
+    let (_, body) = send(app.post("/users/preferences", &json!({"weekStartDay": 1}))).await;
+    assert_eq!(body["preferences"]["week_start_day"], 1);
+    // The Python SDK's empty POST: no body, no content type. Nothing changes.
+    let resp = app
+        .with_key(app.client.post(app.api("/users/preferences")), &app.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["preferences"]["weekStartDay"], 1);
+    for bad in [json!({"weekStartDay": 2}), json!({"week_start_day": "0"}), json!({"weekStartDay": -1})] {
+        let (status, body) = send(app.post("/users/preferences", &bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(body["message"], "weekStartDay must be 0 (Sunday) or 1 (Monday)");
+    }
+    let (status, _) = send(app.post("/users/preferences", &json!({"weekStartDay": 0, "week_start_day": 1}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, body) = send(app.get("/users/preferences")).await;
+    assert_eq!(body["preferences"]["weekStartDay"], 1, "refused requests changed nothing");
+}
+
+async fn notification_settings_on_both_paths(app: &TestApp) {
+    let (status, empty) = send(app.get("/users/notifications")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(empty["notifications"]["webhook_url"], Value::Null);
+    assert_eq!(empty["notifications"]["webhook_secret"], Value::Null);
+    assert_eq!(empty["notifications"]["channels"]["webhook"], false);
+    assert_eq!(empty["notifications"]["webhook_events"]["upload_completed"], true);
+    // The npm SDK's shape: events as a list, extra channels' settings.
+    let saved = set_webhook(
+        app,
+        "https://hooks.example.com/postgate",
+        json!({"webhook_events": ["social_account_connected", "social_account_reauth_required"],
+               "telegram_chat_id": "123456789"}),
+    )
+    .await;
+    assert_eq!(saved["notifications"], saved["config"], "both keys carry the settings");
+    let n = &saved["notifications"];
+    assert_eq!(n["webhook_url"], "https://hooks.example.com/postgate");
+    assert!(n["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(n["channels"]["webhook"], true);
+    assert_eq!(n["telegram_chat_id"], "123456789");
+    assert_eq!(
+        n["webhook_events"],
+        json!({"upload_completed": false, "social_account_connected": true,
+               "social_account_disconnected": false, "social_account_reauth_required": true})
+    );
+    // The Python SDK's path, and its argument-less POST: no body at all.
+    let (_, via_py) = send(app.get("/notification-config")).await;
+    assert_eq!(via_py["config"], saved["config"]);
+    let resp = app
+        .with_key(app.client.post(app.api("/notification-config")), &app.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["config"], saved["config"], "an empty POST changes nothing");
+    // The docs' shape: a map; then null for every event.
+    let (_, body) = send(app.post("/notification-config", &json!({"webhook_events": {"upload_completed": true}}))).await;
+    assert_eq!(body["config"]["webhook_events"]["upload_completed"], true);
+    assert_eq!(body["config"]["webhook_events"]["social_account_connected"], false);
+    let (_, body) = send(app.post("/users/notifications", &json!({"webhook_events": null}))).await;
+    assert_eq!(body["config"]["webhook_events"]["social_account_disconnected"], true);
+    // The secret survives an unrelated change.
+    assert_eq!(body["config"]["webhook_secret"], saved["config"]["webhook_secret"]);
+    // channels as a list.
+    let (_, body) = send(app.post("/users/notifications", &json!({"channels": ["telegram"]}))).await;
+    assert_eq!(body["config"]["channels"]["webhook"], false);
+    assert_eq!(body["config"]["channels"]["telegram"], true);
+    // DELETE removes the webhook, not Telegram.
+    let (status, body) = send(app.delete("/users/notifications", &json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let n = &body["notifications"];
+    assert_eq!(n["webhook_url"], Value::Null);
+    assert_eq!(n["webhook_secret"], Value::Null);
+    assert_eq!(n["channels"]["webhook"], false);
+    assert_eq!(n["telegram_chat_id"], "123456789");
+    // Another account sees its own, empty settings.
+    let (_, other) = app.new_account("default").await;
+    let (_, theirs) = send(app.get_as(&other, "/users/notifications")).await;
+    assert_eq!(theirs["notifications"]["telegram_chat_id"], Value::Null);
+}
+
+async fn notification_settings_refuse_bad_input(app: &TestApp) {
+    for (body, message) in [
+        (json!({"webhook_url": "ftp://x.example.com"}), "webhook_url must be an absolute http(s) URL"),
+        (json!({"webhook_url": "https://u:p@x.example.com"}), "user name or password"),
+        (json!({"webhook_url": 5}), "webhook_url must be a string"),
+        (json!({"webhook_events": "all"}), "webhook_events must be a list of names or a map of booleans"),
+        (json!({"webhook_events": {"upload_completed": "yes"}}), "webhook_events['upload_completed'] must be true or false"),
+        (json!({"webhook_events": ["Not An Event"]}), "is not an event or channel name"),
+        (json!({"channels": {"webhook": 1}}), "channels['webhook'] must be true or false"),
+        (json!({"slack_webhook_url": "nope"}), "slack_webhook_url must be an absolute http(s) URL"),
+    ] {
+        let (status, resp) = send(app.post("/users/notifications", &body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {resp}");
+        assert!(resp["message"].as_str().unwrap().contains(message), "{body}: {resp}");
+    }
+    let (status, resp) = send(app.post("/users/notifications/test", &json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no webhook yet: {resp}");
+    let (_, body) = send(app.get("/users/notifications")).await;
+    assert_eq!(body["notifications"]["webhook_url"], Value::Null, "nothing was stored");
+}
+
+async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
+    let strict = TestApp::spawn_with(app.test_db.backend, |raw| {
+        raw.webhooks_allow_private_targets = false;
+    })
+    .await;
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.7/hook",
+        "http://192.168.1.20/hook",
+        "http://localhost:3000/hook",
+        "http://metadata.google.internal/",
+        "http://[::ffff:127.0.0.1]/hook",
+    ] {
+        let (status, resp) = send(strict.post("/users/notifications", &json!({"webhook_url": url}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {resp}");
+        strict.create_profile("p").await;
+        let (status, _) = send(strict.post(
+            "/users/profile-webhook",
+            &json!({"profile_username": "p", "webhook_url": url}),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "profile webhook {url}");
+    }
+    // A target stored while allowed (or reached by DNS) is checked again at delivery.
+    let receiver = Receiver::start().await;
+    let strict_account = strict.account_id.clone();
+    let url = receiver.url.clone();
+    strict
+        .with_db(move |c| {
+            postgate::db::notifications::update(c, &strict_account, |cfg| {
+                cfg.webhook_url = Some(url);
+                cfg.channels = r#"{"webhook":true}"#.to_owned();
+            })
+            .unwrap();
+        })
+        .await;
+    let (status, resp) = send(strict.post("/users/notifications/test", &json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{resp}");
+    let id = resp["delivery_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (_, log) = send(strict.get("/users/webhook-deliveries")).await;
+        let d = log["deliveries"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).cloned().unwrap();
+        if d["attempts"].as_i64().unwrap() > 0 {
+            assert_eq!(d["last_error"], "the target is not a public address");
+            assert_eq!(d["last_status"], Value::Null);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt was made");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(receiver.received().is_empty(), "nothing reached the private target");
+    strict.stop().await;
+}
+
+async fn test_event_is_signed_as_documented(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    set_webhook(app, &receiver.url, json!({})).await;
+    let secret = secret_of(app).await;
+    let id = send_test(app).await;
+    let got = receiver.wait_for_accepted(1, WAIT).await;
+    let r = &got[0];
+    assert_eq!(r.delivery_id(), id);
+    assert_eq!(r.header("x-upload-post-event"), "webhook_test");
+    assert_eq!(r.header("user-agent"), "Upload-Post-Webhooks/1.0");
+    assert_eq!(r.header("content-type"), "application/json");
+    let ts: i64 = r.header("x-upload-post-timestamp").parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
+    assert!(r.signed_with(&secret), "signature does not verify: {:?}", r.headers);
+    assert!(!r.signed_with("whsec_wrong"));
+    let body = r.json();
+    assert_eq!(body["event"], "webhook_test");
+    assert_eq!(body["user_email"], "ops@example.com");
+}
+
+async fn rotated_secret_signs_the_next_delivery(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    set_webhook(app, &receiver.url, json!({})).await;
+    let old = secret_of(app).await;
+    let (status, body) = send(app.post("/users/webhook-secret", &json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let new = body["webhook_secret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_"));
+    assert_ne!(new, old);
+    assert_eq!(secret_of(app).await, new);
+    send_test(app).await;
+    let got = receiver.wait_for_accepted(1, WAIT).await;
+    assert!(got[0].signed_with(&new));
+    assert!(!got[0].signed_with(&old));
+}
+
+async fn profile_deletion_reports_each_account_disconnected(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    set_webhook(app, &receiver.url, json!({})).await;
+    app.create_profile("leaving").await;
+    app.insert_connection("leaving", "tiktok", "dancer", false).await;
+    app.insert_connection("leaving", "x", "talker", false).await;
+    app.create_profile("quiet").await;
+    let (status, _) = send(app.delete("/users", &json!({"username": "leaving"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(app.delete("/users", &json!({"username": "quiet"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = receiver.wait_for_accepted(2, WAIT).await;
+    let mut platforms: Vec<String> = got.iter().map(|r| r.json()["platform"].as_str().unwrap().to_owned()).collect();
+    platforms.sort();
+    assert_eq!(platforms, ["tiktok", "x"]);
+    for r in &got {
+        let body = r.json();
+        assert_eq!(r.header("x-upload-post-event"), "social_account_disconnected");
+        assert_eq!(body["status"], "disconnected");
+        assert_eq!(body["reason"], "profile_deleted");
+        assert_eq!(body["profile_username"], "leaving");
+        assert!(["dancer", "talker"].contains(&body["account_name"].as_str().unwrap()));
+        let created = body["created_at"].as_str().unwrap();
+        assert_eq!(created.len(), "2026-11-24T10:00:00.000000".len(), "{created}");
+    }
+    // Unsubscribed events are not sent.
+    set_webhook(app, &receiver.url, json!({"webhook_events": {"social_account_disconnected": false}})).await;
+    app.create_profile("muted").await;
+    app.insert_connection("muted", "tiktok", "m", false).await;
+    send(app.delete("/users", &json!({"username": "muted"}))).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(receiver.received().len(), 2);
+}
+
+async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
+    let account_hook = Receiver::start().await;
+    let profile_hook = Receiver::start().await;
+    set_webhook(app, &account_hook.url, json!({})).await;
+    app.create_profile("hooked").await;
+    let (status, body) = send(app.get("/users/profile-webhook?profile_username=hooked")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["webhook_url"], Value::Null);
+    let (status, body) = send(app.post(
+        "/users/profile-webhook",
+        &json!({"profile_username": "hooked", "webhook_url": profile_hook.url,
+                "webhook_events": ["social_account_disconnected"]}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["profile_username"], "hooked");
+    assert_eq!(body["webhook_url"], profile_hook.url.as_str());
+    assert_eq!(body["webhook_events"]["social_account_disconnected"], true);
+    assert_eq!(body["webhook_events"]["upload_completed"], false);
+    let (_, read) = send(app.get("/users/profile-webhook?profile_username=hooked")).await;
+    assert_eq!(read["webhook_url"], profile_hook.url.as_str());
+    for (req, status) in [
+        (app.get("/users/profile-webhook"), StatusCode::BAD_REQUEST),
+        (app.get("/users/profile-webhook?profile_username=ghost"), StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(send(req).await.0, status);
+    }
+    app.insert_connection("hooked", "youtube", "channel", false).await;
+    send(app.delete("/users", &json!({"username": "hooked"}))).await;
+    let account_got = account_hook.wait_for_accepted(1, WAIT).await;
+    let profile_got = profile_hook.wait_for_accepted(1, WAIT).await;
+    // The same event, signed with the account's secret, each with its own delivery id.
+    let secret = secret_of(app).await;
+    assert_eq!(account_got[0].body, profile_got[0].body);
+    assert!(profile_got[0].signed_with(&secret));
+    assert_ne!(account_got[0].delivery_id(), profile_got[0].delivery_id());
+    // Deleting a profile webhook.
+    app.create_profile("unhooked").await;
+    send(app.post("/users/profile-webhook", &json!({"profile_username": "unhooked", "webhook_url": profile_hook.url}))).await;
+    let (status, body) = send(app.delete("/users/profile-webhook", &json!({"profile_username": "unhooked"}))).await;
+    assert_eq!((status, body["deleted"].as_bool()), (StatusCode::OK, Some(true)));
+    let (_, body) = send(app.delete("/users/profile-webhook", &json!({"profile_username": "unhooked"}))).await;
+    assert_eq!(body["deleted"], false);
+}
+
+async fn failing_receiver_gets_the_event_once_it_recovers(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.fail_next(3);
+    set_webhook(app, &receiver.url, json!({})).await;
+    let id = send_test(app).await;
+    let got = receiver.wait_for_accepted(1, WAIT).await;
+    let all = receiver.received();
+    assert_eq!(all.len(), 4, "three failures, then success");
+    assert!(all.iter().all(|r| r.delivery_id() == id), "one delivery id across retries");
+    assert!(all.windows(2).all(|w| w[0].body == w[1].body), "identical bodies");
+    assert_eq!(got.len(), 1);
+    let (_, log) = send(app.get("/users/webhook-deliveries")).await;
+    let d = &log["deliveries"][0];
+    assert_eq!(d["id"], id.as_str());
+    assert_eq!(d["state"], "delivered");
+    assert_eq!(d["attempts"], 4);
+    assert_eq!(d["last_status"], 200);
+    assert_eq!(d["last_error"], Value::Null);
+}
+
+async fn events_of_a_profile_arrive_in_order(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.fail_next(2);
+    set_webhook(app, &receiver.url, json!({})).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(send_test(app).await);
+    }
+    let accepted = receiver.wait_for_accepted(6, WAIT).await;
+    let order: Vec<&str> = accepted.iter().map(|r| r.delivery_id()).collect();
+    assert_eq!(order, ids.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+async fn circuit_breaker_pauses_without_dropping(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.fail_next(usize::MAX);
+    set_webhook(app, &receiver.url, json!({})).await;
+    let id = send_test(app).await;
+    receiver
+        .wait_until(WAIT, "five failed attempts", |got| got.len() >= 5)
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(receiver.received().len(), 5, "paused after five failures in a row");
+    let (_, log) = send(app.get("/users/webhook-deliveries")).await;
+    let d = &log["deliveries"][0];
+    assert_eq!(d["id"], id.as_str());
+    assert_eq!(d["state"], "pending", "kept, not dropped");
+    assert_eq!(d["last_status"], 500);
+    let target = receiver.url.clone();
+    let paused = app
+        .with_db(move |c| {
+            use diesel::prelude::*;
+            use postgate::db::schema::webhook_circuits::dsl::*;
+            webhook_circuits
+                .filter(target_url.eq(&target))
+                .select(paused_until)
+                .first::<Option<chrono::NaiveDateTime>>(c)
+                .unwrap()
+        })
+        .await
+        .expect("the target is paused");
+    let minutes = (paused - postgate::domain::time::now()).num_minutes();
+    assert!((28..=30).contains(&minutes), "{minutes}");
+    // When the pause ends, delivery resumes and succeeds.
+    receiver.fail_next(0);
+    let target = receiver.url.clone();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::webhook_circuits::dsl::*;
+        diesel::update(webhook_circuits.filter(target_url.eq(&target)))
+            .set(paused_until.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .unwrap();
+        use postgate::db::schema::webhook_deliveries::dsl as d;
+        diesel::update(d::webhook_deliveries)
+            .set(d::next_attempt_at.eq(postgate::domain::time::now()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let got = receiver.wait_for_accepted(1, WAIT).await;
+    assert_eq!(got[0].delivery_id(), id);
+}
+
+async fn retries_stop_when_the_window_ends(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.fail_next(usize::MAX);
+    set_webhook(app, &receiver.url, json!({})).await;
+    // A delivery whose 24 hours are over: its next failure is its last.
+    app.with_db(|c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::webhook_deliveries::dsl::*;
+        let _ = diesel::delete(webhook_deliveries).execute(c);
+    })
+    .await;
+    let id = send_test(app).await;
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::webhook_deliveries::dsl as d;
+        diesel::update(d::webhook_deliveries.filter(d::id.eq(&id)))
+            .set(d::retry_until.eq(postgate::domain::time::now()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    receiver.wait_until(WAIT, "one attempt", |got| !got.is_empty()).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (_, log) = send(app.get("/users/webhook-deliveries?state=failed")).await;
+        if log["deliveries"].as_array().unwrap().len() == 1 {
+            let attempts = log["deliveries"][0]["attempts"].as_u64().unwrap() as usize;
+            assert_eq!(attempts, receiver.received().len());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never marked failed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let attempts = receiver.received().len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), attempts, "no attempt after failing");
+}
+
+async fn delivery_log_and_redelivery(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    set_webhook(app, &receiver.url, json!({})).await;
+    let first = send_test(app).await;
+    let second = send_test(app).await;
+    receiver.wait_for_accepted(2, WAIT).await;
+    let (status, log) = send(app.get("/users/webhook-deliveries?limit=1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page: Vec<&Value> = log["deliveries"].as_array().unwrap().iter().collect();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0]["id"], second.as_str(), "newest first");
+    let cursor = log["next_before"].as_i64().unwrap();
+    let (_, older) = send(app.get(&format!("/users/webhook-deliveries?before={cursor}"))).await;
+    assert_eq!(older["deliveries"][0]["id"], first.as_str());
+    assert_eq!(older["deliveries"][0]["event"], "webhook_test");
+    assert_eq!(older["deliveries"][0]["target_url"], receiver.url.as_str());
+    for bad in ["state=lost", "limit=0", "limit=501", "before=x"] {
+        let (status, _) = send(app.get(&format!("/users/webhook-deliveries?{bad}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // Redeliver: the same id and body again.
+    let (status, body) = send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let got = receiver.wait_for_accepted(3, WAIT).await;
+    assert_eq!(got[2].delivery_id(), first);
+    assert_eq!(got[2].body, got[0].body);
+    let (status, body) = send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": "dlv_nope"}))).await;
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::NOT_FOUND, Some("DELIVERY_NOT_FOUND")));
+    // Other accounts see none of it.
+    let (_, other) = app.new_account("default").await;
+    let (_, theirs) = send(app.get_as(&other, "/users/webhook-deliveries")).await;
+    assert_eq!(theirs["deliveries"], json!([]));
+    let (status, _) = send(app.post_as(&other, "/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let received = receiver.received();
+    let ids: HashSet<&str> = received.iter().map(|r| r.delivery_id()).collect();
+    assert_eq!(ids.len(), 2);
+}
