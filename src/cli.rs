@@ -1,8 +1,8 @@
 //! The command line: a stable contract that scripts and our tests use.
 
+use crate::api::deliveries;
 use crate::config::{LogFormat, Settings};
 use crate::db::api_keys::{self, RevokeOutcome};
-use crate::api::deliveries;
 use crate::db::{Db, accounts, bootstrap, outbox, profiles};
 use crate::domain::time;
 use crate::startup::{Application, open_database};

@@ -46,6 +46,8 @@ pub struct RawSettings {
     pub link_signing_key: Option<String>,
     /// Keys that signed links still in circulation, accepted but never used to sign.
     pub link_signing_previous_keys: Vec<String>,
+    /// Run a delivery worker in this process (turn off for API-only processes).
+    pub webhooks_worker: bool,
     /// Deliver webhooks to loopback, private and link-local addresses (tests, labs).
     pub webhooks_allow_private_targets: bool,
     /// How long a receiver has to answer.
@@ -128,6 +130,7 @@ impl Default for RawSettings {
             trust_proxy_headers: false,
             link_signing_key: None,
             link_signing_previous_keys: Vec::new(),
+            webhooks_worker: true,
             webhooks_allow_private_targets: false,
             webhooks_timeout_seconds: 10,
             webhooks_retry_hours: 24,
@@ -165,6 +168,7 @@ pub struct Settings {
 /// How webhooks are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookSettings {
+    pub worker: bool,
     pub allow_private_targets: bool,
     pub timeout: std::time::Duration,
     pub retry_for: chrono::Duration,
@@ -262,6 +266,7 @@ impl Settings {
             }
         };
         let webhooks = WebhookSettings {
+            worker: raw.webhooks_worker,
             allow_private_targets: raw.webhooks_allow_private_targets,
             timeout: std::time::Duration::from_secs(in_range(
                 "webhooks_timeout_seconds",
@@ -278,8 +283,11 @@ impl Settings {
                 raw.webhooks_retry_base_ms,
                 10..=3_600_000,
             )?),
-            concurrency: in_range("webhooks_concurrency", raw.webhooks_concurrency.into(), 1..=256)?
-                as u32,
+            concurrency: in_range(
+                "webhooks_concurrency",
+                raw.webhooks_concurrency.into(),
+                1..=256,
+            )? as u32,
             pause: chrono::Duration::minutes(in_range(
                 "webhooks_pause_minutes",
                 raw.webhooks_pause_minutes,

@@ -9,11 +9,11 @@ use crate::key_files;
 use crate::state::AppState;
 use crate::telemetry;
 use crate::webhooks::worker::Worker;
-use std::sync::Arc;
-use tokio::sync::{Notify, watch};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 use url::Url;
 
@@ -47,7 +47,8 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 
 pub struct Application {
     server: Server,
-    worker: Worker,
+    /// `None` when this process leaves delivery to others.
+    worker: Option<Worker>,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -61,7 +62,11 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
         let webhook_wake = Arc::new(Notify::new());
-        let worker = Worker::new(db.clone(), settings.webhooks, webhook_wake.clone())?;
+        let worker = settings
+            .webhooks
+            .worker
+            .then(|| Worker::new(db.clone(), settings.webhooks, webhook_wake.clone()))
+            .transpose()?;
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -110,10 +115,12 @@ impl Application {
     /// in-flight requests and webhook attempts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.run(stopped));
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
         let served = self.server.await;
         let _ = stop.send(true);
-        if let Err(e) = worker.await {
+        if let Some(worker) = worker
+            && let Err(e) = worker.await
+        {
             tracing::error!(error = %e, "the webhook worker failed");
         }
         served

@@ -54,17 +54,27 @@ pub async fn list(
     }
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::InvalidQuery(format!("limit must be from 1 to {MAX_LIMIT}")));
+        return Err(ApiError::InvalidQuery(format!(
+            "limit must be from 1 to {MAX_LIMIT}"
+        )));
     }
     let account_id = auth.0.id;
     let rows = state
         .db
         .run(move |conn| {
-            outbox::list(conn, &account_id, query.state.as_deref(), query.before, limit)
-                .map_err(ApiError::from)
+            outbox::list(
+                conn,
+                &account_id,
+                query.state.as_deref(),
+                query.before,
+                limit,
+            )
+            .map_err(ApiError::from)
         })
         .await?;
-    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|d| d.seq)).flatten();
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|d| d.seq))
+        .flatten();
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "deliveries": rows.iter().map(view).collect::<Vec<_>>(),

@@ -56,10 +56,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(preferences::update)),
             )
             .service(
-                resource("/users/notifications", &[Method::GET, Method::POST, Method::DELETE])
-                    .route(get().to(notifications::get))
-                    .route(web::post().to(notifications::update))
-                    .route(web::delete().to(notifications::delete)),
+                resource(
+                    "/users/notifications",
+                    &[Method::GET, Method::POST, Method::DELETE],
+                )
+                .route(get().to(notifications::get))
+                .route(web::post().to(notifications::update))
+                .route(web::delete().to(notifications::delete)),
             )
             .service(
                 resource("/users/notifications/test", &[Method::POST])
@@ -75,10 +78,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(notifications::rotate_secret)),
             )
             .service(
-                resource("/users/profile-webhook", &[Method::GET, Method::POST, Method::DELETE])
-                    .route(get().to(notifications::get_profile_webhook))
-                    .route(web::post().to(notifications::set_profile_webhook))
-                    .route(web::delete().to(notifications::delete_profile_webhook)),
+                resource(
+                    "/users/profile-webhook",
+                    &[Method::GET, Method::POST, Method::DELETE],
+                )
+                .route(get().to(notifications::get_profile_webhook))
+                .route(web::post().to(notifications::set_profile_webhook))
+                .route(web::delete().to(notifications::delete_profile_webhook)),
             )
             .service(
                 resource("/users/webhook-deliveries", &[Method::GET])

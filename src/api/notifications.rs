@@ -82,8 +82,9 @@ fn optional_url(
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
-        Some(Value::String(s)) => WebhookUrl::parse(field, s, allow_private)
-            .map(|u| Some(Some(u.as_str().to_owned()))),
+        Some(Value::String(s)) => {
+            WebhookUrl::parse(field, s, allow_private).map(|u| Some(Some(u.as_str().to_owned())))
+        }
         Some(_) => Err(FieldError::new(field, "must be a string")),
     }
 }
@@ -170,7 +171,14 @@ pub async fn test(state: Data<AppState>, auth: Authenticated) -> Result<HttpResp
         .db
         .run(move |conn| -> Result<Vec<String>, ApiError> {
             let body = test_body(account.email.as_deref(), time::now());
-            Ok(outbox::emit(conn, &account.id, None, TEST_EVENT, &body, retry_for)?)
+            Ok(outbox::emit(
+                conn,
+                &account.id,
+                None,
+                TEST_EVENT,
+                &body,
+                retry_for,
+            )?)
         })
         .await?;
     let Some(id) = ids.first() else {

@@ -1,8 +1,8 @@
 //! Where an account's notifications go: its notification settings (one row, created on first
 //! save) and per-profile webhooks.
 
-use super::{DbConn, accounts};
 use super::schema::{notification_configs, profile_webhooks};
+use super::{DbConn, accounts};
 use crate::domain::time;
 use crate::domain::webhooks::Switches;
 use chrono::NaiveDateTime;

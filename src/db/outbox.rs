@@ -22,9 +22,7 @@ pub const FAILED: &str = "failed";
 /// Consecutive failures after which a target is paused.
 pub const CIRCUIT_FAILURES: i32 = 5;
 
-#[derive(
-    Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct Delivery {
     pub seq: i64,
@@ -164,7 +162,10 @@ pub fn claim(
     accounts.dedup();
     let secrets: Vec<(String, Option<String>)> = notification_configs::table
         .filter(notification_configs::account_id.eq_any(&accounts))
-        .select((notification_configs::account_id, notification_configs::webhook_secret))
+        .select((
+            notification_configs::account_id,
+            notification_configs::webhook_secret,
+        ))
         .load(conn)?;
     Ok(claimed
         .into_iter()
@@ -184,7 +185,9 @@ pub fn claim(
 /// What one attempt came to.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Delivered { status: i32 },
+    Delivered {
+        status: i32,
+    },
     /// Retry at `retry_at`, or give up (`None`).
     Failed {
         status: Option<i32>,
@@ -237,7 +240,14 @@ pub fn record(
             }
         }
         let failed = matches!(outcome, Outcome::Failed { .. });
-        update_circuit(conn, &delivery.account_id, &delivery.target_url, failed, now, pause)
+        update_circuit(
+            conn,
+            &delivery.account_id,
+            &delivery.target_url,
+            failed,
+            now,
+            pause,
+        )
     })
 }
 
@@ -265,7 +275,10 @@ fn update_circuit(
         (failures, None)
     };
     let updated = diesel::update(key)
-        .set((c::consecutive_failures.eq(failures), c::paused_until.eq(paused_until)))
+        .set((
+            c::consecutive_failures.eq(failures),
+            c::paused_until.eq(paused_until),
+        ))
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(webhook_circuits::table)

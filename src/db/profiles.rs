@@ -1,11 +1,11 @@
 //! Profiles: one per end user of an API account.
 
 use super::DbConn;
-use super::{accounts, connections, outbox};
-use crate::domain::webhooks::ConnectionEvent;
 use super::schema::profiles;
+use super::{accounts, connections, outbox};
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::domain::secrets::new_public_id;
+use crate::domain::webhooks::ConnectionEvent;
 use crate::domain::{Limit, Username, time};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -222,7 +222,14 @@ pub fn delete(
                 profile_username: &profile.username,
                 reason: Some("profile_deleted"),
             };
-            outbox::emit(conn, account_id, Some(&profile), event.event, &event.body(now), retry_for)?;
+            outbox::emit(
+                conn,
+                account_id,
+                Some(&profile),
+                event.event,
+                &event.body(now),
+                retry_for,
+            )?;
         }
         let n = diesel::delete(profiles::table.find(&profile.id)).execute(conn)?;
         Ok(if n == 1 {

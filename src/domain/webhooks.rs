@@ -3,8 +3,8 @@
 
 use super::profile_fields::FieldError;
 use super::secrets::new_random_id;
-use hmac::{Hmac, KeyInit, Mac};
 use chrono::NaiveDateTime;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use std::net::IpAddr;
@@ -136,14 +136,21 @@ impl Switches {
     }
 
     /// `Ok(None)` when the field is absent (keep what is stored).
-    pub fn from_json(field: &'static str, value: Option<&Value>) -> Result<Option<Self>, FieldError> {
+    pub fn from_json(
+        field: &'static str,
+        value: Option<&Value>,
+    ) -> Result<Option<Self>, FieldError> {
         let valid_name = |n: &str| {
             !n.is_empty()
                 && n.len() <= 64
-                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         };
         let bad_name = |n: &str| {
-            FieldError::worded(field, format!("{field}: '{n}' is not an event or channel name"))
+            FieldError::worded(
+                field,
+                format!("{field}: '{n}' is not an event or channel name"),
+            )
         };
         let map = match value {
             None => return Ok(None),
@@ -176,7 +183,10 @@ impl Switches {
                 given.clone()
             }
             Some(_) => {
-                return Err(FieldError::new(field, "must be a list of names or a map of booleans"));
+                return Err(FieldError::new(
+                    field,
+                    "must be a list of names or a map of booleans",
+                ));
             }
         };
         Ok(Some(Self(Some(map))))
@@ -187,7 +197,9 @@ impl Switches {
     }
 
     pub fn to_stored(&self) -> Option<String> {
-        self.0.as_ref().map(|m| Value::Object(m.clone()).to_string())
+        self.0
+            .as_ref()
+            .map(|m| Value::Object(m.clone()).to_string())
     }
 
     pub fn is_on(&self, name: &str) -> bool {
@@ -315,9 +327,21 @@ mod tests {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "fe80::1", "fd00::1",
-            "::ffff:127.0.0.1", "::ffff:10.0.0.1", "192.0.2.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "192.0.2.1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
@@ -329,10 +353,17 @@ mod tests {
         assert!(ok("https://hooks.example.com/x?y=1"));
         assert!(ok("http://hooks.example.com/x"));
         for bad in [
-            "ftp://example.com", "/relative", "https://user:pw@example.com",
-            "http://127.0.0.1:9000/", "http://[::1]/", "http://169.254.169.254/latest",
-            "http://localhost/", "http://metadata.google.internal/", "http://intranet/",
-            "http://10.0.0.5/", "javascript:alert(1)",
+            "ftp://example.com",
+            "/relative",
+            "https://user:pw@example.com",
+            "http://127.0.0.1:9000/",
+            "http://[::1]/",
+            "http://169.254.169.254/latest",
+            "http://localhost/",
+            "http://metadata.google.internal/",
+            "http://intranet/",
+            "http://10.0.0.5/",
+            "javascript:alert(1)",
         ] {
             assert!(!ok(bad), "{bad}");
         }
@@ -341,14 +372,20 @@ mod tests {
 
     #[test]
     fn switches_in_both_shapes() {
-        let list = Switches::from_json("e", Some(&json!(["social_account_connected"]))).unwrap().unwrap();
+        let list = Switches::from_json("e", Some(&json!(["social_account_connected"])))
+            .unwrap()
+            .unwrap();
         assert!(list.is_on("social_account_connected"));
         assert!(!list.is_on("upload_completed"));
-        let map = Switches::from_json("e", Some(&json!({"upload_completed": false}))).unwrap().unwrap();
+        let map = Switches::from_json("e", Some(&json!({"upload_completed": false})))
+            .unwrap()
+            .unwrap();
         assert!(!map.is_on("upload_completed"));
         assert!(!map.is_on("social_account_connected"));
         assert_eq!(Switches::from_json("e", None).unwrap(), None);
-        let all = Switches::from_json("e", Some(&json!(null))).unwrap().unwrap();
+        let all = Switches::from_json("e", Some(&json!(null)))
+            .unwrap()
+            .unwrap();
         assert!(all.is_on("anything"));
         assert!(Switches::from_json("e", Some(&json!({"x": "yes"}))).is_err());
         assert!(Switches::from_json("e", Some(&json!(["Bad Name"]))).is_err());

@@ -56,7 +56,10 @@ impl Sender {
     /// failure.
     pub async fn attempt(&self, claimed: &Claimed, now: NaiveDateTime) -> Attempt {
         let d = &claimed.delivery;
-        let refuse = |why: String| Attempt { status: None, error: Some(why) };
+        let refuse = |why: String| Attempt {
+            status: None,
+            error: Some(why),
+        };
         let Ok(url) = url::Url::parse(&d.target_url) else {
             return refuse("the target URL is not valid".to_owned());
         };
@@ -83,7 +86,10 @@ impl Sender {
                 let status = i32::from(resp.status().as_u16());
                 let error =
                     (!resp.status().is_success()).then(|| format!("HTTP {}", resp.status()));
-                Attempt { status: Some(status), error }
+                Attempt {
+                    status: Some(status),
+                    error,
+                }
             }
             Err(e) => refuse(describe(&e)),
         }

@@ -4,8 +4,8 @@
 
 use super::sender::Sender;
 use crate::config::WebhookSettings;
-use crate::db::outbox::{self, Claimed};
 use crate::db::Db;
+use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::future::join_all;
@@ -61,7 +61,9 @@ impl Worker {
             let limit = i64::from(self.settings.concurrency);
             let claimed = self
                 .db
-                .run(move |conn| outbox::claim(conn, now, lease, limit).map_err(anyhow::Error::from))
+                .run(move |conn| {
+                    outbox::claim(conn, now, lease, limit).map_err(anyhow::Error::from)
+                })
                 .await;
             match claimed {
                 Ok(batch) if !batch.is_empty() => {
@@ -94,7 +96,11 @@ impl Worker {
             outbox::Outcome::Delivered { status } => {
                 tracing::info!(delivery = %d.id, event = %d.event, status, "webhook delivered");
             }
-            outbox::Outcome::Failed { status, error, retry_at } => tracing::warn!(
+            outbox::Outcome::Failed {
+                status,
+                error,
+                retry_at,
+            } => tracing::warn!(
                 delivery = %d.id, event = %d.event, ?status, %error, ?retry_at,
                 "webhook attempt failed"
             ),
@@ -102,7 +108,9 @@ impl Worker {
         let pause = self.settings.pause;
         let recorded = self
             .db
-            .run(move |conn| outbox::record(conn, &d, &outcome, now, pause).map_err(anyhow::Error::from))
+            .run(move |conn| {
+                outbox::record(conn, &d, &outcome, now, pause).map_err(anyhow::Error::from)
+            })
             .await;
         if let Err(e) = recorded {
             // The lease runs out and the delivery is sent again: at least once, never lost.

@@ -17,6 +17,7 @@ mod pages;
 mod plans;
 mod storage;
 mod users;
+mod webhook_processes;
 mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
@@ -40,6 +41,7 @@ fn main() {
         storage::cases(),
         users::cases(),
         webhooks::cases(),
+        webhook_processes::both::cases(),
     ]
     .into_iter()
     .flatten()
@@ -51,6 +53,9 @@ fn main() {
                 trial(backend, case).with_ignored_flag(backend == Backend::Postgres && !have_pg),
             );
         }
+    }
+    for case in &webhook_processes::postgres_only::cases() {
+        trials.push(trial(Backend::Postgres, case).with_ignored_flag(!have_pg));
     }
     // The browser looks at pages, which read the database through code both backends share:
     // SQLite is enough. Skipped without Chromium unless the environment requires it.

@@ -38,7 +38,10 @@ async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
 
 async fn secret_of(app: &TestApp) -> String {
     let (_, resp) = send(app.get("/users/notifications")).await;
-    resp["notifications"]["webhook_secret"].as_str().unwrap().to_owned()
+    resp["notifications"]["webhook_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn send_test(app: &TestApp) -> String {
@@ -50,10 +53,16 @@ async fn send_test(app: &TestApp) -> String {
 async fn preferences_in_both_spellings(app: &TestApp) {
     let (status, body) = send(app.get("/users/preferences")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"success": true, "preferences": {"weekStartDay": 1, "week_start_day": 1}}));
+    assert_eq!(
+        body,
+        json!({"success": true, "preferences": {"weekStartDay": 1, "week_start_day": 1}})
+    );
     let (status, body) = send(app.post("/users/preferences", &json!({"week_start_day": 0}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["preferences"], json!({"weekStartDay": 0, "week_start_day": 0}));
+    assert_eq!(
+        body["preferences"],
+        json!({"weekStartDay": 0, "week_start_day": 0})
+    );
     let (_, me) = send(app.get("/me")).await;
     assert_eq!(me["preferences"]["weekStartDay"], 0);
     let (_, body) = send(app.post("/users/preferences", &json!({"weekStartDay": 1}))).await;
@@ -67,15 +76,29 @@ async fn preferences_in_both_spellings(app: &TestApp) {
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["preferences"]["weekStartDay"], 1);
-    for bad in [json!({"weekStartDay": 2}), json!({"week_start_day": "0"}), json!({"weekStartDay": -1})] {
+    for bad in [
+        json!({"weekStartDay": 2}),
+        json!({"week_start_day": "0"}),
+        json!({"weekStartDay": -1}),
+    ] {
         let (status, body) = send(app.post("/users/preferences", &bad)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
-        assert_eq!(body["message"], "weekStartDay must be 0 (Sunday) or 1 (Monday)");
+        assert_eq!(
+            body["message"],
+            "weekStartDay must be 0 (Sunday) or 1 (Monday)"
+        );
     }
-    let (status, _) = send(app.post("/users/preferences", &json!({"weekStartDay": 0, "week_start_day": 1}))).await;
+    let (status, _) = send(app.post(
+        "/users/preferences",
+        &json!({"weekStartDay": 0, "week_start_day": 1}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, body) = send(app.get("/users/preferences")).await;
-    assert_eq!(body["preferences"]["weekStartDay"], 1, "refused requests changed nothing");
+    assert_eq!(
+        body["preferences"]["weekStartDay"], 1,
+        "refused requests changed nothing"
+    );
 }
 
 async fn notification_settings_on_both_paths(app: &TestApp) {
@@ -84,7 +107,10 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
     assert_eq!(empty["notifications"]["webhook_url"], Value::Null);
     assert_eq!(empty["notifications"]["webhook_secret"], Value::Null);
     assert_eq!(empty["notifications"]["channels"]["webhook"], false);
-    assert_eq!(empty["notifications"]["webhook_events"]["upload_completed"], true);
+    assert_eq!(
+        empty["notifications"]["webhook_events"]["upload_completed"],
+        true
+    );
     // The npm SDK's shape: events as a list, extra channels' settings.
     let saved = set_webhook(
         app,
@@ -93,7 +119,10 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
                "telegram_chat_id": "123456789"}),
     )
     .await;
-    assert_eq!(saved["notifications"], saved["config"], "both keys carry the settings");
+    assert_eq!(
+        saved["notifications"], saved["config"],
+        "both keys carry the settings"
+    );
     let n = &saved["notifications"];
     assert_eq!(n["webhook_url"], "https://hooks.example.com/postgate");
     assert!(n["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
@@ -108,23 +137,43 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
     let (_, via_py) = send(app.get("/notification-config")).await;
     assert_eq!(via_py["config"], saved["config"]);
     let resp = app
-        .with_key(app.client.post(app.api("/notification-config")), &app.api_key)
+        .with_key(
+            app.client.post(app.api("/notification-config")),
+            &app.api_key,
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["config"], saved["config"], "an empty POST changes nothing");
+    assert_eq!(
+        body["config"], saved["config"],
+        "an empty POST changes nothing"
+    );
     // The docs' shape: a map; then null for every event.
-    let (_, body) = send(app.post("/notification-config", &json!({"webhook_events": {"upload_completed": true}}))).await;
+    let (_, body) = send(app.post(
+        "/notification-config",
+        &json!({"webhook_events": {"upload_completed": true}}),
+    ))
+    .await;
     assert_eq!(body["config"]["webhook_events"]["upload_completed"], true);
-    assert_eq!(body["config"]["webhook_events"]["social_account_connected"], false);
+    assert_eq!(
+        body["config"]["webhook_events"]["social_account_connected"],
+        false
+    );
     let (_, body) = send(app.post("/users/notifications", &json!({"webhook_events": null}))).await;
-    assert_eq!(body["config"]["webhook_events"]["social_account_disconnected"], true);
+    assert_eq!(
+        body["config"]["webhook_events"]["social_account_disconnected"],
+        true
+    );
     // The secret survives an unrelated change.
-    assert_eq!(body["config"]["webhook_secret"], saved["config"]["webhook_secret"]);
+    assert_eq!(
+        body["config"]["webhook_secret"],
+        saved["config"]["webhook_secret"]
+    );
     // channels as a list.
-    let (_, body) = send(app.post("/users/notifications", &json!({"channels": ["telegram"]}))).await;
+    let (_, body) =
+        send(app.post("/users/notifications", &json!({"channels": ["telegram"]}))).await;
     assert_eq!(body["config"]["channels"]["webhook"], false);
     assert_eq!(body["config"]["channels"]["telegram"], true);
     // DELETE removes the webhook, not Telegram.
@@ -143,23 +192,51 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
 
 async fn notification_settings_refuse_bad_input(app: &TestApp) {
     for (body, message) in [
-        (json!({"webhook_url": "ftp://x.example.com"}), "webhook_url must be an absolute http(s) URL"),
-        (json!({"webhook_url": "https://u:p@x.example.com"}), "user name or password"),
+        (
+            json!({"webhook_url": "ftp://x.example.com"}),
+            "webhook_url must be an absolute http(s) URL",
+        ),
+        (
+            json!({"webhook_url": "https://u:p@x.example.com"}),
+            "user name or password",
+        ),
         (json!({"webhook_url": 5}), "webhook_url must be a string"),
-        (json!({"webhook_events": "all"}), "webhook_events must be a list of names or a map of booleans"),
-        (json!({"webhook_events": {"upload_completed": "yes"}}), "webhook_events['upload_completed'] must be true or false"),
-        (json!({"webhook_events": ["Not An Event"]}), "is not an event or channel name"),
-        (json!({"channels": {"webhook": 1}}), "channels['webhook'] must be true or false"),
-        (json!({"slack_webhook_url": "nope"}), "slack_webhook_url must be an absolute http(s) URL"),
+        (
+            json!({"webhook_events": "all"}),
+            "webhook_events must be a list of names or a map of booleans",
+        ),
+        (
+            json!({"webhook_events": {"upload_completed": "yes"}}),
+            "webhook_events['upload_completed'] must be true or false",
+        ),
+        (
+            json!({"webhook_events": ["Not An Event"]}),
+            "is not an event or channel name",
+        ),
+        (
+            json!({"channels": {"webhook": 1}}),
+            "channels['webhook'] must be true or false",
+        ),
+        (
+            json!({"slack_webhook_url": "nope"}),
+            "slack_webhook_url must be an absolute http(s) URL",
+        ),
     ] {
         let (status, resp) = send(app.post("/users/notifications", &body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {resp}");
-        assert!(resp["message"].as_str().unwrap().contains(message), "{body}: {resp}");
+        assert!(
+            resp["message"].as_str().unwrap().contains(message),
+            "{body}: {resp}"
+        );
     }
     let (status, resp) = send(app.post("/users/notifications/test", &json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no webhook yet: {resp}");
     let (_, body) = send(app.get("/users/notifications")).await;
-    assert_eq!(body["notifications"]["webhook_url"], Value::Null, "nothing was stored");
+    assert_eq!(
+        body["notifications"]["webhook_url"],
+        Value::Null,
+        "nothing was stored"
+    );
 }
 
 async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
@@ -177,7 +254,8 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
         "http://metadata.google.internal/",
         "http://[::ffff:127.0.0.1]/hook",
     ] {
-        let (status, resp) = send(strict.post("/users/notifications", &json!({"webhook_url": url}))).await;
+        let (status, resp) =
+            send(strict.post("/users/notifications", &json!({"webhook_url": url}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {resp}");
         strict.create_profile("p").await;
         let (status, _) = send(strict.post(
@@ -206,7 +284,13 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let (_, log) = send(strict.get("/users/webhook-deliveries")).await;
-        let d = log["deliveries"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).cloned().unwrap();
+        let d = log["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id.as_str())
+            .cloned()
+            .unwrap();
         if d["attempts"].as_i64().unwrap() > 0 {
             assert_eq!(d["last_error"], "the target is not a public address");
             assert_eq!(d["last_status"], Value::Null);
@@ -215,7 +299,10 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
         assert!(std::time::Instant::now() < deadline, "no attempt was made");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(receiver.received().is_empty(), "nothing reached the private target");
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the private target"
+    );
     strict.stop().await;
 }
 
@@ -232,7 +319,11 @@ async fn test_event_is_signed_as_documented(app: &TestApp) {
     assert_eq!(r.header("content-type"), "application/json");
     let ts: i64 = r.header("x-upload-post-timestamp").parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
-    assert!(r.signed_with(&secret), "signature does not verify: {:?}", r.headers);
+    assert!(
+        r.signed_with(&secret),
+        "signature does not verify: {:?}",
+        r.headers
+    );
     assert!(!r.signed_with("whsec_wrong"));
     let body = r.json();
     assert_eq!(body["event"], "webhook_test");
@@ -259,7 +350,8 @@ async fn profile_deletion_reports_each_account_disconnected(app: &TestApp) {
     let receiver = Receiver::start().await;
     set_webhook(app, &receiver.url, json!({})).await;
     app.create_profile("leaving").await;
-    app.insert_connection("leaving", "tiktok", "dancer", false).await;
+    app.insert_connection("leaving", "tiktok", "dancer", false)
+        .await;
     app.insert_connection("leaving", "x", "talker", false).await;
     app.create_profile("quiet").await;
     let (status, _) = send(app.delete("/users", &json!({"username": "leaving"}))).await;
@@ -267,21 +359,36 @@ async fn profile_deletion_reports_each_account_disconnected(app: &TestApp) {
     let (status, _) = send(app.delete("/users", &json!({"username": "quiet"}))).await;
     assert_eq!(status, StatusCode::OK);
     let got = receiver.wait_for_accepted(2, WAIT).await;
-    let mut platforms: Vec<String> = got.iter().map(|r| r.json()["platform"].as_str().unwrap().to_owned()).collect();
+    let mut platforms: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["platform"].as_str().unwrap().to_owned())
+        .collect();
     platforms.sort();
     assert_eq!(platforms, ["tiktok", "x"]);
     for r in &got {
         let body = r.json();
-        assert_eq!(r.header("x-upload-post-event"), "social_account_disconnected");
+        assert_eq!(
+            r.header("x-upload-post-event"),
+            "social_account_disconnected"
+        );
         assert_eq!(body["status"], "disconnected");
         assert_eq!(body["reason"], "profile_deleted");
         assert_eq!(body["profile_username"], "leaving");
         assert!(["dancer", "talker"].contains(&body["account_name"].as_str().unwrap()));
         let created = body["created_at"].as_str().unwrap();
-        assert_eq!(created.len(), "2026-11-24T10:00:00.000000".len(), "{created}");
+        assert_eq!(
+            created.len(),
+            "2026-11-24T10:00:00.000000".len(),
+            "{created}"
+        );
     }
     // Unsubscribed events are not sent.
-    set_webhook(app, &receiver.url, json!({"webhook_events": {"social_account_disconnected": false}})).await;
+    set_webhook(
+        app,
+        &receiver.url,
+        json!({"webhook_events": {"social_account_disconnected": false}}),
+    )
+    .await;
     app.create_profile("muted").await;
     app.insert_connection("muted", "tiktok", "m", false).await;
     send(app.delete("/users", &json!({"username": "muted"}))).await;
@@ -312,11 +419,15 @@ async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
     assert_eq!(read["webhook_url"], profile_hook.url.as_str());
     for (req, status) in [
         (app.get("/users/profile-webhook"), StatusCode::BAD_REQUEST),
-        (app.get("/users/profile-webhook?profile_username=ghost"), StatusCode::NOT_FOUND),
+        (
+            app.get("/users/profile-webhook?profile_username=ghost"),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
         assert_eq!(send(req).await.0, status);
     }
-    app.insert_connection("hooked", "youtube", "channel", false).await;
+    app.insert_connection("hooked", "youtube", "channel", false)
+        .await;
     send(app.delete("/users", &json!({"username": "hooked"}))).await;
     let account_got = account_hook.wait_for_accepted(1, WAIT).await;
     let profile_got = profile_hook.wait_for_accepted(1, WAIT).await;
@@ -327,10 +438,25 @@ async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
     assert_ne!(account_got[0].delivery_id(), profile_got[0].delivery_id());
     // Deleting a profile webhook.
     app.create_profile("unhooked").await;
-    send(app.post("/users/profile-webhook", &json!({"profile_username": "unhooked", "webhook_url": profile_hook.url}))).await;
-    let (status, body) = send(app.delete("/users/profile-webhook", &json!({"profile_username": "unhooked"}))).await;
-    assert_eq!((status, body["deleted"].as_bool()), (StatusCode::OK, Some(true)));
-    let (_, body) = send(app.delete("/users/profile-webhook", &json!({"profile_username": "unhooked"}))).await;
+    send(app.post(
+        "/users/profile-webhook",
+        &json!({"profile_username": "unhooked", "webhook_url": profile_hook.url}),
+    ))
+    .await;
+    let (status, body) = send(app.delete(
+        "/users/profile-webhook",
+        &json!({"profile_username": "unhooked"}),
+    ))
+    .await;
+    assert_eq!(
+        (status, body["deleted"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, body) = send(app.delete(
+        "/users/profile-webhook",
+        &json!({"profile_username": "unhooked"}),
+    ))
+    .await;
     assert_eq!(body["deleted"], false);
 }
 
@@ -342,8 +468,14 @@ async fn failing_receiver_gets_the_event_once_it_recovers(app: &TestApp) {
     let got = receiver.wait_for_accepted(1, WAIT).await;
     let all = receiver.received();
     assert_eq!(all.len(), 4, "three failures, then success");
-    assert!(all.iter().all(|r| r.delivery_id() == id), "one delivery id across retries");
-    assert!(all.windows(2).all(|w| w[0].body == w[1].body), "identical bodies");
+    assert!(
+        all.iter().all(|r| r.delivery_id() == id),
+        "one delivery id across retries"
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].body == w[1].body),
+        "identical bodies"
+    );
     assert_eq!(got.len(), 1);
     let (_, log) = send(app.get("/users/webhook-deliveries")).await;
     let d = &log["deliveries"][0];
@@ -376,7 +508,11 @@ async fn circuit_breaker_pauses_without_dropping(app: &TestApp) {
         .wait_until(WAIT, "five failed attempts", |got| got.len() >= 5)
         .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(receiver.received().len(), 5, "paused after five failures in a row");
+    assert_eq!(
+        receiver.received().len(),
+        5,
+        "paused after five failures in a row"
+    );
     let (_, log) = send(app.get("/users/webhook-deliveries")).await;
     let d = &log["deliveries"][0];
     assert_eq!(d["id"], id.as_str());
@@ -439,7 +575,9 @@ async fn retries_stop_when_the_window_ends(app: &TestApp) {
             .unwrap();
     })
     .await;
-    receiver.wait_until(WAIT, "one attempt", |got| !got.is_empty()).await;
+    receiver
+        .wait_until(WAIT, "one attempt", |got| !got.is_empty())
+        .await;
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let (_, log) = send(app.get("/users/webhook-deliveries?state=failed")).await;
@@ -453,7 +591,11 @@ async fn retries_stop_when_the_window_ends(app: &TestApp) {
     }
     let attempts = receiver.received().len();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(receiver.received().len(), attempts, "no attempt after failing");
+    assert_eq!(
+        receiver.received().len(),
+        attempts,
+        "no attempt after failing"
+    );
 }
 
 async fn delivery_log_and_redelivery(app: &TestApp) {
@@ -477,18 +619,31 @@ async fn delivery_log_and_redelivery(app: &TestApp) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
     // Redeliver: the same id and body again.
-    let (status, body) = send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
+    let (status, body) =
+        send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let got = receiver.wait_for_accepted(3, WAIT).await;
     assert_eq!(got[2].delivery_id(), first);
     assert_eq!(got[2].body, got[0].body);
-    let (status, body) = send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": "dlv_nope"}))).await;
-    assert_eq!((status, body["error_code"].as_str()), (StatusCode::NOT_FOUND, Some("DELIVERY_NOT_FOUND")));
+    let (status, body) = send(app.post(
+        "/users/webhook-deliveries/redeliver",
+        &json!({"id": "dlv_nope"}),
+    ))
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("DELIVERY_NOT_FOUND"))
+    );
     // Other accounts see none of it.
     let (_, other) = app.new_account("default").await;
     let (_, theirs) = send(app.get_as(&other, "/users/webhook-deliveries")).await;
     assert_eq!(theirs["deliveries"], json!([]));
-    let (status, _) = send(app.post_as(&other, "/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
+    let (status, _) = send(app.post_as(
+        &other,
+        "/users/webhook-deliveries/redeliver",
+        &json!({"id": first}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let received = receiver.received();
     let ids: HashSet<&str> = received.iter().map(|r| r.delivery_id()).collect();

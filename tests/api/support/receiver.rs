@@ -54,7 +54,6 @@ pub struct Receiver {
     /// The URL to register as a webhook.
     pub url: String,
     state: Arc<Mutex<Behaviour>>,
-    handle: actix_web::dev::ServerHandle,
 }
 
 async fn record(
@@ -98,13 +97,11 @@ impl Receiver {
         .bind("127.0.0.1:0")
         .expect("bind receiver");
         let addr = server.addrs()[0];
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        // Runs until the test's runtime ends.
+        tokio::spawn(server.run());
         Self {
             url: format!("http://{addr}/hooks/postgate"),
             state,
-            handle,
         }
     }
 
@@ -122,7 +119,10 @@ impl Receiver {
 
     /// The requests answered 2xx.
     pub fn accepted(&self) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.status == 200).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.status == 200)
+            .collect()
     }
 
     /// Waits until `done` holds for the requests so far, or panics after `timeout`.
@@ -154,9 +154,5 @@ impl Receiver {
         })
         .await;
         self.accepted()
-    }
-
-    pub async fn stop(&self) {
-        self.handle.stop(false).await;
     }
 }
