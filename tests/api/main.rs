@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod browser;
 mod cli;
+mod clients;
 mod concurrency;
 mod http;
 mod limits;
@@ -57,20 +58,31 @@ fn main() {
     for case in &webhook_processes::postgres_only::cases() {
         trials.push(trial(Backend::Postgres, case).with_ignored_flag(!have_pg));
     }
-    // The browser looks at pages, which read the database through code both backends share:
-    // SQLite is enough. Skipped without Chromium unless the environment requires it.
-    let browser_required =
-        std::env::var(support::browser::BROWSER_ENV).is_ok_and(|v| v == "required");
-    let have_browser = support::browser::available();
-    for case in &browser::cases() {
-        let t = if have_browser || !browser_required {
-            trial(Backend::Sqlite, case).with_ignored_flag(!have_browser)
-        } else {
-            Trial::test(format!("sqlite::{}", case.name), || {
-                Err("Chromium or tests/browser/node_modules is missing: run scripts/install-browser".into())
-            })
-        };
-        trials.push(t);
+    // Tests driving installed tools run on SQLite: what they check does not depend on the
+    // backend, which the cases above cover twice. Skipped without the tools, unless required.
+    let tools_required = std::env::var(support::TOOLS_ENV).is_ok_and(|v| v == "required");
+    let tooled = [
+        (
+            browser::cases(),
+            support::browser::available(),
+            "scripts/install-browser",
+        ),
+        (
+            clients::cases(),
+            support::clients::available(),
+            "scripts/install-clients",
+        ),
+    ];
+    for (cases, available, installer) in tooled {
+        for case in &cases {
+            trials.push(if available || !tools_required {
+                trial(Backend::Sqlite, case).with_ignored_flag(!available)
+            } else {
+                Trial::test(format!("sqlite::{}", case.name), move || {
+                    Err(format!("a tool this test needs is missing: run {installer}").into())
+                })
+            });
+        }
     }
     libtest_mimic::run(&args, trials).exit();
 }

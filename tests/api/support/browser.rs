@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
-/// `required`: the browser tests fail instead of being skipped when Chromium is missing.
-pub const BROWSER_ENV: &str = "POSTGATE_TEST_BROWSER";
 
 pub const DESKTOP_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like \
                               Gecko) Chrome/131.0.0.0 Safari/537.36";

@@ -2,6 +2,7 @@
 //! test — a temp-file SQLite, or a uniquely named PostgreSQL database dropped afterwards.
 
 pub mod browser;
+pub mod clients;
 pub mod connect;
 pub mod process;
 pub mod receiver;
@@ -19,6 +20,9 @@ use std::process::Command;
 use tempfile::TempDir;
 
 pub const PG_ENV: &str = "POSTGATE_TEST_POSTGRES_URL";
+/// `required`: tests that need installed tools (Chromium, the SDKs) fail instead of being
+/// skipped when the tools are missing. `scripts/test` installs them and sets this.
+pub const TOOLS_ENV: &str = "POSTGATE_TEST_TOOLS";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -1,0 +1,64 @@
+//! Code written for Upload-Post works unchanged: the official Python and npm SDKs, pinned and
+//! unmodified but for the base URL, run their suites (`tests/clients/`) against Postgate.
+
+use crate::cases;
+use crate::support::clients::run_suite;
+use crate::support::receiver::Receiver;
+use crate::support::{TestApp, send};
+use std::time::Duration;
+
+cases![python_sdk, npm_sdk];
+
+async fn python_sdk(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    let out = run_suite("python", &app.url("/api"), &app.api_key, &receiver.url).await;
+    for method in [
+        "create_user",
+        "list_users",
+        "generate_jwt",
+        "validate_jwt",
+        "get_user_preferences",
+        "update_user_preferences",
+        "get_notification_config",
+        "update_notification_config",
+        "delete_user",
+    ] {
+        assert!(
+            out.contains(&format!("python: {method} ok")),
+            "{method} not covered:\n{out}"
+        );
+    }
+}
+
+async fn npm_sdk(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    let out = run_suite("node", &app.url("/api"), &app.api_key, &receiver.url).await;
+    for method in [
+        "createUser",
+        "listUsers",
+        "generateJwt",
+        "validateJwt",
+        "getUserPreferences",
+        "updateUserPreferences",
+        "getNotificationConfig",
+        "updateNotificationConfig",
+        "testNotifications",
+        "deleteUser",
+    ] {
+        assert!(
+            out.contains(&format!("node: {method} ok")),
+            "{method} not covered:\n{out}"
+        );
+    }
+    // The test notification the SDK asked for reaches the webhook it configured, signed.
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("node: testNotifications ok "))
+        .expect("delivery id")
+        .to_owned();
+    let got = receiver.wait_for_accepted(1, Duration::from_secs(15)).await;
+    assert_eq!(got[0].delivery_id(), id);
+    let (_, config) = send(app.get("/users/notifications")).await;
+    let secret = config["config"]["webhook_secret"].as_str().unwrap();
+    assert!(got[0].signed_with(secret));
+}
