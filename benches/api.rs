@@ -81,7 +81,7 @@ async fn run(backend: Backend, requests: usize) {
         s.database_pool_size = 8;
     })
     .await;
-    let (_, key) = app.new_account("unlimited").await;
+    let (unlimited, key) = app.new_account("unlimited").await;
     for i in 0..99 {
         let req = app
             .with_key(app.client.post(app.api("/users")), &key)
@@ -165,6 +165,7 @@ async fn run(backend: Backend, requests: usize) {
             r.per_second / baseline
         );
     }
+    webhooks(&app, &unlimited, &key, requests).await;
     let base = sequential_p50(requests / 4, || app.client.get(app.url("/healthz"))).await;
     let one = sequential_p50(requests / 4, || app.client.get(&page)).await;
     let cal = sequential_p50(requests / 4, || app.client.get(&calendar)).await;
@@ -178,6 +179,89 @@ async fn run(backend: Backend, requests: usize) {
         cal.as_secs_f64() / base.as_secs_f64(),
     );
     app.stop().await;
+}
+
+/// Webhook delivery against a local receiver: `requests` events over 16 profiles, drained by
+/// the server's own worker, against the baseline of the bench posting to the same receiver.
+async fn webhooks(app: &TestApp, account: &str, key: &str, requests: usize) {
+    let receiver = support::receiver::Receiver::start().await;
+    let raw = measure("POST to the receiver (baseline)", requests, |_| {
+        app.client.post(&receiver.url).body("{}")
+    })
+    .await;
+    let already = receiver.received().len();
+    let post = |path: &str, body: serde_json::Value| {
+        app.with_key(app.client.post(app.api(path)), key)
+            .json(&body)
+    };
+    post(
+        "/users/notifications",
+        serde_json::json!({"webhook_url": receiver.url}),
+    )
+    .send()
+    .await
+    .unwrap();
+    let mut names = Vec::new();
+    for i in 0..16 {
+        let name = format!("hooked-{i}");
+        post("/users", serde_json::json!({"username": name}))
+            .send()
+            .await
+            .unwrap();
+        names.push(name);
+    }
+    let account = account.to_owned();
+    let started = Instant::now();
+    app.with_db(move |c| {
+        let profiles: Vec<_> = names
+            .iter()
+            .map(|n| {
+                postgate::db::profiles::find(c, &account, n)
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        for i in 0..requests {
+            let body = serde_json::json!({"event": "social_account_disconnected", "n": i});
+            postgate::db::outbox::emit(
+                c,
+                &account,
+                Some(&profiles[i % profiles.len()]),
+                "social_account_disconnected",
+                &body,
+                chrono::Duration::hours(24),
+            )
+            .unwrap();
+        }
+    })
+    .await;
+    receiver
+        .wait_for_accepted(already + requests, Duration::from_secs(600))
+        .await;
+    let elapsed = started.elapsed();
+    let longest = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use postgate::db::schema::webhook_deliveries::dsl::*;
+            webhook_deliveries
+                .select((created_at, delivered_at))
+                .load::<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
+                .unwrap()
+                .into_iter()
+                .filter_map(|(made, done)| done.map(|d| d - made))
+                .max()
+                .unwrap_or_default()
+        })
+        .await;
+    let per_second = requests as f64 / elapsed.as_secs_f64();
+    println!(
+        "webhooks: {requests} events over 16 profiles delivered in {:.2} s: {per_second:.0}/s \
+         ({:.2}x the baseline's {:.0} posts/s); longest delay from commit to delivery {} ms",
+        elapsed.as_secs_f64(),
+        per_second / raw.per_second,
+        raw.per_second,
+        longest.num_milliseconds()
+    );
 }
 
 fn main() {
