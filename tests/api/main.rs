@@ -14,6 +14,7 @@ mod limits;
 mod links;
 mod me;
 mod migrations;
+mod n8n;
 mod pages;
 mod plans;
 mod storage;
@@ -37,6 +38,7 @@ fn main() {
         links::cases(),
         me::cases(),
         migrations::cases(),
+        n8n::cases(),
         pages::cases(),
         plans::cases(),
         storage::cases(),
