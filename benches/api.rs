@@ -210,49 +210,13 @@ async fn webhooks(app: &TestApp, account: &str, key: &str, requests: usize) {
             .unwrap();
         names.push(name);
     }
-    let account = account.to_owned();
     let started = Instant::now();
-    app.with_db(move |c| {
-        let profiles: Vec<_> = names
-            .iter()
-            .map(|n| {
-                postgate::db::profiles::find(c, &account, n)
-                    .unwrap()
-                    .unwrap()
-            })
-            .collect();
-        for i in 0..requests {
-            let body = serde_json::json!({"event": "social_account_disconnected", "n": i});
-            postgate::db::outbox::emit(
-                c,
-                &account,
-                Some(&profiles[i % profiles.len()]),
-                "social_account_disconnected",
-                &body,
-                chrono::Duration::hours(24),
-            )
-            .unwrap();
-        }
-    })
-    .await;
+    app.emit_round_robin(account, names, requests).await;
     receiver
         .wait_for_accepted(already + requests, Duration::from_secs(600))
         .await;
     let elapsed = started.elapsed();
-    let longest = app
-        .with_db(|c| {
-            use diesel::prelude::*;
-            use postgate::db::schema::webhook_deliveries::dsl::*;
-            webhook_deliveries
-                .select((created_at, delivered_at))
-                .load::<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
-                .unwrap()
-                .into_iter()
-                .filter_map(|(made, done)| done.map(|d| d - made))
-                .max()
-                .unwrap_or_default()
-        })
-        .await;
+    let longest = app.longest_webhook_delay().await;
     let per_second = requests as f64 / elapsed.as_secs_f64();
     println!(
         "webhooks: {requests} events over 16 profiles delivered in {:.2} s: {per_second:.0}/s \

@@ -201,13 +201,22 @@ pub struct ProfileQuery {
     profile_username: Option<String>,
 }
 
-/// The profile named by `profile_username`, or 400/404.
-fn named_profile(
-    conn: &mut DbConn,
-    account_id: &str,
+/// Runs `f` on the account's profile named `username`, or answers 404.
+async fn on_profile<T: Send + 'static>(
+    state: &AppState,
+    account_id: String,
     username: &Username,
-) -> Result<profiles::Profile, ApiError> {
-    profiles::find(conn, account_id, username.as_str())?.ok_or(ApiError::ProfileNotFound)
+    f: impl FnOnce(&mut DbConn, profiles::Profile) -> diesel::QueryResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let username = username.clone();
+    state
+        .db
+        .run(move |conn| {
+            let profile = profiles::find(conn, &account_id, username.as_str())?
+                .ok_or(ApiError::ProfileNotFound)?;
+            Ok(f(conn, profile)?)
+        })
+        .await
 }
 
 fn profile_webhook_view(username: &str, hook: Option<&ProfileWebhook>) -> HttpResponse {
@@ -225,16 +234,11 @@ pub async fn get_profile_webhook(
     query: Query<ProfileQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let username = profile_username(query.profile_username.clone().map(Value::from).as_ref())?;
-    let account_id = auth.0.id;
-    let name = username.to_string();
-    let hook = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let profile = named_profile(conn, &account_id, &username)?;
-            Ok(notifications::profile_webhook(conn, &profile.id)?)
-        })
-        .await?;
-    Ok(profile_webhook_view(&name, hook.as_ref()))
+    let hook = on_profile(&state, auth.0.id, &username, |conn, profile| {
+        notifications::profile_webhook(conn, &profile.id)
+    })
+    .await?;
+    Ok(profile_webhook_view(username.as_str(), hook.as_ref()))
 }
 
 fn profile_username(value: Option<&Value>) -> Result<Username, ApiError> {
@@ -262,26 +266,21 @@ pub async fn set_profile_webhook(
     };
     let events = Switches::from_json("webhook_events", body.get("webhook_events"))?
         .unwrap_or_else(Switches::all);
-    let account_id = auth.0.id;
-    let name = username.to_string();
-    let hook = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let profile = named_profile(conn, &account_id, &username)?;
-            let now = time::now();
-            let hook = ProfileWebhook {
-                profile_id: profile.id,
-                account_id: account_id.clone(),
-                webhook_url: url.as_str().to_owned(),
-                webhook_events: events.to_stored(),
-                created_at: now,
-                updated_at: now,
-            };
-            notifications::save_profile_webhook(conn, &hook)?;
-            Ok(hook)
-        })
-        .await?;
-    Ok(profile_webhook_view(&name, Some(&hook)))
+    let hook = on_profile(&state, auth.0.id, &username, move |conn, profile| {
+        let now = time::now();
+        let hook = ProfileWebhook {
+            profile_id: profile.id,
+            account_id: profile.account_id,
+            webhook_url: url.as_str().to_owned(),
+            webhook_events: events.to_stored(),
+            created_at: now,
+            updated_at: now,
+        };
+        notifications::save_profile_webhook(conn, &hook)?;
+        Ok(hook)
+    })
+    .await?;
+    Ok(profile_webhook_view(username.as_str(), Some(&hook)))
 }
 
 pub async fn delete_profile_webhook(
@@ -290,18 +289,13 @@ pub async fn delete_profile_webhook(
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let username = profile_username(body.get("profile_username"))?;
-    let account_id = auth.0.id;
-    let name = username.to_string();
-    let deleted = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let profile = named_profile(conn, &account_id, &username)?;
-            Ok(notifications::delete_profile_webhook(conn, &profile.id)?)
-        })
-        .await?;
+    let deleted = on_profile(&state, auth.0.id, &username, |conn, profile| {
+        notifications::delete_profile_webhook(conn, &profile.id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
-        "profile_username": name,
+        "profile_username": username.as_str(),
         "deleted": deleted,
     })))
 }

@@ -4,7 +4,6 @@
 use crate::support::process::ServerProcess;
 use crate::support::receiver::Receiver;
 use crate::support::{Backend, TestApp, send};
-use postgate::db::{outbox, profiles};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -107,33 +106,7 @@ async fn two_processes_deliver_each_event_once(app: &TestApp) {
     }
     names.push("default".to_owned());
     let account = api.account_id.clone();
-    let emitted: Vec<(String, String)> = api
-        .with_db(move |c| {
-            use diesel::Connection;
-            c.transaction(|c| {
-                let mut out = Vec::new();
-                let profiles: Vec<_> = names
-                    .iter()
-                    .map(|n| profiles::find(c, &account, n).unwrap().unwrap())
-                    .collect();
-                for i in 0..1000 {
-                    let p = &profiles[i % profiles.len()];
-                    let body = json!({"event": "social_account_disconnected", "n": i});
-                    let ids = outbox::emit(
-                        c,
-                        &account,
-                        Some(p),
-                        "social_account_disconnected",
-                        &body,
-                        chrono::Duration::hours(24),
-                    )?;
-                    out.push((p.id.clone(), ids[0].clone()));
-                }
-                diesel::QueryResult::Ok(out)
-            })
-            .unwrap()
-        })
-        .await;
+    let emitted = api.emit_round_robin(&account, names, 1000).await;
     let started = Instant::now();
     let (c1, c2) = (api.cli(), api.cli());
     let a = std::thread::spawn(move || ServerProcess::start(c1));
@@ -164,20 +137,7 @@ async fn two_processes_deliver_each_event_once(app: &TestApp) {
             assert!(previous < at, "profile {profile}: out of order");
         }
     }
-    let longest = api
-        .with_db(|c| {
-            use diesel::prelude::*;
-            use postgate::db::schema::webhook_deliveries::dsl::*;
-            webhook_deliveries
-                .select((created_at, delivered_at))
-                .load::<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
-                .unwrap()
-                .into_iter()
-                .filter_map(|(made, done)| done.map(|d| d - made))
-                .max()
-                .unwrap()
-        })
-        .await;
+    let longest = api.longest_webhook_delay().await;
     println!(
         "two processes: 1000 webhooks in {:.2} s ({:.0}/s), longest delay {} ms",
         elapsed.as_secs_f64(),
