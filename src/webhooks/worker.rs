@@ -8,10 +8,10 @@ use crate::db::Db;
 use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
 use chrono::{Duration, NaiveDateTime};
-use futures_util::future::join_all;
 use rand::RngExt;
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
 
 /// How often an idle worker looks for work another process queued.
 const POLL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -51,39 +51,46 @@ impl Worker {
         })
     }
 
-    /// Delivers until `stop` turns true, then finishes the attempts in flight.
+    /// Delivers until `stop` turns true, then finishes the attempts in flight. Up to
+    /// `concurrency` attempts run at once; a free slot is refilled as soon as an attempt
+    /// ends, so one slow receiver holds one slot, never the others.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
         // A lease outlives any attempt, so a claim is never taken over while still running.
-        let lease = Duration::from_std(self.settings.timeout).unwrap_or(Duration::seconds(60))
+        let lease = Duration::from_std(this.settings.timeout).unwrap_or(Duration::seconds(60))
             + Duration::seconds(5);
+        let slots = this.settings.concurrency as usize;
+        let mut in_flight: JoinSet<()> = JoinSet::new();
         while !*stop.borrow() {
-            let now = time::now();
-            let limit = i64::from(self.settings.concurrency);
-            let claimed = self
-                .db
-                .run(move |conn| {
-                    outbox::claim(conn, now, lease, limit).map_err(anyhow::Error::from)
-                })
-                .await;
-            match claimed {
-                Ok(batch) if !batch.is_empty() => {
-                    join_all(batch.into_iter().map(|c| self.deliver(c))).await;
-                }
-                Ok(_) => self.idle(&mut stop).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook worker cannot claim deliveries");
-                    self.idle(&mut stop).await;
+            let free = slots.saturating_sub(in_flight.len());
+            if free > 0 {
+                let now = time::now();
+                let claimed = this
+                    .db
+                    .run(move |conn| {
+                        outbox::claim(conn, now, lease, free as i64).map_err(anyhow::Error::from)
+                    })
+                    .await;
+                match claimed {
+                    Ok(batch) => {
+                        for c in batch {
+                            let worker = this.clone();
+                            in_flight.spawn(async move { worker.deliver(c).await });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "webhook worker cannot claim deliveries"),
                 }
             }
+            // Wait for a slot to free up (an attempt's end may also release the next event
+            // of its profile), new work in this process, the next poll, or the stop.
+            tokio::select! {
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                () = this.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => {}
+            }
         }
-    }
-
-    async fn idle(&self, stop: &mut watch::Receiver<bool>) {
-        tokio::select! {
-            () = self.wake.notified() => {}
-            () = tokio::time::sleep(POLL) => {}
-            _ = stop.changed() => {}
-        }
+        while in_flight.join_next().await.is_some() {}
     }
 
     async fn deliver(&self, claimed: Claimed) {

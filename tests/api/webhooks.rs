@@ -22,6 +22,7 @@ cases![
     circuit_breaker_pauses_without_dropping,
     retries_stop_when_the_window_ends,
     delivery_log_and_redelivery,
+    a_slow_receiver_does_not_hold_up_others,
 ];
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -648,4 +649,28 @@ async fn delivery_log_and_redelivery(app: &TestApp) {
     let received = receiver.received();
     let ids: HashSet<&str> = received.iter().map(|r| r.delivery_id()).collect();
     assert_eq!(ids.len(), 2);
+}
+
+async fn a_slow_receiver_does_not_hold_up_others(app: &TestApp) {
+    let fast = Receiver::start().await;
+    let slow = Receiver::start().await;
+    slow.set_delay(Duration::from_millis(1500));
+    set_webhook(app, &fast.url, json!({})).await;
+    app.create_profile("slowpoke").await;
+    send(app.post(
+        "/users/profile-webhook",
+        &json!({"profile_username": "slowpoke", "webhook_url": slow.url}),
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    let account = app.account_id.clone();
+    app.emit_round_robin(&account, vec!["slowpoke".to_owned()], 5)
+        .await;
+    fast.wait_for_accepted(5, WAIT).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(1400),
+        "the fast receiver waited for the slow one: {elapsed:?}"
+    );
+    assert!(slow.received().len() <= 1);
 }
