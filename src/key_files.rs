@@ -2,6 +2,7 @@
 //! directory, readable by the owner only, and required from configuration in production.
 
 use crate::config::{Environment, Settings};
+use crate::db::Backend;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::secrets::new_random_id;
 use anyhow::{Context, bail};
@@ -15,7 +16,16 @@ pub const LINK_SIGNING_KEY_FILE: &str = "link-signing.key";
 pub fn link_signer(settings: &Settings) -> anyhow::Result<LinkSigner> {
     let current = match &settings.link_signing_key {
         Some(key) => key.clone(),
-        None => secret_from_file(settings, LINK_SIGNING_KEY_FILE, "link_signing_key")?,
+        None => {
+            if settings.database.backend() == Backend::Postgres {
+                tracing::warn!(
+                    "link_signing_key is not configured, so this process uses the key in its \
+                     data directory; every process serving this PostgreSQL database must use the \
+                     same key (set POSTGATE_LINK_SIGNING_KEY) or links will fail on the others"
+                );
+            }
+            secret_from_file(settings, LINK_SIGNING_KEY_FILE, "link_signing_key")?
+        }
     };
     LinkSigner::new(&current, &settings.link_signing_previous_keys)
         .map_err(|e| anyhow::anyhow!("link_signing_key: {e}"))
