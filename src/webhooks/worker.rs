@@ -52,8 +52,8 @@ impl Worker {
     }
 
     /// Delivers until `stop` turns true, then finishes the attempts in flight. Up to
-    /// `concurrency` attempts run at once; a free slot is refilled as soon as an attempt
-    /// ends, so one slow receiver holds one slot, never the others.
+    /// `concurrency` attempts run at once and free slots are refilled while others still
+    /// run, so one slow receiver holds one slot, never the others.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
         // A lease outlives any attempt, so a claim is never taken over while still running.
@@ -61,9 +61,12 @@ impl Worker {
             + Duration::seconds(5);
         let slots = this.settings.concurrency as usize;
         let mut in_flight: JoinSet<()> = JoinSet::new();
+        // Claim when half the slots are free (or all): each claim is a query, and a busy
+        // worker should pay for it once per several deliveries, not once per delivery.
+        let refill_at = (slots / 2).max(1);
         while !*stop.borrow() {
             let free = slots.saturating_sub(in_flight.len());
-            if free > 0 {
+            if free >= refill_at || in_flight.is_empty() {
                 let now = time::now();
                 let claimed = this
                     .db
@@ -89,6 +92,7 @@ impl Worker {
                 () = tokio::time::sleep(POLL) => {}
                 _ = stop.changed() => {}
             }
+            while in_flight.try_join_next().is_some() {}
         }
         while in_flight.join_next().await.is_some() {}
     }
