@@ -39,6 +39,7 @@ pub struct ListQuery {
 
 /// Newest first; `?state=pending|delivered|failed`, `?limit=` (≤ 500), and `?before=<cursor>`
 /// for the next page.
+#[utoipa::path(get, path = "/api/uploadposts/users/webhook-deliveries", tag = "webhooks", security(("apikey" = [])), params(("state" = Option<String>, Query, description = "pending, delivered or failed"), ("limit" = Option<i64>, Query, description = "1–500"), ("before" = Option<i64>, Query, description = "The cursor of the last delivery seen")), responses((status = 200, description = "`{success, deliveries, next_before}`", body = serde_json::Value)))]
 pub async fn list(
     state: Data<AppState>,
     auth: Authenticated,
@@ -83,6 +84,7 @@ pub async fn list(
 }
 
 /// Sends a delivered or failed delivery again (same id and body, fresh retry window).
+#[utoipa::path(post, path = "/api/uploadposts/users/webhook-deliveries/redeliver", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::Redeliver, responses((status = 200, description = "Queued again", body = serde_json::Value)))]
 pub async fn redeliver(
     state: Data<AppState>,
     auth: Authenticated,

@@ -8,11 +8,13 @@ use actix_web::web::Data;
 use diesel::RunQueryDsl;
 use serde_json::json;
 
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is up", body = serde_json::Value)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "status": "ok"}))
 }
 
 /// Ready when the database answers a query.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database does not answer", body = super::openapi::ErrorBody)))]
 pub async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Any failure to answer means "not ready", not "broken".
     state

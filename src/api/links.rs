@@ -17,6 +17,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, http::header};
 use serde_json::{Value, json};
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(post, path = "/api/uploadposts/users/generate-jwt", tag = "links", security(("apikey" = [])), request_body = super::openapi::GenerateJwt, responses((status = 200, description = "`{success, access_url, duration, expires_at, link_id}`", body = serde_json::Value), (status = 403, description = "PROFILE_BLOCKED", body = super::openapi::ErrorBody)))]
 pub async fn generate(
     state: Data<AppState>,
     auth: Authenticated,
@@ -75,6 +76,7 @@ pub async fn generate(
 /// GET or POST. The token comes from `Authorization: Bearer` (the docs, the npm SDK), else
 /// from the body's `jwt` under an API key that must own it (the Python SDK, n8n).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(method(get, post), path = "/api/uploadposts/users/validate-jwt", tag = "links", security(("link_token" = []), ("apikey" = [])), request_body = Option<super::openapi::ValidateJwt>, responses((status = 200, description = "`{success: true, isValid: true, profile, …}`, or in the body form `{success: false, isValid: false, reason}`", body = serde_json::Value)))]
 pub async fn validate(
     req: HttpRequest,
     state: Data<AppState>,
@@ -162,6 +164,7 @@ async fn valid_response(state: &Data<AppState>, live: LiveLink) -> Result<HttpRe
 /// Revokes links at once: `{"jwt"}` or `{"link_id"}` for one link, `{"username"}` for every
 /// live link of a profile.
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(post, path = "/api/uploadposts/users/revoke-jwt", tag = "links", security(("apikey" = [])), request_body = super::openapi::RevokeJwt, responses((status = 200, description = "`{success, revoked}`", body = serde_json::Value)))]
 pub async fn revoke(
     state: Data<AppState>,
     auth: Authenticated,

@@ -10,6 +10,7 @@ use actix_web::web::Data;
 use serde_json::json;
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(get, path = "/api/uploadposts/me", tag = "account", security(("apikey" = [])), responses((status = 200, description = "The calling account: email, plan, preferences, limits, usage", body = serde_json::Value)))]
 pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
     let plan = state.plan_of(&account)?.clone();

@@ -6,6 +6,7 @@ pub mod health;
 pub mod links;
 pub mod me;
 pub mod notifications;
+pub mod openapi;
 pub mod preferences;
 pub mod rate_limit;
 pub mod users;
@@ -15,6 +16,10 @@ use crate::connect;
 use crate::error::ApiError;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, Resource, ResponseError, Route, guard, web};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -25,38 +30,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default()
             .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
     )
-    .service(resource("/healthz", &[Method::GET]).route(get().to(health::live)))
-    .service(resource("/readyz", &[Method::GET]).route(get().to(health::ready)))
     .service(
-        web::scope("/api/uploadposts")
+        SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),
+    )
+    .service(resource("", "/healthz", &[Method::GET]).route(get().to(health::live)))
+    .service(resource("", "/readyz", &[Method::GET]).route(get().to(health::ready)))
+    .service(
+        web::scope(API)
             .wrap(actix_web::middleware::from_fn(rate_limit::quota_headers))
-            .service(resource("/me", &[Method::GET]).route(get().to(me::get)))
+            .service(resource(API, "/me", &[Method::GET]).route(get().to(me::get)))
             .service(
-                resource("/users", &[Method::GET, Method::POST, Method::DELETE])
+                resource(API, "/users", &[Method::GET, Method::POST, Method::DELETE])
                     .route(get().to(users::list))
                     .route(web::post().to(users::create))
                     .route(web::delete().to(users::delete)),
             )
             // Fixed paths before `/users/{username}`, which would otherwise claim them.
             .service(
-                resource("/users/generate-jwt", &[Method::POST])
+                resource(API, "/users/generate-jwt", &[Method::POST])
                     .route(web::post().to(links::generate)),
             )
             .service(
-                resource("/users/validate-jwt", &[Method::GET, Method::POST])
+                resource(API, "/users/validate-jwt", &[Method::GET, Method::POST])
                     .route(get().to(links::validate))
                     .route(web::post().to(links::validate)),
             )
             .service(
-                resource("/users/revoke-jwt", &[Method::POST]).route(web::post().to(links::revoke)),
+                resource(API, "/users/revoke-jwt", &[Method::POST])
+                    .route(web::post().to(links::revoke)),
             )
             .service(
-                resource("/users/preferences", &[Method::GET, Method::POST])
+                resource(API, "/users/preferences", &[Method::GET, Method::POST])
                     .route(get().to(preferences::get))
                     .route(web::post().to(preferences::update)),
             )
             .service(
                 resource(
+                    API,
                     "/users/notifications",
                     &[Method::GET, Method::POST, Method::DELETE],
                 )
@@ -65,20 +75,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(notifications::delete)),
             )
             .service(
-                resource("/users/notifications/test", &[Method::POST])
+                resource(API, "/users/notifications/test", &[Method::POST])
                     .route(web::post().to(notifications::test)),
             )
             .service(
-                resource("/notification-config", &[Method::GET, Method::POST])
-                    .route(get().to(notifications::get))
-                    .route(web::post().to(notifications::update)),
+                resource(API, "/notification-config", &[Method::GET, Method::POST])
+                    .route(get().to(notifications::get_config))
+                    .route(web::post().to(notifications::update_config)),
             )
             .service(
-                resource("/users/webhook-secret", &[Method::POST])
+                resource(API, "/users/webhook-secret", &[Method::POST])
                     .route(web::post().to(notifications::rotate_secret)),
             )
             .service(
                 resource(
+                    API,
                     "/users/profile-webhook",
                     &[Method::GET, Method::POST, Method::DELETE],
                 )
@@ -87,16 +98,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(notifications::delete_profile_webhook)),
             )
             .service(
-                resource("/users/webhook-deliveries", &[Method::GET])
+                resource(API, "/users/webhook-deliveries", &[Method::GET])
                     .route(get().to(deliveries::list)),
             )
             .service(
-                resource("/users/webhook-deliveries/redeliver", &[Method::POST])
+                resource(API, "/users/webhook-deliveries/redeliver", &[Method::POST])
                     .route(web::post().to(deliveries::redeliver)),
             )
-            .service(resource("/users/{username}", &[Method::GET]).route(get().to(users::get_one)))
             .service(
-                resource("/oauth/bounce", &[Method::GET])
+                resource(API, "/users/{username}", &[Method::GET]).route(get().to(users::get_one)),
+            )
+            .service(
+                resource(API, "/oauth/bounce", &[Method::GET])
                     .wrap(actix_web::middleware::from_fn(
                         connect::headers::page_headers,
                     ))
@@ -110,8 +123,29 @@ fn get() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-/// A resource answering other methods with a JSON 405 that lists the allowed ones.
-fn resource(path: &str, methods: &[Method]) -> Resource {
+const API: &str = "/api/uploadposts";
+
+/// Every route the app registers, as (method, path), recorded as the routes are built: the
+/// test that compares the app with its OpenAPI document reads it.
+static REGISTERED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
+
+pub fn registered_routes() -> BTreeSet<(String, String)> {
+    REGISTERED.lock().map(|r| r.clone()).unwrap_or_default()
+}
+
+/// Notes that `path` (in full) answers `methods`.
+pub fn record_route(path: &str, methods: &[Method]) {
+    if let Ok(mut registered) = REGISTERED.lock() {
+        for m in methods {
+            registered.insert((m.as_str().to_owned(), path.to_owned()));
+        }
+    }
+}
+
+/// A resource at `prefix` + `path` (registered as `path` inside the prefix's scope),
+/// answering other methods with a JSON 405 that lists the allowed ones.
+fn resource(prefix: &str, path: &str, methods: &[Method]) -> Resource {
+    record_route(&format!("{prefix}{path}"), methods);
     let mut allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
     if methods.contains(&Method::GET) {
         allowed.insert(1, Method::HEAD.as_str());

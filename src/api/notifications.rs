@@ -50,6 +50,7 @@ async fn change(
         .await
 }
 
+#[utoipa::path(get, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "`{success, notifications, config}`", body = serde_json::Value)))]
 pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let id = auth.0.id;
     let config = state
@@ -57,6 +58,25 @@ pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpRespo
         .run(move |conn| notifications::get(conn, &id).map_err(ApiError::from))
         .await?;
     Ok(respond(&config))
+}
+
+/// `GET /notification-config`: the same settings on the Python SDK's path.
+#[utoipa::path(get, path = "/api/uploadposts/notification-config", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "`{success, notifications, config}`", body = serde_json::Value)))]
+pub async fn get_config(
+    state: Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    get(state, auth).await
+}
+
+/// `POST /notification-config`: the same upsert on the Python SDK's path.
+#[utoipa::path(post, path = "/api/uploadposts/notification-config", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::openapi::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
+pub async fn update_config(
+    state: Data<AppState>,
+    auth: Authenticated,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, body).await
 }
 
 /// A string field that `null` or `""` clears; `Ok(None)` when absent.
@@ -92,6 +112,7 @@ fn optional_url(
 /// An upsert: what the body names changes, the rest stays. An empty body (the Python SDK's
 /// call without arguments) changes nothing. Setting a webhook URL turns the webhook channel
 /// on unless `channels` says otherwise, and creates the signing secret if there is none.
+#[utoipa::path(post, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::openapi::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
 pub async fn update(
     state: Data<AppState>,
     auth: Authenticated,
@@ -138,6 +159,7 @@ pub async fn update(
 }
 
 /// Removes the account webhook: its URL, events and secret; other channels stay.
+#[utoipa::path(delete, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "The settings without the webhook", body = serde_json::Value)))]
 pub async fn delete(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let config = change(&state, auth.0.id, |config| {
         config.webhook_url = None;
@@ -152,6 +174,7 @@ pub async fn delete(state: Data<AppState>, auth: Authenticated) -> Result<HttpRe
 }
 
 /// A new signing secret, effective for every delivery from now on.
+#[utoipa::path(post, path = "/api/uploadposts/users/webhook-secret", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "`{success, webhook_secret}`", body = serde_json::Value)))]
 pub async fn rotate_secret(
     state: Data<AppState>,
     auth: Authenticated,
@@ -164,6 +187,7 @@ pub async fn rotate_secret(
 }
 
 /// Queues a `webhook_test` event to the account webhook.
+#[utoipa::path(post, path = "/api/uploadposts/users/notifications/test", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "`{success, message, delivery_id}`", body = serde_json::Value)))]
 pub async fn test(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
     let retry_for = state.webhooks.retry_for;
@@ -228,6 +252,7 @@ fn profile_webhook_view(username: &str, hook: Option<&ProfileWebhook>) -> HttpRe
     }))
 }
 
+#[utoipa::path(get, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), params(("profile_username" = String, Query, description = "The profile")), responses((status = 200, description = "`{success, profile_username, webhook_url, webhook_events}`", body = serde_json::Value)))]
 pub async fn get_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,
@@ -249,6 +274,7 @@ fn profile_username(value: Option<&Value>) -> Result<Username, ApiError> {
 }
 
 /// Sets a profile's own webhook; `webhook_events` omitted or `null` means every event.
+#[utoipa::path(post, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::ProfileWebhook, responses((status = 200, description = "The profile's webhook", body = serde_json::Value)))]
 pub async fn set_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,
@@ -283,6 +309,7 @@ pub async fn set_profile_webhook(
     Ok(profile_webhook_view(username.as_str(), Some(&hook)))
 }
 
+#[utoipa::path(delete, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::ProfileWebhookTarget, responses((status = 200, description = "`{success, profile_username, deleted}`", body = serde_json::Value)))]
 pub async fn delete_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,

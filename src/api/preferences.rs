@@ -46,11 +46,13 @@ fn week_start(body: &JsonObject) -> Result<Option<i32>, FieldError> {
     Ok(chosen)
 }
 
+#[utoipa::path(get, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), responses((status = 200, description = "`{success, preferences: {weekStartDay, week_start_day}}`", body = serde_json::Value)))]
 pub async fn get(auth: Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "preferences": view(&auth.0)}))
 }
 
 /// An empty body changes nothing and answers the current preferences (the Python SDK).
+#[utoipa::path(post, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), request_body = Option<super::openapi::Preferences>, responses((status = 200, description = "The preferences after the change", body = serde_json::Value)))]
 pub async fn update(
     state: Data<AppState>,
     auth: Authenticated,

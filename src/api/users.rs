@@ -17,6 +17,7 @@ const MAX_PER_PAGE: i64 = 1000;
 const DEFAULT_PER_PAGE: i64 = 100;
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(post, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::openapi::CreateProfile, responses((status = 201, description = "`{success, profile}`", body = serde_json::Value), (status = 403, description = "PROFILE_LIMIT_REACHED", body = super::openapi::ErrorBody), (status = 409, description = "PROFILE_EXISTS / EXTERNAL_ID_EXISTS", body = super::openapi::ErrorBody)))]
 pub async fn create(
     state: Data<AppState>,
     auth: Authenticated,
@@ -89,6 +90,7 @@ impl ListQuery {
 }
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(get, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), params(("page" = Option<i64>, Query, description = "Optional page (with per_page)"), ("per_page" = Option<i64>, Query, description = "1–1000")), responses((status = 200, description = "`{success, plan, limit, profiles}`", body = serde_json::Value)))]
 pub async fn list(
     state: Data<AppState>,
     auth: Authenticated,
@@ -130,6 +132,7 @@ pub async fn list(
 }
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(get, path = "/api/uploadposts/users/{username}", tag = "profiles", security(("apikey" = [])), params(("username" = String, Path, description = "Percent-encoded username")), responses((status = 200, description = "`{success, profile}`", body = serde_json::Value)))]
 pub async fn get_one(
     state: Data<AppState>,
     auth: Authenticated,
@@ -156,6 +159,7 @@ pub async fn get_one(
 }
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
+#[utoipa::path(delete, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::openapi::NamedProfile, responses((status = 200, description = "Deleted, with its links and connections", body = serde_json::Value), (status = 409, description = "DEFAULT_PROFILE", body = super::openapi::ErrorBody)))]
 pub async fn delete(
     state: Data<AppState>,
     auth: Authenticated,

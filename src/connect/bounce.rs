@@ -22,6 +22,7 @@ pub struct BounceQuery {
     id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/uploadposts/oauth/bounce", tag = "pages", params(("id" = String, Query, description = "A pending OAuth state")), responses((status = 200, description = "A page that continues to the platform's sign-in by script", content_type = "text/html"), (status = 404, description = "No such pending state (HTML page)", content_type = "text/html")))]
 pub async fn page(
     req: HttpRequest,
     state: Data<AppState>,

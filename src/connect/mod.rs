@@ -11,10 +11,17 @@ pub mod pages;
 pub mod templates;
 mod translations;
 
+use actix_web::http::Method;
 use actix_web::{guard, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    // Each page, noted for the OpenAPI comparison under its full path.
+    let page = |path: &str, method: Method| {
+        crate::api::record_route(&format!("/connect{path}"), &[method]);
+        web::resource(path)
+    };
+    crate::api::record_route("/static/{name}", &[Method::GET]);
     // Only the static files are compressed: pages carry secrets (link and CSRF tokens) next
     // to text, which compression would expose to BREACH-style guessing.
     cfg.service(
@@ -27,10 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(headers::page_headers))
             .app_data(web::FormConfig::default().error_handler(|_, req| pages::bad_request(req)))
             .app_data(web::QueryConfig::default().error_handler(|_, req| pages::bad_request(req)))
-            .service(web::resource("").route(get().to(pages::connect)))
-            .service(web::resource("/calendar").route(get().to(pages::calendar)))
-            .service(web::resource("/start").route(web::post().to(pages::start)))
-            .service(web::resource("/calendar/cancel").route(web::post().to(pages::cancel)))
+            .service(page("", Method::GET).route(get().to(pages::connect)))
+            .service(page("/calendar", Method::GET).route(get().to(pages::calendar)))
+            .service(page("/start", Method::POST).route(web::post().to(pages::start)))
+            .service(page("/calendar/cancel", Method::POST).route(web::post().to(pages::cancel)))
             .default_service(web::to(pages::not_found)),
     );
 }

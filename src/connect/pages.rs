@@ -243,6 +243,7 @@ fn platform_row(platform: Platform, connection: Option<&Connection>, t: &Texts) 
 }
 
 /// `GET /connect?token=…`: the accounts tab.
+#[utoipa::path(get, path = "/connect", tag = "pages", params(("token" = String, Query, description = "The link token from access_url")), responses((status = 200, description = "The connect page", content_type = "text/html"), (status = 303, description = "A read-only link goes to the calendar"), (status = 401, description = "Missing, forged, expired or revoked link (HTML page)", content_type = "text/html")))]
 pub async fn connect(
     req: HttpRequest,
     state: Data<AppState>,
@@ -281,6 +282,7 @@ pub async fn connect(
 }
 
 /// `GET /connect/calendar?token=…&month=YYYY-MM`: the month view.
+#[utoipa::path(get, path = "/connect/calendar", tag = "pages", params(("token" = String, Query, description = "The link token"), ("month" = Option<String>, Query, description = "YYYY-MM")), responses((status = 200, description = "The calendar", content_type = "text/html"), (status = 303, description = "show_calendar is false: back to /connect"), (status = 401, description = "Bad link (HTML page)", content_type = "text/html")))]
 pub async fn calendar(
     req: HttpRequest,
     state: Data<AppState>,
@@ -431,6 +433,7 @@ async fn open_form(
 }
 
 /// `POST /connect/start`: starts connecting a platform.
+#[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform"), responses((status = 303, description = "On to the platform's sign-in"), (status = 400, description = "Platform not offered by the link", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
 pub async fn start(
     req: HttpRequest,
     state: Data<AppState>,
@@ -449,6 +452,7 @@ pub async fn start(
 }
 
 /// `POST /connect/calendar/cancel`: cancels one of the profile's scheduled posts.
+#[utoipa::path(post, path = "/connect/calendar/cancel", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, post_id, month"), responses((status = 303, description = "Cancelled; back to the calendar"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "POST_NOT_FOUND", content_type = "text/html")))]
 pub async fn cancel(
     req: HttpRequest,
     state: Data<AppState>,

@@ -15,6 +15,7 @@ mod links;
 mod me;
 mod migrations;
 mod n8n;
+mod openapi;
 mod pages;
 mod plans;
 mod storage;
@@ -39,6 +40,7 @@ fn main() {
         me::cases(),
         migrations::cases(),
         n8n::cases(),
+        openapi::cases(),
         pages::cases(),
         plans::cases(),
         storage::cases(),
