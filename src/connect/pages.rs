@@ -452,7 +452,7 @@ pub async fn start(
 }
 
 /// `POST /connect/calendar/cancel`: cancels one of the profile's scheduled posts.
-#[utoipa::path(post, path = "/connect/calendar/cancel", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, post_id, month"), responses((status = 303, description = "Cancelled; back to the calendar"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "POST_NOT_FOUND", content_type = "text/html")))]
+#[utoipa::path(post, path = "/connect/calendar/cancel", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, post_id, month"), responses((status = 303, description = "Cancelled; back to the calendar"), (status = 400, description = "A form the page never sends", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "POST_NOT_FOUND", content_type = "text/html")))]
 pub async fn cancel(
     req: HttpRequest,
     state: Data<AppState>,

@@ -1,11 +1,11 @@
-//! The connect page in Spanish, German, French, Portuguese (Brazil), Polish and Turkish.
-//! Keys and order follow `i18n::EN`; the tests check that every key is there exactly once.
+//! The connect page in Spanish, German, French, Portuguese, Polish and Turkish. Keys and order
+//! follow `i18n::EN`; the tests check that every key is present exactly once.
 
 pub const ES: &[(&str, &str)] = &[
-    ("connect.title", "Conectar redes sociales"),
+    ("connect.title", "Conecta tus redes sociales"),
     (
         "connect.subtitle",
-        "Conecta tus redes sociales para gestionar tus publicaciones.",
+        "Conecta tus cuentas de redes sociales para gestionar tus publicaciones.",
     ),
     ("connect.accountsTab", "Cuentas"),
     ("connect.calendarTab", "Calendario"),
@@ -15,10 +15,10 @@ pub const ES: &[(&str, &str)] = &[
     ("connect.reconnectButton", "Reconectar"),
     ("connect.connected", "Conectada"),
     ("connect.notConnected", "No conectada"),
-    ("connect.reauthRequired", "Hay que reconectar"),
+    ("connect.reauthRequired", "Requiere reconexión"),
     (
         "connect.reauthHelp",
-        "El acceso ha caducado. Vuelve a conectar para seguir publicando.",
+        "El acceso ha caducado. Vuelve a conectar la cuenta para seguir publicando.",
     ),
     (
         "connect.noPlatforms",
@@ -67,7 +67,7 @@ pub const ES: &[(&str, &str)] = &[
     ("error.linkTitle", "No se puede usar este enlace"),
     (
         "error.linkInvalid",
-        "Este enlace de conexión no es válido, ha caducado o fue revocado.",
+        "Este enlace de conexión no es válido, ha caducado o se ha revocado.",
     ),
     (
         "error.askNewLink",
@@ -77,7 +77,7 @@ pub const ES: &[(&str, &str)] = &[
     ("error.notFound", "No hay nada en esta dirección."),
     ("error.readonlyTitle", "Solo lectura"),
     ("error.readonly", "Este calendario es de solo lectura."),
-    ("error.formExpiredTitle", "Inténtalo de nuevo"),
+    ("error.formExpiredTitle", "Vuelve a intentarlo"),
     (
         "error.formExpired",
         "Este formulario ha caducado. Vuelve atrás, recarga la página e inténtalo de nuevo.",
@@ -85,7 +85,7 @@ pub const ES: &[(&str, &str)] = &[
     ("error.unavailableTitle", "Aún no disponible"),
     (
         "error.platformNotConfigured",
-        "La conexión con esta plataforma todavía no está configurada en este servidor.",
+        "La conexión con esta plataforma aún no está configurada en este servidor.",
     ),
     (
         "error.postNotFound",
@@ -96,12 +96,12 @@ pub const ES: &[(&str, &str)] = &[
         "Esta solicitud de inicio de sesión ha caducado. Vuelve atrás y pulsa Conectar de nuevo.",
     ),
     ("error.genericTitle", "Algo salió mal"),
-    ("error.generic", "Inténtalo de nuevo en un momento."),
+    ("error.generic", "Vuelve a intentarlo en un momento."),
     ("error.back", "Volver"),
     ("error.code", "Código de error"),
     ("bounce.title", "Abriendo la página de inicio de sesión…"),
     ("bounce.help", "Si no pasa nada, toca el botón de abajo."),
-    ("bounce.continue", "Continuar al inicio de sesión"),
+    ("bounce.continue", "Continuar para iniciar sesión"),
     ("common.skipToContent", "Saltar al contenido"),
 ];
 
@@ -119,7 +119,7 @@ pub const DE: &[(&str, &str)] = &[
     ("connect.reconnectButton", "Neu verbinden"),
     ("connect.connected", "Verbunden"),
     ("connect.notConnected", "Nicht verbunden"),
-    ("connect.reauthRequired", "Neu verbinden nötig"),
+    ("connect.reauthRequired", "Erneute Verbindung nötig"),
     (
         "connect.reauthHelp",
         "Der Zugriff ist abgelaufen. Verbinden Sie das Konto neu, um weiter zu posten.",
@@ -130,7 +130,7 @@ pub const DE: &[(&str, &str)] = &[
     ),
     (
         "connect.secureNote",
-        "Sie melden sich auf der Website der jeweiligen Plattform an. Ihr Passwort sehen wir nie.",
+        "Sie melden sich direkt auf der Website der jeweiligen Plattform an. Ihr Passwort sehen wir nie.",
     ),
     ("connect.redirectButton", "Verbindung beenden"),
     ("calendar.title", "Kalender"),
@@ -143,12 +143,12 @@ pub const DE: &[(&str, &str)] = &[
     ("calendar.published", "Veröffentlicht"),
     ("calendar.failed", "Fehlgeschlagen"),
     ("calendar.untitled", "(kein Text)"),
-    ("calendar.cancelPost", "Beitrag stornieren"),
+    ("calendar.cancelPost", "Veröffentlichung abbrechen"),
     (
         "calendar.readonlyNotice",
-        "Nur Ansicht: Beiträge können hier nicht geändert werden.",
+        "Nur zur Ansicht: Beiträge können hier nicht geändert werden.",
     ),
-    ("calendar.timesInUtc", "Zeiten in UTC."),
+    ("calendar.timesInUtc", "Alle Uhrzeiten in UTC."),
     ("calendar.day.0", "So"),
     ("calendar.day.1", "Mo"),
     ("calendar.day.2", "Di"),
@@ -175,15 +175,15 @@ pub const DE: &[(&str, &str)] = &[
     ),
     (
         "error.askNewLink",
-        "Bitte fordern Sie beim Dienst, der Sie hierher geschickt hat, einen neuen Link an.",
+        "Bitte fordern Sie bei dem Dienst, der Sie hierher geschickt hat, einen neuen Link an.",
     ),
     ("error.notFoundTitle", "Seite nicht gefunden"),
-    ("error.notFound", "Unter dieser Adresse gibt es nichts."),
-    ("error.readonlyTitle", "Nur Ansicht"),
     (
-        "error.readonly",
-        "Dieser Kalender kann nur angesehen werden.",
+        "error.notFound",
+        "Unter dieser Adresse gibt es keine Seite.",
     ),
+    ("error.readonlyTitle", "Nur zur Ansicht"),
+    ("error.readonly", "Dieser Kalender ist schreibgeschützt."),
     ("error.formExpiredTitle", "Bitte erneut versuchen"),
     (
         "error.formExpired",
@@ -200,7 +200,7 @@ pub const DE: &[(&str, &str)] = &[
     ),
     (
         "error.signinExpired",
-        "Diese Anmeldeanfrage ist abgelaufen. Gehen Sie zurück und klicken Sie erneut auf Verbinden.",
+        "Diese Anmeldeanfrage ist abgelaufen. Gehen Sie zurück und klicken Sie erneut auf „Verbinden“.",
     ),
     ("error.genericTitle", "Etwas ist schiefgelaufen"),
     (
@@ -219,7 +219,7 @@ pub const DE: &[(&str, &str)] = &[
 ];
 
 pub const FR: &[(&str, &str)] = &[
-    ("connect.title", "Connecter vos réseaux sociaux"),
+    ("connect.title", "Connectez vos réseaux sociaux"),
     (
         "connect.subtitle",
         "Connectez vos comptes de réseaux sociaux pour gérer vos publications.",
@@ -232,24 +232,24 @@ pub const FR: &[(&str, &str)] = &[
     ("connect.reconnectButton", "Reconnecter"),
     ("connect.connected", "Connecté"),
     ("connect.notConnected", "Non connecté"),
-    ("connect.reauthRequired", "Reconnexion nécessaire"),
+    ("connect.reauthRequired", "Reconnexion requise"),
     (
         "connect.reauthHelp",
-        "L'accès a expiré. Reconnectez-vous pour continuer à publier.",
+        "L’accès a expiré. Reconnectez le compte pour continuer à publier.",
     ),
     (
         "connect.noPlatforms",
-        "Aucune plateforme n'est disponible pour ce lien.",
+        "Aucune plateforme n’est disponible pour ce lien.",
     ),
     (
         "connect.secureNote",
-        "Vous vous connectez sur le site de chaque plateforme. Nous ne voyons jamais votre mot de passe.",
+        "Vous vous connectez directement sur le site de chaque plateforme. Nous ne voyons jamais votre mot de passe.",
     ),
     ("connect.redirectButton", "Terminer la connexion"),
     ("calendar.title", "Calendrier"),
     ("calendar.previousMonth", "Mois précédent"),
     ("calendar.nextMonth", "Mois suivant"),
-    ("calendar.thisMonth", "Aujourd'hui"),
+    ("calendar.thisMonth", "Aujourd’hui"),
     ("calendar.postsHeading", "Publications du mois"),
     ("calendar.noPosts", "Aucune publication ce mois-ci."),
     ("calendar.scheduled", "Planifiée"),
@@ -259,7 +259,7 @@ pub const FR: &[(&str, &str)] = &[
     ("calendar.cancelPost", "Annuler la publication"),
     (
         "calendar.readonlyNotice",
-        "Lecture seule : les publications ne peuvent pas être modifiées ici.",
+        "Lecture seule. Les publications ne peuvent pas être modifiées ici.",
     ),
     ("calendar.timesInUtc", "Les heures sont affichées en UTC."),
     ("calendar.day.0", "dim."),
@@ -291,7 +291,7 @@ pub const FR: &[(&str, &str)] = &[
         "Demandez un nouveau lien au service qui vous a envoyé ici.",
     ),
     ("error.notFoundTitle", "Page introuvable"),
-    ("error.notFound", "Il n'y a rien à cette adresse."),
+    ("error.notFound", "Il n’y a rien à cette adresse."),
     ("error.readonlyTitle", "Lecture seule"),
     ("error.readonly", "Ce calendrier est en lecture seule."),
     ("error.formExpiredTitle", "Veuillez réessayer"),
@@ -302,7 +302,7 @@ pub const FR: &[(&str, &str)] = &[
     ("error.unavailableTitle", "Pas encore disponible"),
     (
         "error.platformNotConfigured",
-        "La connexion à cette plateforme n'est pas encore configurée sur ce serveur.",
+        "La connexion à cette plateforme n’est pas encore configurée sur ce serveur.",
     ),
     (
         "error.postNotFound",
@@ -315,7 +315,7 @@ pub const FR: &[(&str, &str)] = &[
     ("error.genericTitle", "Un problème est survenu"),
     ("error.generic", "Veuillez réessayer dans un instant."),
     ("error.back", "Retour"),
-    ("error.code", "Code d'erreur"),
+    ("error.code", "Code d’erreur"),
     ("bounce.title", "Ouverture de la page de connexion…"),
     (
         "bounce.help",
@@ -326,7 +326,7 @@ pub const FR: &[(&str, &str)] = &[
 ];
 
 pub const PT: &[(&str, &str)] = &[
-    ("connect.title", "Conectar redes sociais"),
+    ("connect.title", "Conecte suas redes sociais"),
     (
         "connect.subtitle",
         "Conecte suas contas de redes sociais para gerenciar suas publicações.",
@@ -342,7 +342,7 @@ pub const PT: &[(&str, &str)] = &[
     ("connect.reauthRequired", "Reconexão necessária"),
     (
         "connect.reauthHelp",
-        "O acesso expirou. Reconecte para continuar publicando.",
+        "O acesso expirou. Reconecte a conta para continuar publicando.",
     ),
     (
         "connect.noPlatforms",
@@ -350,7 +350,7 @@ pub const PT: &[(&str, &str)] = &[
     ),
     (
         "connect.secureNote",
-        "Você entra no site de cada plataforma. Nunca vemos sua senha.",
+        "Você faz login direto no site de cada plataforma. Nunca vemos sua senha.",
     ),
     ("connect.redirectButton", "Encerrar conexão"),
     ("calendar.title", "Calendário"),
@@ -368,7 +368,7 @@ pub const PT: &[(&str, &str)] = &[
         "calendar.readonlyNotice",
         "Somente leitura: as publicações não podem ser alteradas aqui.",
     ),
-    ("calendar.timesInUtc", "Horários exibidos em UTC."),
+    ("calendar.timesInUtc", "Os horários são exibidos em UTC."),
     ("calendar.day.0", "dom"),
     ("calendar.day.1", "seg"),
     ("calendar.day.2", "ter"),
@@ -430,7 +430,7 @@ pub const PT: &[(&str, &str)] = &[
 ];
 
 pub const PL: &[(&str, &str)] = &[
-    ("connect.title", "Połącz konta w mediach społecznościowych"),
+    ("connect.title", "Połącz konta społecznościowe"),
     (
         "connect.subtitle",
         "Połącz konta w mediach społecznościowych, aby zarządzać swoimi postami.",
@@ -446,7 +446,7 @@ pub const PL: &[(&str, &str)] = &[
     ("connect.reauthRequired", "Wymagane ponowne połączenie"),
     (
         "connect.reauthHelp",
-        "Dostęp wygasł. Połącz ponownie, aby dalej publikować.",
+        "Dostęp wygasł. Połącz konto ponownie, aby dalej publikować.",
     ),
     (
         "connect.noPlatforms",
@@ -454,7 +454,7 @@ pub const PL: &[(&str, &str)] = &[
     ),
     (
         "connect.secureNote",
-        "Logujesz się na stronie danej platformy. Nigdy nie widzimy Twojego hasła.",
+        "Logowanie odbywa się bezpośrednio na stronie danej platformy. Hasło nigdy do nas nie trafia.",
     ),
     ("connect.redirectButton", "Zakończ połączenie"),
     ("calendar.title", "Kalendarz"),
@@ -472,7 +472,7 @@ pub const PL: &[(&str, &str)] = &[
         "calendar.readonlyNotice",
         "Tylko podgląd: nie można tu zmieniać postów.",
     ),
-    ("calendar.timesInUtc", "Godziny podano w UTC."),
+    ("calendar.timesInUtc", "Godziny są podane w UTC."),
     ("calendar.day.0", "niedz."),
     ("calendar.day.1", "pon."),
     ("calendar.day.2", "wt."),
@@ -508,17 +508,17 @@ pub const PL: &[(&str, &str)] = &[
     ("error.formExpiredTitle", "Spróbuj ponownie"),
     (
         "error.formExpired",
-        "Ten formularz wygasł. Wróć, odśwież stronę i spróbuj ponownie.",
+        "Formularz wygasł. Wróć, odśwież stronę i spróbuj ponownie.",
     ),
     ("error.unavailableTitle", "Jeszcze niedostępne"),
     (
         "error.platformNotConfigured",
         "Połączenie z tą platformą nie jest jeszcze skonfigurowane na tym serwerze.",
     ),
-    ("error.postNotFound", "Tego postu nie można już zmienić."),
+    ("error.postNotFound", "Tego posta nie można już zmienić."),
     (
         "error.signinExpired",
-        "To żądanie logowania wygasło. Wróć i ponownie naciśnij Połącz.",
+        "Żądanie logowania wygasło. Wróć i ponownie kliknij Połącz.",
     ),
     ("error.genericTitle", "Coś poszło nie tak"),
     ("error.generic", "Spróbuj ponownie za chwilę."),
@@ -527,14 +527,14 @@ pub const PL: &[(&str, &str)] = &[
     ("bounce.title", "Otwieranie strony logowania…"),
     (
         "bounce.help",
-        "Jeśli nic się nie dzieje, dotknij przycisku poniżej.",
+        "Jeśli nic się nie dzieje, kliknij przycisk poniżej.",
     ),
     ("bounce.continue", "Przejdź do logowania"),
     ("common.skipToContent", "Przejdź do treści"),
 ];
 
 pub const TR: &[(&str, &str)] = &[
-    ("connect.title", "Sosyal medya hesaplarını bağlayın"),
+    ("connect.title", "Sosyal medya hesaplarınızı bağlayın"),
     (
         "connect.subtitle",
         "Gönderilerinizi yönetmek için sosyal medya hesaplarınızı bağlayın.",
@@ -547,10 +547,10 @@ pub const TR: &[(&str, &str)] = &[
     ("connect.reconnectButton", "Yeniden bağlan"),
     ("connect.connected", "Bağlı"),
     ("connect.notConnected", "Bağlı değil"),
-    ("connect.reauthRequired", "Yeniden bağlanmalı"),
+    ("connect.reauthRequired", "Yeniden bağlanma gerekli"),
     (
         "connect.reauthHelp",
-        "Erişimin süresi doldu. Paylaşmaya devam etmek için yeniden bağlanın.",
+        "Erişimin süresi doldu. Paylaşmaya devam etmek için hesabı yeniden bağlayın.",
     ),
     (
         "connect.noPlatforms",
@@ -558,7 +558,7 @@ pub const TR: &[(&str, &str)] = &[
     ),
     (
         "connect.secureNote",
-        "Her platformun kendi sitesinde oturum açarsınız. Şifrenizi asla görmeyiz.",
+        "Oturumu doğrudan her platformun kendi sitesinde açarsınız. Şifrenizi asla görmeyiz.",
     ),
     ("connect.redirectButton", "Bağlantıyı sonlandır"),
     ("calendar.title", "Takvim"),
@@ -567,7 +567,7 @@ pub const TR: &[(&str, &str)] = &[
     ("calendar.thisMonth", "Bugün"),
     ("calendar.postsHeading", "Bu ayın gönderileri"),
     ("calendar.noPosts", "Bu ay gönderi yok."),
-    ("calendar.scheduled", "Planlandı"),
+    ("calendar.scheduled", "Zamanlandı"),
     ("calendar.published", "Yayınlandı"),
     ("calendar.failed", "Başarısız"),
     ("calendar.untitled", "(metin yok)"),
@@ -617,12 +617,12 @@ pub const TR: &[(&str, &str)] = &[
     ("error.unavailableTitle", "Henüz kullanılamıyor"),
     (
         "error.platformNotConfigured",
-        "Bu platformla bağlantı bu sunucuda henüz ayarlanmadı.",
+        "Bu platform için bağlantı bu sunucuda henüz yapılandırılmadı.",
     ),
     ("error.postNotFound", "Bu gönderi artık değiştirilemez."),
     (
         "error.signinExpired",
-        "Bu oturum açma isteğinin süresi doldu. Geri dönüp Bağlan'a yeniden basın.",
+        "Bu oturum açma isteğinin süresi doldu. Geri dönün ve Bağlan’a tekrar tıklayın.",
     ),
     ("error.genericTitle", "Bir şeyler ters gitti"),
     ("error.generic", "Lütfen biraz sonra tekrar deneyin."),

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod clients;
 mod concurrency;
+mod fuzz;
 mod http;
 mod limits;
 mod links;
@@ -76,6 +77,7 @@ fn main() {
             support::clients::available(),
             "scripts/install-clients",
         ),
+        (fuzz::cases(), fuzz::available(), "scripts/install-clients"),
     ];
     for (cases, available, installer) in tooled {
         for case in &cases {

@@ -6,12 +6,19 @@ use crate::support::{TestApp, send};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
-cases![document_lists_exactly_the_apps_routes, docs_page_needs_no_network];
+cases![
+    document_lists_exactly_the_apps_routes,
+    docs_page_needs_no_network
+];
 
 async fn document_lists_exactly_the_apps_routes(app: &TestApp) {
     let (status, doc) = send(app.client.get(app.url("/api/openapi.json"))).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in ["get", "post", "put", "patch", "delete"] {
@@ -23,8 +30,14 @@ async fn document_lists_exactly_the_apps_routes(app: &TestApp) {
     let registered = postgate::api::registered_routes();
     let undocumented: Vec<_> = registered.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&registered).collect();
-    assert!(undocumented.is_empty(), "routes missing from the document: {undocumented:?}");
-    assert!(unserved.is_empty(), "documented but not served: {unserved:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the document: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
     assert!(registered.len() >= 30, "{registered:?}");
     // Every API operation documents the error shape and how it authenticates.
     let create = &doc["paths"]["/api/uploadposts/users"]["post"];
