@@ -22,6 +22,10 @@ const FLAGS = [
 ];
 const STEP_TIMEOUT_MS = 10_000;
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Playwright's messages carry a coloured call log; keep the first line, without colour codes.
+const clean = (e) => String(e?.message ?? e).replace(/\x1b\[[0-9;]*m/g, "").split("\n")[0];
+
 function readStdin() {
   return new Promise((resolve, reject) => {
     let data = "";
@@ -89,7 +93,7 @@ function collectInPage() {
     horizontal_overflow: document.documentElement.scrollWidth > window.innerWidth,
     broken_images: [...document.images].filter((i) => i.complete && i.naturalWidth === 0).length,
     controls,
-    headings: [...document.querySelectorAll("h1, h2, h3")].map((h) => ({
+    headings: [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map((h) => ({
       level: Number(h.tagName[1]),
       text: h.innerText.trim(),
     })),
@@ -101,19 +105,50 @@ function collectInPage() {
 async function runStep(page, step, lastStatus) {
   switch (step.action) {
     case "goto": {
-      const resp = await page.goto(step.url, { waitUntil: "load", timeout: STEP_TIMEOUT_MS });
-      return { status: resp ? resp.status() : null, url: page.url() };
+      try {
+        const resp = await page.goto(step.url, { waitUntil: "load", timeout: STEP_TIMEOUT_MS });
+        return { status: resp ? resp.status() : null, url: page.url() };
+      } catch (e) {
+        // A failed load is followed by Chromium's error page; with routing on, a goto started
+        // before that page has loaded is interrupted by it. Let it settle first.
+        if (!page.url().startsWith("chrome-error:")) {
+          await page
+            .waitForEvent("framenavigated", { predicate: (f) => f === page.mainFrame(), timeout: 2_000 })
+            .catch(() => {});
+        }
+        await page.waitForLoadState("load", { timeout: 2_000 }).catch(() => {});
+        throw e;
+      }
     }
     case "collect":
       return { status: lastStatus, ...(await page.evaluate(collectInPage)) };
     case "click": {
       const target = page.locator(step.selector).locator("visible=true").first();
       if ((await target.count()) === 0) return { error: `nothing visible matches ${step.selector}` };
-      const [resp] = await Promise.all([
-        page.waitForNavigation({ waitUntil: "load", timeout: STEP_TIMEOUT_MS }).catch(() => null),
-        target.click({ timeout: STEP_TIMEOUT_MS }),
-      ]);
-      return { status: resp ? resp.status() : null, url: page.url() };
+      // wait_for_navigation: true waits up to the step timeout for a navigation; false never
+      // waits; absent waits only if the click started one within a second.
+      const mode = step.wait_for_navigation;
+      const nav = page
+        .waitForNavigation({ waitUntil: "load", timeout: STEP_TIMEOUT_MS })
+        .then((resp) => ({ resp }), (err) => ({ err }));
+      let started = false;
+      const onRequest = (req) => {
+        if (req.isNavigationRequest() && req.frame() === page.mainFrame()) started = true;
+      };
+      page.on("request", onRequest);
+      try {
+        await target.click({ timeout: STEP_TIMEOUT_MS });
+        if (mode === false) return { status: null, url: page.url() };
+        if (mode !== true) {
+          const settled = await Promise.race([nav, sleep(1_000).then(() => null)]);
+          if (!settled && !started) return { status: null, url: page.url() };
+        }
+        const { resp, err } = await nav;
+        if (err) return { error: `no navigation after click: ${clean(err)}`, url: page.url() };
+        return { status: resp ? resp.status() : null, url: page.url() };
+      } finally {
+        page.off("request", onRequest);
+      }
     }
     case "wait_for_url": {
       const ok = await page
@@ -130,10 +165,20 @@ async function runStep(page, step, lastStatus) {
       await page.screenshot({ path: step.path, fullPage: step.full_page !== false });
       return { path: step.path };
     case "tab": {
-      await page.evaluate(() => document.activeElement && document.activeElement.blur());
+      // Start from the top: focus a throwaway element at the start of <body>, so Tab moves to
+      // the first focusable element whatever was clicked or focused before.
+      await page.evaluate(() => {
+        document.activeElement && document.activeElement.blur();
+        const start = document.createElement("span");
+        start.tabIndex = -1;
+        start.id = "__probe_tab_start";
+        document.body.prepend(start);
+        start.focus({ preventScroll: true });
+      });
       const focused = [];
       for (let i = 0; i < (step.count || 1); i++) {
         await page.keyboard.press("Tab");
+        if (i === 0) await page.evaluate(() => document.getElementById("__probe_tab_start")?.remove());
         focused.push(
           await page.evaluate(() => {
             const el = document.activeElement;
@@ -163,18 +208,33 @@ async function runVisit(browser, visit) {
     isMobile: !!visit.is_mobile,
     hasTouch: !!visit.has_touch,
   });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   const report = {
     name: visit.name,
     steps: [],
     console_errors: [],
     csp_violations: [],
+    csp_messages: [],
     external_requests: [],
     failed_requests: [],
   };
+  // CSP violations as objects, reported through a binding so none is lost to a navigation.
+  // Chromium also logs each one to the console; those lines go to csp_messages.
+  const seen = new Set();
+  await page.exposeBinding("__probeCsp", (_source, v) => {
+    const key = JSON.stringify(v);
+    if (!seen.has(key)) seen.add(key), report.csp_violations.push(v);
+  });
   await page.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+      window.__probeCsp({
+        violatedDirective: e.violatedDirective,
+        blockedURI: e.blockedURI,
+        sourceFile: e.sourceFile || null,
+        lineNumber: e.lineNumber || null,
+        disposition: e.disposition,
+      });
     });
   });
   // Nothing leaves the machine: external requests are recorded and refused.
@@ -187,7 +247,7 @@ async function runVisit(browser, visit) {
   page.on("console", (msg) => {
     if (msg.type() !== "error") return;
     const text = msg.text();
-    if (/Content Security Policy|CSP violation/i.test(text)) report.csp_violations.push(text);
+    if (/Content Security Policy/i.test(text)) report.csp_messages.push(text);
     else report.console_errors.push(text);
   });
   page.on("pageerror", (err) => report.console_errors.push(String(err)));
@@ -202,7 +262,7 @@ async function runVisit(browser, visit) {
     try {
       result = await runStep(page, step, lastStatus);
     } catch (e) {
-      result = { error: String(e) };
+      result = { error: clean(e) };
     }
     if (step.action === "goto" || step.action === "click") lastStatus = result.status ?? lastStatus;
     report.steps.push({ action: step.action, ...result });

@@ -104,6 +104,7 @@ pub fn assert_clean(visit: &Value) {
     for field in [
         "console_errors",
         "csp_violations",
+        "csp_messages",
         "external_requests",
         "failed_requests",
     ] {
