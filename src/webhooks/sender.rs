@@ -83,17 +83,46 @@ impl Sender {
         }
         match request.send().await {
             Ok(resp) => {
-                let status = i32::from(resp.status().as_u16());
-                let error =
-                    (!resp.status().is_success()).then(|| format!("HTTP {}", resp.status()));
+                let status = resp.status();
+                let body = read_start(resp).await;
+                let error = (!status.is_success()).then(|| {
+                    let said = body.trim();
+                    if said.is_empty() {
+                        format!("HTTP {status}")
+                    } else {
+                        format!("HTTP {status}: {said}")
+                    }
+                });
                 Attempt {
-                    status: Some(status),
+                    status: Some(i32::from(status.as_u16())),
                     error,
                 }
             }
             Err(e) => refuse(describe(&e)),
         }
     }
+}
+
+/// How much of a receiver's answer is read: enough to keep the connection reusable for
+/// small answers and to quote an error, never an unbounded download.
+const READ_AT_MOST: usize = 16 * 1024;
+/// How much of it the delivery log quotes.
+const QUOTE_CHARS: usize = 200;
+
+/// The start of the answer's body as text, for the delivery log.
+async fn read_start(mut resp: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < READ_AT_MOST {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(QUOTE_CHARS)
+        .collect()
 }
 
 /// What an attempt came to, before retry policy.

@@ -519,6 +519,11 @@ async fn circuit_breaker_pauses_without_dropping(app: &TestApp) {
     assert_eq!(d["id"], id.as_str());
     assert_eq!(d["state"], "pending", "kept, not dropped");
     assert_eq!(d["last_status"], 500);
+    // The log quotes what the receiver said.
+    assert_eq!(
+        d["last_error"],
+        "HTTP 500 Internal Server Error: receiver says no"
+    );
     let target = receiver.url.clone();
     let paused = app
         .with_db(move |c| {

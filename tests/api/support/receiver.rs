@@ -81,7 +81,12 @@ async fn record(
         body: String::from_utf8_lossy(&body).into_owned(),
         status,
     });
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+    let mut resp = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    if status == 200 {
+        resp.finish()
+    } else {
+        resp.body("receiver says no\n")
+    }
 }
 
 impl Receiver {
