@@ -60,6 +60,8 @@ pub struct RawSettings {
     pub webhooks_concurrency: u32,
     /// How long a target is paused after five failures in a row.
     pub webhooks_pause_minutes: u64,
+    /// How long delivered and failed deliveries stay in the log.
+    pub webhooks_log_days: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +139,7 @@ impl Default for RawSettings {
             webhooks_retry_base_ms: 10_000,
             webhooks_concurrency: 8,
             webhooks_pause_minutes: 30,
+            webhooks_log_days: 30,
         }
     }
 }
@@ -175,6 +178,7 @@ pub struct WebhookSettings {
     pub retry_base: std::time::Duration,
     pub concurrency: u32,
     pub pause: chrono::Duration,
+    pub keep_log: chrono::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +296,11 @@ impl Settings {
                 "webhooks_pause_minutes",
                 raw.webhooks_pause_minutes,
                 1..=1440,
+            )? as i64),
+            keep_log: chrono::Duration::days(in_range(
+                "webhooks_log_days",
+                raw.webhooks_log_days,
+                1..=3650,
             )? as i64),
         };
         Ok(Self {

@@ -358,3 +358,15 @@ pub fn redeliver(
     .execute(conn)?;
     Ok(true)
 }
+
+/// Deletes delivered and failed deliveries created before `before` (the log's retention);
+/// pending ones are never touched. Returns how many went.
+pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    use webhook_deliveries::dsl as d;
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(d::state.ne(PENDING))
+            .filter(d::created_at.lt(before)),
+    )
+    .execute(conn)
+}

@@ -15,6 +15,8 @@ use tokio::task::JoinSet;
 
 /// How often an idle worker looks for work another process queued.
 const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often the delivery log is pruned (also once at start).
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECONDS: f64 = 3600.0;
 
@@ -64,7 +66,12 @@ impl Worker {
         // Claim when half the slots are free (or all): each claim is a query, and a busy
         // worker should pay for it once per several deliveries, not once per delivery.
         let refill_at = (slots / 2).max(1);
+        let mut next_prune = tokio::time::Instant::now();
         while !*stop.borrow() {
+            if tokio::time::Instant::now() >= next_prune {
+                this.prune().await;
+                next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+            }
             let free = slots.saturating_sub(in_flight.len());
             if free >= refill_at || in_flight.is_empty() {
                 let now = time::now();
@@ -95,6 +102,20 @@ impl Worker {
             while in_flight.try_join_next().is_some() {}
         }
         while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Drops log entries past their retention; any process may do it, repeats are harmless.
+    async fn prune(&self) {
+        let before = time::now() - self.settings.keep_log;
+        let pruned = self
+            .db
+            .run(move |conn| outbox::prune(conn, before).map_err(anyhow::Error::from))
+            .await;
+        match pruned {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "pruned the webhook delivery log"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the webhook delivery log"),
+        }
     }
 
     async fn deliver(&self, claimed: Claimed) {

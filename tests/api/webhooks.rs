@@ -23,6 +23,7 @@ cases![
     retries_stop_when_the_window_ends,
     delivery_log_and_redelivery,
     a_slow_receiver_does_not_hold_up_others,
+    the_log_keeps_finished_deliveries_for_30_days,
 ];
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -678,4 +679,62 @@ async fn a_slow_receiver_does_not_hold_up_others(app: &TestApp) {
         "the fast receiver waited for the slow one: {elapsed:?}"
     );
     assert!(slow.received().len() <= 1);
+}
+
+async fn the_log_keeps_finished_deliveries_for_30_days(app: &TestApp) {
+    use diesel::prelude::*;
+    use postgate::db::schema::webhook_deliveries::dsl as d;
+    let account = app.account_id.clone();
+    app.with_db(move |c| {
+        let now = postgate::domain::time::now();
+        for (id, state, age_days) in [
+            ("dlv_old_delivered", "delivered", 31),
+            ("dlv_old_failed", "failed", 40),
+            ("dlv_old_pending", "pending", 45),
+            ("dlv_recent_delivered", "delivered", 29),
+        ] {
+            let made = now - chrono::Duration::days(age_days);
+            diesel::insert_into(d::webhook_deliveries)
+                .values((
+                    d::id.eq(id),
+                    d::account_id.eq(&account),
+                    d::event.eq("webhook_test"),
+                    d::body.eq("{}"),
+                    d::target_url.eq("http://127.0.0.1:9/hook"),
+                    d::ordering_key.eq(id),
+                    d::state.eq(state),
+                    d::attempts.eq(1),
+                    // Never due: this test is about the log, not delivery.
+                    d::next_attempt_at.eq(now + chrono::Duration::days(365)),
+                    d::retry_until.eq(now + chrono::Duration::days(365)),
+                    d::created_at.eq(made),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    // A process starting on the database prunes the log first thing.
+    let other = TestApp::spawn_with(app.test_db.backend, |raw| {
+        raw.database_url = Some(app.test_db.url.clone());
+    })
+    .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let left: Vec<String> = app
+            .with_db(|c| {
+                d::webhook_deliveries
+                    .select(d::id)
+                    .order(d::id)
+                    .load::<String>(c)
+                    .unwrap()
+            })
+            .await;
+        if left == ["dlv_old_pending", "dlv_recent_delivered"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not pruned: {left:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    other.stop().await;
 }
