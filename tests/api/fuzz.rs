@@ -27,8 +27,11 @@ async fn schemathesis_finds_nothing(app: &TestApp) {
         raw.auth_failure_limit = 0;
     })
     .await;
+    // schemathesis keeps a cache in its working directory: give it one of its own.
+    let workdir = tempfile::tempdir().expect("temp dir");
     let mut cmd = Command::new(schemathesis());
-    cmd.args(["run", &app.url("/api/openapi.json")])
+    cmd.current_dir(workdir.path())
+        .args(["run", &app.url("/api/openapi.json")])
         .args([
             "--header",
             &format!("Authorization: Apikey {}", app.api_key),
