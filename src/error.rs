@@ -92,6 +92,16 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Logs the whole cause of a failure of ours (5xx); the client is never shown it. Every
+    /// rendering of an `ApiError`, JSON or page, calls this.
+    pub fn log_if_ours(&self) {
+        if self.status_code().is_server_error() {
+            tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -124,10 +134,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.log_if_ours();
         let status = self.status_code();
-        if status.is_server_error() {
-            tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
-        }
         let mut builder = HttpResponse::build(status);
         if let ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } =
             self

@@ -130,8 +130,7 @@ impl ResponseError for PageError {
             back_href,
         } = &*self.0;
         if let Failure::Internal(e) = failure {
-            // Logs the cause, as for the JSON API; the page shows none of it.
-            let _ = e.error_response();
+            e.log_if_ours();
         }
         let (heading, message, hint) = failure.keys();
         let page = ErrorPage {

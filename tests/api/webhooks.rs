@@ -246,6 +246,7 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
         raw.webhooks_allow_private_targets = false;
     })
     .await;
+    strict.create_profile("p").await;
     for url in [
         "http://127.0.0.1:8080/hook",
         "http://[::1]/hook",
@@ -259,7 +260,6 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
         let (status, resp) =
             send(strict.post("/users/notifications", &json!({"webhook_url": url}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {resp}");
-        strict.create_profile("p").await;
         let (status, _) = send(strict.post(
             "/users/profile-webhook",
             &json!({"profile_username": "p", "webhook_url": url}),
