@@ -3,7 +3,7 @@
 
 use crate::db::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
-use crate::domain::{Limit, Plan};
+use crate::domain::{Limit, Plan, Platform};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,11 @@ pub struct RawSettings {
     pub link_signing_key: Option<String>,
     /// Keys that signed links still in circulation, accepted but never used to sign.
     pub link_signing_previous_keys: Vec<String>,
+    /// Encrypts OAuth tokens at rest (at least 32 bytes). Unset outside production:
+    /// generated once into the data directory.
+    pub token_encryption_key: Option<String>,
+    /// Keys that encrypted tokens still stored; read, never used to encrypt.
+    pub token_encryption_previous_keys: Vec<String>,
     /// Run a delivery worker in this process (turn off for API-only processes).
     pub webhooks_worker: bool,
     /// Deliver webhooks to loopback, private and link-local addresses (tests, labs).
@@ -62,6 +67,51 @@ pub struct RawSettings {
     pub webhooks_pause_minutes: u64,
     /// How long delivered and failed deliveries stay in the log.
     pub webhooks_log_days: u64,
+    /// Mount the emulator of every platform under `/sandbox/` and connect to it instead of
+    /// the real platforms (refused in production).
+    pub sandbox: bool,
+    /// Each platform's OAuth app, by platform key (`platforms.tiktok.client_id`, …).
+    pub platforms: BTreeMap<String, RawPlatform>,
+    /// How long a platform has to answer.
+    pub oauth_timeout_seconds: u64,
+    /// Run the token refresh engine in this process.
+    pub oauth_refresh_worker: bool,
+    /// How often the refresh engine looks for tokens due.
+    pub oauth_refresh_interval_ms: u64,
+}
+
+/// One platform's app as the operator registered it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlatform {
+    pub enabled: Option<bool>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Replaces the scopes Postgate requests.
+    pub scopes: Option<Vec<String>>,
+    /// Moves named endpoints (see the README's platform table).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+}
+
+/// A platform's validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformSettings {
+    pub enabled: bool,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub endpoints: BTreeMap<String, String>,
+}
+
+/// How accounts are connected and kept connected.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    pub sandbox: bool,
+    pub platforms: BTreeMap<Platform, PlatformSettings>,
+    pub timeout: std::time::Duration,
+    pub refresh_worker: bool,
+    pub refresh_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +182,8 @@ impl Default for RawSettings {
             trust_proxy_headers: false,
             link_signing_key: None,
             link_signing_previous_keys: Vec::new(),
+            token_encryption_key: None,
+            token_encryption_previous_keys: Vec::new(),
             webhooks_worker: true,
             webhooks_allow_private_targets: false,
             webhooks_timeout_seconds: 10,
@@ -140,6 +192,11 @@ impl Default for RawSettings {
             webhooks_concurrency: 8,
             webhooks_pause_minutes: 30,
             webhooks_log_days: 30,
+            sandbox: false,
+            platforms: BTreeMap::new(),
+            oauth_timeout_seconds: 15,
+            oauth_refresh_worker: true,
+            oauth_refresh_interval_ms: 30_000,
         }
     }
 }
@@ -165,7 +222,10 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub link_signing_key: Option<String>,
     pub link_signing_previous_keys: Vec<String>,
+    pub token_encryption_key: Option<String>,
+    pub token_encryption_previous_keys: Vec<String>,
     pub webhooks: WebhookSettings,
+    pub oauth: OAuthSettings,
 }
 
 /// How webhooks are delivered.
@@ -191,6 +251,25 @@ pub enum ConfigError {
 
 fn invalid(msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(msg.into())
+}
+
+/// A secret key setting (empty means unset) and its previous keys, each long enough.
+fn secret_setting(
+    name: &str,
+    current: Option<String>,
+    previous: &[String],
+) -> Result<Option<String>, ConfigError> {
+    let current = current.filter(|k| !k.trim().is_empty());
+    if current
+        .iter()
+        .chain(previous)
+        .any(|k| k.trim().len() < MIN_SECRET_BYTES)
+    {
+        return Err(invalid(format!(
+            "{name}: keys must be at least {MIN_SECRET_BYTES} bytes long"
+        )));
+    }
+    Ok(current)
 }
 
 impl Settings {
@@ -247,17 +326,16 @@ impl Settings {
             return Err(invalid("workers: must be at least 1"));
         }
         let plans = Plans::from_raw(raw.plans, &raw.default_plan)?;
-        let link_signing_key = raw.link_signing_key.filter(|k| !k.trim().is_empty());
-        for key in link_signing_key
-            .iter()
-            .chain(&raw.link_signing_previous_keys)
-        {
-            if key.trim().len() < MIN_SECRET_BYTES {
-                return Err(invalid(format!(
-                    "link_signing_key: keys must be at least {MIN_SECRET_BYTES} bytes long"
-                )));
-            }
-        }
+        let link_signing_key = secret_setting(
+            "link_signing_key",
+            raw.link_signing_key,
+            &raw.link_signing_previous_keys,
+        )?;
+        let token_encryption_key = secret_setting(
+            "token_encryption_key",
+            raw.token_encryption_key,
+            &raw.token_encryption_previous_keys,
+        )?;
         let in_range = |name: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
             if range.contains(&value) {
                 Ok(value)
@@ -303,6 +381,26 @@ impl Settings {
                 1..=3650,
             )? as i64),
         };
+        if raw.sandbox && raw.env == Environment::Production {
+            return Err(invalid(
+                "sandbox: the platform emulator cannot run in production (env = production)",
+            ));
+        }
+        let oauth = OAuthSettings {
+            sandbox: raw.sandbox,
+            platforms: platform_settings(raw.platforms)?,
+            timeout: std::time::Duration::from_secs(in_range(
+                "oauth_timeout_seconds",
+                raw.oauth_timeout_seconds,
+                1..=120,
+            )?),
+            refresh_worker: raw.oauth_refresh_worker,
+            refresh_interval: std::time::Duration::from_millis(in_range(
+                "oauth_refresh_interval_ms",
+                raw.oauth_refresh_interval_ms,
+                50..=3_600_000,
+            )?),
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -321,7 +419,10 @@ impl Settings {
             trust_proxy_headers: raw.trust_proxy_headers,
             link_signing_key,
             link_signing_previous_keys: raw.link_signing_previous_keys,
+            token_encryption_key,
+            token_encryption_previous_keys: raw.token_encryption_previous_keys,
             webhooks,
+            oauth,
         })
     }
 
@@ -338,6 +439,42 @@ impl Settings {
         let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
         Url::parse(&base).expect("a socket address always forms a valid URL")
     }
+}
+
+/// Platform keys checked (either spelling: `google-business`, `twitter`), empty strings as
+/// unset, and Bluesky on unless switched off: it needs no app registration.
+fn platform_settings(
+    raw: BTreeMap<String, RawPlatform>,
+) -> Result<BTreeMap<Platform, PlatformSettings>, ConfigError> {
+    let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let mut platforms = BTreeMap::new();
+    for (key, p) in raw {
+        let platform = Platform::parse(&key).ok_or_else(|| {
+            invalid(format!(
+                "platforms: {key:?} is not a platform this server knows"
+            ))
+        })?;
+        platforms.insert(
+            platform,
+            PlatformSettings {
+                enabled: p.enabled.unwrap_or(true),
+                client_id: set(p.client_id),
+                client_secret: set(p.client_secret),
+                scopes: p.scopes.filter(|s| !s.is_empty()),
+                endpoints: p.endpoints,
+            },
+        );
+    }
+    platforms
+        .entry(Platform::Bluesky)
+        .or_insert_with(|| PlatformSettings {
+            enabled: true,
+            client_id: None,
+            client_secret: None,
+            scopes: None,
+            endpoints: BTreeMap::new(),
+        });
+    Ok(platforms)
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {

@@ -5,6 +5,7 @@ use crate::config::{Environment, Settings};
 use crate::db::Backend;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::secrets::new_random_id;
+use crate::domain::token_cipher::TokenCipher;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::Path;
@@ -12,23 +13,56 @@ use std::path::Path;
 const GENERATED_SECRET_CHARS: usize = 64;
 pub const LINK_SIGNING_KEY_FILE: &str = "link-signing.key";
 
+pub const TOKEN_ENCRYPTION_KEY_FILE: &str = "token-encryption.key";
+
 /// The connect-link signer from configuration, or from the generated key file.
 pub fn link_signer(settings: &Settings) -> anyhow::Result<LinkSigner> {
-    let current = match &settings.link_signing_key {
-        Some(key) => key.clone(),
-        None => {
-            if settings.database.backend() == Backend::Postgres {
-                tracing::warn!(
-                    "link_signing_key is not configured, so this process uses the key in its \
-                     data directory; every process serving this PostgreSQL database must use the \
-                     same key (set POSTGATE_LINK_SIGNING_KEY) or links will fail on the others"
-                );
-            }
-            secret_from_file(settings, LINK_SIGNING_KEY_FILE, "link_signing_key")?
-        }
-    };
+    let current = configured_or_generated(
+        settings,
+        settings.link_signing_key.as_ref(),
+        LINK_SIGNING_KEY_FILE,
+        "link_signing_key",
+        "links will fail on the others",
+    )?;
     LinkSigner::new(&current, &settings.link_signing_previous_keys)
         .map_err(|e| anyhow::anyhow!("link_signing_key: {e}"))
+}
+
+/// The cipher of OAuth tokens at rest, from configuration or the generated key file.
+pub fn token_cipher(settings: &Settings) -> anyhow::Result<TokenCipher> {
+    let current = configured_or_generated(
+        settings,
+        settings.token_encryption_key.as_ref(),
+        TOKEN_ENCRYPTION_KEY_FILE,
+        "token_encryption_key",
+        "the others cannot read the tokens this one stores",
+    )?;
+    Ok(TokenCipher::new(
+        &current,
+        &settings.token_encryption_previous_keys,
+    ))
+}
+
+/// The configured secret, else the one in the data directory (generated on first use).
+fn configured_or_generated(
+    settings: &Settings,
+    configured: Option<&String>,
+    file: &str,
+    setting: &str,
+    what_breaks: &str,
+) -> anyhow::Result<String> {
+    if let Some(key) = configured {
+        return Ok(key.clone());
+    }
+    if settings.database.backend() == Backend::Postgres {
+        tracing::warn!(
+            "{setting} is not configured, so this process uses the key in its data directory; \
+             every process serving this PostgreSQL database must use the same key (set \
+             POSTGATE_{}) or {what_breaks}",
+            setting.to_ascii_uppercase()
+        );
+    }
+    secret_from_file(settings, file, setting)
 }
 
 /// Reads `<data_dir>/<file>`, creating it with a fresh random secret first if needed.
@@ -134,6 +168,21 @@ mod tests {
         );
         let leftovers = std::fs::read_dir(&s.data_dir).unwrap().count();
         assert_eq!(leftovers, 1, "only the key file remains");
+    }
+
+    #[test]
+    fn token_key_generated_once_next_to_the_link_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path(), Environment::Development);
+        let sealed = token_cipher(&s).unwrap().seal("row", "tok");
+        assert_eq!(
+            token_cipher(&s).unwrap().open("row", &sealed).unwrap(),
+            "tok"
+        );
+        assert!(s.data_dir.join(TOKEN_ENCRYPTION_KEY_FILE).exists());
+        let prod = settings(dir.path(), Environment::Production);
+        let err = token_cipher(&prod).unwrap_err();
+        assert!(err.to_string().contains("POSTGATE_TOKEN_ENCRYPTION_KEY"));
     }
 
     #[test]

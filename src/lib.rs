@@ -10,6 +10,8 @@ pub mod domain;
 pub mod error;
 pub mod key_files;
 pub mod links;
+pub mod oauth;
+pub mod sandbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

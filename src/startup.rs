@@ -6,6 +6,8 @@ use crate::config::Settings;
 use crate::connect;
 use crate::db::{self, Db};
 use crate::key_files;
+use crate::oauth::{self, http::Http, registry::Platforms};
+use crate::sandbox::{self, Sandbox};
 use crate::state::AppState;
 use crate::telemetry;
 use crate::webhooks::worker::Worker;
@@ -49,6 +51,8 @@ pub struct Application {
     server: Server,
     /// `None` when this process leaves delivery to others.
     worker: Option<Worker>,
+    /// The state the token refresh engine runs with; `None` when it runs elsewhere.
+    refresher: Option<web::Data<AppState>>,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -67,6 +71,18 @@ impl Application {
             .worker
             .then(|| Worker::new(db.clone(), settings.webhooks, webhook_wake.clone()))
             .transpose()?;
+        let http = Http::new(settings.oauth.timeout)?;
+        let platforms = Platforms::new(
+            &settings.oauth.platforms,
+            settings.oauth.sandbox,
+            &public_url,
+            &http,
+        )?;
+        if settings.oauth.sandbox {
+            tracing::warn!(
+                "sandbox is on: every platform is the built-in emulator at {public_url}sandbox/"
+            );
+        }
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -77,9 +93,16 @@ impl Application {
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
             webhook_wake,
+            token_cipher: Arc::new(key_files::token_cipher(settings)?),
+            platforms,
+            oauth: settings.oauth.clone(),
+            sandbox: settings.oauth.sandbox.then(Sandbox::default),
         });
+        let refresher = settings.oauth.refresh_worker.then(|| state.clone());
+        let sandbox_on = settings.oauth.sandbox;
         let mut server = HttpServer::new(move || {
             App::new()
+                .configure(|cfg| sandbox::configure(cfg, sandbox_on))
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
@@ -94,6 +117,7 @@ impl Application {
         Ok(Self {
             server: server.run(),
             worker,
+            refresher,
             addr,
             public_url,
         })
@@ -115,9 +139,17 @@ impl Application {
     /// in-flight requests and webhook attempts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped.clone())));
+        let refresher = self
+            .refresher
+            .map(|state| tokio::spawn(oauth::refresh::run(state, stopped)));
         let served = self.server.await;
         let _ = stop.send(true);
+        if let Some(refresher) = refresher
+            && let Err(e) = refresher.await
+        {
+            tracing::error!(error = %e, "the token refresh engine failed");
+        }
         if let Some(worker) = worker
             && let Err(e) = worker.await
         {

@@ -1,12 +1,14 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
 use crate::api::rate_limit::{AuthGuard, RequestLimiter};
-use crate::config::{Plans, WebhookSettings};
+use crate::config::{OAuthSettings, Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
 use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
+use crate::domain::token_cipher::TokenCipher;
 use crate::error::ApiError;
+use crate::oauth::registry::Platforms;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use url::Url;
@@ -23,6 +25,12 @@ pub struct AppState {
     pub webhooks: WebhookSettings,
     /// Wakes this process's delivery worker when a change queued deliveries.
     pub webhook_wake: Arc<Notify>,
+    pub token_cipher: Arc<TokenCipher>,
+    /// The platforms that can be connected here.
+    pub platforms: Platforms,
+    pub oauth: OAuthSettings,
+    /// The emulator's state when the sandbox is on.
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl AppState {

@@ -1,8 +1,15 @@
-//! Social accounts connected to profiles, as far as pages and API responses show them.
+//! Social accounts connected to profiles: what pages and API responses show, and the
+//! transactions that connect, disconnect and flag them, each writing its webhook event in
+//! the same transaction.
 
-use super::DbConn;
-use super::schema::social_connections;
+use super::schema::{profiles, social_connections};
+use super::{DbConn, accounts, oauth_tokens, outbox};
+use crate::db::oauth_tokens::StoredTokens;
+use crate::db::profiles::Profile;
+use crate::domain::time;
+use crate::domain::webhooks::ConnectionEvent;
 use chrono::NaiveDateTime;
+use diesel::Connection as _;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -24,6 +31,16 @@ pub struct Connection {
     pub reauth_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The pinned Facebook Page / LinkedIn Page / Google Business location.
+    pub selected_target_id: Option<String>,
+    pub selected_target_name: Option<String>,
+}
+
+impl Connection {
+    /// How events and pages name the account: the handle, else the platform's id.
+    pub fn account_name(&self) -> &str {
+        self.handle.as_deref().unwrap_or(&self.platform_user_id)
+    }
 }
 
 pub fn insert(conn: &mut DbConn, connection: &Connection) -> QueryResult<()> {
@@ -40,4 +57,322 @@ pub fn for_profiles(conn: &mut DbConn, profile_ids: &[&str]) -> QueryResult<Vec<
         .select(Connection::as_select())
         .order((social_connections::profile_id, social_connections::platform))
         .load(conn)
+}
+
+/// The account's connections on a platform, optionally of one profile.
+pub fn of_account(
+    conn: &mut DbConn,
+    account_id: &str,
+    platform: &str,
+    profile_id: Option<&str>,
+) -> QueryResult<Vec<Connection>> {
+    let mut query = social_connections::table
+        .filter(social_connections::account_id.eq(account_id))
+        .filter(social_connections::platform.eq(platform))
+        .select(Connection::as_select())
+        .order(social_connections::created_at)
+        .into_boxed();
+    if let Some(p) = profile_id {
+        query = query.filter(social_connections::profile_id.eq(p));
+    }
+    query.load(conn)
+}
+
+pub fn find(
+    conn: &mut DbConn,
+    profile_id: &str,
+    platform: &str,
+) -> QueryResult<Option<Connection>> {
+    social_connections::table
+        .filter(social_connections::profile_id.eq(profile_id))
+        .filter(social_connections::platform.eq(platform))
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Connection>> {
+    social_connections::table
+        .find(id)
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account an OAuth sign-in came back with.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account_id: String,
+    pub profile_id: String,
+    pub platform: String,
+    pub platform_user_id: String,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub capabilities: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ConnectOutcome {
+    Connected {
+        connection: Connection,
+        /// A different identity this one replaced, whose tokens the caller may revoke.
+        replaced: Option<(Connection, Option<StoredTokens>)>,
+    },
+    /// The identity is connected under another API account.
+    AlreadyLinked,
+    ProfileGone,
+}
+
+/// Stores a sign-in. The same identity again updates the connection in place (keeping its
+/// pin and clearing `reauth_required`); another identity on the same platform replaces it.
+/// `seal` encrypts the tokens for the connection id it is given.
+pub fn connect(
+    conn: &mut DbConn,
+    signed_in: &SignedIn,
+    seal: &dyn Fn(&str) -> StoredTokens,
+    retry_for: chrono::Duration,
+) -> QueryResult<ConnectOutcome> {
+    conn.transaction(|conn| {
+        // Write first: SQLite then holds the write lock for the whole transaction.
+        if !accounts::lock(conn, &signed_in.account_id)? {
+            return Ok(ConnectOutcome::ProfileGone);
+        }
+        let Some(profile) = profile_by_id(conn, &signed_in.profile_id)? else {
+            return Ok(ConnectOutcome::ProfileGone);
+        };
+        let elsewhere: i64 = social_connections::table
+            .filter(social_connections::platform.eq(&signed_in.platform))
+            .filter(social_connections::platform_user_id.eq(&signed_in.platform_user_id))
+            .filter(social_connections::account_id.ne(&signed_in.account_id))
+            .count()
+            .get_result(conn)?;
+        if elsewhere > 0 {
+            return Ok(ConnectOutcome::AlreadyLinked);
+        }
+        let now = time::now();
+        let existing = find(conn, &profile.id, &signed_in.platform)?;
+        let mut replaced = None;
+        let connection = match existing {
+            Some(old) => {
+                let same = old.platform_user_id == signed_in.platform_user_id;
+                if !same {
+                    let tokens = oauth_tokens::get(conn, &old.id)?;
+                    emit(
+                        conn,
+                        &profile,
+                        &old,
+                        "social_account_disconnected",
+                        Some("replaced"),
+                        retry_for,
+                    )?;
+                    replaced = Some((old.clone(), tokens));
+                }
+                let updated = Connection {
+                    platform_user_id: signed_in.platform_user_id.clone(),
+                    handle: signed_in.handle.clone(),
+                    display_name: signed_in.display_name.clone(),
+                    avatar_url: signed_in.avatar_url.clone(),
+                    capabilities: signed_in.capabilities.clone(),
+                    reauth_required: false,
+                    reauth_reason: None,
+                    updated_at: now,
+                    created_at: if same { old.created_at } else { now },
+                    selected_target_id: if same {
+                        old.selected_target_id.clone()
+                    } else {
+                        None
+                    },
+                    selected_target_name: if same {
+                        old.selected_target_name.clone()
+                    } else {
+                        None
+                    },
+                    ..old
+                };
+                diesel::update(social_connections::table.find(&updated.id))
+                    .set((
+                        social_connections::platform_user_id.eq(&updated.platform_user_id),
+                        social_connections::handle.eq(&updated.handle),
+                        social_connections::display_name.eq(&updated.display_name),
+                        social_connections::avatar_url.eq(&updated.avatar_url),
+                        social_connections::capabilities.eq(&updated.capabilities),
+                        social_connections::reauth_required.eq(false),
+                        social_connections::reauth_reason.eq(None::<String>),
+                        social_connections::created_at.eq(updated.created_at),
+                        social_connections::updated_at.eq(now),
+                        social_connections::selected_target_id.eq(&updated.selected_target_id),
+                        social_connections::selected_target_name.eq(&updated.selected_target_name),
+                    ))
+                    .execute(conn)?;
+                updated
+            }
+            None => {
+                let created = Connection {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    account_id: signed_in.account_id.clone(),
+                    profile_id: profile.id.clone(),
+                    platform: signed_in.platform.clone(),
+                    platform_user_id: signed_in.platform_user_id.clone(),
+                    handle: signed_in.handle.clone(),
+                    display_name: signed_in.display_name.clone(),
+                    avatar_url: signed_in.avatar_url.clone(),
+                    capabilities: signed_in.capabilities.clone(),
+                    reauth_required: false,
+                    reauth_reason: None,
+                    created_at: now,
+                    updated_at: now,
+                    selected_target_id: None,
+                    selected_target_name: None,
+                };
+                insert(conn, &created)?;
+                created
+            }
+        };
+        oauth_tokens::put(conn, &seal(&connection.id))?;
+        emit(
+            conn,
+            &profile,
+            &connection,
+            "social_account_connected",
+            None,
+            retry_for,
+        )?;
+        Ok(ConnectOutcome::Connected {
+            connection,
+            replaced,
+        })
+    })
+}
+
+/// Removes a connection with its tokens, reporting `social_account_disconnected` with
+/// `reason`. `false` if it was already gone.
+pub fn disconnect(
+    conn: &mut DbConn,
+    connection: &Connection,
+    reason: &str,
+    retry_for: chrono::Duration,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        if !accounts::lock(conn, &connection.account_id)? {
+            return Ok(false);
+        }
+        let Some(profile) = profile_by_id(conn, &connection.profile_id)? else {
+            return Ok(false);
+        };
+        let n = diesel::delete(
+            social_connections::table
+                .find(&connection.id)
+                .filter(social_connections::platform_user_id.eq(&connection.platform_user_id)),
+        )
+        .execute(conn)?;
+        if n == 1 {
+            emit(
+                conn,
+                &profile,
+                connection,
+                "social_account_disconnected",
+                Some(reason),
+                retry_for,
+            )?;
+        }
+        Ok(n == 1)
+    })
+}
+
+/// Flags a connection whose grant the platform ended for good, once: reports
+/// `social_account_reauth_required` and stops refreshing. `false` if already flagged or gone.
+pub fn require_reauth(
+    conn: &mut DbConn,
+    connection_id: &str,
+    reason: &str,
+    retry_for: chrono::Duration,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let now = time::now();
+        let n = diesel::update(
+            social_connections::table
+                .find(connection_id)
+                .filter(social_connections::reauth_required.eq(false)),
+        )
+        .set((
+            social_connections::reauth_required.eq(true),
+            social_connections::reauth_reason.eq(reason),
+            social_connections::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        oauth_tokens::stop(conn, connection_id, reason, now)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let Some(connection) = find_by_id(conn, connection_id)? else {
+            return Ok(false);
+        };
+        let Some(profile) = profile_by_id(conn, &connection.profile_id)? else {
+            return Ok(false);
+        };
+        emit(
+            conn,
+            &profile,
+            &connection,
+            "social_account_reauth_required",
+            Some(reason),
+            retry_for,
+        )?;
+        Ok(true)
+    })
+}
+
+/// Pins (or with `None`, unpins) a Page or location on a connection.
+pub fn pin(
+    conn: &mut DbConn,
+    connection_id: &str,
+    target: Option<(&str, &str)>,
+) -> QueryResult<bool> {
+    let n = diesel::update(social_connections::table.find(connection_id))
+        .set((
+            social_connections::selected_target_id.eq(target.map(|t| t.0)),
+            social_connections::selected_target_name.eq(target.map(|t| t.1)),
+            social_connections::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+fn profile_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Profile>> {
+    profiles::table
+        .find(id)
+        .select(Profile::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Queues a `social_account_*` event about `connection` (inside the caller's transaction).
+pub fn emit(
+    conn: &mut DbConn,
+    profile: &Profile,
+    connection: &Connection,
+    event: &'static str,
+    reason: Option<&str>,
+    retry_for: chrono::Duration,
+) -> QueryResult<()> {
+    let email = accounts::find(conn, &profile.account_id)?.and_then(|a| a.email);
+    let body = ConnectionEvent {
+        event,
+        user_email: email.as_deref(),
+        platform: &connection.platform,
+        account_name: connection.account_name(),
+        profile_username: &profile.username,
+        reason,
+    }
+    .body(time::now());
+    outbox::emit(
+        conn,
+        &profile.account_id,
+        Some(profile),
+        event,
+        &body,
+        retry_for,
+    )
+    .map(drop)
 }

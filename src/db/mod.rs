@@ -21,6 +21,7 @@ pub mod links;
 pub mod migrations;
 pub mod notifications;
 pub mod oauth_states;
+pub mod oauth_tokens;
 pub mod outbox;
 pub mod pool;
 pub mod posts;

@@ -2,10 +2,9 @@
 
 use super::DbConn;
 use super::schema::profiles;
-use super::{accounts, connections, outbox};
+use super::{accounts, connections};
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::domain::secrets::new_public_id;
-use crate::domain::webhooks::ConnectionEvent;
 use crate::domain::{Limit, Username, time};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -211,23 +210,13 @@ pub fn delete(
         if profile.is_default {
             return Ok(DeleteOutcome::IsDefault);
         }
-        let email = accounts::find(conn, account_id)?.and_then(|a| a.email);
-        let now = time::now();
         for c in connections::for_profiles(conn, &[&profile.id])? {
-            let event = ConnectionEvent {
-                event: "social_account_disconnected",
-                user_email: email.as_deref(),
-                platform: &c.platform,
-                account_name: c.handle.as_deref().unwrap_or(&c.platform_user_id),
-                profile_username: &profile.username,
-                reason: Some("profile_deleted"),
-            };
-            outbox::emit(
+            connections::emit(
                 conn,
-                account_id,
-                Some(&profile),
-                event.event,
-                &event.body(now),
+                &profile,
+                &c,
+                "social_account_disconnected",
+                Some("profile_deleted"),
                 retry_for,
             )?;
         }

@@ -76,6 +76,8 @@ diesel::table! {
         reauth_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        selected_target_id -> Nullable<Text>,
+        selected_target_name -> Nullable<Text>,
     }
 }
 
@@ -99,13 +101,36 @@ diesel::table! {
 diesel::table! {
     oauth_states (id) {
         id -> Text,
-        link_id -> Text,
+        state_hash -> Text,
+        account_id -> Text,
         profile_id -> Text,
+        link_id -> Nullable<Text>,
         platform -> Text,
+        pkce_verifier -> Text,
+        return_url -> Nullable<Text>,
         authorize_url -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        outcome_status -> Nullable<Text>,
+        outcome_code -> Nullable<Text>,
+        outcome_detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (connection_id) {
+        connection_id -> Text,
+        access_token -> Text,
+        refresh_token -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        refresh_expires_at -> Nullable<Timestamp>,
+        scopes -> Nullable<Text>,
+        refresh_due_at -> Nullable<Timestamp>,
+        refresh_lease_until -> Nullable<Timestamp>,
+        refresh_failures -> Integer,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -177,6 +202,7 @@ diesel::joinable!(connect_links -> profiles (profile_id));
 diesel::joinable!(social_connections -> profiles (profile_id));
 diesel::joinable!(posts -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
+diesel::joinable!(oauth_tokens -> social_connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -187,6 +213,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     social_connections,
     posts,
     oauth_states,
+    oauth_tokens,
     notification_configs,
     profile_webhooks,
     webhook_deliveries,

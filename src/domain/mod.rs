@@ -9,6 +9,7 @@ pub mod platform;
 pub mod profile_fields;
 pub mod secrets;
 pub mod time;
+pub mod token_cipher;
 pub mod username;
 pub mod webhooks;
 

@@ -1,7 +1,7 @@
 //! The social platforms a profile can connect.
 
 /// Every platform reported in `social_accounts`, in the order responses list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Platform {
     Tiktok,
     Instagram,

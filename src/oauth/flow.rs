@@ -1,0 +1,457 @@
+//! Connecting and disconnecting: start (a single-use state with PKCE), finish (the platform's
+//! redirect back: consume the state, exchange the code, read the identity, store), the
+//! app-password sign-in, and disconnect (revoke at the platform, then wipe).
+
+use super::provider::App;
+use super::{Identity, ProviderError, TokenSet, vault};
+use crate::db::connections::{self, ConnectOutcome, Connection, SignedIn};
+use crate::db::oauth_states::{self, OAuthState, Outcome};
+use crate::db::oauth_tokens;
+use crate::domain::secrets::new_random_id;
+use crate::domain::{Platform, time};
+use crate::error::ApiError;
+use crate::state::AppState;
+use chrono::Duration;
+use oauth2::PkceCodeChallenge;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// How long a started sign-in may take.
+pub const STATE_TTL_SECONDS: i64 = 15 * 60;
+/// 32 characters of 62: about 190 bits.
+const STATE_CHARS: usize = 32;
+
+fn state_hash(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+fn binding(state_id: &str, field: &str) -> String {
+    format!("oauth_state:{state_id}:{field}")
+}
+
+/// Who is connecting, and where the browser goes afterwards.
+pub struct StartRequest {
+    pub account_id: String,
+    pub profile_id: String,
+    pub link_id: Option<String>,
+    pub return_url: Option<String>,
+    pub switch_account: bool,
+}
+
+pub struct Started {
+    /// The pending state's id (the bounce page's `id`).
+    pub id: String,
+    pub state: String,
+    pub authorize_url: Url,
+    pub expires_in: i64,
+}
+
+pub async fn start(
+    state: &AppState,
+    app: &App,
+    request: StartRequest,
+) -> Result<Started, ApiError> {
+    let id = new_random_id(22);
+    let oauth_state = new_random_id(STATE_CHARS);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let authorize_url = app
+        .authorize_url(&oauth_state, challenge, request.switch_account)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{}: {e}", app.platform().key())))?;
+    let now = time::now();
+    let row = OAuthState {
+        state_hash: state_hash(&oauth_state),
+        account_id: request.account_id,
+        profile_id: request.profile_id,
+        link_id: request.link_id,
+        platform: app.platform().key().to_owned(),
+        pkce_verifier: state
+            .token_cipher
+            .seal(&binding(&id, "pkce"), verifier.secret()),
+        return_url: request
+            .return_url
+            .map(|u| state.token_cipher.seal(&binding(&id, "return"), &u)),
+        authorize_url: authorize_url.to_string(),
+        created_at: now,
+        expires_at: now + Duration::seconds(STATE_TTL_SECONDS),
+        used_at: None,
+        outcome_status: None,
+        outcome_code: None,
+        outcome_detail: None,
+        id: id.clone(),
+    };
+    state
+        .db
+        .run(move |conn| oauth_states::insert(conn, &row).map_err(ApiError::from))
+        .await?;
+    Ok(Started {
+        id,
+        state: oauth_state,
+        authorize_url,
+        expires_in: STATE_TTL_SECONDS,
+    })
+}
+
+/// Why a connection did not happen, in Upload-Post's `error_code` words where it has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    Denied(Option<String>),
+    InvalidState(&'static str),
+    AlreadyLinked,
+    MissingScopes(Vec<String>),
+    Provider(ProviderError),
+    /// The profile was deleted, or its link revoked, meanwhile.
+    Gone,
+}
+
+impl ConnectError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectError::Denied(_) => "ACCESS_DENIED",
+            ConnectError::InvalidState(_) => "INVALID_STATE",
+            ConnectError::AlreadyLinked => "ACCOUNT_ALREADY_LINKED",
+            ConnectError::MissingScopes(_) => "MISSING_SCOPES",
+            ConnectError::Provider(ProviderError::Rejected { .. }) => "PROVIDER_ERROR",
+            ConnectError::Provider(_) | ConnectError::Gone => "CONNECTION_FAILED",
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        let detail = match self {
+            ConnectError::Denied(d) => d.clone(),
+            ConnectError::MissingScopes(s) => Some(s.join(" ")),
+            ConnectError::Provider(e) => e.platform_words(),
+            ConnectError::InvalidState(why) => Some((*why).to_owned()),
+            ConnectError::AlreadyLinked | ConnectError::Gone => None,
+        };
+        Outcome {
+            status: if matches!(self, ConnectError::Denied(_)) {
+                "cancelled"
+            } else {
+                "error"
+            },
+            code: Some(self.code()),
+            detail: detail.map(|d| d.chars().take(200).collect()),
+        }
+    }
+}
+
+/// What the platform sent back to the callback.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub error_reason: Option<String>,
+}
+
+/// Where the browser goes after the callback, and how it went.
+pub struct Finished {
+    pub state: Option<OAuthState>,
+    pub return_url: Option<String>,
+    pub result: Result<Connection, ConnectError>,
+}
+
+pub async fn finish(
+    state: &AppState,
+    platform: Platform,
+    query: CallbackQuery,
+) -> Result<Finished, ApiError> {
+    let Some(raw_state) = query
+        .state
+        .clone()
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+    else {
+        return Ok(Finished {
+            state: None,
+            return_url: None,
+            result: Err(ConnectError::InvalidState("the platform sent no state")),
+        });
+    };
+    let now = time::now();
+    let hash = state_hash(&raw_state);
+    let (pending, link_live) = state
+        .db
+        .run(move |conn| {
+            let s = oauth_states::consume(conn, &hash, now)?;
+            let live = match &s {
+                Some(s) => oauth_states::link_is_live(conn, s.link_id.as_deref(), now)?,
+                None => false,
+            };
+            Ok::<_, ApiError>((s, live))
+        })
+        .await?;
+    let Some(pending) = pending else {
+        return Ok(Finished {
+            state: None,
+            return_url: None,
+            result: Err(ConnectError::InvalidState(
+                "this sign-in was already used or never started",
+            )),
+        });
+    };
+    let return_url = pending.return_url.as_deref().and_then(|u| {
+        state
+            .token_cipher
+            .open(&binding(&pending.id, "return"), u)
+            .ok()
+    });
+    let result = complete(state, platform, &pending, link_live, query_parts(query)).await;
+    let outcome = match &result {
+        Ok(_) => Outcome {
+            status: "success",
+            code: None,
+            detail: None,
+        },
+        Err(e) => e.outcome(),
+    };
+    let id = pending.id.clone();
+    state
+        .db
+        .run(move |conn| oauth_states::record_outcome(conn, &id, &outcome).map_err(ApiError::from))
+        .await?;
+    Ok(Finished {
+        state: Some(pending),
+        return_url,
+        result,
+    })
+}
+
+struct Returned {
+    code: Option<String>,
+    error: Option<String>,
+    description: Option<String>,
+}
+
+fn query_parts(q: CallbackQuery) -> Returned {
+    Returned {
+        code: q.code.filter(|c| !c.is_empty()),
+        error: q.error.filter(|e| !e.is_empty()),
+        description: q.error_description.or(q.error_reason),
+    }
+}
+
+async fn complete(
+    state: &AppState,
+    platform: Platform,
+    pending: &OAuthState,
+    link_live: bool,
+    returned: Returned,
+) -> Result<Connection, ConnectError> {
+    if pending.platform != platform.key() {
+        return Err(ConnectError::InvalidState(
+            "the state belongs to another platform",
+        ));
+    }
+    if pending.expires_at <= time::now() {
+        return Err(ConnectError::InvalidState("the sign-in took too long"));
+    }
+    if !link_live {
+        return Err(ConnectError::Gone);
+    }
+    let app =
+        state
+            .platforms
+            .get(platform)
+            .ok_or(ConnectError::Provider(ProviderError::malformed(
+                "the platform is no longer configured",
+            )))?;
+    if let Some(error) = returned.error {
+        let description = returned.description.map(|d| d.chars().take(200).collect());
+        return Err(
+            if matches!(
+                error.as_str(),
+                "access_denied" | "user_cancelled_login" | "user_cancelled_authorize"
+            ) {
+                ConnectError::Denied(description)
+            } else {
+                ConnectError::Provider(ProviderError::Rejected {
+                    code: error,
+                    description,
+                })
+            },
+        );
+    }
+    let code = returned.code.ok_or(ConnectError::InvalidState(
+        "the platform sent neither a code nor an error",
+    ))?;
+    let verifier = state
+        .token_cipher
+        .open(&binding(&pending.id, "pkce"), &pending.pkce_verifier)
+        .map_err(|_| ConnectError::InvalidState("the sign-in's verifier cannot be read"))?;
+    let tokens = app
+        .provider
+        .exchange(app, &code, &verifier)
+        .await
+        .map_err(ConnectError::Provider)?;
+    if let Some(granted) = &tokens.scopes {
+        let missing: Vec<String> = app
+            .provider
+            .required_scopes()
+            .iter()
+            .filter(|s| !granted.iter().any(|g| g == *s))
+            .map(|s| (*s).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ConnectError::MissingScopes(missing));
+        }
+    }
+    let identity = app
+        .provider
+        .identity(app, &tokens)
+        .await
+        .map_err(ConnectError::Provider)?;
+    store(
+        state,
+        app,
+        &pending.account_id,
+        &pending.profile_id,
+        tokens,
+        identity,
+    )
+    .await
+}
+
+/// Signs in with a handle and an app password (Bluesky) and stores the connection.
+pub async fn password_sign_in(
+    state: &AppState,
+    app: &App,
+    account_id: &str,
+    profile_id: &str,
+    identifier: &str,
+    password: &str,
+) -> Result<Connection, ConnectError> {
+    let (tokens, identity) = app
+        .provider
+        .password_sign_in(app, identifier, password)
+        .await
+        .map_err(|e| match e {
+            ProviderError::Rejected { code, description } if code == "AuthenticationRequired" => {
+                ConnectError::Denied(description)
+            }
+            other => ConnectError::Provider(other),
+        })?;
+    store(state, app, account_id, profile_id, tokens, identity).await
+}
+
+async fn store(
+    state: &AppState,
+    app: &App,
+    account_id: &str,
+    profile_id: &str,
+    tokens: TokenSet,
+    identity: Identity,
+) -> Result<Connection, ConnectError> {
+    let signed_in = SignedIn {
+        account_id: account_id.to_owned(),
+        profile_id: profile_id.to_owned(),
+        platform: app.platform().key().to_owned(),
+        platform_user_id: identity.id,
+        handle: identity.handle,
+        display_name: identity.display_name,
+        avatar_url: identity.avatar_url,
+        capabilities: identity
+            .capabilities
+            .map(|c| serde_json::Value::from(c).to_string()),
+    };
+    let now = time::now();
+    let due = vault::refresh_due(&tokens, true, now);
+    let retry_for = state.webhooks.retry_for;
+    let cipher = state.token_cipher.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let seal = |id: &str| vault::seal(&cipher, id, &tokens, due, now);
+            connections::connect(conn, &signed_in, &seal, retry_for).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| {
+            e.log_if_ours();
+            ConnectError::Provider(ProviderError::Transient(
+                "cannot store the connection".into(),
+            ))
+        })?;
+    match outcome {
+        ConnectOutcome::Connected {
+            connection,
+            replaced,
+        } => {
+            state.webhook_wake.notify_one();
+            if let Some((old, Some(stored))) = replaced {
+                revoke_stored(state, app, &old, &stored).await;
+            }
+            Ok(connection)
+        }
+        ConnectOutcome::AlreadyLinked => Err(ConnectError::AlreadyLinked),
+        ConnectOutcome::ProfileGone => Err(ConnectError::Gone),
+    }
+}
+
+/// Revokes a grant at the platform, as far as it offers that. Failures are logged, not
+/// raised: the tokens are wiped here either way.
+async fn revoke_stored(
+    state: &AppState,
+    app: &App,
+    connection: &Connection,
+    stored: &oauth_tokens::StoredTokens,
+) -> bool {
+    let Ok(tokens) = vault::open(&state.token_cipher, stored) else {
+        return false;
+    };
+    match app.provider.revoke(app, &tokens).await {
+        Ok(revoked) => revoked,
+        Err(e) => {
+            tracing::warn!(platform = %connection.platform, connection = %connection.id, error = %e, "revocation at the platform failed; the tokens are wiped anyway");
+            false
+        }
+    }
+}
+
+/// Revokes the connection's grant at the platform (where it can), then deletes the
+/// connection and its tokens and reports `social_account_disconnected` with `reason`.
+/// Returns whether the platform confirmed the revocation.
+pub async fn disconnect(
+    state: &AppState,
+    connection: Connection,
+    reason: &'static str,
+) -> Result<bool, ApiError> {
+    let id = connection.id.clone();
+    let stored = state
+        .db
+        .run(move |conn| oauth_tokens::get(conn, &id).map_err(ApiError::from))
+        .await?;
+    let revoked = match (
+        Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p)),
+        stored,
+    ) {
+        (Some(app), Some(stored)) => revoke_stored(state, app, &connection, &stored).await,
+        _ => false,
+    };
+    let retry_for = state.webhooks.retry_for;
+    let removed = state
+        .db
+        .run(move |conn| {
+            connections::disconnect(conn, &connection, reason, retry_for).map_err(ApiError::from)
+        })
+        .await?;
+    if removed {
+        state.webhook_wake.notify_one();
+    }
+    Ok(revoked)
+}
+
+/// The connection's tokens, decrypted, for calls to the platform.
+pub async fn tokens_of(
+    state: &AppState,
+    connection_id: &str,
+) -> Result<Option<TokenSet>, ApiError> {
+    let id = connection_id.to_owned();
+    let stored = state
+        .db
+        .run(move |conn| oauth_tokens::get(conn, &id).map_err(ApiError::from))
+        .await?;
+    stored
+        .map(|s| vault::open(&state.token_cipher, &s))
+        .transpose()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("tokens of {connection_id}: {e}")))
+}

@@ -1,0 +1,118 @@
+//! The refresh engine: renews tokens ahead of expiry. A connection is refreshed by one
+//! process at a time (an atomic lease on its row), transient failures are retried with
+//! backoff and never flag the account, and a final refusal sets `reauth_required` with the
+//! platform's reason and reports `social_account_reauth_required`.
+
+use super::{ProviderError, vault};
+use crate::db::connections;
+use crate::db::oauth_tokens;
+use crate::domain::{Platform, time};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::web::Data;
+use chrono::Duration;
+use tokio::sync::watch;
+
+/// Refreshes handled per look.
+const BATCH: i64 = 32;
+/// First retry after a transient failure; doubles up to `MAX_BACKOFF_MINUTES`.
+const BASE_BACKOFF_SECONDS: i64 = 30;
+const MAX_BACKOFF_MINUTES: i64 = 60;
+
+pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
+    let interval = state.oauth.refresh_interval;
+    loop {
+        if let Err(e) = run_once(&state).await {
+            e.log_if_ours();
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Refreshes every connection that is due now. Returns how many were attempted.
+pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
+    let now = time::now();
+    let due = state
+        .db
+        .run(move |conn| oauth_tokens::due(conn, now, BATCH).map_err(ApiError::from))
+        .await?;
+    let mut attempted = 0;
+    for connection_id in due {
+        if refresh_one(state, &connection_id).await? {
+            attempted += 1;
+        }
+    }
+    Ok(attempted)
+}
+
+/// Takes the lease and refreshes; `false` if another process holds it.
+async fn refresh_one(state: &AppState, connection_id: &str) -> Result<bool, ApiError> {
+    let now = time::now();
+    // Long enough for the platform's timeout, so a lease never lapses mid-refresh.
+    let until = now + Duration::from_std(state.oauth.timeout * 3).unwrap_or(Duration::minutes(5));
+    let id = connection_id.to_owned();
+    let leased = state
+        .db
+        .run(move |conn| {
+            if !oauth_tokens::lease(conn, &id, now, until)? {
+                return Ok(None);
+            }
+            let stored = oauth_tokens::get(conn, &id)?;
+            let connection = connections::find_by_id(conn, &id)?;
+            Ok::<_, ApiError>(stored.zip(connection))
+        })
+        .await?;
+    let Some((stored, connection)) = leased else {
+        return Ok(false);
+    };
+    let app = Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p));
+    let tokens = vault::open(&state.token_cipher, &stored);
+    let result = match (app, tokens) {
+        (Some(app), Ok(tokens)) => app
+            .provider
+            .refresh(app, &tokens)
+            .await
+            .map(|fresh| fresh.after_refresh(&tokens)),
+        (None, _) => Err(ProviderError::Transient(
+            "the platform is not configured on this server".to_owned(),
+        )),
+        (_, Err(e)) => Err(ProviderError::rejected("unreadable_tokens", e.to_string())),
+    };
+    let retry_for = state.webhooks.retry_for;
+    let cipher = state.token_cipher.clone();
+    let id = connection_id.to_owned();
+    let failures = stored.refresh_failures;
+    let flagged = state
+        .db
+        .run(move |conn| {
+            let now = time::now();
+            match result {
+                Ok(fresh) => {
+                    let due = vault::refresh_due(&fresh, true, now);
+                    oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
+                    Ok::<_, ApiError>(false)
+                }
+                Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
+                    let backoff = Duration::seconds(BASE_BACKOFF_SECONDS << failures.clamp(0, 12))
+                        .min(Duration::minutes(MAX_BACKOFF_MINUTES));
+                    oauth_tokens::postpone(conn, &id, now + backoff, &why, now)?;
+                    Ok(false)
+                }
+                Err(e @ (ProviderError::Rejected { .. } | ProviderError::Denied(_))) => {
+                    let reason = match &e {
+                        ProviderError::Rejected { code, .. } => code.clone(),
+                        _ => "access_denied".to_owned(),
+                    };
+                    Ok(connections::require_reauth(conn, &id, &reason, retry_for)?)
+                }
+            }
+        })
+        .await?;
+    if flagged {
+        state.webhook_wake.notify_one();
+    }
+    Ok(true)
+}
