@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Base URL of the links Postgate hands out (also POSTGATE_PUBLIC_URL).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Connect every platform to the built-in emulator (also POSTGATE_SANDBOX=true): try the
+    /// whole connect flow without platform credentials. Refused in production.
+    #[arg(long)]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +140,9 @@ impl Cli {
             }
             if let Some(url) = &args.public_url {
                 overrides = overrides.merge(("public_url", url));
+            }
+            if args.sandbox {
+                overrides = overrides.merge(("sandbox", true));
             }
         }
         Ok(Settings::load(&Settings::figment(

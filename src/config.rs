@@ -78,6 +78,9 @@ pub struct RawSettings {
     pub oauth_refresh_worker: bool,
     /// How often the refresh engine looks for tokens due.
     pub oauth_refresh_interval_ms: u64,
+    /// The first retry after a transient refresh failure; each next one doubles, up to an
+    /// hour.
+    pub oauth_refresh_retry_base_ms: u64,
 }
 
 /// One platform's app as the operator registered it.
@@ -112,6 +115,7 @@ pub struct OAuthSettings {
     pub timeout: std::time::Duration,
     pub refresh_worker: bool,
     pub refresh_interval: std::time::Duration,
+    pub refresh_retry_base: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +201,7 @@ impl Default for RawSettings {
             oauth_timeout_seconds: 15,
             oauth_refresh_worker: true,
             oauth_refresh_interval_ms: 30_000,
+            oauth_refresh_retry_base_ms: 30_000,
         }
     }
 }
@@ -399,6 +404,11 @@ impl Settings {
                 "oauth_refresh_interval_ms",
                 raw.oauth_refresh_interval_ms,
                 50..=3_600_000,
+            )?),
+            refresh_retry_base: std::time::Duration::from_millis(in_range(
+                "oauth_refresh_retry_base_ms",
+                raw.oauth_refresh_retry_base_ms,
+                10..=3_600_000,
             )?),
         };
         Ok(Self {

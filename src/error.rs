@@ -4,7 +4,7 @@
 use crate::db::DbError;
 use crate::domain::link_token::TokenError;
 use crate::domain::profile_fields::FieldError;
-use crate::domain::{Limit, UsernameError};
+use crate::domain::{Limit, Platform, UsernameError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
@@ -44,6 +44,26 @@ pub enum ApiError {
     LinkNotFound,
     #[error("Webhook delivery not found")]
     DeliveryNotFound,
+    #[error(
+        "This calendar is read-only: accounts cannot be connected or disconnected with this link"
+    )]
+    ReadonlyCalendar,
+    #[error("Unknown platform '{0}'")]
+    UnknownPlatform(String),
+    #[error("{} is not configured on this server", .0.display_name())]
+    PlatformNotConfigured(Platform),
+    #[error("Reddit is not available on this server")]
+    RedditUnavailable,
+    #[error("{0}")]
+    UnsupportedSignIn(&'static str),
+    #[error("No {} account is connected to this profile", .0.display_name())]
+    NotConnected(Platform),
+    #[error("{} refused the request: {}", .0.display_name(), .1)]
+    PlatformRefused(Platform, String),
+    #[error("{} is not answering; try again in a moment", .0.display_name())]
+    PlatformUnavailable(Platform),
+    #[error("{0}")]
+    NothingFound(&'static str),
     #[error("The default profile cannot be deleted")]
     DefaultProfileProtected,
     #[error("Profile limit reached for your plan ({plan}: {limit} profiles)")]
@@ -82,6 +102,15 @@ impl ApiError {
             ApiError::InvalidToken(_) => "INVALID_TOKEN",
             ApiError::LinkNotFound => "LINK_NOT_FOUND",
             ApiError::DeliveryNotFound => "DELIVERY_NOT_FOUND",
+            ApiError::ReadonlyCalendar => "READONLY_CALENDAR",
+            ApiError::UnknownPlatform(_) => "UNKNOWN_PLATFORM",
+            ApiError::PlatformNotConfigured(_) => "PLATFORM_NOT_CONFIGURED",
+            ApiError::RedditUnavailable => "reddit_unavailable",
+            ApiError::UnsupportedSignIn(_) => "UNSUPPORTED_SIGN_IN",
+            ApiError::NotConnected(_) => "NOT_CONNECTED",
+            ApiError::PlatformRefused(..) => "PLATFORM_ERROR",
+            ApiError::PlatformUnavailable(_) => "PLATFORM_UNAVAILABLE",
+            ApiError::NothingFound(_) => "NOT_FOUND",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
             ApiError::RouteNotFound => "NOT_FOUND",
@@ -112,12 +141,21 @@ impl ResponseError for ApiError {
             | ApiError::BodyNotAnObject
             | ApiError::InvalidUsername(_)
             | ApiError::InvalidField(_)
-            | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidQuery(_)
+            | ApiError::UnsupportedSignIn(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ProfileNotFound
             | ApiError::RouteNotFound
             | ApiError::LinkNotFound
-            | ApiError::DeliveryNotFound => StatusCode::NOT_FOUND,
+            | ApiError::DeliveryNotFound
+            | ApiError::UnknownPlatform(_)
+            | ApiError::NotConnected(_)
+            | ApiError::NothingFound(_) => StatusCode::NOT_FOUND,
+            ApiError::ReadonlyCalendar => StatusCode::FORBIDDEN,
+            ApiError::PlatformNotConfigured(_)
+            | ApiError::RedditUnavailable
+            | ApiError::PlatformUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::PlatformRefused(..) => StatusCode::BAD_GATEWAY,
             ApiError::ProfileExists(_)
             | ApiError::ExternalIdExists
             | ApiError::DefaultProfileProtected => StatusCode::CONFLICT,

@@ -1,5 +1,6 @@
 //! The JSON API: routes, one file per resource.
 
+pub mod accounts;
 pub mod deliveries;
 pub mod extract;
 pub mod health;
@@ -106,7 +107,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(deliveries::redeliver)),
             )
             .service(
+                resource(API, "/users/social", &[Method::DELETE])
+                    .route(web::delete().to(accounts::disconnect)),
+            )
+            .service(
                 resource(API, "/users/{username}", &[Method::GET]).route(get().to(users::get_one)),
+            )
+            .service(
+                resource(API, "/oauth/{platform}/start", &[Method::POST])
+                    .route(web::post().to(accounts::start)),
             )
             .service(
                 resource(API, "/oauth/bounce", &[Method::GET])
@@ -114,6 +123,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         connect::headers::page_headers,
                     ))
                     .route(get().to(connect::bounce::page)),
+            )
+            .service(
+                resource(API, "/oauth/callback/{platform}", &[Method::GET])
+                    .wrap(actix_web::middleware::from_fn(
+                        connect::headers::page_headers,
+                    ))
+                    .route(get().to(connect::accounts::callback)),
             ),
     );
 }

@@ -63,6 +63,25 @@ pub struct ValidateJwt {
     pub jwt: Option<String>,
 }
 
+/// `POST /oauth/{platform}/start`. With an API key, `profile` names the profile; with a
+/// profile JWT it is not needed.
+#[derive(Serialize, ToSchema)]
+pub struct StartConnection {
+    pub profile: Option<String>,
+    /// Absolute http(s), at most 2000 characters.
+    pub redirect_url: Option<String>,
+    /// Ask the platform to let the person pick another account.
+    pub switch_account: Option<bool>,
+}
+
+/// `DELETE /users/social`.
+#[derive(Serialize, ToSchema)]
+pub struct Disconnect {
+    /// The profile (with an API key).
+    pub username: Option<String>,
+    pub platform: String,
+}
+
 /// `POST /users/revoke-jwt`: exactly one of the three.
 #[derive(Serialize, ToSchema)]
 pub struct RevokeJwt {
@@ -210,10 +229,16 @@ impl Modify for Common {
         super::notifications::delete_profile_webhook,
         super::deliveries::list,
         super::deliveries::redeliver,
+        super::accounts::start,
+        super::accounts::disconnect,
         crate::connect::bounce::page,
         crate::connect::pages::connect,
         crate::connect::pages::calendar,
-        crate::connect::pages::start,
+        crate::connect::accounts::start,
+        crate::connect::accounts::callback,
+        crate::connect::accounts::signin_page,
+        crate::connect::accounts::signin,
+        crate::connect::accounts::disconnect,
         crate::connect::pages::cancel,
         crate::connect::assets::serve,
     ),

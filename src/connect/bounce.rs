@@ -17,6 +17,27 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
+/// User-Agent words of phones and tablets, whose installed apps may capture the navigation
+/// to a platform's sign-in page.
+const HANDHELD_MARKERS: &[&str] = &[
+    "Mobi",
+    "Android",
+    "iPhone",
+    "iPad",
+    "iPod",
+    "Tablet",
+    "Silk",
+    "Opera Mini",
+];
+
+/// Whether the request comes from a phone or tablet browser.
+pub fn is_handheld(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| HANDHELD_MARKERS.iter().any(|m| ua.contains(m)))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct BounceQuery {
     id: Option<String>,

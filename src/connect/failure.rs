@@ -4,6 +4,8 @@
 use super::assets;
 use super::i18n::Texts;
 use super::templates::ErrorPage;
+use crate::db::oauth_states::Outcome;
+use crate::domain::Platform;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -23,6 +25,9 @@ pub enum Failure {
     PlatformNotConfigured,
     PostGone,
     SigninExpired,
+    /// The platform sent the browser back without a connection, and there is no page to
+    /// return to.
+    SigninFailed(Platform, Outcome),
     Internal(ApiError),
 }
 
@@ -34,6 +39,7 @@ impl Failure {
             Failure::Readonly | Failure::FormExpired => StatusCode::FORBIDDEN,
             Failure::BadRequest | Failure::PlatformNotOffered => StatusCode::BAD_REQUEST,
             Failure::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::SigninFailed(..) => StatusCode::BAD_REQUEST,
             Failure::Internal(e) => e.status_code(),
         }
     }
@@ -49,8 +55,23 @@ impl Failure {
             Failure::PlatformNotConfigured => "PLATFORM_NOT_CONFIGURED",
             Failure::PostGone => "POST_NOT_FOUND",
             Failure::SigninExpired => "OAUTH_STATE_NOT_FOUND",
+            Failure::SigninFailed(_, outcome) => outcome.code.unwrap_or("CONNECTION_FAILED"),
             Failure::Internal(e) => e.code(),
         }
+    }
+
+    /// The heading, message and hint, in `t`'s language.
+    fn texts(&self, t: &Texts) -> (String, String, Option<String>) {
+        if let Failure::SigninFailed(platform, outcome) = self {
+            let (message, hint) = signin_notice(t, *platform, outcome);
+            return (t.get("error.signinFailedTitle").to_owned(), message, hint);
+        }
+        let (heading, message, hint) = self.keys();
+        (
+            t.get(heading).to_owned(),
+            t.get(message).to_owned(),
+            hint.map(|k| t.get(k).to_owned()),
+        )
     }
 
     /// (heading, message, hint) keys.
@@ -73,9 +94,30 @@ impl Failure {
             ),
             Failure::PostGone => ("error.genericTitle", "error.postNotFound", None),
             Failure::SigninExpired => ("error.linkTitle", "error.signinExpired", None),
+            Failure::SigninFailed(..) => ("error.signinFailedTitle", "error.signinFailed", None),
             Failure::Internal(_) => ("error.genericTitle", "error.generic", None),
         }
     }
+}
+
+/// How a sign-in ended, in words: the message, and the platform's own words if it gave any.
+pub fn signin_notice(t: &Texts, platform: Platform, outcome: &Outcome) -> (String, Option<String>) {
+    let name = [("platform", platform.display_name())];
+    let detail = outcome.detail.as_deref().unwrap_or_default();
+    let with_detail = [("platform", platform.display_name()), ("detail", detail)];
+    let message = match (outcome.status, outcome.code) {
+        ("success", _) => t.fill("notice.connected", &name),
+        ("cancelled", _) => t.fill("notice.cancelled", &name),
+        (_, Some("ACCOUNT_ALREADY_LINKED")) => t.fill("notice.alreadyLinked", &name),
+        (_, Some("MISSING_SCOPES")) => return (t.fill("notice.missingScopes", &with_detail), None),
+        (_, Some("INVALID_STATE")) => t.fill("notice.expired", &name),
+        _ => t.fill("notice.failed", &name),
+    };
+    let platform_said = (outcome.status != "success" && outcome.code != Some("INVALID_STATE"))
+        .then_some(outcome.detail.as_ref())
+        .flatten()
+        .map(|_| t.fill("notice.platformSaid", &with_detail));
+    (message, platform_said)
 }
 
 impl From<ApiError> for Failure {
@@ -132,11 +174,11 @@ impl ResponseError for PageError {
         if let Failure::Internal(e) = failure {
             e.log_if_ours();
         }
-        let (heading, message, hint) = failure.keys();
+        let (heading, message, hint) = failure.texts(t);
         let page = ErrorPage {
-            heading: t.get(heading).to_owned(),
-            message: t.get(message).to_owned(),
-            hint: hint.map(|k| t.get(k).to_owned()),
+            heading,
+            message,
+            hint,
             code: failure.code(),
             back_href: back_href.clone(),
             t: t.clone(),

@@ -11,16 +11,25 @@ use actix_web::middleware::Next;
 pub const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The default policy, plus image origins that `https:` does not cover: images served over
-/// http from loopback (development, the sandbox). Each comes from a validated `PageUrl`.
-pub fn csp_with_image_origins(origins: &[String]) -> String {
-    if origins.is_empty() {
-        return DEFAULT_CSP.to_owned();
+/// The default policy, plus image origins that `https:` does not cover (images served over
+/// http from loopback: development, the sandbox; each from a validated `PageUrl`), and the
+/// origins forms may lead to: browsers apply `form-action` to the redirect after a form
+/// post, and Connect redirects to the platform's consent page.
+pub fn page_csp(image_origins: &[String], form_origins: &[String]) -> String {
+    let mut csp = DEFAULT_CSP.to_owned();
+    if !image_origins.is_empty() {
+        csp = csp.replace(
+            "img-src 'self'",
+            &format!("img-src 'self' {}", image_origins.join(" ")),
+        );
     }
-    DEFAULT_CSP.replace(
-        "img-src 'self'",
-        &format!("img-src 'self' {}", origins.join(" ")),
-    )
+    if !form_origins.is_empty() {
+        csp = csp.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {}", form_origins.join(" ")),
+        );
+    }
+    csp
 }
 
 pub async fn page_headers(

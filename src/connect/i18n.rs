@@ -105,6 +105,52 @@ pub const EN: &[(&str, &str)] = &[
     ("bounce.help", "If nothing happens, tap the button below."),
     ("bounce.continue", "Continue to sign in"),
     ("common.skipToContent", "Skip to content"),
+    ("connect.disconnectButton", "Disconnect"),
+    ("connect.switchAccount", "Use another account"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox: these platforms are simulated by this server. Nothing is posted anywhere.",
+    ),
+    ("notice.connected", "{platform} is connected."),
+    (
+        "notice.cancelled",
+        "You cancelled signing in to {platform}. Nothing was changed.",
+    ),
+    ("notice.failed", "{platform} could not be connected."),
+    ("notice.platformSaid", "{platform} said: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "This {platform} account is already connected to another workspace.",
+    ),
+    (
+        "notice.missingScopes",
+        "Please allow every permission {platform} asks for. Missing: {detail}",
+    ),
+    (
+        "notice.expired",
+        "The sign-in took too long or was already used. Please try again.",
+    ),
+    ("notice.disconnected", "{platform} was disconnected."),
+    ("signin.title", "Connect {platform}"),
+    ("signin.identifier", "Handle or email"),
+    ("signin.password", "App password"),
+    (
+        "signin.passwordHelp",
+        "Create an app password in {platform}'s settings (Privacy and security, App passwords). Never enter your main password here.",
+    ),
+    ("signin.submit", "Connect"),
+    (
+        "signin.failed",
+        "{platform} did not accept this handle and app password.",
+    ),
+    ("error.signinFailedTitle", "Could not connect"),
+    ("error.signinFailed", "The account could not be connected."),
+    ("done.title", "Connected"),
+    (
+        "done.message",
+        "{platform} is connected. You can close this window.",
+    ),
 ];
 
 fn table(language: Language) -> &'static [(&'static str, &'static str)] {

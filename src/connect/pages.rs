@@ -2,12 +2,15 @@
 
 use super::assets;
 use super::calendar::{Month, weekday_columns};
-use super::failure::{Failure, PageError};
-use super::headers::csp_with_image_origins;
+use super::failure::{Failure, PageError, signin_notice};
+use super::headers::page_csp;
 use super::i18n::Texts;
-use super::templates::{CalendarPage, Chip, ConnectPage, DayCell, Frame, PlatformRow, PostRow};
+use super::templates::{
+    CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, PlatformRow, PostRow,
+};
 use crate::db::DbConn;
 use crate::db::connections::{self, Connection};
+use crate::db::oauth_states::{self, Outcome};
 use crate::db::posts::{self, Post};
 use crate::domain::Platform;
 use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
@@ -15,6 +18,7 @@ use crate::domain::language::Language;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::links::{self, LiveLink};
+use crate::oauth::flow;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{Data, Form, Query};
@@ -30,13 +34,11 @@ const POST_TEXT_CHARS: usize = 160;
 pub struct PageQuery {
     token: Option<String>,
     month: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StartForm {
-    token: String,
-    csrf: String,
-    platform: String,
+    /// A finished sign-in of this link, whose outcome the page reports.
+    oauth: Option<String>,
+    /// A platform just connected by app password, or disconnected.
+    connected: Option<String>,
+    disconnected: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,7 +72,7 @@ pub fn fail(req: &HttpRequest, live: Option<&LiveLink>, failure: Failure) -> Pag
 }
 
 /// The live link behind `token`, or the 401 page.
-async fn open(
+pub async fn open(
     req: &HttpRequest,
     state: &Data<AppState>,
     token: Option<&str>,
@@ -99,11 +101,11 @@ async fn open_page(
     Ok((live, token, settings))
 }
 
-fn token_href(path: &str, token: &str) -> String {
+pub fn token_href(path: &str, token: &str) -> String {
     format!("{path}?token={token}")
 }
 
-fn see_other(location: String) -> HttpResponse {
+pub fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
@@ -139,7 +141,7 @@ fn frame(
 }
 
 /// Loads what a page shows; a database failure becomes the page's error.
-async fn load<T: Send + 'static>(
+pub async fn load<T: Send + 'static>(
     req: &HttpRequest,
     state: &AppState,
     live: &LiveLink,
@@ -166,6 +168,7 @@ fn render<'a>(
     page: &impl Template,
     frame: &'a Frame,
     images: impl Iterator<Item = &'a String>,
+    form_origins: &[String],
 ) -> Result<HttpResponse, PageError> {
     let mut origins: Vec<String> = frame
         .logo
@@ -184,12 +187,12 @@ fn render<'a>(
         .content_type("text/html; charset=utf-8")
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            csp_with_image_origins(&origins),
+            page_csp(&origins, form_origins),
         ))
         .body(html))
 }
 
-fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
+pub fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
     settings.platforms.as_deref().unwrap_or(&Platform::ALL)
 }
 
@@ -210,7 +213,12 @@ pub fn badge(platform: Platform) -> &'static str {
     }
 }
 
-fn platform_row(platform: Platform, connection: Option<&Connection>, t: &Texts) -> PlatformRow {
+fn platform_row(
+    platform: Platform,
+    connection: Option<&Connection>,
+    sandbox: bool,
+    t: &Texts,
+) -> PlatformRow {
     let (state, status, button) = match connection {
         None => (
             "not-connected",
@@ -239,11 +247,68 @@ fn platform_row(platform: Platform, connection: Option<&Connection>, t: &Texts) 
         display_name: connection.and_then(|c| c.display_name.clone()),
         avatar: image_url(connection.and_then(|c| c.avatar_url.as_deref())),
         button: t.get(button).to_owned(),
+        connected: connection.is_some(),
+        sandbox,
     }
 }
 
+/// What the page reports at the top: a sign-in that just finished (from our own record of
+/// it, never from text in the URL), or an account just connected or disconnected.
+async fn notice(
+    req: &HttpRequest,
+    state: &AppState,
+    live: &LiveLink,
+    query: &PageQuery,
+    t: &Texts,
+) -> Result<Option<Notice>, PageError> {
+    let named = |key: &str, platform: Option<&String>| {
+        platform
+            .and_then(|p| Platform::parse(p))
+            .map(|p| t.fill(key, &[("platform", p.display_name())]))
+    };
+    if let Some(text) = named("notice.connected", query.connected.as_ref()) {
+        return Ok(Some(Notice::new("success", text, None)));
+    }
+    if let Some(text) = named("notice.disconnected", query.disconnected.as_ref()) {
+        return Ok(Some(Notice::new("info", text, None)));
+    }
+    let Some(id) = query.oauth.clone().filter(|id| id.len() <= 64) else {
+        return Ok(None);
+    };
+    let link_id = live.link.id.clone();
+    let finished = load(req, state, live, move |conn| {
+        oauth_states::finished_for_link(conn, &id, &link_id)
+    })
+    .await?;
+    let Some(finished) = finished else {
+        return Ok(None);
+    };
+    let (Some(platform), Some(status)) = (
+        Platform::parse(&finished.platform),
+        finished.outcome_status.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    let outcome = Outcome {
+        status: match status {
+            "success" => "success",
+            "cancelled" => "cancelled",
+            _ => "error",
+        },
+        code: finished.outcome_code.as_deref().and_then(flow::known_code),
+        detail: finished.outcome_detail.clone(),
+    };
+    let (text, detail) = signin_notice(t, platform, &outcome);
+    let kind = match outcome.status {
+        "success" => "success",
+        "cancelled" => "info",
+        _ => "error",
+    };
+    Ok(Some(Notice::new(kind, text, detail)))
+}
+
 /// `GET /connect?token=…`: the accounts tab.
-#[utoipa::path(get, path = "/connect", tag = "pages", params(("token" = String, Query, description = "The link token from access_url")), responses((status = 200, description = "The connect page", content_type = "text/html"), (status = 303, description = "A read-only link goes to the calendar"), (status = 401, description = "Missing, forged, expired or revoked link (HTML page)", content_type = "text/html")))]
+#[utoipa::path(get, path = "/connect", tag = "pages", params(("token" = String, Query, description = "The link token from access_url"), ("oauth" = Option<String>, Query, description = "A finished sign-in to report"), ("connected" = Option<String>, Query, description = "A platform just connected"), ("disconnected" = Option<String>, Query, description = "A platform just disconnected")), responses((status = 200, description = "The connect page", content_type = "text/html"), (status = 303, description = "A read-only link goes to the calendar"), (status = 401, description = "Missing, forged, expired or revoked link (HTML page)", content_type = "text/html")))]
 pub async fn connect(
     req: HttpRequest,
     state: Data<AppState>,
@@ -259,9 +324,19 @@ pub async fn connect(
     })
     .await?;
     let t = texts_for(&req, Some(&live));
+    let notice = notice(&req, &state, &live, &query, &t).await?;
+    // A platform shows only if this server can connect it (configured, or the sandbox).
     let platforms: Vec<PlatformRow> = allowed_platforms(&settings)
         .iter()
-        .map(|p| platform_row(*p, connected.iter().find(|c| c.platform == p.key()), &t))
+        .filter_map(|p| Some((*p, state.platforms.get(*p)?)))
+        .map(|(p, app)| {
+            platform_row(
+                p,
+                connected.iter().find(|c| c.platform == p.key()),
+                app.sandbox,
+                &t,
+            )
+        })
         .collect();
     let done = platforms.iter().filter(|p| p.state == "connected").count();
     let page = ConnectPage {
@@ -273,12 +348,21 @@ pub async fn connect(
             ],
         ),
         frame: frame(&state, &live, &settings, &t, token, "accounts"),
+        sandbox: platforms.iter().any(|p| p.sandbox),
         platforms,
+        notice,
         t,
         assets: &assets::URLS,
     };
     let avatars = page.platforms.iter().filter_map(|p| p.avatar.as_ref());
-    render(&req, &live, &page, &page.frame, avatars)
+    render(
+        &req,
+        &live,
+        &page,
+        &page.frame,
+        avatars,
+        &state.platforms.authorize_origins(),
+    )
 }
 
 /// `GET /connect/calendar?token=…&month=YYYY-MM`: the month view.
@@ -366,7 +450,7 @@ pub async fn calendar(
         assets: &assets::URLS,
     };
     let media = page.agenda.iter().filter_map(|p| p.media.as_ref());
-    render(&req, &live, &page, &page.frame, media)
+    render(&req, &live, &page, &page.frame, media, &[])
 }
 
 fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Option<PostRow> {
@@ -415,7 +499,7 @@ fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Optio
 
 /// The checks every form post makes, in order: a live link, not read-only, and the link's
 /// own CSRF token.
-async fn open_form(
+pub async fn open_form(
     req: &HttpRequest,
     state: &Data<AppState>,
     token: &str,
@@ -430,25 +514,6 @@ async fn open_form(
             .with_back(token_href("/connect", token.trim())));
     }
     Ok(live)
-}
-
-/// `POST /connect/start`: starts connecting a platform.
-#[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform"), responses((status = 303, description = "On to the platform's sign-in"), (status = 400, description = "Platform not offered by the link", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
-pub async fn start(
-    req: HttpRequest,
-    state: Data<AppState>,
-    form: Form<StartForm>,
-) -> Result<HttpResponse, PageError> {
-    let live = open_form(&req, &state, &form.token, &form.csrf).await?;
-    let back = token_href("/connect", form.token.trim());
-    let offered = Platform::parse(&form.platform)
-        .filter(|p| allowed_platforms(&live.link.settings()).contains(p));
-    let failure = match offered {
-        None => Failure::PlatformNotOffered,
-        // No platform has an OAuth client configured yet; the OAuth issue adds them.
-        Some(_) => Failure::PlatformNotConfigured,
-    };
-    Err(fail(&req, Some(&live), failure).with_back(back))
 }
 
 /// `POST /connect/calendar/cancel`: cancels one of the profile's scheduled posts.

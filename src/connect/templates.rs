@@ -27,6 +27,48 @@ pub struct ConnectPage {
     pub frame: Frame,
     pub progress: String,
     pub platforms: Vec<PlatformRow>,
+    pub notice: Option<Notice>,
+    /// Some platform on the page is the emulator.
+    pub sandbox: bool,
+}
+
+/// A message at the top of the page.
+pub struct Notice {
+    /// `success`, `info` or `error`: a CSS class.
+    pub kind: &'static str,
+    pub text: String,
+    /// The platform's own words.
+    pub detail: Option<String>,
+}
+
+impl Notice {
+    pub fn new(kind: &'static str, text: String, detail: Option<String>) -> Self {
+        Self { kind, text, detail }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "connect/signin.html")]
+pub struct SigninPage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub title: String,
+    pub help: String,
+    pub platform_key: &'static str,
+    pub badge: &'static str,
+    pub sandbox: bool,
+    pub token: String,
+    pub csrf: String,
+    pub back_href: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "connect/done.html")]
+pub struct DonePage {
+    pub t: Texts,
+    pub assets: &'static AssetUrls,
+    pub message: String,
 }
 
 pub struct PlatformRow {
@@ -40,6 +82,10 @@ pub struct PlatformRow {
     pub display_name: Option<String>,
     pub avatar: Option<String>,
     pub button: String,
+    /// Offers Disconnect and "use another account".
+    pub connected: bool,
+    /// Connected through the emulator.
+    pub sandbox: bool,
 }
 
 #[derive(Template)]

@@ -103,6 +103,52 @@ pub const ES: &[(&str, &str)] = &[
     ("bounce.help", "Si no pasa nada, toca el botón de abajo."),
     ("bounce.continue", "Continuar para iniciar sesión"),
     ("common.skipToContent", "Saltar al contenido"),
+    ("connect.disconnectButton", "Desconectar"),
+    ("connect.switchAccount", "Usar otra cuenta"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox: este servidor simula estas plataformas. No se publica nada en ningún sitio.",
+    ),
+    ("notice.connected", "{platform} está conectada."),
+    (
+        "notice.cancelled",
+        "Cancelaste el inicio de sesión en {platform}. No se ha cambiado nada.",
+    ),
+    ("notice.failed", "No se pudo conectar {platform}."),
+    ("notice.platformSaid", "{platform} respondió: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "Esta cuenta de {platform} ya está conectada a otro espacio de trabajo.",
+    ),
+    (
+        "notice.missingScopes",
+        "Acepta todos los permisos que pide {platform}. Faltan: {detail}",
+    ),
+    (
+        "notice.expired",
+        "El inicio de sesión tardó demasiado o ya se usó. Inténtalo de nuevo.",
+    ),
+    ("notice.disconnected", "{platform} se ha desconectado."),
+    ("signin.title", "Conectar {platform}"),
+    ("signin.identifier", "Usuario o correo electrónico"),
+    ("signin.password", "Contraseña de aplicación"),
+    (
+        "signin.passwordHelp",
+        "Crea una contraseña de aplicación en la configuración de {platform} (Privacidad y seguridad, Contraseñas de aplicación). Nunca escribas aquí tu contraseña principal.",
+    ),
+    ("signin.submit", "Conectar"),
+    (
+        "signin.failed",
+        "{platform} no aceptó este usuario y contraseña de aplicación.",
+    ),
+    ("error.signinFailedTitle", "No se pudo conectar"),
+    ("error.signinFailed", "No se pudo conectar la cuenta."),
+    ("done.title", "Conectada"),
+    (
+        "done.message",
+        "{platform} está conectada. Ya puedes cerrar esta ventana.",
+    ),
 ];
 
 pub const DE: &[(&str, &str)] = &[
@@ -216,6 +262,55 @@ pub const DE: &[(&str, &str)] = &[
     ),
     ("bounce.continue", "Weiter zur Anmeldung"),
     ("common.skipToContent", "Zum Inhalt springen"),
+    ("connect.disconnectButton", "Trennen"),
+    ("connect.switchAccount", "Anderes Konto verwenden"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox: Diese Plattformen werden von diesem Server simuliert. Es wird nirgends etwas veröffentlicht.",
+    ),
+    ("notice.connected", "{platform} ist verbunden."),
+    (
+        "notice.cancelled",
+        "Sie haben die Anmeldung bei {platform} abgebrochen. Es wurde nichts geändert.",
+    ),
+    ("notice.failed", "{platform} konnte nicht verbunden werden."),
+    ("notice.platformSaid", "{platform} meldet: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "Dieses {platform}-Konto ist bereits mit einem anderen Arbeitsbereich verbunden.",
+    ),
+    (
+        "notice.missingScopes",
+        "Bitte erlauben Sie alle Berechtigungen, die {platform} anfragt. Es fehlen: {detail}",
+    ),
+    (
+        "notice.expired",
+        "Die Anmeldung hat zu lange gedauert oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",
+    ),
+    ("notice.disconnected", "{platform} wurde getrennt."),
+    ("signin.title", "{platform} verbinden"),
+    ("signin.identifier", "Handle oder E-Mail"),
+    ("signin.password", "App-Passwort"),
+    (
+        "signin.passwordHelp",
+        "Erstellen Sie ein App-Passwort in den Einstellungen von {platform} (Datenschutz und Sicherheit, App-Passwörter). Geben Sie hier nie Ihr Hauptpasswort ein.",
+    ),
+    ("signin.submit", "Verbinden"),
+    (
+        "signin.failed",
+        "{platform} hat dieses Handle und App-Passwort nicht akzeptiert.",
+    ),
+    ("error.signinFailedTitle", "Verbindung fehlgeschlagen"),
+    (
+        "error.signinFailed",
+        "Das Konto konnte nicht verbunden werden.",
+    ),
+    ("done.title", "Verbunden"),
+    (
+        "done.message",
+        "{platform} ist verbunden. Sie können dieses Fenster schließen.",
+    ),
 ];
 
 pub const FR: &[(&str, &str)] = &[
@@ -323,6 +418,52 @@ pub const FR: &[(&str, &str)] = &[
     ),
     ("bounce.continue", "Continuer vers la connexion"),
     ("common.skipToContent", "Aller au contenu"),
+    ("connect.disconnectButton", "Déconnecter"),
+    ("connect.switchAccount", "Utiliser un autre compte"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox : ces plateformes sont simulées par ce serveur. Rien n'est publié nulle part.",
+    ),
+    ("notice.connected", "{platform} est connecté."),
+    (
+        "notice.cancelled",
+        "Vous avez annulé la connexion à {platform}. Rien n'a été modifié.",
+    ),
+    ("notice.failed", "Impossible de connecter {platform}."),
+    ("notice.platformSaid", "Réponse de {platform} : {detail}"),
+    (
+        "notice.alreadyLinked",
+        "Ce compte {platform} est déjà connecté à un autre espace de travail.",
+    ),
+    (
+        "notice.missingScopes",
+        "Veuillez accepter toutes les autorisations demandées par {platform}. Manquantes : {detail}",
+    ),
+    (
+        "notice.expired",
+        "La connexion a pris trop de temps ou a déjà été utilisée. Veuillez réessayer.",
+    ),
+    ("notice.disconnected", "{platform} a été déconnecté."),
+    ("signin.title", "Connecter {platform}"),
+    ("signin.identifier", "Identifiant ou e-mail"),
+    ("signin.password", "Mot de passe d'application"),
+    (
+        "signin.passwordHelp",
+        "Créez un mot de passe d'application dans les réglages de {platform} (Confidentialité et sécurité, Mots de passe d'application). Ne saisissez jamais votre mot de passe principal ici.",
+    ),
+    ("signin.submit", "Connecter"),
+    (
+        "signin.failed",
+        "{platform} n'a pas accepté cet identifiant et ce mot de passe d'application.",
+    ),
+    ("error.signinFailedTitle", "Connexion impossible"),
+    ("error.signinFailed", "Le compte n'a pas pu être connecté."),
+    ("done.title", "Connecté"),
+    (
+        "done.message",
+        "{platform} est connecté. Vous pouvez fermer cette fenêtre.",
+    ),
 ];
 
 pub const PT: &[(&str, &str)] = &[
@@ -427,6 +568,52 @@ pub const PT: &[(&str, &str)] = &[
     ("bounce.help", "Se nada acontecer, toque no botão abaixo."),
     ("bounce.continue", "Continuar para o login"),
     ("common.skipToContent", "Pular para o conteúdo"),
+    ("connect.disconnectButton", "Desconectar"),
+    ("connect.switchAccount", "Usar outra conta"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox: estas plataformas são simuladas por este servidor. Nada é publicado em lugar nenhum.",
+    ),
+    ("notice.connected", "{platform} está conectado."),
+    (
+        "notice.cancelled",
+        "Você cancelou o login no {platform}. Nada foi alterado.",
+    ),
+    ("notice.failed", "Não foi possível conectar o {platform}."),
+    ("notice.platformSaid", "{platform} respondeu: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "Esta conta do {platform} já está conectada a outro espaço de trabalho.",
+    ),
+    (
+        "notice.missingScopes",
+        "Permita todas as permissões que o {platform} solicitar. Faltando: {detail}",
+    ),
+    (
+        "notice.expired",
+        "O login demorou demais ou já foi usado. Tente novamente.",
+    ),
+    ("notice.disconnected", "{platform} foi desconectado."),
+    ("signin.title", "Conectar {platform}"),
+    ("signin.identifier", "Usuário ou e-mail"),
+    ("signin.password", "Senha de app"),
+    (
+        "signin.passwordHelp",
+        "Crie uma senha de app nas configurações do {platform} (Privacidade e segurança, Senhas de app). Nunca digite aqui sua senha principal.",
+    ),
+    ("signin.submit", "Conectar"),
+    (
+        "signin.failed",
+        "O {platform} não aceitou este usuário e senha de app.",
+    ),
+    ("error.signinFailedTitle", "Não foi possível conectar"),
+    ("error.signinFailed", "Não foi possível conectar a conta."),
+    ("done.title", "Conectado"),
+    (
+        "done.message",
+        "{platform} está conectado. Você pode fechar esta janela.",
+    ),
 ];
 
 pub const PL: &[(&str, &str)] = &[
@@ -531,6 +718,52 @@ pub const PL: &[(&str, &str)] = &[
     ),
     ("bounce.continue", "Przejdź do logowania"),
     ("common.skipToContent", "Przejdź do treści"),
+    ("connect.disconnectButton", "Odłącz"),
+    ("connect.switchAccount", "Użyj innego konta"),
+    ("connect.sandbox", "Piaskownica"),
+    (
+        "connect.sandboxNote",
+        "Piaskownica: te platformy są symulowane przez ten serwer. Nic nie jest nigdzie publikowane.",
+    ),
+    ("notice.connected", "Połączono z {platform}."),
+    (
+        "notice.cancelled",
+        "Anulowano logowanie do {platform}. Nic nie zostało zmienione.",
+    ),
+    ("notice.failed", "Nie udało się połączyć z {platform}."),
+    ("notice.platformSaid", "Odpowiedź {platform}: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "To konto {platform} jest już połączone z innym obszarem roboczym.",
+    ),
+    (
+        "notice.missingScopes",
+        "Zezwól na wszystkie uprawnienia, o które prosi {platform}. Brakuje: {detail}",
+    ),
+    (
+        "notice.expired",
+        "Logowanie trwało zbyt długo lub zostało już użyte. Spróbuj ponownie.",
+    ),
+    ("notice.disconnected", "Odłączono {platform}."),
+    ("signin.title", "Połącz {platform}"),
+    ("signin.identifier", "Nazwa użytkownika lub e-mail"),
+    ("signin.password", "Hasło aplikacji"),
+    (
+        "signin.passwordHelp",
+        "Utwórz hasło aplikacji w ustawieniach {platform} (Prywatność i bezpieczeństwo, Hasła aplikacji). Nigdy nie wpisuj tutaj swojego głównego hasła.",
+    ),
+    ("signin.submit", "Połącz"),
+    (
+        "signin.failed",
+        "{platform} nie zaakceptował tej nazwy użytkownika i hasła aplikacji.",
+    ),
+    ("error.signinFailedTitle", "Nie udało się połączyć"),
+    ("error.signinFailed", "Nie udało się połączyć konta."),
+    ("done.title", "Połączono"),
+    (
+        "done.message",
+        "Połączono z {platform}. Możesz zamknąć to okno.",
+    ),
 ];
 
 pub const TR: &[(&str, &str)] = &[
@@ -632,4 +865,50 @@ pub const TR: &[(&str, &str)] = &[
     ("bounce.help", "Bir şey olmazsa aşağıdaki düğmeye dokunun."),
     ("bounce.continue", "Oturum açmaya devam et"),
     ("common.skipToContent", "İçeriğe atla"),
+    ("connect.disconnectButton", "Bağlantıyı kes"),
+    ("connect.switchAccount", "Başka bir hesap kullan"),
+    ("connect.sandbox", "Sandbox"),
+    (
+        "connect.sandboxNote",
+        "Sandbox: bu platformlar bu sunucu tarafından taklit edilir. Hiçbir yerde paylaşım yapılmaz.",
+    ),
+    ("notice.connected", "{platform} bağlandı."),
+    (
+        "notice.cancelled",
+        "{platform} oturum açmayı iptal ettiniz. Hiçbir şey değişmedi.",
+    ),
+    ("notice.failed", "{platform} bağlanamadı."),
+    ("notice.platformSaid", "{platform} yanıtı: {detail}"),
+    (
+        "notice.alreadyLinked",
+        "Bu {platform} hesabı zaten başka bir çalışma alanına bağlı.",
+    ),
+    (
+        "notice.missingScopes",
+        "Lütfen {platform} tarafından istenen tüm izinleri verin. Eksik: {detail}",
+    ),
+    (
+        "notice.expired",
+        "Oturum açma çok uzun sürdü veya zaten kullanıldı. Lütfen tekrar deneyin.",
+    ),
+    ("notice.disconnected", "{platform} bağlantısı kesildi."),
+    ("signin.title", "{platform} bağla"),
+    ("signin.identifier", "Kullanıcı adı veya e-posta"),
+    ("signin.password", "Uygulama şifresi"),
+    (
+        "signin.passwordHelp",
+        "{platform} ayarlarından bir uygulama şifresi oluşturun (Gizlilik ve güvenlik, Uygulama şifreleri). Ana şifrenizi asla buraya girmeyin.",
+    ),
+    ("signin.submit", "Bağla"),
+    (
+        "signin.failed",
+        "{platform} bu kullanıcı adını ve uygulama şifresini kabul etmedi.",
+    ),
+    ("error.signinFailedTitle", "Bağlanamadı"),
+    ("error.signinFailed", "Hesap bağlanamadı."),
+    ("done.title", "Bağlandı"),
+    (
+        "done.message",
+        "{platform} bağlandı. Bu pencereyi kapatabilirsiniz.",
+    ),
 ];

@@ -103,6 +103,21 @@ pub enum ConnectError {
     Gone,
 }
 
+/// Every `error_code` a sign-in can end with.
+pub const CODES: [&str; 6] = [
+    "ACCESS_DENIED",
+    "INVALID_STATE",
+    "ACCOUNT_ALREADY_LINKED",
+    "MISSING_SCOPES",
+    "PROVIDER_ERROR",
+    "CONNECTION_FAILED",
+];
+
+/// A stored code as the `'static` one it is.
+pub fn known_code(code: &str) -> Option<&'static str> {
+    CODES.iter().find(|c| **c == code).copied()
+}
+
 impl ConnectError {
     pub fn code(&self) -> &'static str {
         match self {

@@ -15,8 +15,7 @@ use tokio::sync::watch;
 
 /// Refreshes handled per look.
 const BATCH: i64 = 32;
-/// First retry after a transient failure; doubles up to `MAX_BACKOFF_MINUTES`.
-const BASE_BACKOFF_SECONDS: i64 = 30;
+/// Retries after transient failures double from the configured base up to this.
 const MAX_BACKOFF_MINUTES: i64 = 60;
 
 pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
@@ -85,6 +84,7 @@ async fn refresh_one(state: &AppState, connection_id: &str) -> Result<bool, ApiE
     let cipher = state.token_cipher.clone();
     let id = connection_id.to_owned();
     let failures = stored.refresh_failures;
+    let base = Duration::from_std(state.oauth.refresh_retry_base).unwrap_or(Duration::seconds(30));
     let flagged = state
         .db
         .run(move |conn| {
@@ -96,7 +96,7 @@ async fn refresh_one(state: &AppState, connection_id: &str) -> Result<bool, ApiE
                     Ok::<_, ApiError>(false)
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
-                    let backoff = Duration::seconds(BASE_BACKOFF_SECONDS << failures.clamp(0, 12))
+                    let backoff = (base * (1 << failures.clamp(0, 16)))
                         .min(Duration::minutes(MAX_BACKOFF_MINUTES));
                     oauth_tokens::postpone(conn, &id, now + backoff, &why, now)?;
                     Ok(false)

@@ -8,7 +8,7 @@
 
 mod consent;
 mod endpoints;
-mod people;
+pub mod people;
 mod wire;
 
 use crate::domain::Platform;

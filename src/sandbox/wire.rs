@@ -140,6 +140,7 @@ pub fn identity(platform: Platform, id: &str, handle: &str, name: &str, avatar: 
             "business_name": name, "board_count": 3, "pin_count": 42, "follower_count": 100}),
         // Reddit escapes `&` in icon URLs.
         Platform::Reddit => json!({"id": id, "name": handle,
+            "subreddit": {"title": name, "display_name_prefixed": format!("u/{handle}")},
             "icon_img": format!("{avatar}?width=256&amp;s=sandbox"), "created_utc": 1_600_000_000.0}),
         Platform::Bluesky => json!({"did": id, "handle": handle, "displayName": name,
             "avatar": avatar, "followersCount": 10, "followsCount": 5, "postsCount": 1}),

@@ -16,6 +16,7 @@ mod links;
 mod me;
 mod migrations;
 mod n8n;
+mod oauth;
 mod openapi;
 mod pages;
 mod plans;
@@ -41,6 +42,7 @@ fn main() {
         me::cases(),
         migrations::cases(),
         n8n::cases(),
+        oauth::cases(),
         openapi::cases(),
         pages::cases(),
         plans::cases(),

@@ -68,9 +68,14 @@ async fn page_shows_branding_platforms_and_redirect(app: &TestApp) {
     assert!(page.body.contains("Return to Acme"));
     assert_eq!(page.count("class=\"platform "), 3);
     for name in ["Instagram", "LinkedIn", "Bluesky"] {
-        assert!(page.body.contains(&format!("<h3>{name}</h3>")), "{name}");
+        assert!(
+            page.body.contains(&format!(
+                "<h3>{name} <span class=\"sandbox-tag\">Sandbox</span></h3>"
+            )),
+            "{name}, labelled as the emulator"
+        );
     }
-    assert!(!page.body.contains("<h3>TikTok</h3>"));
+    assert!(!page.body.contains("<h3>TikTok"));
     assert!(page.body.contains("0 of 3 connected"));
     // The calendar tab is there by default.
     assert!(
@@ -583,11 +588,40 @@ async fn cancelling_a_scheduled_post(app: &TestApp) {
     }
 }
 
+/// Without the sandbox, only platforms with an app (and Bluesky, which needs none) show, and
+/// a hand-made form for another gets the localized 503.
 async fn connect_button_reports_an_unconfigured_platform(app: &TestApp) {
+    let real = TestApp::spawn_with(app.test_db.backend, |s| {
+        s.sandbox = false;
+        s.platforms.insert(
+            "x".to_owned(),
+            postgate::config::RawPlatform {
+                client_id: Some("x-client".to_owned()),
+                client_secret: Some("x-secret".to_owned()),
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let app = &real;
     let token = app
-        .profile_with_link("start", json!({"platforms": ["tiktok"], "language": "es"}))
+        .profile_with_link(
+            "start",
+            json!({"platforms": ["tiktok", "x", "bluesky"], "language": "es"}),
+        )
         .await;
-    let csrf = connect_page(app, &token).await.csrf();
+    let shown = connect_page(app, &token).await;
+    assert_eq!(shown.count("class=\"platform "), 2, "{}", shown.body);
+    assert!(shown.body.contains("data-platform=\"x\""));
+    assert!(shown.body.contains("data-platform=\"bluesky\""));
+    assert!(!shown.body.contains("sandbox-tag"));
+    // The consent page of a configured platform is a place the page's forms may lead to.
+    assert!(
+        shown
+            .header("content-security-policy")
+            .contains("form-action 'self' https://x.com")
+    );
+    let csrf = shown.csrf();
     let page = app
         .post_form(
             "/connect/start",

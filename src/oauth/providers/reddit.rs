@@ -40,7 +40,8 @@ impl Provider for Reddit {
         let name = string_at(&me, "name");
         Ok(Identity {
             id: string_at(&me, "id").ok_or_else(|| ProviderError::malformed("no id in /me"))?,
-            display_name: name.clone(),
+            // The profile's own title, if the person set one.
+            display_name: string_at(&me["subreddit"], "title").or_else(|| name.clone()),
             handle: name,
             // Reddit HTML-escapes the query string of icon URLs.
             avatar_url: string_at(&me, "icon_img").map(|u| u.replace("&amp;", "&")),

@@ -162,6 +162,8 @@ impl TestApp {
             reauth_reason: reauth.then(|| "invalid_grant".to_owned()),
             created_at: time::now(),
             updated_at: time::now(),
+            selected_target_id: None,
+            selected_target_name: None,
         };
         self.with_db(move |c| connections::insert(c, &connection).unwrap())
             .await;
@@ -182,15 +184,23 @@ impl TestApp {
                 .expect("link")
                 .0;
             let now = time::now();
+            let id = postgate::domain::secrets::new_random_id(32);
             let state = oauth_states::OAuthState {
-                id: postgate::domain::secrets::new_random_id(32),
-                link_id: link.id,
+                state_hash: format!("hash-of-{id}"),
+                id,
+                account_id: link.account_id,
+                link_id: Some(link.id),
                 profile_id: link.profile_id,
                 platform: "instagram".to_owned(),
+                pkce_verifier: "sealed".to_owned(),
+                return_url: None,
                 authorize_url,
                 created_at: now,
                 expires_at: now + chrono::Duration::seconds(seconds),
                 used_at: None,
+                outcome_status: None,
+                outcome_code: None,
+                outcome_detail: None,
             };
             oauth_states::insert(c, &state).unwrap();
             state.id

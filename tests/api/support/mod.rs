@@ -6,6 +6,7 @@ pub mod clients;
 pub mod connect;
 pub mod process;
 pub mod receiver;
+pub mod sandbox;
 pub mod snapshot;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -123,6 +124,9 @@ pub const TEST_WEBHOOK_RETRY_BASE_MS: u64 = 50;
 /// Plans the tests add to the defaults, in-process and for spawned `postgate` processes.
 const TEST_PLANS: [(&str, u64); 2] = [("eleven", 11), ("three", 3)];
 
+/// How long the server waits for a platform (the emulator's "slow" fault waits longer).
+pub const TEST_OAUTH_TIMEOUT_SECONDS: u64 = 2;
+
 /// Settings every test starts from: a free port, small pools, and a few extra plans.
 pub fn test_settings(db_url: &str) -> RawSettings {
     let mut raw = RawSettings {
@@ -134,6 +138,11 @@ pub fn test_settings(db_url: &str) -> RawSettings {
         webhooks_allow_private_targets: true,
         webhooks_timeout_seconds: TEST_WEBHOOK_TIMEOUT_SECONDS,
         webhooks_retry_base_ms: TEST_WEBHOOK_RETRY_BASE_MS,
+        // Every platform is the built-in emulator, as a newcomer would run it.
+        sandbox: true,
+        oauth_timeout_seconds: TEST_OAUTH_TIMEOUT_SECONDS,
+        oauth_refresh_interval_ms: 100,
+        oauth_refresh_retry_base_ms: 100,
         ..RawSettings::default()
     };
     for (name, n) in TEST_PLANS {

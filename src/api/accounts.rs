@@ -1,0 +1,187 @@
+//! Connected accounts through the API: start a connection (Upload-Post's Connect API) and
+//! disconnect one.
+
+use super::extract::{Authenticated, JsonObject};
+use crate::db::accounts::Account;
+use crate::db::connections;
+use crate::db::profiles::{self, Profile};
+use crate::domain::Platform;
+use crate::domain::connect_settings::PageUrl;
+use crate::domain::profile_fields::{FieldError, text_field};
+use crate::domain::secrets::{Credential, parse_authorization};
+use crate::error::ApiError;
+use crate::oauth::flow::{self, StartRequest};
+use crate::oauth::provider::{App, SignIn};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde_json::{Value, json};
+
+/// Longest `redirect_url` accepted (Upload-Post's limit).
+const MAX_REDIRECT_URL_CHARS: usize = 2000;
+
+/// The profile a call is about, and whether it came through a connect link: named by a
+/// profile JWT (`Authorization: Bearer`), or by a body field under an API key.
+pub struct ProfileAccess {
+    pub account: Account,
+    pub profile: Profile,
+}
+
+/// The first of several spellings of a text field that the body has.
+pub fn named_field(
+    body: &JsonObject,
+    names: &[&'static str],
+    max_chars: usize,
+) -> Result<Option<String>, ApiError> {
+    for name in names {
+        if let Some(value) = text_field(name, body.get(name), max_chars)? {
+            return Ok(Some(value.trim().to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+impl ProfileAccess {
+    /// `profile` names the profile under an API key (ignored with a profile JWT). With
+    /// `mutating`, a read-only link is refused.
+    pub async fn resolve(
+        req: &HttpRequest,
+        state: &Data<AppState>,
+        profile: Option<&str>,
+        profile_field: &'static str,
+        mutating: bool,
+    ) -> Result<Self, ApiError> {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_authorization)
+            .and_then(|c| match c {
+                Credential::Bearer(token) => Some(token.to_owned()),
+                Credential::ApiKey(_) => None,
+            });
+        if let Some(token) = bearer {
+            let live = crate::links::check(state, &token, None)
+                .await?
+                .map_err(ApiError::InvalidToken)?;
+            if mutating && live.link.readonly_calendar {
+                return Err(ApiError::ReadonlyCalendar);
+            }
+            return Ok(Self {
+                account: live.account,
+                profile: live.profile,
+            });
+        }
+        let auth = Authenticated::extract(req).await?;
+        let username = profile
+            .ok_or_else(|| FieldError::new(profile_field, "is required"))?
+            .to_owned();
+        let account_id = auth.0.id.clone();
+        let profile = state
+            .db
+            .run(move |conn| profiles::find(conn, &account_id, &username).map_err(ApiError::from))
+            .await?
+            .ok_or(ApiError::ProfileNotFound)?;
+        Ok(Self {
+            account: auth.0,
+            profile,
+        })
+    }
+}
+
+/// The platform named in a path or body (either spelling), and its app here.
+pub fn connectable<'a>(state: &'a AppState, name: &str) -> Result<&'a App, ApiError> {
+    let platform = Platform::parse(name).ok_or_else(|| ApiError::UnknownPlatform(name.into()))?;
+    state.platforms.get(platform).ok_or(match platform {
+        Platform::Reddit => ApiError::RedditUnavailable,
+        p => ApiError::PlatformNotConfigured(p),
+    })
+}
+
+/// `POST /api/uploadposts/oauth/{platform}/start`: a consent URL for the profile, with a
+/// single-use state valid for 15 minutes. The browser comes back to `redirect_url` with
+/// `connect_status`, `platform` and, on failure, `error_code` and `error_description`.
+#[tracing::instrument(skip_all, fields(platform = %platform))]
+#[utoipa::path(post, path = "/api/uploadposts/oauth/{platform}/start", tag = "accounts", security(("link_token" = []), ("apikey" = [])), params(("platform" = String, Path, description = "tiktok, instagram, facebook, linkedin, youtube, x (twitter), threads, pinterest, google-business, reddit")), request_body = Option<super::openapi::StartConnection>, responses((status = 200, description = "`{success, platform, authorize_url, state, expires_in}`", body = serde_json::Value), (status = 400, description = "No profile under an API key, bad redirect_url, or a platform that signs in without OAuth", body = super::openapi::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = super::openapi::ErrorBody), (status = 404, description = "Unknown platform or PROFILE_NOT_FOUND", body = super::openapi::ErrorBody), (status = 503, description = "PLATFORM_NOT_CONFIGURED / reddit_unavailable", body = super::openapi::ErrorBody)))]
+pub async fn start(
+    req: HttpRequest,
+    state: Data<AppState>,
+    platform: Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let app = connectable(&state, &platform)?;
+    if app.provider.sign_in() != SignIn::OAuth {
+        return Err(ApiError::UnsupportedSignIn(
+            "This platform signs in with a handle and app password: use the connect page",
+        ));
+    }
+    let redirect_url = named_field(&body, &["redirect_url"], MAX_REDIRECT_URL_CHARS)?
+        .map(|u| PageUrl::parse("redirect_url", &u).map(|u| u.as_str().to_owned()))
+        .transpose()?;
+    let access = ProfileAccess::resolve(
+        &req,
+        &state,
+        named_field(&body, &["profile", "profile_username", "username"], 256)?.as_deref(),
+        "profile",
+        true,
+    )
+    .await?;
+    let started = flow::start(
+        &state,
+        app,
+        StartRequest {
+            account_id: access.account.id,
+            profile_id: access.profile.id,
+            link_id: None,
+            return_url: redirect_url,
+            switch_account: matches!(body.get("switch_account"), Some(Value::Bool(true))),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "platform": app.platform().key(),
+        "authorize_url": started.authorize_url.as_str(),
+        "state": started.state,
+        "expires_in": started.expires_in,
+    })))
+}
+
+/// `DELETE /api/uploadposts/users/social`: disconnects a platform from a profile, revoking
+/// the grant at the platform where it offers revocation.
+#[tracing::instrument(skip_all)]
+#[utoipa::path(delete, path = "/api/uploadposts/users/social", tag = "accounts", security(("link_token" = []), ("apikey" = [])), request_body = super::openapi::Disconnect, responses((status = 200, description = "`{success, platform, username, revoked_at_platform}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = super::openapi::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = super::openapi::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND, UNKNOWN_PLATFORM or NOT_CONNECTED", body = super::openapi::ErrorBody)))]
+pub async fn disconnect(
+    req: HttpRequest,
+    state: Data<AppState>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let name = named_field(&body, &["platform"], 64)?
+        .ok_or_else(|| ApiError::from(FieldError::new("platform", "is required")))?;
+    let platform = Platform::parse(&name).ok_or(ApiError::UnknownPlatform(name))?;
+    let access = ProfileAccess::resolve(
+        &req,
+        &state,
+        named_field(&body, &["username", "profile_username", "profile"], 256)?.as_deref(),
+        "username",
+        true,
+    )
+    .await?;
+    let profile_id = access.profile.id.clone();
+    let connection = state
+        .db
+        .run(move |conn| {
+            connections::find(conn, &profile_id, platform.key()).map_err(ApiError::from)
+        })
+        .await?
+        .ok_or(ApiError::NotConnected(platform))?;
+    let revoked = flow::disconnect(&state, connection, "manual_disconnect").await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "message": format!("{} disconnected", platform.display_name()),
+        "platform": platform.key(),
+        "username": access.profile.username,
+        "revoked_at_platform": revoked,
+    })))
+}

@@ -1,0 +1,327 @@
+//! The page's account actions: Connect (out to the platform, through the bounce on phones),
+//! the platform's redirect back, the app-password sign-in (Bluesky), and Disconnect.
+
+use super::bounce::is_handheld;
+use super::failure::{Failure, PageError};
+use super::pages::{fail, open, open_form, see_other, texts_for, token_href};
+use super::templates::{DonePage, SigninPage};
+use super::{assets, pages};
+use crate::db::connections;
+use crate::db::oauth_states::Outcome;
+use crate::domain::Platform;
+use crate::error::ApiError;
+use crate::links::LiveLink;
+use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
+use crate::oauth::provider::{App, SignIn};
+use crate::state::AppState;
+use actix_web::web::{Data, Form, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    token: String,
+    csrf: String,
+    platform: String,
+    /// Present to sign in with another account than the platform's current session.
+    switch: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DisconnectForm {
+    token: String,
+    csrf: String,
+    platform: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SigninQuery {
+    token: Option<String>,
+    platform: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SigninForm {
+    token: String,
+    csrf: String,
+    platform: String,
+    identifier: String,
+    password: String,
+}
+
+/// The platform named by a form, if the link offers it and this server can connect it.
+fn offered<'a>(
+    req: &HttpRequest,
+    state: &'a AppState,
+    live: &LiveLink,
+    platform: &str,
+) -> Result<&'a App, PageError> {
+    let platform = Platform::parse(platform)
+        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
+        .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotOffered))?;
+    state
+        .platforms
+        .get(platform)
+        .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotConfigured))
+}
+
+/// The page to come back to, absolute.
+fn page_url(state: &AppState, token: &str) -> String {
+    let mut url = state.public_url.clone();
+    url.set_path(&format!(
+        "{}/connect",
+        state.public_url.path().trim_end_matches('/')
+    ));
+    url.query_pairs_mut().append_pair("token", token);
+    url.to_string()
+}
+
+/// `POST /connect/start`: out to the platform's consent page (by way of the bounce page on
+/// phones and tablets), or to the app-password form.
+#[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, switch (optional)"), responses((status = 303, description = "On to the platform's sign-in (or the bounce page on phones)"), (status = 400, description = "Platform not offered by the link", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
+pub async fn start(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<StartForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = form.token.trim();
+    let live = open_form(&req, &state, token, &form.csrf).await?;
+    let back = token_href("/connect", token);
+    let app =
+        offered(&req, &state, &live, &form.platform).map_err(|e| e.with_back(back.clone()))?;
+    if app.provider.sign_in() == SignIn::AppPassword {
+        return Ok(see_other(format!(
+            "{}&platform={}",
+            token_href("/connect/signin", token),
+            app.platform().key()
+        )));
+    }
+    let started = flow::start(
+        &state,
+        app,
+        StartRequest {
+            account_id: live.account.id.clone(),
+            profile_id: live.profile.id.clone(),
+            link_id: Some(live.link.id.clone()),
+            return_url: Some(page_url(&state, token)),
+            switch_account: form.switch.is_some(),
+        },
+    )
+    .await
+    .map_err(|e| fail(&req, Some(&live), e.into()).with_back(back))?;
+    Ok(if is_handheld(&req) {
+        see_other(format!("/api/uploadposts/oauth/bounce?id={}", started.id))
+    } else {
+        see_other(started.authorize_url.to_string())
+    })
+}
+
+/// `GET /api/uploadposts/oauth/callback/{platform}`: where platforms send the browser back.
+/// Back to the connect page (which reports the outcome from its own records), to the API
+/// caller's `redirect_url` with Upload-Post's `connect_status` parameters, or a result page.
+#[utoipa::path(get, path = "/api/uploadposts/oauth/callback/{platform}", tag = "pages", params(("platform" = String, Path, description = "Platform key"), ("state" = Option<String>, Query, description = "The state we sent"), ("code" = Option<String>, Query, description = "The authorization code"), ("error" = Option<String>, Query, description = "The platform's error"), ("error_description" = Option<String>, Query, description = "Its description")), responses((status = 303, description = "Back to the connect page or the caller's redirect_url"), (status = 200, description = "Connected; no page to return to", content_type = "text/html"), (status = 400, description = "Not connected, with the reason (HTML page)", content_type = "text/html"), (status = 404, description = "Unknown platform", content_type = "text/html")))]
+pub async fn callback(
+    req: HttpRequest,
+    state: Data<AppState>,
+    platform: Path<String>,
+    query: Query<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let platform = Platform::parse(&platform).ok_or_else(|| fail(&req, None, Failure::NotFound))?;
+    let finished = flow::finish(&state, platform, query.into_inner())
+        .await
+        .map_err(|e| fail(&req, None, e.into()))?;
+    let outcome = match &finished.result {
+        Ok(_) => Outcome {
+            status: "success",
+            code: None,
+            detail: None,
+        },
+        Err(e) => e.outcome(),
+    };
+    match (finished.state, finished.return_url) {
+        (Some(pending), Some(url)) if pending.link_id.is_some() => {
+            Ok(see_other(format!("{url}&oauth={}", pending.id)))
+        }
+        (Some(_), Some(url)) => {
+            let mut url = url::Url::parse(&url)
+                .map_err(|e| fail(&req, None, ApiError::Internal(e.into()).into()))?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("connect_status", outcome.status)
+                    .append_pair("platform", platform.key());
+                if let Some(code) = outcome.code {
+                    q.append_pair("error_code", code);
+                }
+                if let Some(detail) = &outcome.detail {
+                    q.append_pair("error_description", detail);
+                }
+            }
+            Ok(see_other(url.to_string()))
+        }
+        _ if finished.result.is_ok() => {
+            let t = texts_for(&req, None);
+            let page = DonePage {
+                message: t.fill("done.message", &[("platform", platform.display_name())]),
+                t,
+                assets: &assets::URLS,
+            };
+            page.render()
+                .map(|html| {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(html)
+                })
+                .map_err(|e| fail(&req, None, ApiError::Internal(e.into()).into()))
+        }
+        _ => Err(fail(&req, None, Failure::SigninFailed(platform, outcome))),
+    }
+}
+
+/// `GET /connect/signin?token=…&platform=bluesky`: the handle and app-password form.
+#[utoipa::path(get, path = "/connect/signin", tag = "pages", params(("token" = String, Query, description = "The link token"), ("platform" = String, Query, description = "A platform that signs in with an app password")), responses((status = 200, description = "The form", content_type = "text/html"), (status = 400, description = "Not such a platform", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html")))]
+pub async fn signin_page(
+    req: HttpRequest,
+    state: Data<AppState>,
+    query: Query<SigninQuery>,
+) -> Result<HttpResponse, PageError> {
+    let live = open(&req, &state, query.token.as_deref()).await?;
+    let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
+    if live.link.readonly_calendar {
+        return Err(fail(&req, Some(&live), Failure::Readonly));
+    }
+    let app = offered(
+        &req,
+        &state,
+        &live,
+        query.platform.as_deref().unwrap_or_default(),
+    )?;
+    render_signin(&req, &state, &live, app, token, None)
+}
+
+fn render_signin(
+    req: &HttpRequest,
+    state: &AppState,
+    live: &LiveLink,
+    app: &App,
+    token: String,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    if app.provider.sign_in() != SignIn::AppPassword {
+        return Err(fail(req, Some(live), Failure::PlatformNotOffered));
+    }
+    let t = texts_for(req, Some(live));
+    let name = [("platform", app.platform().display_name())];
+    let page = SigninPage {
+        title: t.fill("signin.title", &name),
+        help: t.fill("signin.passwordHelp", &name),
+        platform_key: app.platform().key(),
+        badge: pages::badge(app.platform()),
+        sandbox: app.sandbox,
+        back_href: token_href("/connect", &token),
+        csrf: state.link_signer.csrf_token(&live.link.id),
+        token,
+        error,
+        t,
+        assets: &assets::URLS,
+    };
+    let status = if page.error.is_some() {
+        actix_web::http::StatusCode::BAD_REQUEST
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    page.render()
+        .map(|html| {
+            HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(html)
+        })
+        .map_err(|e| fail(req, Some(live), ApiError::Internal(e.into()).into()))
+}
+
+/// `POST /connect/signin`: signs in with the handle and app password, then back to the page.
+#[utoipa::path(post, path = "/connect/signin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, identifier, password"), responses((status = 303, description = "Connected; back to the page"), (status = 400, description = "Refused by the platform: the form again, with why", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html")))]
+pub async fn signin(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<SigninForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = form.token.trim().to_owned();
+    let live = open_form(&req, &state, &token, &form.csrf).await?;
+    let app = offered(&req, &state, &live, &form.platform)?;
+    let identifier = form.identifier.trim();
+    let t = texts_for(&req, Some(&live));
+    let name = [("platform", app.platform().display_name())];
+    if identifier.is_empty()
+        || form.password.is_empty()
+        || identifier.len() > 256
+        || form.password.len() > 256
+    {
+        return render_signin(
+            &req,
+            &state,
+            &live,
+            app,
+            token,
+            Some(t.fill("signin.failed", &name)),
+        );
+    }
+    let connected = flow::password_sign_in(
+        &state,
+        app,
+        &live.account.id,
+        &live.profile.id,
+        identifier,
+        &form.password,
+    )
+    .await;
+    match connected {
+        Ok(_) => Ok(see_other(format!(
+            "{}&connected={}",
+            token_href("/connect", &token),
+            app.platform().key()
+        ))),
+        Err(ConnectError::Denied(_)) => render_signin(
+            &req,
+            &state,
+            &live,
+            app,
+            token,
+            Some(t.fill("signin.failed", &name)),
+        ),
+        Err(e) => {
+            let (message, hint) = super::failure::signin_notice(&t, app.platform(), &e.outcome());
+            let text = hint.map_or(message.clone(), |h| format!("{message} {h}"));
+            render_signin(&req, &state, &live, app, token, Some(text))
+        }
+    }
+}
+
+/// `POST /connect/disconnect`: revokes at the platform where it can, then forgets the account.
+#[utoipa::path(post, path = "/connect/disconnect", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform"), responses((status = 303, description = "Disconnected; back to the page"), (status = 400, description = "Platform not offered", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html")))]
+pub async fn disconnect(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<DisconnectForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = form.token.trim().to_owned();
+    let live = open_form(&req, &state, &token, &form.csrf).await?;
+    let platform = Platform::parse(&form.platform)
+        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
+        .ok_or_else(|| fail(&req, Some(&live), Failure::PlatformNotOffered))?;
+    let profile_id = live.profile.id.clone();
+    let connection = pages::load(&req, &state, &live, move |conn| {
+        connections::find(conn, &profile_id, platform.key())
+    })
+    .await?;
+    if let Some(connection) = connection {
+        flow::disconnect(&state, connection, "manual_disconnect")
+            .await
+            .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    }
+    Ok(see_other(format!(
+        "{}&disconnected={}",
+        token_href("/connect", &token),
+        platform.key()
+    )))
+}

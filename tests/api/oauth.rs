@@ -1,0 +1,829 @@
+//! Connecting accounts end to end against the built-in emulator, over real HTTP: every
+//! platform's round trip, the ways platforms fail, tampering with the state, the Connect API,
+//! disconnecting, refreshing, and tokens that never appear in plaintext.
+
+use crate::cases;
+use crate::support::connect::link_id_of;
+use crate::support::receiver::Receiver;
+use crate::support::sandbox::{Consent, PHONE_UA};
+use crate::support::{TestApp, send};
+use postgate::db::oauth_tokens;
+use postgate::domain::Platform;
+use postgate::sandbox::people;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+cases![
+    every_platform_connects_and_disconnects,
+    the_same_identity_reconnects_in_place_another_replaces_it,
+    denied_consent_is_reported_in_the_page_language,
+    missing_permissions_are_refused,
+    platform_failures_during_the_exchange,
+    tampered_reused_and_expired_states_are_refused,
+    phones_go_through_the_bounce_page,
+    connect_api_start_and_return,
+    disconnect_by_api_revokes_at_the_platform,
+    bluesky_rejects_a_wrong_app_password,
+    refresh_keeps_tokens_fresh_and_rotates,
+    transient_refresh_failures_never_flag_the_account,
+    revoked_grant_requires_reauth_until_reconnected,
+    connection_events_reach_the_webhook,
+];
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Upload-Post shows an unconnected platform as `""` (lists) or `null`.
+fn not_connected(v: &Value) -> bool {
+    v.is_null() || v == ""
+}
+
+/// Every platform a link can offer.
+fn all_platforms() -> Vec<&'static str> {
+    Platform::ALL.iter().map(|p| p.key()).collect()
+}
+
+async fn stored_tokens(
+    app: &TestApp,
+    username: &str,
+    platform: &str,
+) -> Option<oauth_tokens::StoredTokens> {
+    let profile_id = app.profile_id(username).await;
+    let platform = platform.to_owned();
+    app.with_db(move |c| {
+        let connection = postgate::db::connections::find(c, &profile_id, &platform).unwrap()?;
+        oauth_tokens::get(c, &connection.id).unwrap()
+    })
+    .await
+}
+
+async fn every_platform_connects_and_disconnects(app: &TestApp) {
+    let token = app
+        .profile_with_link("everyone", json!({"language": "en"}))
+        .await;
+    for platform in Platform::ALL {
+        let key = platform.key();
+        let page = app
+            .connect_on_page(&token, key, Consent::Allow { person: 1 })
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{key}: {}", page.body);
+        assert!(
+            page.body
+                .contains(&format!("{} is connected.", platform.display_name())),
+            "{key}: the page says so"
+        );
+        assert!(page.body.contains(&format!("data-platform=\"{key}\"")));
+        let account = app.social_account("everyone", key).await;
+        assert_eq!(
+            account["username"],
+            people::platform_id(platform, 1),
+            "{key}: {account}"
+        );
+        let handle = people::handle(platform, 1);
+        let shown_handle = account["handle"].as_str().unwrap_or_default();
+        assert!(
+            shown_handle == handle
+                || (key == "facebook" || key == "linkedin") && shown_handle.is_empty(),
+            "{key}: handle {account}"
+        );
+        assert_eq!(account["display_name"], "Sam Chen", "{key}");
+        assert!(
+            account["social_images"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("/_avatar/1"),
+            "{key}: avatar {account}"
+        );
+        assert_eq!(account["reauth_required"], false);
+        if key == "tiktok" {
+            let caps: Vec<&str> = account["capabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(
+                caps.contains(&"video_privacy") && caps.contains(&"draft"),
+                "{caps:?}"
+            );
+        }
+        // Stored encrypted, bound to the connection, with a refresh scheduled where the
+        // platform's token expires.
+        let stored = stored_tokens(app, "everyone", key)
+            .await
+            .expect("tokens stored");
+        assert!(stored.access_token.starts_with("v1."), "{key}");
+        assert!(!stored.access_token.contains("sbx-"), "{key}: sealed");
+        assert!(stored.expires_at.is_some(), "{key}: expiry known");
+        assert!(stored.refresh_due_at.is_some(), "{key}: refresh scheduled");
+    }
+    // The page and validate-jwt show all of them.
+    let page = app.page(&format!("/connect?token={token}")).await;
+    assert!(page.body.contains("11 of 11 connected"), "{}", page.body);
+    assert!(page.body.contains("@samchen"));
+    let (status, validated) = send(
+        app.client
+            .get(app.api("/users/validate-jwt"))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for key in all_platforms() {
+        assert!(
+            validated["profile"]["social_accounts"][key].is_object(),
+            "{key}"
+        );
+    }
+    // Disconnect each from the page: revoked at the platform where it can be, then gone.
+    for platform in Platform::ALL {
+        let key = platform.key();
+        let csrf = app.page(&format!("/connect?token={token}")).await.csrf();
+        let done = app
+            .post_form(
+                "/connect/disconnect",
+                &[("token", &token), ("csrf", &csrf), ("platform", key)],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{key}: {}", done.body);
+        let back = app.page(done.header("location")).await;
+        assert!(
+            back.body
+                .contains(&format!("{} was disconnected.", platform.display_name())),
+            "{key}"
+        );
+        assert!(
+            not_connected(&app.social_account("everyone", key).await),
+            "{key}"
+        );
+        assert!(
+            stored_tokens(app, "everyone", key).await.is_none(),
+            "{key}: tokens wiped"
+        );
+    }
+    let calls = app.sandbox_calls().await;
+    for (platform, endpoint) in [
+        ("facebook", "permissions"),
+        ("linkedin", "revoke"),
+        ("tiktok", "revoke"),
+        ("youtube", "revoke"),
+        ("google_business", "revoke"),
+        ("x", "revoke"),
+        ("reddit", "revoke"),
+        ("bluesky", "delete_session"),
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|(p, e, m)| p == platform && e == endpoint && m != "GET"),
+            "{platform} revoked at {endpoint}: {calls:?}"
+        );
+    }
+}
+
+async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp) {
+    let token = app.profile_with_link("again", json!({})).await;
+    app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
+        .await;
+    let profile_id = app.profile_id("again").await;
+    let first = app
+        .with_db({
+            let p = profile_id.clone();
+            move |c| {
+                postgate::db::connections::find(c, &p, "facebook")
+                    .unwrap()
+                    .unwrap()
+            }
+        })
+        .await;
+    app.with_db({
+        let id = first.id.clone();
+        move |c| {
+            postgate::db::connections::pin(
+                c,
+                &id,
+                Some(("109876543210001", "Alex Rivera's Bakery")),
+            )
+            .unwrap()
+        }
+    })
+    .await;
+    // Same person: the same row, the pin kept.
+    let page = app
+        .connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
+        .await;
+    assert!(page.body.contains("Facebook is connected."));
+    let again = app
+        .with_db({
+            let p = profile_id.clone();
+            move |c| {
+                postgate::db::connections::find(c, &p, "facebook")
+                    .unwrap()
+                    .unwrap()
+            }
+        })
+        .await;
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.selected_target_id.as_deref(), Some("109876543210001"));
+    // "Use another account" forces the platform to ask again; another person replaces.
+    let switch = app.press_connect(&token, "facebook", None, true).await;
+    let authorize = switch.location.unwrap();
+    assert!(
+        authorize.contains("auth_type=reauthenticate"),
+        "{authorize}"
+    );
+    let callback = app.consent(&authorize, Consent::Allow { person: 1 }).await;
+    app.hop(&callback).await;
+    let replaced = app
+        .with_db(move |c| {
+            postgate::db::connections::find(c, &profile_id, "facebook")
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        replaced.platform_user_id,
+        people::platform_id(Platform::Facebook, 1)
+    );
+    assert_eq!(
+        replaced.selected_target_id, None,
+        "a pin belongs to the old identity"
+    );
+    // The old identity's grant was revoked.
+    assert!(
+        app.sandbox_calls()
+            .await
+            .iter()
+            .any(|(p, e, m)| p == "facebook" && e == "permissions" && m == "DELETE")
+    );
+}
+
+async fn denied_consent_is_reported_in_the_page_language(app: &TestApp) {
+    let token = app
+        .profile_with_link(
+            "shy",
+            json!({"language": "es", "platforms": ["facebook", "linkedin", "x"]}),
+        )
+        .await;
+    for (platform, name) in [
+        ("facebook", "Facebook"),
+        ("linkedin", "LinkedIn"),
+        ("x", "X"),
+    ] {
+        let page = app.connect_on_page(&token, platform, Consent::Deny).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains(&format!("Cancelaste el inicio de sesión en {name}.")),
+            "{platform}: {}",
+            page.body
+        );
+        assert!(not_connected(&app.social_account("shy", platform).await));
+    }
+}
+
+async fn missing_permissions_are_refused(app: &TestApp) {
+    let token = app.profile_with_link("stingy", json!({})).await;
+    let page = app
+        .connect_on_page(
+            &token,
+            "tiktok",
+            Consent::AllowWithout {
+                person: 0,
+                scope: "video.publish",
+            },
+        )
+        .await;
+    assert!(
+        page.body
+            .contains("Please allow every permission TikTok asks for. Missing: video.publish"),
+        "{}",
+        page.body
+    );
+    assert!(not_connected(&app.social_account("stingy", "tiktok").await));
+}
+
+async fn platform_failures_during_the_exchange(app: &TestApp) {
+    let token = app.profile_with_link("unlucky", json!({})).await;
+    // The platform's own refusal is named.
+    app.sandbox_control(TestApp::faults("pinterest", "token", &["invalid_grant"]))
+        .await;
+    let page = app
+        .connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
+        .await;
+    assert!(
+        page.body.contains("Pinterest could not be connected."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Pinterest said: invalid_grant"),
+        "{}",
+        page.body
+    );
+    // An outage, and a platform too slow to answer, are failures without blame.
+    for fault in ["server_error", "slow"] {
+        app.sandbox_control(TestApp::faults("youtube", "token", &[fault]))
+            .await;
+        let page = app
+            .connect_on_page(&token, "youtube", Consent::Allow { person: 0 })
+            .await;
+        assert!(
+            page.body.contains("YouTube could not be connected."),
+            "{fault}: {}",
+            page.body
+        );
+    }
+    // A failing identity call after a good exchange stores nothing.
+    app.sandbox_control(TestApp::faults("x", "me", &["server_error"]))
+        .await;
+    let page = app
+        .connect_on_page(&token, "x", Consent::Allow { person: 0 })
+        .await;
+    assert!(page.body.contains("X could not be connected."));
+    for p in ["pinterest", "youtube", "x"] {
+        assert!(
+            not_connected(&app.social_account("unlucky", p).await),
+            "{p}"
+        );
+    }
+    // And the next try works.
+    let page = app
+        .connect_on_page(&token, "x", Consent::Allow { person: 0 })
+        .await;
+    assert!(page.body.contains("X is connected."));
+}
+
+async fn tampered_reused_and_expired_states_are_refused(app: &TestApp) {
+    let token = app.profile_with_link("tamper", json!({})).await;
+    let start = app.press_connect(&token, "tiktok", None, false).await;
+    let callback = app
+        .consent(&start.location.unwrap(), Consent::Allow { person: 0 })
+        .await;
+    // The callback for another platform does not accept this state.
+    let other = callback.replace("/callback/tiktok", "/callback/x");
+    let hop = app.hop(&other).await;
+    assert_eq!(hop.status, StatusCode::SEE_OTHER);
+    let page = app
+        .page(hop.location.unwrap().trim_start_matches(&app.address))
+        .await;
+    assert!(
+        page.body.contains("took too long or was already used"),
+        "{}",
+        page.body
+    );
+    // … and the state was spent by that attempt: the real callback is refused too.
+    let hop = app.hop(&callback).await;
+    assert_eq!(hop.status, StatusCode::BAD_REQUEST);
+    assert!(hop.body.contains("INVALID_STATE"));
+    // A forged state, and none at all.
+    for url in [
+        "/api/uploadposts/oauth/callback/tiktok?state=forged&code=x",
+        "/api/uploadposts/oauth/callback/tiktok?code=x",
+        "/api/uploadposts/oauth/callback/nope?state=a&code=b",
+    ] {
+        let hop = app.hop(url).await;
+        assert!(hop.status.is_client_error(), "{url}: {}", hop.status);
+        assert!(!hop.body.contains("tamper"), "nothing about anyone");
+    }
+    // An expired state.
+    let start = app.press_connect(&token, "tiktok", None, false).await;
+    let callback = app
+        .consent(&start.location.unwrap(), Consent::Allow { person: 0 })
+        .await;
+    let the_link = link_id_of(&token);
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::oauth_states::dsl::*;
+        diesel::update(oauth_states.filter(link_id.eq(Some(the_link))))
+            .set(expires_at.eq(postgate::domain::time::now() - chrono::Duration::minutes(1)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let hop = app.hop(&callback).await;
+    let page = app
+        .page(hop.location.unwrap().trim_start_matches(&app.address))
+        .await;
+    assert!(page.body.contains("took too long"), "{}", page.body);
+    // A state whose link was revoked in the meantime connects nothing.
+    let start = app.press_connect(&token, "tiktok", None, false).await;
+    let callback = app
+        .consent(&start.location.unwrap(), Consent::Allow { person: 0 })
+        .await;
+    let (status, _) = send(app.post("/users/revoke-jwt", &json!({"jwt": token}))).await;
+    assert_eq!(status, StatusCode::OK);
+    app.hop(&callback).await;
+    assert!(not_connected(&app.social_account("tamper", "tiktok").await));
+    // A page outcome can only be shown to its own link.
+    let other = app.profile_with_link("bystander", json!({})).await;
+    let page = app
+        .page(&format!("/connect?token={other}&oauth=anything"))
+        .await;
+    assert!(!page.body.contains("class=\"notice"));
+}
+
+async fn phones_go_through_the_bounce_page(app: &TestApp) {
+    let token = app.profile_with_link("phone", json!({})).await;
+    let start = app
+        .press_connect(&token, "instagram", Some(PHONE_UA), false)
+        .await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let bounce = start.location.unwrap();
+    assert!(
+        bounce.starts_with("/api/uploadposts/oauth/bounce?id="),
+        "{bounce}"
+    );
+    let page = app.hop_as(&bounce, Some(PHONE_UA)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let marker = "id=\"continue\" class=\"button primary wide\" href=\"";
+    let start_at = page.body.find(marker).expect("continue link") + marker.len();
+    let authorize = page.body[start_at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        authorize.contains("/sandbox/instagram/oauth/authorize?"),
+        "{authorize}"
+    );
+    let callback = app.consent(&authorize, Consent::Allow { person: 2 }).await;
+    let back = app.hop(&callback).await;
+    let page = app
+        .page(back.location.unwrap().trim_start_matches(&app.address))
+        .await;
+    assert!(page.body.contains("Instagram is connected."));
+    // Desktop browsers go straight to the platform.
+    let desktop = app.press_connect(&token, "instagram", None, false).await;
+    assert!(
+        desktop
+            .location
+            .unwrap()
+            .contains("/sandbox/instagram/oauth/authorize?")
+    );
+}
+
+async fn connect_api_start_and_return(app: &TestApp) {
+    app.create_profile("api-user").await;
+    let back = format!("{}/after-connect?from=app", app.address);
+    let (status, started) = send(app.post(
+        "/oauth/google-business/start",
+        &json!({"profile": "api-user", "redirect_url": back}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    assert_eq!(started["platform"], "google_business");
+    assert_eq!(started["expires_in"], 900);
+    let state = started["state"].as_str().unwrap();
+    assert!(state.len() >= 32, "at least 190 bits");
+    let authorize = started["authorize_url"].as_str().unwrap();
+    assert!(authorize.contains(&format!("state={state}")));
+    assert!(authorize.contains("code_challenge_method=S256"));
+    assert!(authorize.contains("access_type=offline"));
+    let callback = app.consent(authorize, Consent::Allow { person: 0 }).await;
+    let hop = app.hop(&callback).await;
+    let location = hop.location.unwrap();
+    assert!(location.starts_with(&back), "{location}");
+    assert!(
+        location.contains("connect_status=success&platform=google_business"),
+        "{location}"
+    );
+    assert!(
+        app.social_account("api-user", "google_business")
+            .await
+            .is_object()
+    );
+    // Cancelled: Upload-Post's parameters.
+    let (_, started) = send(app.post(
+        "/oauth/twitter/start",
+        &json!({"profile": "api-user", "redirect_url": back}),
+    ))
+    .await;
+    assert_eq!(started["platform"], "x", "twitter is x");
+    let callback = app
+        .consent(started["authorize_url"].as_str().unwrap(), Consent::Deny)
+        .await;
+    let location = app.hop(&callback).await.location.unwrap();
+    assert!(
+        location.contains("connect_status=cancelled&platform=x&error_code=ACCESS_DENIED"),
+        "{location}"
+    );
+    // Without a redirect_url: a page says how it went.
+    let (_, started) =
+        send(app.post("/oauth/linkedin/start", &json!({"profile": "api-user"}))).await;
+    let callback = app
+        .consent(
+            started["authorize_url"].as_str().unwrap(),
+            Consent::Allow { person: 0 },
+        )
+        .await;
+    let done = app.hop(&callback).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body
+            .contains("LinkedIn is connected. You can close this window.")
+    );
+    // With the profile's own token instead of the API key.
+    let token = app.link_token("api-user", json!({})).await;
+    let resp = app
+        .client
+        .post(app.api("/oauth/tiktok/start"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Refusals.
+    let readonly = app
+        .link_token("api-user", json!({"readonly_calendar": true}))
+        .await;
+    let resp = app
+        .client
+        .post(app.api("/oauth/tiktok/start"))
+        .bearer_auth(&readonly)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    for (path, body, status, code) in [
+        (
+            "/oauth/tiktok/start",
+            json!({}),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+        ),
+        (
+            "/oauth/tiktok/start",
+            json!({"profile": "nobody"}),
+            StatusCode::NOT_FOUND,
+            "PROFILE_NOT_FOUND",
+        ),
+        (
+            "/oauth/myspace/start",
+            json!({"profile": "api-user"}),
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_PLATFORM",
+        ),
+        (
+            "/oauth/bluesky/start",
+            json!({"profile": "api-user"}),
+            StatusCode::BAD_REQUEST,
+            "UNSUPPORTED_SIGN_IN",
+        ),
+        (
+            "/oauth/tiktok/start",
+            json!({"profile": "api-user", "redirect_url": "javascript:alert(1)"}),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+        ),
+        (
+            "/oauth/tiktok/start",
+            json!({"profile": "api-user", "redirect_url": format!("https://a.example/{}", "x".repeat(2001))}),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+        ),
+    ] {
+        let (s, body) = send(app.post(path, &body)).await;
+        assert_eq!(s, status, "{path}: {body}");
+        assert_eq!(body["error_code"], code, "{path}: {body}");
+        assert_eq!(body["success"], false);
+    }
+    // Another account cannot start for this profile.
+    let (_, other_key) = app.new_account("default").await;
+    let (s, _) = send(app.post_as(
+        &other_key,
+        "/oauth/tiktok/start",
+        &json!({"profile": "api-user"}),
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn disconnect_by_api_revokes_at_the_platform(app: &TestApp) {
+    let token = app.profile_with_link("leaving", json!({})).await;
+    app.connect_on_page(&token, "x", Consent::Allow { person: 0 })
+        .await;
+    let (_, other_key) = app.new_account("default").await;
+    let (status, _) = send(app.delete_as(
+        &other_key,
+        "/users/social",
+        &json!({"username": "leaving", "platform": "x"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not another tenant's");
+    let (status, body) = send(app.delete(
+        "/users/social",
+        &json!({"username": "leaving", "platform": "twitter"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["revoked_at_platform"], true);
+    assert_eq!(body["platform"], "x");
+    assert!(
+        app.sandbox_calls()
+            .await
+            .iter()
+            .any(|(p, e, _)| p == "x" && e == "revoke")
+    );
+    let (status, body) = send(app.delete(
+        "/users/social",
+        &json!({"username": "leaving", "platform": "x"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error_code"], "NOT_CONNECTED");
+    let (status, _) = send(app.delete("/users/social", &json!({"username": "leaving"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn bluesky_rejects_a_wrong_app_password(app: &TestApp) {
+    let token = app
+        .profile_with_link("sky", json!({"language": "de"}))
+        .await;
+    let page = app.connect_on_page(&token, "bluesky", Consent::Deny).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body
+            .contains("Bluesky hat dieses Handle und App-Passwort nicht akzeptiert."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("wrong"), "the password is never echoed");
+    let page = app
+        .connect_on_page(&token, "bluesky", Consent::Allow { person: 0 })
+        .await;
+    assert!(page.body.contains("Bluesky ist verbunden."));
+    assert_eq!(
+        app.social_account("sky", "bluesky").await["handle"],
+        "alex-rivera.bsky.social"
+    );
+}
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
+    // Tokens that live 2 seconds: refreshed at 1.5 s, over and over. X rotates refresh
+    // tokens, so each refresh must have stored the previous answer's.
+    for platform in ["x", "instagram", "youtube", "bluesky"] {
+        app.sandbox_control(json!({"platform": platform, "expires_in": 2}))
+            .await;
+    }
+    let token = app.profile_with_link("fresh", json!({})).await;
+    for platform in ["x", "instagram", "youtube", "bluesky"] {
+        app.connect_on_page(&token, platform, Consent::Allow { person: 0 })
+            .await;
+    }
+    let first: Vec<_> = futures::future::join_all(
+        ["x", "instagram", "youtube", "bluesky"].map(|p| stored_tokens(app, "fresh", p)),
+    )
+    .await;
+    wait_for("three refreshes of each", async || {
+        let calls = app.sandbox_calls().await;
+        let count = |p: &str, e: &str| {
+            calls
+                .iter()
+                .filter(|(cp, ce, _)| cp == p && ce == e)
+                .count()
+        };
+        count("x", "token") >= 4
+            && count("instagram", "refresh") >= 3
+            && count("youtube", "token") >= 4
+            && count("bluesky", "refresh_session") >= 3
+    })
+    .await;
+    for (i, platform) in ["x", "instagram", "youtube", "bluesky"].iter().enumerate() {
+        let now = stored_tokens(app, "fresh", platform).await.unwrap();
+        let before = first[i].as_ref().unwrap();
+        assert_ne!(
+            now.access_token, before.access_token,
+            "{platform}: a new access token"
+        );
+        assert!(now.expires_at > before.expires_at, "{platform}");
+        assert_eq!(now.refresh_failures, 0);
+        if *platform == "youtube" {
+            // Google does not repeat the refresh token: the stored one stays.
+            assert!(
+                now.refresh_token.is_some(),
+                "never replaced by an empty one"
+            );
+        }
+        assert_eq!(
+            app.social_account("fresh", platform).await["reauth_required"],
+            false
+        );
+    }
+}
+
+async fn transient_refresh_failures_never_flag_the_account(app: &TestApp) {
+    app.sandbox_control(json!({"platform": "tiktok", "expires_in": 1}))
+        .await;
+    let token = app.profile_with_link("bumpy", json!({})).await;
+    app.connect_on_page(&token, "tiktok", Consent::Allow { person: 0 })
+        .await;
+    app.sandbox_control(json!({"platform": "tiktok", "expires_in": 3600}))
+        .await;
+    app.sandbox_control(TestApp::faults(
+        "tiktok",
+        "token",
+        &["server_error", "rate_limited", "slow"],
+    ))
+    .await;
+    wait_for("a refresh after three transient failures", async || {
+        let stored = stored_tokens(app, "bumpy", "tiktok").await.unwrap();
+        stored.refresh_failures == 0
+            && stored
+                .expires_at
+                .is_some_and(|e| e > postgate::domain::time::now() + chrono::Duration::minutes(30))
+    })
+    .await;
+    assert_eq!(
+        app.social_account("bumpy", "tiktok").await["reauth_required"],
+        false
+    );
+}
+
+async fn revoked_grant_requires_reauth_until_reconnected(app: &TestApp) {
+    app.sandbox_control(json!({"platform": "linkedin", "expires_in": 1}))
+        .await;
+    let token = app.profile_with_link("revoked", json!({})).await;
+    app.connect_on_page(&token, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    app.sandbox_control(json!({"platform": "linkedin", "expires_in": 3600}))
+        .await;
+    app.sandbox_control(TestApp::faults("linkedin", "token", &["invalid_grant"]))
+        .await;
+    wait_for("reauth_required", async || {
+        app.social_account("revoked", "linkedin").await["reauth_required"] == true
+    })
+    .await;
+    let stored = stored_tokens(app, "revoked", "linkedin").await.unwrap();
+    assert_eq!(stored.refresh_due_at, None, "no more refreshes");
+    assert_eq!(stored.last_error.as_deref(), Some("invalid_grant"));
+    let page = app.page(&format!("/connect?token={token}")).await;
+    assert!(page.body.contains("Reconnect needed"));
+    let page = app
+        .connect_on_page(&token, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    assert!(page.body.contains("LinkedIn is connected."));
+    assert_eq!(
+        app.social_account("revoked", "linkedin").await["reauth_required"],
+        false
+    );
+}
+
+async fn connection_events_reach_the_webhook(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    let (status, _) = send(app.post(
+        "/users/notifications",
+        &json!({"webhook_url": receiver.url}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    app.sandbox_control(json!({"platform": "threads", "expires_in": 1}))
+        .await;
+    let token = app.profile_with_link("events", json!({})).await;
+    app.connect_on_page(&token, "threads", Consent::Allow { person: 0 })
+        .await;
+    app.sandbox_control(TestApp::faults("threads", "refresh", &["invalid_grant"]))
+        .await;
+    wait_for("reauth", async || {
+        app.social_account("events", "threads").await["reauth_required"] == true
+    })
+    .await;
+    let (status, _) = send(app.delete(
+        "/users/social",
+        &json!({"username": "events", "platform": "threads"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let got = receiver.wait_for_accepted(3, WAIT).await;
+    let events: Vec<Value> = got.iter().map(|r| r.json()).collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "social_account_connected",
+            "social_account_reauth_required",
+            "social_account_disconnected"
+        ]
+    );
+    assert_eq!(events[0]["account_name"], "alex.rivera");
+    assert_eq!(events[0]["platform"], "threads");
+    assert_eq!(events[0]["profile_username"], "events");
+    assert_eq!(events[0]["status"], "connected");
+    assert_eq!(events[1]["reason"], "OAuthException");
+    assert_eq!(events[2]["reason"], "manual_disconnect");
+}
