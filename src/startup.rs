@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::connect;
 use crate::db::{self, Db};
 use crate::key_files;
-use crate::oauth::{self, http::Http, registry::Platforms};
+use crate::oauth::{self, http::Http, registry::Platforms, targets::TargetCache};
 use crate::sandbox::{self, Sandbox};
 use crate::state::AppState;
 use crate::telemetry;
@@ -96,6 +96,7 @@ impl Application {
             token_cipher: Arc::new(key_files::token_cipher(settings)?),
             platforms,
             oauth: settings.oauth.clone(),
+            targets: TargetCache::default(),
             sandbox: settings.oauth.sandbox.then(Sandbox::default),
         });
         let refresher = settings.oauth.refresh_worker.then(|| state.clone());

@@ -29,6 +29,8 @@ pub struct AppState {
     /// The platforms that can be connected here.
     pub platforms: Platforms,
     pub oauth: OAuthSettings,
+    /// Pages, boards and locations fetched lately.
+    pub targets: crate::oauth::targets::TargetCache,
     /// The emulator's state when the sandbox is on.
     pub sandbox: Option<crate::sandbox::Sandbox>,
 }

@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod preferences;
 pub mod rate_limit;
+pub mod targets;
 pub mod users;
 pub mod views;
 
@@ -111,7 +112,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(accounts::disconnect)),
             )
             .service(
+                resource(
+                    API,
+                    "/users/facebook-page",
+                    &[Method::GET, Method::POST, Method::DELETE],
+                )
+                .route(get().to(targets::get_facebook_page))
+                .route(web::post().to(targets::set_facebook_page))
+                .route(web::delete().to(targets::delete_facebook_page)),
+            )
+            .service(
+                resource(
+                    API,
+                    "/users/google-business-location",
+                    &[Method::GET, Method::POST, Method::DELETE],
+                )
+                .route(get().to(targets::get_google_location))
+                .route(web::post().to(targets::set_google_location))
+                .route(web::delete().to(targets::delete_google_location)),
+            )
+            .service(
                 resource(API, "/users/{username}", &[Method::GET]).route(get().to(users::get_one)),
+            )
+            .service(
+                resource(API, "/facebook/pages", &[Method::GET])
+                    .route(get().to(targets::facebook_pages)),
+            )
+            .service(
+                resource(API, "/linkedin/pages", &[Method::GET])
+                    .route(get().to(targets::linkedin_pages)),
+            )
+            .service(
+                resource(API, "/pinterest/boards", &[Method::GET])
+                    .route(get().to(targets::pinterest_boards)),
+            )
+            .service(
+                resource(API, "/google-business/locations", &[Method::GET])
+                    .route(get().to(targets::google_locations)),
+            )
+            .service(
+                resource(API, "/google-business/locations/select", &[Method::POST])
+                    .route(web::post().to(targets::select_google_location)),
             )
             .service(
                 resource(API, "/oauth/{platform}/start", &[Method::POST])

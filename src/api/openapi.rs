@@ -74,6 +74,35 @@ pub struct StartConnection {
     pub switch_account: Option<bool>,
 }
 
+/// `POST /users/facebook-page`.
+#[derive(Serialize, ToSchema)]
+pub struct PinFacebookPage {
+    /// The profile (with an API key).
+    pub profile_username: Option<String>,
+    pub facebook_page_id: String,
+}
+
+/// `POST /users/google-business-location`.
+#[derive(Serialize, ToSchema)]
+pub struct PinLocation {
+    pub profile_username: Option<String>,
+    /// `accounts/98/locations/12`, `locations/12` or `12`.
+    pub gbp_location_id: String,
+}
+
+/// `POST /google-business/locations/select` (the Python SDK's form).
+#[derive(Serialize, ToSchema)]
+pub struct SelectLocation {
+    pub profile: Option<String>,
+    pub location_id: String,
+}
+
+/// A body naming only the profile.
+#[derive(Serialize, ToSchema)]
+pub struct ProfileOnly {
+    pub profile_username: Option<String>,
+}
+
 /// `DELETE /users/social`.
 #[derive(Serialize, ToSchema)]
 pub struct Disconnect {
@@ -231,6 +260,17 @@ impl Modify for Common {
         super::deliveries::redeliver,
         super::accounts::start,
         super::accounts::disconnect,
+        super::targets::facebook_pages,
+        super::targets::linkedin_pages,
+        super::targets::pinterest_boards,
+        super::targets::google_locations,
+        super::targets::select_google_location,
+        super::targets::get_facebook_page,
+        super::targets::set_facebook_page,
+        super::targets::delete_facebook_page,
+        super::targets::get_google_location,
+        super::targets::set_google_location,
+        super::targets::delete_google_location,
         crate::connect::bounce::page,
         crate::connect::pages::connect,
         crate::connect::pages::calendar,

@@ -22,6 +22,11 @@ pub struct ProfileView {
     pub is_default: bool,
     /// Over the plan's limit after a downgrade: kept, but refused connect links.
     pub blocked: bool,
+    /// The pinned Facebook Page and Google Business location.
+    pub selected_page_id: Option<String>,
+    pub selected_page_name: Option<String>,
+    pub selected_location_id: Option<String>,
+    pub selected_location_name: Option<String>,
 }
 
 impl ProfileView {
@@ -37,6 +42,15 @@ impl ProfileView {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored metadata is not JSON: {e}")))?;
+        let pin = |platform: Platform| {
+            connections
+                .iter()
+                .find(|c| c.profile_id == profile.id && c.platform == platform.key())
+                .map(|c| (c.selected_target_id.clone(), c.selected_target_name.clone()))
+                .unwrap_or_default()
+        };
+        let (selected_page_id, selected_page_name) = pin(Platform::Facebook);
+        let (selected_location_id, selected_location_name) = pin(Platform::GoogleBusiness);
         Ok(Self {
             username: profile.username,
             created_at: time::rfc1123(profile.created_at),
@@ -47,6 +61,10 @@ impl ProfileView {
             metadata,
             is_default: profile.is_default,
             blocked,
+            selected_page_id,
+            selected_page_name,
+            selected_location_id,
+            selected_location_name,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod provider;
 pub mod providers;
 pub mod refresh;
 pub mod registry;
+pub mod targets;
 pub mod vault;
 
 use chrono::NaiveDateTime;

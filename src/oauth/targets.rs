@@ -1,0 +1,78 @@
+//! Pages, organizations, boards and locations under a connected account: fetched from the
+//! platform with the connection's tokens, and kept for a minute so that a page load and the
+//! pin that follows it do not each cost a round trip.
+
+use super::{ProviderError, Target, flow};
+use crate::db::connections::Connection;
+use crate::domain::Platform;
+use crate::error::ApiError;
+use crate::state::AppState;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const FRESH_FOR: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct TargetCache {
+    /// By connection id and the identity it held, so a replaced identity never sees the
+    /// previous one's list.
+    entries: Mutex<HashMap<(String, String), (Instant, Vec<Target>)>>,
+}
+
+impl TargetCache {
+    fn get(&self, key: &(String, String)) -> Option<Vec<Target>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < FRESH_FOR)
+            .map(|(_, t)| t.clone())
+    }
+
+    fn put(&self, key: (String, String), targets: Vec<Target>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            entries.insert(key, (Instant::now(), targets));
+        }
+    }
+}
+
+/// What a platform's refusal means to an API caller.
+pub fn api_error(platform: Platform, e: ProviderError) -> ApiError {
+    match e {
+        ProviderError::Transient(_) => ApiError::PlatformUnavailable(platform),
+        other => ApiError::PlatformRefused(
+            platform,
+            other
+                .platform_words()
+                .unwrap_or_else(|| "an answer Postgate cannot read".to_owned()),
+        ),
+    }
+}
+
+/// The targets under `connection`.
+pub async fn of_connection(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<Vec<Target>, ApiError> {
+    let platform = Platform::parse(&connection.platform)
+        .ok_or_else(|| ApiError::UnknownPlatform(connection.platform.clone()))?;
+    let key = (connection.id.clone(), connection.platform_user_id.clone());
+    if let Some(hit) = state.targets.get(&key) {
+        return Ok(hit);
+    }
+    let app = state
+        .platforms
+        .get(platform)
+        .ok_or(ApiError::PlatformNotConfigured(platform))?;
+    let tokens = flow::tokens_of(state, &connection.id)
+        .await?
+        .ok_or(ApiError::NotConnected(platform))?;
+    let targets = app
+        .provider
+        .targets(app, &tokens)
+        .await
+        .map_err(|e| api_error(platform, e))?;
+    state.targets.put(key, targets.clone());
+    Ok(targets)
+}
