@@ -279,6 +279,7 @@ impl Modify for Common {
         crate::connect::accounts::signin_page,
         crate::connect::accounts::signin,
         crate::connect::accounts::disconnect,
+        crate::connect::accounts::pin,
         crate::connect::pages::cancel,
         crate::connect::assets::serve,
     ),

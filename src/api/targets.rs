@@ -52,8 +52,12 @@ async fn connections_of(
                 ),
                 None => None,
             };
-            let found =
-                connections::of_account(conn, &account_id, platform.key(), only.as_ref().map(|p| p.id.as_str()))?;
+            let found = connections::of_account(
+                conn,
+                &account_id,
+                platform.key(),
+                only.as_ref().map(|p| p.id.as_str()),
+            )?;
             let all = profiles::list(conn, &account_id, 0, i64::MAX)?;
             Ok(found
                 .into_iter()
@@ -209,7 +213,11 @@ const GOOGLE_LOCATION: PinKind = PinKind {
     platform: Platform::GoogleBusiness,
     field: "gbp_location_id",
     pinned: ("gbp_location_id", "gbp_location_name"),
-    listing: ("locations", "selected_location_id", "selected_location_name"),
+    listing: (
+        "locations",
+        "selected_location_id",
+        "selected_location_name",
+    ),
 };
 
 /// The profile (from a profile JWT, or `profile_username` under an API key) and its
@@ -226,19 +234,12 @@ async fn pin_target(
     let platform = kind.platform;
     let connection = state
         .db
-        .run(move |conn| connections::find(conn, &profile_id, platform.key()).map_err(ApiError::from))
+        .run(move |conn| {
+            connections::find(conn, &profile_id, platform.key()).map_err(ApiError::from)
+        })
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
     Ok((access.profile, connection))
-}
-
-/// Whether a target is the one the caller named. Locations may be named in full
-/// (`accounts/1/locations/2`), as `locations/2`, or by the bare number.
-fn names(target: &Target, given: &str) -> bool {
-    let given = given.trim();
-    target.id == given
-        || target.id.ends_with(&format!("/{given}"))
-        || target.id.ends_with(&format!("/locations/{given}"))
 }
 
 async fn get_pin(
@@ -277,20 +278,7 @@ async fn set_pin(
     let profile_name = named_field(&body, fields.0, 256)?;
     let (profile, connection) =
         pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
-    let target = targets::of_connection(&state, &connection)
-        .await?
-        .into_iter()
-        .find(|t| names(t, &wanted))
-        .ok_or(ApiError::NothingFound(
-            "No such Page or location under the connected account",
-        ))?;
-    let (id, name) = (target.id.clone(), target.name.clone());
-    state
-        .db
-        .run(move |conn| {
-            connections::pin(conn, &connection.id, Some((&id, &name))).map_err(ApiError::from)
-        })
-        .await?;
+    let target = targets::pin(&state, &connection, &wanted).await?;
     Ok((profile, target))
 }
 
@@ -300,7 +288,8 @@ async fn post_pin(
     body: JsonObject,
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
-    let fields: (&[&'static str], &[&'static str]) = (&["profile_username", "profile"], &[kind.field]);
+    let fields: (&[&'static str], &[&'static str]) =
+        (&["profile_username", "profile"], &[kind.field]);
     let (_, target) = set_pin(req, state, body, kind, fields).await?;
     let (id, name) = kind.pinned;
     Ok(HttpResponse::Ok().json(json!({"success": true, id: target.id, name: target.name})))
@@ -398,6 +387,8 @@ pub async fn select_google_location(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::oauth::targets::names;
 
     #[test]
     fn locations_are_named_three_ways() {

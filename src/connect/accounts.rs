@@ -36,6 +36,14 @@ pub struct DisconnectForm {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct PinForm {
+    token: String,
+    csrf: String,
+    platform: String,
+    target: String,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct SigninQuery {
     token: Option<String>,
     platform: Option<String>,
@@ -324,4 +332,31 @@ pub async fn disconnect(
         token_href("/connect", &token),
         platform.key()
     )))
+}
+
+/// `POST /connect/pin`: chooses the Facebook Page or Google Business location to post to.
+#[utoipa::path(post, path = "/connect/pin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, target"), responses((status = 303, description = "Saved; back to the page"), (status = 400, description = "Platform not offered", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "No such Page or location, or not connected", content_type = "text/html"), (status = 502, description = "The platform refused", content_type = "text/html")))]
+pub async fn pin(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<PinForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = form.token.trim().to_owned();
+    let live = open_form(&req, &state, &token, &form.csrf).await?;
+    let back = token_href("/connect", &token);
+    let platform = Platform::parse(&form.platform)
+        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
+        .ok_or_else(|| fail(&req, Some(&live), Failure::PlatformNotOffered))?;
+    let profile_id = live.profile.id.clone();
+    let connection = pages::load(&req, &state, &live, move |conn| {
+        connections::find(conn, &profile_id, platform.key())
+    })
+    .await?
+    .ok_or_else(|| {
+        fail(&req, Some(&live), ApiError::NotConnected(platform).into()).with_back(back.clone())
+    })?;
+    crate::oauth::targets::pin(&state, &connection, &form.target)
+        .await
+        .map_err(|e| fail(&req, Some(&live), e.into()).with_back(back.clone()))?;
+    Ok(see_other(format!("{back}&pinned={}", platform.key())))
 }

@@ -151,6 +151,10 @@ pub const EN: &[(&str, &str)] = &[
         "done.message",
         "{platform} is connected. You can close this window.",
     ),
+    ("connect.pickPage", "Page to post to"),
+    ("connect.pickLocation", "Location to post to"),
+    ("connect.saveChoice", "Save"),
+    ("notice.pinned", "Your choice for {platform} is saved."),
 ];
 
 fn table(language: Language) -> &'static [(&'static str, &'static str)] {

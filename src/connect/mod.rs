@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 page("/disconnect", &[Method::POST]).route(web::post().to(accounts::disconnect)),
             )
+            .service(page("/pin", &[Method::POST]).route(web::post().to(accounts::pin)))
             .service(
                 page("/signin", &[Method::GET, Method::POST])
                     .route(get().to(accounts::signin_page))

@@ -6,7 +6,8 @@ use super::failure::{Failure, PageError, signin_notice};
 use super::headers::page_csp;
 use super::i18n::Texts;
 use super::templates::{
-    CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, PlatformRow, PostRow,
+    CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, Picker, PickerOption, PlatformRow,
+    PostRow,
 };
 use crate::db::DbConn;
 use crate::db::connections::{self, Connection};
@@ -18,7 +19,7 @@ use crate::domain::language::Language;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::links::{self, LiveLink};
-use crate::oauth::flow;
+use crate::oauth::{flow, targets};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{Data, Form, Query};
@@ -39,6 +40,8 @@ pub struct PageQuery {
     /// A platform just connected by app password, or disconnected.
     connected: Option<String>,
     disconnected: Option<String>,
+    /// A platform whose Page / location was just chosen.
+    pinned: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,7 +252,36 @@ fn platform_row(
         button: t.get(button).to_owned(),
         connected: connection.is_some(),
         sandbox,
+        picker: None,
     }
+}
+
+/// The Page / location choice of a connected Facebook or Google Business account, from the
+/// platform's live list. A platform that does not answer just gets no picker.
+async fn picker(state: &AppState, connection: &Connection, t: &Texts) -> Option<Picker> {
+    let label = match Platform::parse(&connection.platform)? {
+        Platform::Facebook => "connect.pickPage",
+        Platform::GoogleBusiness => "connect.pickLocation",
+        _ => return None,
+    };
+    if connection.reauth_required {
+        return None;
+    }
+    let listed = targets::of_connection(state, connection)
+        .await
+        .inspect_err(|e| tracing::info!(platform = %connection.platform, error = %e, "no picker"))
+        .ok()?;
+    (!listed.is_empty()).then(|| Picker {
+        label: t.get(label).to_owned(),
+        options: listed
+            .into_iter()
+            .map(|target| PickerOption {
+                selected: connection.selected_target_id.as_deref() == Some(target.id.as_str()),
+                id: target.id,
+                name: target.name,
+            })
+            .collect(),
+    })
 }
 
 /// What the page reports at the top: a sign-in that just finished (from our own record of
@@ -271,6 +303,9 @@ async fn notice(
     }
     if let Some(text) = named("notice.disconnected", query.disconnected.as_ref()) {
         return Ok(Some(Notice::new("info", text, None)));
+    }
+    if let Some(text) = named("notice.pinned", query.pinned.as_ref()) {
+        return Ok(Some(Notice::new("success", text, None)));
     }
     let Some(id) = query.oauth.clone().filter(|id| id.len() <= 64) else {
         return Ok(None);
@@ -308,7 +343,7 @@ async fn notice(
 }
 
 /// `GET /connect?token=…`: the accounts tab.
-#[utoipa::path(get, path = "/connect", tag = "pages", params(("token" = String, Query, description = "The link token from access_url"), ("oauth" = Option<String>, Query, description = "A finished sign-in to report"), ("connected" = Option<String>, Query, description = "A platform just connected"), ("disconnected" = Option<String>, Query, description = "A platform just disconnected")), responses((status = 200, description = "The connect page", content_type = "text/html"), (status = 303, description = "A read-only link goes to the calendar"), (status = 401, description = "Missing, forged, expired or revoked link (HTML page)", content_type = "text/html")))]
+#[utoipa::path(get, path = "/connect", tag = "pages", params(("token" = String, Query, description = "The link token from access_url"), ("oauth" = Option<String>, Query, description = "A finished sign-in to report"), ("connected" = Option<String>, Query, description = "A platform just connected"), ("disconnected" = Option<String>, Query, description = "A platform just disconnected"), ("pinned" = Option<String>, Query, description = "A platform whose Page or location was just chosen")), responses((status = 200, description = "The connect page", content_type = "text/html"), (status = 303, description = "A read-only link goes to the calendar"), (status = 401, description = "Missing, forged, expired or revoked link (HTML page)", content_type = "text/html")))]
 pub async fn connect(
     req: HttpRequest,
     state: Data<AppState>,
@@ -326,18 +361,18 @@ pub async fn connect(
     let t = texts_for(&req, Some(&live));
     let notice = notice(&req, &state, &live, &query, &t).await?;
     // A platform shows only if this server can connect it (configured, or the sandbox).
-    let platforms: Vec<PlatformRow> = allowed_platforms(&settings)
+    let mut platforms: Vec<PlatformRow> = Vec::new();
+    for (p, app) in allowed_platforms(&settings)
         .iter()
         .filter_map(|p| Some((*p, state.platforms.get(*p)?)))
-        .map(|(p, app)| {
-            platform_row(
-                p,
-                connected.iter().find(|c| c.platform == p.key()),
-                app.sandbox,
-                &t,
-            )
-        })
-        .collect();
+    {
+        let connection = connected.iter().find(|c| c.platform == p.key());
+        let mut row = platform_row(p, connection, app.sandbox, &t);
+        if let Some(c) = connection {
+            row.picker = picker(&state, c, &t).await;
+        }
+        platforms.push(row);
+    }
     let done = platforms.iter().filter(|p| p.state == "connected").count();
     let page = ConnectPage {
         progress: t.fill(

@@ -86,6 +86,19 @@ pub struct PlatformRow {
     pub connected: bool,
     /// Connected through the emulator.
     pub sandbox: bool,
+    /// The Page / location choice, for platforms that have one.
+    pub picker: Option<Picker>,
+}
+
+pub struct Picker {
+    pub label: String,
+    pub options: Vec<PickerOption>,
+}
+
+pub struct PickerOption {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
 }
 
 #[derive(Template)]

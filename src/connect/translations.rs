@@ -149,6 +149,10 @@ pub const ES: &[(&str, &str)] = &[
         "done.message",
         "{platform} está conectada. Ya puedes cerrar esta ventana.",
     ),
+    ("connect.pickPage", "Página en la que publicar"),
+    ("connect.pickLocation", "Ubicación en la que publicar"),
+    ("connect.saveChoice", "Guardar"),
+    ("notice.pinned", "Se guardó tu elección para {platform}."),
 ];
 
 pub const DE: &[(&str, &str)] = &[
@@ -311,6 +315,13 @@ pub const DE: &[(&str, &str)] = &[
         "done.message",
         "{platform} ist verbunden. Sie können dieses Fenster schließen.",
     ),
+    ("connect.pickPage", "Seite für Beiträge"),
+    ("connect.pickLocation", "Standort für Beiträge"),
+    ("connect.saveChoice", "Speichern"),
+    (
+        "notice.pinned",
+        "Ihre Auswahl für {platform} wurde gespeichert.",
+    ),
 ];
 
 pub const FR: &[(&str, &str)] = &[
@@ -464,6 +475,13 @@ pub const FR: &[(&str, &str)] = &[
         "done.message",
         "{platform} est connecté. Vous pouvez fermer cette fenêtre.",
     ),
+    ("connect.pickPage", "Page où publier"),
+    ("connect.pickLocation", "Établissement où publier"),
+    ("connect.saveChoice", "Enregistrer"),
+    (
+        "notice.pinned",
+        "Votre choix pour {platform} est enregistré.",
+    ),
 ];
 
 pub const PT: &[(&str, &str)] = &[
@@ -614,6 +632,10 @@ pub const PT: &[(&str, &str)] = &[
         "done.message",
         "{platform} está conectado. Você pode fechar esta janela.",
     ),
+    ("connect.pickPage", "Página para publicar"),
+    ("connect.pickLocation", "Local para publicar"),
+    ("connect.saveChoice", "Salvar"),
+    ("notice.pinned", "Sua escolha para o {platform} foi salva."),
 ];
 
 pub const PL: &[(&str, &str)] = &[
@@ -764,6 +786,10 @@ pub const PL: &[(&str, &str)] = &[
         "done.message",
         "Połączono z {platform}. Możesz zamknąć to okno.",
     ),
+    ("connect.pickPage", "Strona do publikowania"),
+    ("connect.pickLocation", "Lokalizacja do publikowania"),
+    ("connect.saveChoice", "Zapisz"),
+    ("notice.pinned", "Zapisano wybór dla {platform}."),
 ];
 
 pub const TR: &[(&str, &str)] = &[
@@ -911,4 +937,8 @@ pub const TR: &[(&str, &str)] = &[
         "done.message",
         "{platform} bağlandı. Bu pencereyi kapatabilirsiniz.",
     ),
+    ("connect.pickPage", "Paylaşım yapılacak sayfa"),
+    ("connect.pickLocation", "Paylaşım yapılacak konum"),
+    ("connect.saveChoice", "Kaydet"),
+    ("notice.pinned", "{platform} için seçiminiz kaydedildi."),
 ];

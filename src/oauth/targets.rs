@@ -76,3 +76,41 @@ pub async fn of_connection(
     state.targets.put(key, targets.clone());
     Ok(targets)
 }
+
+/// Whether a target is the one the caller named. Locations may be named in full
+/// (`accounts/1/locations/2`), as `locations/2`, or by the bare number.
+pub fn names(target: &Target, given: &str) -> bool {
+    let given = given.trim();
+    !given.is_empty()
+        && (target.id == given
+            || target.id.ends_with(&format!("/{given}"))
+            || target.id.ends_with(&format!("/locations/{given}")))
+}
+
+/// Pins the target named `wanted` on the connection, if the account really has it.
+pub async fn pin(
+    state: &AppState,
+    connection: &Connection,
+    wanted: &str,
+) -> Result<Target, ApiError> {
+    let target = of_connection(state, connection)
+        .await?
+        .into_iter()
+        .find(|t| names(t, wanted))
+        .ok_or(ApiError::NothingFound(
+            "No such Page or location under the connected account",
+        ))?;
+    let (id, name, connection_id) = (
+        target.id.clone(),
+        target.name.clone(),
+        connection.id.clone(),
+    );
+    state
+        .db
+        .run(move |conn| {
+            crate::db::connections::pin(conn, &connection_id, Some((&id, &name)))
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(target)
+}

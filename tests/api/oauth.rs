@@ -833,11 +833,14 @@ async fn connection_events_reach_the_webhook(app: &TestApp) {
 async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     let token = app.profile_with_link("lister", json!({})).await;
     for platform in ["facebook", "linkedin", "pinterest", "google_business"] {
-        app.connect_on_page(&token, platform, Consent::Allow { person: 0 }).await;
+        app.connect_on_page(&token, platform, Consent::Allow { person: 0 })
+            .await;
     }
     let other = app.profile_with_link("second", json!({})).await;
-    app.connect_on_page(&other, "facebook", Consent::Allow { person: 1 }).await;
-    app.connect_on_page(&other, "linkedin", Consent::Allow { person: 2 }).await;
+    app.connect_on_page(&other, "facebook", Consent::Allow { person: 1 })
+        .await;
+    app.connect_on_page(&other, "linkedin", Consent::Allow { person: 2 })
+        .await;
 
     let expected = people::targets(Platform::Facebook, 0);
     let (status, body) = send(app.get("/facebook/pages?profile=lister")).await;
@@ -849,11 +852,18 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     assert_eq!(pages[0]["name"], expected[0].1);
     assert_eq!(pages[0]["page_name"], expected[0].1);
     assert_eq!(pages[0]["profile"], "lister");
-    assert_eq!(pages[0]["account_id"], people::platform_id(Platform::Facebook, 0));
+    assert_eq!(
+        pages[0]["account_id"],
+        people::platform_id(Platform::Facebook, 0)
+    );
     assert!(pages[0]["followers"].is_i64() && pages[0]["likes"].is_i64());
     assert!(pages[0]["picture"].as_str().unwrap().contains("/_avatar/"));
     let (_, all) = send(app.get("/facebook/pages")).await;
-    assert_eq!(all["pages"].as_array().unwrap().len(), 4, "every profile's pages");
+    assert_eq!(
+        all["pages"].as_array().unwrap().len(),
+        4,
+        "every profile's pages"
+    );
     for query in ["?profile=__manual_user__", "?profile=nobody"] {
         let (status, body) = send(app.get(&format!("/facebook/pages{query}"))).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{query}");
@@ -867,7 +877,10 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
 
     let (status, body) = send(app.get("/linkedin/pages?profile=lister")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["pages"][0]["id"], people::targets(Platform::Linkedin, 0)[0].0);
+    assert_eq!(
+        body["pages"][0]["id"],
+        people::targets(Platform::Linkedin, 0)[0].0
+    );
     assert_eq!(body["pages"][0]["vanityName"], "consulting");
     let (status, body) = send(app.get("/linkedin/pages?profile=second")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no pages is a 404: {body}");
@@ -884,17 +897,38 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let locations = body["locations"].as_array().unwrap();
     assert_eq!(locations.len(), 2);
-    assert_eq!(locations[0]["name"], "accounts/123456781/locations/111111111");
+    assert_eq!(
+        locations[0]["name"],
+        "accounts/123456781/locations/111111111"
+    );
     assert_eq!(locations[0]["title"], "Main Street Store");
     assert_eq!(locations[0]["account_id"], "accounts_123456781_111111111");
 
     // A refusal by the platform is a 502 naming it; an outage a 503.
-    let third = app.profile_with_link("third", json!({})).await;
-    app.connect_on_page(&third, "facebook", Consent::Allow { person: 2 }).await;
-    app.sandbox_control(TestApp::faults("facebook", "accounts", &["invalid_grant", "server_error"])).await;
+    // (Connected through the API, so no page has listed its Pages yet.)
+    app.create_profile("third").await;
+    let (_, started) = send(app.post("/oauth/facebook/start", &json!({"profile": "third"}))).await;
+    let callback = app
+        .consent(
+            started["authorize_url"].as_str().unwrap(),
+            Consent::Allow { person: 2 },
+        )
+        .await;
+    assert_eq!(app.hop(&callback).await.status, StatusCode::OK);
+    app.sandbox_control(TestApp::faults(
+        "facebook",
+        "accounts",
+        &["invalid_grant", "server_error"],
+    ))
+    .await;
     let (status, body) = send(app.get("/facebook/pages?profile=third")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
-    assert!(body["message"].as_str().unwrap().starts_with("Facebook refused"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Facebook refused")
+    );
     let (status, body) = send(app.get("/facebook/pages?profile=third")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let (status, body) = send(app.get("/facebook/pages?profile=third")).await;
@@ -904,8 +938,10 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
 
 async fn pages_and_locations_are_pinned(app: &TestApp) {
     let token = app.profile_with_link("pinner", json!({})).await;
-    app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 }).await;
-    app.connect_on_page(&token, "google_business", Consent::Allow { person: 0 }).await;
+    app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
+        .await;
+    app.connect_on_page(&token, "google_business", Consent::Allow { person: 0 })
+        .await;
     let page = people::targets(Platform::Facebook, 0)[1].clone();
 
     let (status, body) = send(app.get("/users/facebook-page?profile_username=pinner")).await;
@@ -918,7 +954,10 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"success": true, "facebook_page_id": page.0, "facebook_page_name": page.1}));
+    assert_eq!(
+        body,
+        json!({"success": true, "facebook_page_id": page.0, "facebook_page_name": page.1})
+    );
     let (_, profile) = send(app.get("/users/pinner")).await;
     assert_eq!(profile["profile"]["selected_page_id"], page.0);
     assert_eq!(profile["profile"]["selected_page_name"], page.1);
@@ -928,22 +967,39 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = send(app.post("/users/facebook-page", &json!({"profile_username": "pinner"}))).await;
+    let (status, body) = send(app.post(
+        "/users/facebook-page",
+        &json!({"profile_username": "pinner"}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, _) = send(app.delete("/users/facebook-page", &json!({"profile_username": "pinner"}))).await;
+    let (status, _) = send(app.delete(
+        "/users/facebook-page",
+        &json!({"profile_username": "pinner"}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (_, body) = send(app.get("/users/facebook-page?profile_username=pinner")).await;
     assert_eq!(body["selected_page_id"], Value::Null);
 
     // Locations: any of the three spellings, and the Python SDK's /select form.
-    for given in ["accounts/123456781/locations/222222221", "locations/111111111", "222222221"] {
+    for given in [
+        "accounts/123456781/locations/222222221",
+        "locations/111111111",
+        "222222221",
+    ] {
         let (status, body) = send(app.post(
             "/users/google-business-location",
             &json!({"profile_username": "pinner", "gbp_location_id": given}),
         ))
         .await;
         assert_eq!(status, StatusCode::OK, "{given}: {body}");
-        assert!(body["gbp_location_id"].as_str().unwrap().starts_with("accounts/123456781/locations/"));
+        assert!(
+            body["gbp_location_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("accounts/123456781/locations/")
+        );
     }
     let (status, body) = send(app.post(
         "/google-business/locations/select",
@@ -951,10 +1007,16 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["google_business_id"], "accounts/123456781/locations/111111111");
+    assert_eq!(
+        body["google_business_id"],
+        "accounts/123456781/locations/111111111"
+    );
     assert_eq!(body["display_name"], "Main Street Store");
     let (_, body) = send(app.get("/users/google-business-location?profile_username=pinner")).await;
-    assert_eq!(body["selected_location_id"], "accounts/123456781/locations/111111111");
+    assert_eq!(
+        body["selected_location_id"],
+        "accounts/123456781/locations/111111111"
+    );
     assert_eq!(body["selected_location_name"], "Main Street Store");
     assert_eq!(body["locations"][0]["account_name"], "Alex Rivera");
 
@@ -968,8 +1030,16 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let readonly = app.link_token("pinner", json!({"readonly_calendar": true})).await;
-    let resp = app.client.get(app.api("/users/facebook-page")).bearer_auth(&readonly).send().await.unwrap();
+    let readonly = app
+        .link_token("pinner", json!({"readonly_calendar": true}))
+        .await;
+    let resp = app
+        .client
+        .get(app.api("/users/facebook-page"))
+        .bearer_auth(&readonly)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = app
         .client
@@ -989,6 +1059,57 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The page's picker: the live list, the pinned one selected, and a POST to choose.
+    let shown = app.page(&format!("/connect?token={token}")).await;
+    assert!(
+        shown
+            .body
+            .contains("<label for=\"pick-facebook\">Page to post to</label>"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown
+            .body
+            .contains(&format!("<option value=\"{}\" selected>", page.0))
+    );
+    assert!(
+        shown
+            .body
+            .contains("<label for=\"pick-google_business\">Location to post to</label>")
+    );
+    let other_page = people::targets(Platform::Facebook, 0)[0].clone();
+    let csrf = shown.csrf();
+    let done = app
+        .post_form(
+            "/connect/pin",
+            &[
+                ("token", &token),
+                ("csrf", &csrf),
+                ("platform", "facebook"),
+                ("target", &other_page.0),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = app.page(done.header("location")).await;
+    assert!(back.body.contains("Your choice for Facebook is saved."));
+    assert!(
+        back.body
+            .contains(&format!("<option value=\"{}\" selected>", other_page.0))
+    );
+    let refused = app
+        .post_form(
+            "/connect/pin",
+            &[
+                ("token", &token),
+                ("csrf", &csrf),
+                ("platform", "facebook"),
+                ("target", "not-mine"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
     // No Facebook connection: 404.
     app.create_profile("unlinked").await;
     let (status, body) = send(app.get("/users/facebook-page?profile_username=unlinked")).await;
