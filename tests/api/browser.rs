@@ -17,7 +17,7 @@ cases![
     keyboard_reaches_every_control_with_a_visible_focus,
     calendar_month_on_desktop_and_phone,
     readonly_calendar_has_no_working_controls,
-    connect_button_and_error_pages,
+    connect_through_the_sandbox_and_error_pages,
     bounce_follows_to_the_authorize_url_on_a_phone,
 ];
 
@@ -289,39 +289,63 @@ async fn readonly_calendar_has_no_working_controls(app: &TestApp) {
     }
 }
 
-async fn connect_button_and_error_pages(app: &TestApp) {
+/// Connecting through the sandbox as a person would: Connect, the platform's consent page,
+/// Allow, and back to the page with the account shown. On a desktop (Turkish), and on a
+/// phone, where Connect goes through the bounce page (whose redirect
+/// `bounce_follows_to_the_authorize_url_on_a_phone` checks).
+async fn connect_through_the_sandbox_and_error_pages(app: &TestApp) {
     let token = app
         .profile_with_link(
             "clicker",
-            json!({"platforms": ["youtube"], "language": "tr"}),
+            json!({"platforms": ["youtube", "x", "facebook"], "language": "tr"}),
         )
         .await;
     let url = app.url(&format!("/connect?token={token}"));
     let bad = app.url("/connect?token=expired.or.forged");
-    let click = desktop(
-        "click-connect",
+    let click_through = |platform: &str, shot: &str| {
         json!([
             {"action": "goto", "url": url},
-            {"action": "click", "selector": "button[type=submit]"},
+            {"action": "click", "selector": format!("li[data-platform={platform}] button[type=submit]"), "wait_for_navigation": true},
+            {"action": "wait_for_url", "contains": format!("/sandbox/{platform}/")},
             {"action": "collect"},
-            {"action": "screenshot", "path": screenshot("not-configured-tr-desktop")},
-        ]),
+            {"action": "screenshot", "path": screenshot(&format!("{shot}-consent"))},
+            {"action": "click", "selector": "#allow", "wait_for_navigation": true},
+            {"action": "wait_for_url", "contains": "oauth="},
+            {"action": "collect"},
+            {"action": "screenshot", "path": screenshot(shot), "full_page": true},
+        ])
+    };
+    let on_desktop = desktop(
+        "sandbox-desktop",
+        click_through("youtube", "sandbox-youtube-tr-desktop"),
     );
+    let on_phone = phone("sandbox-phone", click_through("x", "sandbox-x-tr-phone"));
     // No language on this request: the browser's Turkish decides.
     let mut bad_link = phone("bad-link", look(&bad, "invalid-link-tr-phone"));
     bad_link["locale"] = "tr-TR".into();
-    let reports = browser::run(vec![click, bad_link]).await;
+    let reports = browser::run(vec![on_desktop, on_phone, bad_link]).await;
     let t = Texts::new(Language::Tr, UiLabels::default());
-    let click = &reports[0];
-    assert_eq!(step(click, 1)["status"], 503);
-    let page = step(click, 2);
-    assert!(collected_text(page).contains(t.get("error.platformNotConfigured")));
-    assert!(collected_text(page).contains("PLATFORM_NOT_CONFIGURED"));
-    let back = visible_controls(page)
-        .into_iter()
-        .find(|c| c["text"] == t.get("error.back"));
-    assert!(back.is_some(), "a way back to the page");
-    let bad = &reports[1];
+    for (report, name, handle) in [
+        (&reports[0], "YouTube", "@alexrivera"),
+        (&reports[1], "X", "@alex.rivera"),
+    ] {
+        let consent = step(report, 3);
+        assert!(
+            collected_text(consent).contains(&format!("Sign in to {name}")),
+            "{name}: {consent}"
+        );
+        let back = step(report, 7);
+        let text = collected_text(back);
+        assert!(
+            text.contains(&t.fill("notice.connected", &[("platform", name)])),
+            "{name}: {text}"
+        );
+        assert!(text.contains(handle), "{name}: {text}");
+        assert_eq!(back["horizontal_overflow"], false, "{name}");
+        assert_eq!(back["broken_images"], 0, "{name}: the avatar loads");
+        assert_clean(report);
+    }
+    let bad = &reports[2];
     assert_eq!(step(bad, 0)["status"], 401);
     let page = step(bad, 1);
     assert_eq!(page["lang"], "tr");

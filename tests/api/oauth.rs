@@ -4,9 +4,10 @@
 
 use crate::cases;
 use crate::support::connect::link_id_of;
+use crate::support::process::ServerProcess;
 use crate::support::receiver::Receiver;
 use crate::support::sandbox::{Consent, PHONE_UA};
-use crate::support::{TestApp, send};
+use crate::support::{Backend, TestApp, TestDb, send};
 use postgate::db::oauth_tokens;
 use postgate::domain::Platform;
 use postgate::sandbox::people;
@@ -31,6 +32,8 @@ cases![
     connection_events_reach_the_webhook,
     pages_boards_and_locations_are_listed_live,
     pages_and_locations_are_pinned,
+    tokens_never_appear_in_plaintext,
+    one_refresh_lease_among_many_takers,
 ];
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -1115,4 +1118,201 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     let (status, body) = send(app.get("/users/facebook-page?profile_username=unlinked")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error_code"], "NOT_CONNECTED");
+}
+
+/// A real `postgate serve` with the sandbox on (by environment): connect, refresh, then look
+/// for any token the emulator issued in everything the process logged and, on SQLite, in the
+/// database files themselves.
+async fn tokens_never_appear_in_plaintext(app: &TestApp) {
+    // A database of its own: this test's in-process server would otherwise refresh the
+    // process's tokens against its own emulator.
+    let fresh = TestDb::new(app.test_db.backend);
+    let mut cmd = app.cli();
+    cmd.env("POSTGATE_DATABASE_URL", &fresh.url)
+        .env("POSTGATE_SANDBOX", "true")
+        .env("POSTGATE_OAUTH_REFRESH_INTERVAL_MS", "100")
+        .env("POSTGATE_LOG", "debug");
+    let mut server = tokio::task::spawn_blocking(move || ServerProcess::start(cmd))
+        .await
+        .unwrap();
+    let curl = server
+        .stdout_line("curl -H", Duration::from_secs(5))
+        .expect("the first run prints a key");
+    let key = curl
+        .split("Apikey ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    for platform in ["x", "tiktok", "instagram"] {
+        let control = app
+            .client
+            .post(format!("{}/sandbox/_control", server.address))
+            .json(&json!({"platform": platform, "expires_in": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(control.status(), StatusCode::OK);
+    }
+    for platform in ["x", "tiktok", "instagram"] {
+        let (status, started) = send(
+            app.with_key(
+                app.client
+                    .post(server.api(&format!("/oauth/{platform}/start")))
+                    .json(&json!({"profile": "default"})),
+                &key,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let callback = app
+            .consent(
+                started["authorize_url"].as_str().unwrap(),
+                Consent::Allow { person: 0 },
+            )
+            .await;
+        assert_eq!(
+            app.hop(&callback).await.status,
+            StatusCode::OK,
+            "{platform}"
+        );
+    }
+    // Wait for refreshes, so refresh answers went through the process too.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let calls: Vec<Value> = app
+            .client
+            .get(format!("{}/sandbox/_control/calls", server.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refreshes = calls
+            .iter()
+            .filter(|c| c["endpoint"] == "token" || c["endpoint"] == "refresh")
+            .count();
+        if refreshes >= 8 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refreshes: {calls:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.terminate();
+    let logged = server.drain_output().join("\n");
+    assert!(logged.contains("oauth"), "the log was read:\n{logged}");
+    for secret in [
+        "sbx-at-",
+        "sbx-rt-",
+        "code_verifier",
+        "client_secret=sandbox",
+    ] {
+        assert!(!logged.contains(secret), "{secret} in the log:\n{logged}");
+    }
+    let db = postgate::db::Db::connect(
+        &postgate::db::DatabaseUrl::parse(&fresh.url).unwrap(),
+        1,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let rows = db
+        .run(|c| {
+            use diesel::prelude::*;
+            use postgate::db::schema::{oauth_states, oauth_tokens};
+            let tokens: Vec<(String, Option<String>)> = oauth_tokens::table
+                .select((oauth_tokens::access_token, oauth_tokens::refresh_token))
+                .load(c)
+                .unwrap();
+            let verifiers: Vec<String> = oauth_states::table
+                .select(oauth_states::pkce_verifier)
+                .load(c)
+                .unwrap();
+            Ok::<_, postgate::error::ApiError>((tokens, verifiers))
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.0.len(), 3);
+    for (access, refresh) in &rows.0 {
+        assert!(access.starts_with("v1.") && !access.contains("sbx-"));
+        assert!(
+            refresh
+                .as_deref()
+                .is_none_or(|r| r.starts_with("v1.") && !r.contains("sbx-"))
+        );
+    }
+    assert_eq!(
+        rows.0.iter().filter(|(_, r)| r.is_some()).count(),
+        2,
+        "Instagram has none"
+    );
+    assert!(
+        rows.1.iter().all(|v| v.starts_with("v1.")),
+        "PKCE verifiers sealed too"
+    );
+    if app.test_db.backend == Backend::Sqlite {
+        let db_path = fresh.url.trim_start_matches("sqlite://").to_owned();
+        for file in [db_path.clone(), format!("{db_path}-wal")] {
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("sbx-at-") && !text.contains("sbx-rt-"),
+                "plaintext token in {file}"
+            );
+        }
+    }
+}
+
+/// The refresh lease: many takers at once, on either database, and exactly one wins.
+async fn one_refresh_lease_among_many_takers(app: &TestApp) {
+    let token = app.profile_with_link("leased", json!({})).await;
+    app.connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
+        .await;
+    let profile_id = app.profile_id("leased").await;
+    let connection_id = app
+        .with_db(move |c| {
+            postgate::db::connections::find(c, &profile_id, "pinterest")
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .await;
+    // Due now, and no lease held.
+    let id = connection_id.clone();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::oauth_tokens::dsl::*;
+        diesel::update(oauth_tokens.find(&id))
+            .set(refresh_due_at.eq(Some(
+                postgate::domain::time::now() + chrono::Duration::days(1),
+            )))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let later = postgate::domain::time::now() + chrono::Duration::days(2);
+    let takers: Vec<_> = (0..8)
+        .map(|_| {
+            let db = app.db.clone();
+            let id = connection_id.clone();
+            std::thread::spawn(move || {
+                let mut conn = db.conn().unwrap();
+                oauth_tokens::lease(&mut conn, &id, later, later + chrono::Duration::minutes(1))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let won = takers
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|w| *w)
+        .count();
+    assert_eq!(won, 1, "exactly one taker holds the lease");
 }

@@ -17,10 +17,12 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `cmd serve` on a free port and waits until it says it is listening.
     pub fn start(mut cmd: Command) -> Self {
+        if !cmd.get_envs().any(|(k, _)| k == "POSTGATE_LOG") {
+            cmd.env("POSTGATE_LOG", "info");
+        }
         cmd.arg("serve")
             .env("POSTGATE_LISTEN", "127.0.0.1:0")
             .env("POSTGATE_LOG_FORMAT", "json")
-            .env("POSTGATE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn postgate serve");
@@ -90,6 +92,15 @@ impl ServerProcess {
             }
         }
         None
+    }
+
+    /// Every line the process wrote since the last call (stdout and its log).
+    pub fn drain_output(&mut self) -> Vec<String> {
+        let mut out: Vec<String> = std::mem::take(&mut self.stdout);
+        while let Ok((_, line)) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            out.push(line);
+        }
+        out
     }
 
     /// Kills the process outright (SIGKILL): nothing gets to finish.

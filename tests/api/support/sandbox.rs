@@ -115,11 +115,9 @@ impl TestApp {
     pub async fn consent(&self, authorize_url: &str, consent: Consent<'_>) -> String {
         let page = self.hop(authorize_url).await;
         assert_eq!(page.status, StatusCode::OK, "consent page: {}", page.body);
-        let query: HashMap<String, String> = url::Url::parse(authorize_url)
-            .expect("absolute authorize URL")
-            .query_pairs()
-            .into_owned()
-            .collect();
+        let parsed = url::Url::parse(authorize_url).expect("absolute authorize URL");
+        let origin = parsed.origin().ascii_serialization();
+        let query: HashMap<String, String> = parsed.query_pairs().into_owned().collect();
         let platform = authorize_url
             .split("/sandbox/")
             .nth(1)
@@ -154,7 +152,7 @@ impl TestApp {
             form.push(("scope".into(), s));
         }
         let resp = no_redirects()
-            .post(self.url(&format!("/sandbox/{platform}/_consent")))
+            .post(format!("{origin}/sandbox/{platform}/_consent"))
             .form(&form)
             .send()
             .await
