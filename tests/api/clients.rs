@@ -4,14 +4,35 @@
 use crate::cases;
 use crate::support::clients::run_suite;
 use crate::support::receiver::Receiver;
+use crate::support::sandbox::Consent;
 use crate::support::{TestApp, send};
 use std::time::Duration;
 
 cases![python_sdk, npm_sdk];
 
+/// A profile connected, through the sandbox, to every platform with Pages, boards or
+/// locations (as its first fake person).
+async fn connect_for_sdk(app: &TestApp, username: &str) {
+    let token = app.profile_with_link(username, serde_json::json!({})).await;
+    for platform in ["facebook", "linkedin", "pinterest", "google_business"] {
+        let page = app
+            .connect_on_page(&token, platform, Consent::Allow { person: 0 })
+            .await;
+        assert!(page.body.contains("is connected."), "{platform}");
+    }
+}
+
 async fn python_sdk(app: &TestApp) {
     let receiver = Receiver::start().await;
-    let out = run_suite("python", &app.url("/api"), &app.api_key, &receiver.url).await;
+    connect_for_sdk(app, "py-pages").await;
+    let out = run_suite(
+        "python",
+        &app.url("/api"),
+        &app.api_key,
+        &receiver.url,
+        "py-pages",
+    )
+    .await;
     for method in [
         "create_user",
         "list_users",
@@ -21,6 +42,11 @@ async fn python_sdk(app: &TestApp) {
         "update_user_preferences",
         "get_notification_config",
         "update_notification_config",
+        "get_facebook_pages",
+        "get_linkedin_pages",
+        "get_pinterest_boards",
+        "get_google_business_locations",
+        "select_google_business_location",
         "delete_user",
     ] {
         assert!(
@@ -32,7 +58,15 @@ async fn python_sdk(app: &TestApp) {
 
 async fn npm_sdk(app: &TestApp) {
     let receiver = Receiver::start().await;
-    let out = run_suite("node", &app.url("/api"), &app.api_key, &receiver.url).await;
+    connect_for_sdk(app, "node-pages").await;
+    let out = run_suite(
+        "node",
+        &app.url("/api"),
+        &app.api_key,
+        &receiver.url,
+        "node-pages",
+    )
+    .await;
     for method in [
         "createUser",
         "listUsers",
@@ -43,6 +77,11 @@ async fn npm_sdk(app: &TestApp) {
         "getNotificationConfig",
         "updateNotificationConfig",
         "testNotifications",
+        "getFacebookPages",
+        "getLinkedinPages",
+        "getPinterestBoards",
+        "getGoogleBusinessLocations",
+        "selectGoogleBusinessLocation",
         "deleteUser",
     ] {
         assert!(

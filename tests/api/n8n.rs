@@ -1,12 +1,15 @@
 //! What the n8n node (n8n-nodes-upload-post 0.1.32) reads, reproduced request for request:
-//! its credential test and its profile dropdown loader.
+//! its credential test and its dropdown loaders (profiles, Facebook and LinkedIn pages,
+//! Pinterest boards).
 
 use crate::cases;
+use crate::support::sandbox::Consent;
 use crate::support::{TestApp, send};
 use reqwest::StatusCode;
 use serde_json::Value;
+use serde_json::json;
 
-cases![credential_test, profile_dropdown];
+cases![credential_test, profile_dropdown, page_and_board_dropdowns];
 
 /// `GET /uploadposts/me` with `Authorization: Apikey <key>` and n8n's headers: any 2xx
 /// passes, anything else fails the credential.
@@ -69,4 +72,65 @@ async fn profile_dropdown(app: &TestApp) {
         )),
         "{options:?}"
     );
+}
+
+/// n8n's option list from a listing: `resp[key]`, else `resp.data`, items' `id` and `name`.
+fn options(resp: &Value, key: &str) -> Vec<(String, String)> {
+    resp.get(key)
+        .or_else(|| resp.get("data"))
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i["name"].as_str().unwrap_or_default().to_owned(),
+                        i["id"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The Facebook page, LinkedIn page and Pinterest board loaders: `GET …?profile=<chosen>`,
+/// errors swallowed into an empty list; LinkedIn adds a fixed "Me (Personal Profile)".
+/// Before a profile is picked, n8n sends its `__manual_user__` sentinel.
+async fn page_and_board_dropdowns(app: &TestApp) {
+    let token = app.profile_with_link("n8n-pages", json!({})).await;
+    for platform in ["facebook", "linkedin", "pinterest"] {
+        app.connect_on_page(&token, platform, Consent::Allow { person: 0 })
+            .await;
+    }
+    let load = |path: &str, key: &'static str| {
+        let req = app.get(path);
+        async move {
+            let (status, resp) = send(req).await;
+            (status, options(&resp, key))
+        }
+    };
+    let (status, fb) = load("/facebook/pages?profile=n8n-pages", "pages").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fb.len(), 2);
+    assert!(
+        fb.iter()
+            .all(|(name, id)| !name.is_empty() && !id.is_empty()),
+        "{fb:?}"
+    );
+    let (_, mut linkedin) = load("/linkedin/pages?profile=n8n-pages", "pages").await;
+    linkedin.insert(0, ("Me (Personal Profile)".to_owned(), "me".to_owned()));
+    assert_eq!(linkedin.len(), 3);
+    assert!(
+        linkedin[1].1.starts_with("urn:li:organization:"),
+        "{linkedin:?}"
+    );
+    let (_, boards) = load("/pinterest/boards?profile=n8n-pages", "boards").await;
+    assert_eq!(
+        boards.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["Summer Recipes", "Home Ideas", "Drafts"]
+    );
+    // The sentinel is an unknown profile: a clean 404 that n8n turns into an empty list.
+    let (status, sentinel) = load("/facebook/pages?profile=__manual_user__", "pages").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(sentinel.is_empty());
 }

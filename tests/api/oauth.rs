@@ -683,13 +683,19 @@ async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
     // Pinterest and Bluesky rotate refresh tokens, so a second refresh only works if the
     // first one's token was stored.
     for platform in Platform::ALL {
-        app.sandbox_control(json!({"platform": platform.key(), "expires_in": 2})).await;
+        app.sandbox_control(json!({"platform": platform.key(), "expires_in": 2}))
+            .await;
     }
     let token = app.profile_with_link("fresh", json!({})).await;
     let mut first = Vec::new();
     for platform in Platform::ALL {
-        app.connect_on_page(&token, platform.key(), Consent::Allow { person: 0 }).await;
-        first.push(stored_tokens(app, "fresh", platform.key()).await.expect("stored"));
+        app.connect_on_page(&token, platform.key(), Consent::Allow { person: 0 })
+            .await;
+        first.push(
+            stored_tokens(app, "fresh", platform.key())
+                .await
+                .expect("stored"),
+        );
     }
     let rotating = ["x", "tiktok", "pinterest", "bluesky"];
     wait_for("two refreshes of every platform", async || {
@@ -698,7 +704,8 @@ async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
             let now = stored_tokens(app, "fresh", platform.key()).await.unwrap();
             let before = &first[i];
             // Each refresh comes at 1.5 s of a 2 s life: two move the expiry 3 s on.
-            all &= now.expires_at.unwrap() > before.expires_at.unwrap() + chrono::Duration::milliseconds(2500);
+            all &= now.expires_at.unwrap()
+                > before.expires_at.unwrap() + chrono::Duration::milliseconds(2500);
         }
         all
     })
@@ -706,38 +713,74 @@ async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
     for (i, platform) in Platform::ALL.iter().enumerate() {
         let key = platform.key();
         let now = stored_tokens(app, "fresh", key).await.unwrap();
-        assert_ne!(now.access_token, first[i].access_token, "{key}: a new access token");
+        assert_ne!(
+            now.access_token, first[i].access_token,
+            "{key}: a new access token"
+        );
         assert_eq!(now.refresh_failures, 0, "{key}: {:?}", now.last_error);
         assert!(now.refresh_due_at.is_some(), "{key}: still scheduled");
-        assert_eq!(first[i].refresh_token.is_some(), now.refresh_token.is_some(), "{key}: never replaced by an empty one");
-        assert_eq!(app.social_account("fresh", key).await["reauth_required"], false, "{key}");
+        assert_eq!(
+            first[i].refresh_token.is_some(),
+            now.refresh_token.is_some(),
+            "{key}: never replaced by an empty one"
+        );
+        assert_eq!(
+            app.social_account("fresh", key).await["reauth_required"],
+            false,
+            "{key}"
+        );
     }
     let calls = app.sandbox_calls().await;
     for key in rotating {
-        let endpoint = if key == "bluesky" { "refresh_session" } else { "token" };
-        let n = calls.iter().filter(|(p, e, _)| p == key && e == endpoint).count();
+        let endpoint = if key == "bluesky" {
+            "refresh_session"
+        } else {
+            "token"
+        };
+        let n = calls
+            .iter()
+            .filter(|(p, e, _)| p == key && e == endpoint)
+            .count();
         assert!(n >= 3, "{key}: {n} calls to {endpoint}");
     }
 }
 
 async fn an_identity_belongs_to_one_account(app: &TestApp) {
     let token = app.profile_with_link("mine", json!({})).await;
-    app.connect_on_page(&token, "tiktok", Consent::Allow { person: 1 }).await;
+    app.connect_on_page(&token, "tiktok", Consent::Allow { person: 1 })
+        .await;
     // Another profile of the same account may connect it too.
     let sibling = app.profile_with_link("sibling", json!({})).await;
-    let page = app.connect_on_page(&sibling, "tiktok", Consent::Allow { person: 1 }).await;
+    let page = app
+        .connect_on_page(&sibling, "tiktok", Consent::Allow { person: 1 })
+        .await;
     assert!(page.body.contains("TikTok is connected."));
     // Another API account may not.
     let (_, other_key) = app.new_account("default").await;
-    let (_, created) = send(app.post_as(&other_key, "/users", &json!({"username": "theirs"}))).await;
+    let (_, created) =
+        send(app.post_as(&other_key, "/users", &json!({"username": "theirs"}))).await;
     assert_eq!(created["success"], true);
-    let (_, link) = send(app.post_as(&other_key, "/users/generate-jwt", &json!({"username": "theirs"}))).await;
+    let (_, link) = send(app.post_as(
+        &other_key,
+        "/users/generate-jwt",
+        &json!({"username": "theirs"}),
+    ))
+    .await;
     let url = link["access_url"].as_str().unwrap();
     let theirs = url.split("token=").nth(1).unwrap().to_owned();
-    let page = app.connect_on_page(&theirs, "tiktok", Consent::Allow { person: 1 }).await;
-    assert!(page.body.contains("This TikTok account is already connected to another workspace."), "{}", page.body);
+    let page = app
+        .connect_on_page(&theirs, "tiktok", Consent::Allow { person: 1 })
+        .await;
+    assert!(
+        page.body
+            .contains("This TikTok account is already connected to another workspace."),
+        "{}",
+        page.body
+    );
     let (_, profile) = send(app.get_as(&other_key, "/users/theirs")).await;
-    assert!(not_connected(&profile["profile"]["social_accounts"]["tiktok"]));
+    assert!(not_connected(
+        &profile["profile"]["social_accounts"]["tiktok"]
+    ));
 }
 
 async fn transient_refresh_failures_never_flag_the_account(app: &TestApp) {

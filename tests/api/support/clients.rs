@@ -18,7 +18,15 @@ pub fn available() -> bool {
 }
 
 /// Runs one suite and returns its output; fails the test with the suite's own report.
-pub async fn run_suite(language: &str, base_url: &str, api_key: &str, webhook_url: &str) -> String {
+/// `pages_profile` is a profile with Facebook, LinkedIn, Pinterest and Google Business
+/// connected (see `connect_for_sdk`).
+pub async fn run_suite(
+    language: &str,
+    base_url: &str,
+    api_key: &str,
+    webhook_url: &str,
+    pages_profile: &str,
+) -> String {
     let mut cmd = match language {
         "python" => {
             let mut c = Command::new(python());
@@ -33,7 +41,8 @@ pub async fn run_suite(language: &str, base_url: &str, api_key: &str, webhook_ur
     };
     cmd.env("POSTGATE_BASE_URL", base_url)
         .env("POSTGATE_API_KEY", api_key)
-        .env("POSTGATE_WEBHOOK_URL", webhook_url);
+        .env("POSTGATE_WEBHOOK_URL", webhook_url)
+        .env("POSTGATE_PAGES_PROFILE", pages_profile);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("run the SDK suite"))
         .await
         .expect("suite task");

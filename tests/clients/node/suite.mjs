@@ -98,6 +98,27 @@ assert.equal(test.success, true);
 assert.match(test.delivery_id, /^dlv_/);
 console.log(`node: testNotifications ok ${test.delivery_id}`);
 
+// Pages, boards and locations of a profile the caller connected through the sandbox (as
+// Alex Rivera), read the way the d.ts types them (`pages[].id/name`, `boards[].id/name`).
+const PAGES = process.env.POSTGATE_PAGES_PROFILE;
+const fb = await client.getFacebookPages(PAGES);
+assert.deepEqual(fb.pages.map((p) => p.name), ["Alex Rivera's Bakery", "Alex Rivera Photography"]);
+assert.ok(fb.pages.every((p) => p.id && p.id === p.page_id));
+covered("getFacebookPages");
+const li = await client.getLinkedinPages(PAGES);
+assert.deepEqual(li.pages.map((p) => p.id), ["urn:li:organization:123411", "urn:li:organization:123412"]);
+covered("getLinkedinPages");
+const boards = await client.getPinterestBoards(PAGES);
+assert.deepEqual(boards.boards.map((b) => b.name), ["Summer Recipes", "Home Ideas", "Drafts"]);
+assert.equal(boards.pinterest_account_used, "alex.rivera");
+covered("getPinterestBoards");
+const { locations } = await client.getGoogleBusinessLocations(PAGES);
+assert.equal(locations[0].name, "accounts/123456781/locations/111111111");
+covered("getGoogleBusinessLocations");
+// This SDK refuses location selection itself, before any request (its README says so).
+await assert.rejects(() => client.selectGoogleBusinessLocation("111111111", PAGES), /not supported/);
+covered("selectGoogleBusinessLocation");
+
 const deleted = await client.deleteUser("node-bob");
 assert.equal(deleted.success, true);
 await expectError(client.validateJwt(tokenOf(link.access_url)), "Invalid or expired token");

@@ -15,6 +15,9 @@ from upload_post.api_client import UploadPostError
 client = UploadPostClient(api_key=os.environ["POSTGATE_API_KEY"])
 client.BASE_URL = os.environ["POSTGATE_BASE_URL"]
 WEBHOOK_URL = os.environ["POSTGATE_WEBHOOK_URL"]
+# A profile the caller connected to Facebook, LinkedIn, Pinterest and Google Business
+# through Postgate's sandbox, as its first fake person (Alex Rivera).
+PAGES = os.environ["POSTGATE_PAGES_PROFILE"]
 
 
 def covered(method):
@@ -123,6 +126,35 @@ same = client.update_notification_config()
 assert same["config"] == cfg
 assert client.get_notification_config()["config"]["webhook_url"] == WEBHOOK_URL
 covered("update_notification_config")
+
+# Pages, boards and locations of connected accounts, listed live from the (emulated)
+# platforms, and the location pin the SDK knows as "select".
+pages = client.get_facebook_pages(PAGES)
+assert pages["success"] is True
+assert [p["name"] for p in pages["pages"]] == ["Alex Rivera's Bakery", "Alex Rivera Photography"], pages
+assert all(p["page_id"] == p["id"] and p["profile"] == PAGES for p in pages["pages"])
+assert len(client.get_facebook_pages()["pages"]) >= 2
+covered("get_facebook_pages")
+linkedin = client.get_linkedin_pages(PAGES)
+assert [p["id"] for p in linkedin["pages"]] == ["urn:li:organization:123411", "urn:li:organization:123412"], linkedin
+assert linkedin["pages"][0]["vanityName"] == "consulting"
+covered("get_linkedin_pages")
+boards = client.get_pinterest_boards(PAGES)
+assert [b["name"] for b in boards["boards"]] == ["Summer Recipes", "Home Ideas", "Drafts"], boards
+assert boards["pinterest_account_used"] == "alex.rivera"
+covered("get_pinterest_boards")
+locations = client.get_google_business_locations(PAGES)
+assert [l["name"] for l in locations["locations"]] == [
+    "accounts/123456781/locations/111111111",
+    "accounts/123456781/locations/222222221",
+], locations
+assert locations["locations"][0]["title"] == "Main Street Store"
+covered("get_google_business_locations")
+selected = client.select_google_business_location("222222221", profile=PAGES)
+assert selected["google_business_id"] == "accounts/123456781/locations/222222221", selected
+assert selected["display_name"] == "Harbor Kiosk"
+covered("select_google_business_location")
+expect_error(lambda: client.get_facebook_pages("nobody-here"), "Profile not found")
 
 # Deleting, last: the profile and its link go.
 deleted = client.delete_user("py-alice")
