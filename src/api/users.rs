@@ -7,6 +7,7 @@ use crate::db::profiles::{self, CreateError, DeleteOutcome, NewProfile};
 use crate::domain::Username;
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::error::ApiError;
+use crate::oauth::flow;
 use crate::state::AppState;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Path, Query};
@@ -176,8 +177,11 @@ pub async fn delete(
         })
         .await?;
     match outcome {
-        DeleteOutcome::Deleted => {
+        DeleteOutcome::Deleted(removed) => {
             state.webhook_wake.notify_one();
+            // The grants end at the platforms too; nobody waits for that.
+            let state = state.clone();
+            actix_web::rt::spawn(async move { flow::revoke_all(&state, removed).await });
             Ok(HttpResponse::Ok().json(json!({
                 "success": true,
                 // Upload-Post's documented text, kept byte for byte.

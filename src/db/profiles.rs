@@ -1,8 +1,9 @@
 //! Profiles: one per end user of an API account.
 
 use super::DbConn;
+use super::oauth_tokens::StoredTokens;
 use super::schema::profiles;
-use super::{accounts, connections};
+use super::{accounts, connections, oauth_tokens};
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::domain::secrets::new_public_id;
 use crate::domain::{Limit, Username, time};
@@ -185,12 +186,15 @@ pub fn position(conn: &mut DbConn, profile: &Profile) -> QueryResult<i64> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeleteOutcome {
-    Deleted,
+    /// With the connections it had and their (encrypted) tokens, for revoking at the
+    /// platforms.
+    Deleted(Vec<(connections::Connection, Option<StoredTokens>)>),
     NotFound,
     IsDefault,
 }
 
-/// Deletes a profile with its links and connections. Each connected account is reported as
+/// Deletes a profile with its links and connections (and their tokens). Each connected
+/// account is reported as
 /// `social_account_disconnected` (reason `profile_deleted`) in the same transaction, so the
 /// events exist exactly when the deletion does.
 pub fn delete(
@@ -210,7 +214,9 @@ pub fn delete(
         if profile.is_default {
             return Ok(DeleteOutcome::IsDefault);
         }
+        let mut removed = Vec::new();
         for c in connections::for_profiles(conn, &[&profile.id])? {
+            removed.push((c.clone(), oauth_tokens::get(conn, &c.id)?));
             connections::emit(
                 conn,
                 &profile,
@@ -222,7 +228,7 @@ pub fn delete(
         }
         let n = diesel::delete(profiles::table.find(&profile.id)).execute(conn)?;
         Ok(if n == 1 {
-            DeleteOutcome::Deleted
+            DeleteOutcome::Deleted(removed)
         } else {
             DeleteOutcome::NotFound
         })

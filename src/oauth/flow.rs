@@ -422,6 +422,19 @@ async fn revoke_stored(
     }
 }
 
+/// Revokes the grants of connections that are already gone (a deleted profile's).
+pub async fn revoke_all(
+    state: &AppState,
+    removed: Vec<(Connection, Option<oauth_tokens::StoredTokens>)>,
+) {
+    for (connection, stored) in removed {
+        let app = Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p));
+        if let (Some(app), Some(stored)) = (app, stored) {
+            revoke_stored(state, app, &connection, &stored).await;
+        }
+    }
+}
+
 /// Revokes the connection's grant at the platform (where it can), then deletes the
 /// connection and its tokens and reports `social_account_disconnected` with `reason`.
 /// Returns whether the platform confirmed the revocation.

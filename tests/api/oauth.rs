@@ -25,6 +25,7 @@ cases![
     phones_go_through_the_bounce_page,
     connect_api_start_and_return,
     disconnect_by_api_revokes_at_the_platform,
+    deleting_a_profile_revokes_its_grants,
     bluesky_rejects_a_wrong_app_password,
     refresh_keeps_tokens_fresh_and_rotates,
     an_identity_belongs_to_one_account,
@@ -641,6 +642,34 @@ async fn disconnect_by_api_revokes_at_the_platform(app: &TestApp) {
     assert_eq!(body["error_code"], "NOT_CONNECTED");
     let (status, _) = send(app.delete("/users/social", &json!({"username": "leaving"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn deleting_a_profile_revokes_its_grants(app: &TestApp) {
+    let token = app.profile_with_link("doomed", json!({})).await;
+    for platform in ["tiktok", "bluesky"] {
+        app.connect_on_page(&token, platform, Consent::Allow { person: 0 })
+            .await;
+    }
+    let (status, _) = send(app.delete("/users", &json!({"username": "doomed"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for("revocations after the deletion", async || {
+        let calls = app.sandbox_calls().await;
+        calls.iter().any(|(p, e, _)| p == "tiktok" && e == "revoke")
+            && calls
+                .iter()
+                .any(|(p, e, _)| p == "bluesky" && e == "delete_session")
+    })
+    .await;
+    let left = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            postgate::db::schema::oauth_tokens::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(left, 0, "the tokens went with the profile");
 }
 
 async fn bluesky_rejects_a_wrong_app_password(app: &TestApp) {
