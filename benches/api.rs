@@ -166,6 +166,7 @@ async fn run(backend: Backend, requests: usize) {
         );
     }
     webhooks(&app, &unlimited, &key, requests).await;
+    connect_flows(&app, &key, requests / 20).await;
     let base = sequential_p50(requests / 4, || app.client.get(app.url("/healthz"))).await;
     let one = sequential_p50(requests / 4, || app.client.get(&page)).await;
     let cal = sequential_p50(requests / 4, || app.client.get(&calendar)).await;
@@ -225,6 +226,69 @@ async fn webhooks(app: &TestApp, account: &str, key: &str, requests: usize) {
         per_second / raw.per_second,
         raw.per_second,
         longest.num_milliseconds()
+    );
+}
+
+/// One sign-in through the sandbox, as a browser makes it: the API's start, the consent page,
+/// the decision, and the callback (code exchange, identity, encrypted storage, webhook
+/// event). Four HTTP hops to Postgate, two more from Postgate to the emulator.
+async fn one_flow(app: &TestApp, key: &str, profile: &str) {
+    let started: serde_json::Value = app
+        .with_key(app.client.post(app.api("/oauth/x/start")), key)
+        .json(&serde_json::json!({"profile": profile}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authorize = started["authorize_url"].as_str().expect("started");
+    let callback = app
+        .consent(authorize, support::sandbox::Consent::Allow { person: 0 })
+        .await;
+    assert_eq!(app.hop(&callback).await.status, reqwest::StatusCode::OK);
+}
+
+/// Connecting accounts: the median of one flow at a time, and flows from 16 clients at
+/// once (one profile each), against four `GET /healthz` per flow as the baseline.
+async fn connect_flows(app: &TestApp, key: &str, flows: usize) {
+    let profiles: Vec<String> = (0..CLIENTS).map(|i| format!("flow-{i}")).collect();
+    for p in &profiles {
+        let req = app
+            .with_key(app.client.post(app.api("/users")), key)
+            .json(&serde_json::json!({"username": p}));
+        assert!(req.send().await.unwrap().status().is_success());
+    }
+    let mut one = Vec::new();
+    let mut base = Vec::new();
+    for _ in 0..flows.max(4) {
+        let t = Instant::now();
+        one_flow(app, key, &profiles[0]).await;
+        one.push(t.elapsed());
+        let t = Instant::now();
+        for _ in 0..4 {
+            app.client.get(app.url("/healthz")).send().await.unwrap();
+        }
+        base.push(t.elapsed());
+    }
+    one.sort();
+    base.sort();
+    let (one, base) = (one[one.len() / 2], base[base.len() / 2]);
+    let started = Instant::now();
+    join_all(profiles.iter().map(|p| async move {
+        for _ in 0..flows.max(CLIENTS) / CLIENTS {
+            one_flow(app, key, p).await;
+        }
+    }))
+    .await;
+    let total = flows.max(CLIENTS) / CLIENTS * CLIENTS;
+    let per_second = total as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "connect flow (start, consent page, decision, callback): median {:.2} ms one at a \
+         time ({:.1}x four /healthz, {:.2} ms); {per_second:.0} flows/s from {CLIENTS} clients",
+        one.as_secs_f64() * 1e3,
+        one.as_secs_f64() / base.as_secs_f64(),
+        base.as_secs_f64() * 1e3,
     );
 }
 

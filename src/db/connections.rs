@@ -113,12 +113,15 @@ pub struct SignedIn {
 }
 
 #[derive(Debug)]
+pub struct Connected {
+    pub connection: Connection,
+    /// A different identity this one replaced, whose tokens the caller may revoke.
+    pub replaced: Option<(Connection, Option<StoredTokens>)>,
+}
+
+#[derive(Debug)]
 pub enum ConnectOutcome {
-    Connected {
-        connection: Connection,
-        /// A different identity this one replaced, whose tokens the caller may revoke.
-        replaced: Option<(Connection, Option<StoredTokens>)>,
-    },
+    Connected(Box<Connected>),
     /// The identity is connected under another API account.
     AlreadyLinked,
     ProfileGone,
@@ -238,10 +241,10 @@ pub fn connect(
             None,
             retry_for,
         )?;
-        Ok(ConnectOutcome::Connected {
+        Ok(ConnectOutcome::Connected(Box::new(Connected {
             connection,
             replaced,
-        })
+        })))
     })
 }
 

@@ -387,10 +387,11 @@ async fn store(
             ))
         })?;
     match outcome {
-        ConnectOutcome::Connected {
-            connection,
-            replaced,
-        } => {
+        ConnectOutcome::Connected(connected) => {
+            let connections::Connected {
+                connection,
+                replaced,
+            } = *connected;
             state.webhook_wake.notify_one();
             if let Some((old, Some(stored))) = replaced {
                 revoke_stored(state, app, &old, &stored).await;

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 
 const FRESH_FOR: Duration = Duration::from_secs(60);
 
+/// A connection id and the identity it held, so a replaced identity never sees the previous
+/// one's list.
+type CacheKey = (String, String);
+
 #[derive(Default)]
 pub struct TargetCache {
-    /// By connection id and the identity it held, so a replaced identity never sees the
-    /// previous one's list.
-    entries: Mutex<HashMap<(String, String), (Instant, Vec<Target>)>>,
+    entries: Mutex<HashMap<CacheKey, (Instant, Vec<Target>)>>,
 }
 
 impl TargetCache {

@@ -57,7 +57,7 @@ pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResp
     let Some(oauth_state) = query.get("state").filter(|s| !s.is_empty()) else {
         return bad_request("state is required");
     };
-    if query.get("code_challenge").is_some()
+    if query.contains_key("code_challenge")
         && query.get("code_challenge_method").map(String::as_str) != Some("S256")
     {
         return bad_request("code_challenge_method must be S256");
