@@ -11,7 +11,8 @@ pub fn default_lifetime(platform: Platform, long_lived: bool) -> i64 {
     match platform {
         Platform::Facebook | Platform::Instagram | Platform::Threads if long_lived => 5_184_000,
         Platform::Facebook | Platform::Instagram | Platform::Threads => 3_600,
-        Platform::Tiktok | Platform::Reddit => 86_400,
+        Platform::Reddit => 86_400,
+        Platform::Tiktok => 7_200,
         Platform::Linkedin => 5_184_000,
         Platform::Youtube | Platform::GoogleBusiness => 3_599,
         Platform::X | Platform::Bluesky => 7_200,
