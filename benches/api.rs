@@ -79,6 +79,8 @@ async fn run(backend: Backend, requests: usize) {
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limit_per_minute = 0;
         s.database_pool_size = 8;
+        // The production default, not the tests' 100 ms.
+        s.oauth_refresh_interval_ms = 30_000;
     })
     .await;
     let (unlimited, key) = app.new_account("unlimited").await;
