@@ -40,15 +40,17 @@ pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
         .await?;
     let mut attempted = 0;
     for connection_id in due {
-        if refresh_one(state, &connection_id).await? {
+        if refresh_if_due(state, &connection_id).await? {
             attempted += 1;
         }
     }
     Ok(attempted)
 }
 
-/// Takes the lease and refreshes; `false` if another process holds it.
-async fn refresh_one(state: &AppState, connection_id: &str) -> Result<bool, ApiError> {
+/// Takes the lease and refreshes the connection's tokens if they are due; `false` if they
+/// are not, or another process holds the lease. The engine calls it, and so does anyone who
+/// finds an access token lapsed.
+pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<bool, ApiError> {
     let now = time::now();
     // Long enough for the platform's timeout, so a lease never lapses mid-refresh.
     let until = now + Duration::from_std(state.oauth.timeout * 3).unwrap_or(Duration::minutes(5));

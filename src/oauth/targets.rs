@@ -67,9 +67,20 @@ pub async fn of_connection(
         .platforms
         .get(platform)
         .ok_or(ApiError::PlatformNotConfigured(platform))?;
-    let tokens = flow::tokens_of(state, &connection.id)
+    let mut tokens = flow::tokens_of(state, &connection.id)
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
+    // An access token that lapsed before the engine got to it is renewed first, as the
+    // platform would refuse it.
+    if tokens
+        .expires_at
+        .is_some_and(|e| e <= crate::domain::time::now())
+        && super::refresh::refresh_if_due(state, &connection.id).await?
+    {
+        tokens = flow::tokens_of(state, &connection.id)
+            .await?
+            .ok_or(ApiError::NotConnected(platform))?;
+    }
     let targets = app
         .provider
         .targets(app, &tokens)

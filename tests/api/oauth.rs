@@ -34,6 +34,7 @@ cases![
     connection_events_reach_the_webhook,
     pages_boards_and_locations_are_listed_live,
     pages_and_locations_are_pinned,
+    a_lapsed_token_is_renewed_before_listing,
     tokens_never_appear_in_plaintext,
     one_refresh_lease_among_many_takers,
 ];
@@ -188,6 +189,13 @@ async fn every_platform_connects_and_disconnects(app: &TestApp) {
 }
 
 async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp) {
+    let receiver = Receiver::start().await;
+    let (status, _) = send(app.post(
+        "/users/notifications",
+        &json!({"webhook_url": receiver.url}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let token = app.profile_with_link("again", json!({})).await;
     app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
         .await;
@@ -1201,6 +1209,29 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     let (status, body) = send(app.get("/users/facebook-page?profile_username=unlinked")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error_code"], "NOT_CONNECTED");
+}
+
+/// With no refresh engine in this process, a list call that finds the access token lapsed
+/// renews it first instead of failing.
+async fn a_lapsed_token_is_renewed_before_listing(app: &TestApp) {
+    let quiet = TestApp::spawn_with(app.test_db.backend, |s| s.oauth_refresh_worker = false).await;
+    let app = &quiet;
+    app.sandbox_control(json!({"platform": "pinterest", "expires_in": 1}))
+        .await;
+    let token = app.profile_with_link("lapsed", json!({})).await;
+    app.connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, body) = send(app.get("/pinterest/boards?profile=lapsed")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["boards"].as_array().unwrap().len(), 3);
+    let refreshes = app
+        .sandbox_calls()
+        .await
+        .iter()
+        .filter(|(p, e, _)| p == "pinterest" && e == "token")
+        .count();
+    assert_eq!(refreshes, 2, "the code exchange and one refresh");
 }
 
 /// A real `postgate serve` with the sandbox on (by environment): connect, refresh, then look
