@@ -40,17 +40,6 @@ impl std::fmt::Debug for TokenSet {
 }
 
 impl TokenSet {
-    pub fn bearer(access_token: String) -> Self {
-        Self {
-            access_token,
-            refresh_token: None,
-            expires_at: None,
-            refresh_expires_at: None,
-            scopes: None,
-            user_id: None,
-        }
-    }
-
     /// This answer to a refresh, keeping what it left out from `previous`.
     pub fn after_refresh(mut self, previous: &TokenSet) -> Self {
         if self.refresh_token.is_none() {

@@ -178,10 +178,6 @@ impl App {
         &self.client_secret
     }
 
-    pub fn scopes(&self) -> &[String] {
-        &self.scopes
-    }
-
     /// The origin of the consent page, for the connect page's `form-action`.
     pub fn authorize_origin(&self) -> Option<String> {
         self.endpoints

@@ -95,10 +95,6 @@ impl Platforms {
         self.apps.get(platform.key())
     }
 
-    pub fn available(&self) -> impl Iterator<Item = &App> {
-        self.apps.values()
-    }
-
     /// The consent pages' origins, which the connect page's forms may redirect to.
     pub fn authorize_origins(&self) -> Vec<String> {
         let mut origins: Vec<String> = self

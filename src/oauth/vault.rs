@@ -74,10 +74,14 @@ mod tests {
     fn sealed_rows_open_only_as_themselves() {
         let cipher = TokenCipher::new("a token encryption key that is long enough", &[]);
         let now = crate::domain::time::now();
-        let mut tokens = TokenSet::bearer("access-secret".into());
-        tokens.refresh_token = Some("refresh-secret".into());
-        tokens.expires_at = Some(now + Duration::hours(2));
-        tokens.scopes = Some(vec!["a".into(), "b".into()]);
+        let tokens = TokenSet {
+            access_token: "access-secret".into(),
+            refresh_token: Some("refresh-secret".into()),
+            expires_at: Some(now + Duration::hours(2)),
+            refresh_expires_at: None,
+            scopes: Some(vec!["a".into(), "b".into()]),
+            user_id: None,
+        };
         let due = refresh_due(&tokens, true, now);
         assert_eq!(due, Some(now + Duration::minutes(90)));
         let stored = seal(&cipher, "c1", &tokens, due, now);
