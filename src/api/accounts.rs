@@ -1,19 +1,17 @@
 //! Connected accounts through the API: start a connection (Upload-Post's Connect API) and
 //! disconnect one.
 
-use super::extract::{Authenticated, JsonObject};
+use super::extract::{Authenticated, JsonObject, bearer_token};
 use crate::db::accounts::Account;
 use crate::db::connections;
 use crate::db::profiles::{self, Profile};
 use crate::domain::Platform;
 use crate::domain::connect_settings::PageUrl;
 use crate::domain::profile_fields::{FieldError, text_field};
-use crate::domain::secrets::{Credential, parse_authorization};
 use crate::error::ApiError;
 use crate::oauth::flow::{self, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
@@ -52,15 +50,7 @@ impl ProfileAccess {
         profile_field: &'static str,
         mutating: bool,
     ) -> Result<Self, ApiError> {
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_authorization)
-            .and_then(|c| match c {
-                Credential::Bearer(token) => Some(token.to_owned()),
-                Credential::ApiKey(_) => None,
-            });
+        let bearer = bearer_token(req);
         if let Some(token) = bearer {
             let live = crate::links::check(state, &token, None)
                 .await?

@@ -1,19 +1,18 @@
 //! Connect links: `generate-jwt`, `validate-jwt` and our `revoke-jwt` extension.
 
-use super::extract::{Authenticated, JsonObject};
+use super::extract::{Authenticated, JsonObject, bearer_token};
 use super::views::{ProfileView, social_accounts};
 use crate::db::links::{self, NewLink};
 use crate::db::{connections, profiles};
 use crate::domain::connect_settings::{ConnectRequest, UiLabels, duration_text};
 use crate::domain::link_token::LinkClaims;
 use crate::domain::profile_fields::FieldError;
-use crate::domain::secrets::{Credential, parse_authorization};
 use crate::domain::{Platform, Username, time};
 use crate::error::ApiError;
 use crate::links::LiveLink;
 use crate::state::AppState;
 use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, http::header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
@@ -82,15 +81,7 @@ pub async fn validate(
     state: Data<AppState>,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_authorization)
-        .and_then(|c| match c {
-            Credential::Bearer(token) => Some(token.to_owned()),
-            Credential::ApiKey(_) => None,
-        });
+    let bearer = bearer_token(&req);
     if let Some(token) = bearer {
         return match crate::links::check(&state, &token, None).await? {
             Ok(live) => valid_response(&state, live).await,

@@ -58,6 +58,13 @@ pub struct SigninForm {
     password: String,
 }
 
+/// The platform named by a form, if the link offers it.
+fn named(req: &HttpRequest, live: &LiveLink, platform: &str) -> Result<Platform, PageError> {
+    Platform::parse(platform)
+        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
+        .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotOffered))
+}
+
 /// The platform named by a form, if the link offers it and this server can connect it.
 fn offered<'a>(
     req: &HttpRequest,
@@ -65,9 +72,7 @@ fn offered<'a>(
     live: &LiveLink,
     platform: &str,
 ) -> Result<&'a App, PageError> {
-    let platform = Platform::parse(platform)
-        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
-        .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotOffered))?;
+    let platform = named(req, live, platform)?;
     state
         .platforms
         .get(platform)
@@ -314,9 +319,7 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim().to_owned();
     let live = open_form(&req, &state, &token, &form.csrf).await?;
-    let platform = Platform::parse(&form.platform)
-        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
-        .ok_or_else(|| fail(&req, Some(&live), Failure::PlatformNotOffered))?;
+    let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
     let connection = pages::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())
@@ -344,9 +347,7 @@ pub async fn pin(
     let token = form.token.trim().to_owned();
     let live = open_form(&req, &state, &token, &form.csrf).await?;
     let back = token_href("/connect", &token);
-    let platform = Platform::parse(&form.platform)
-        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
-        .ok_or_else(|| fail(&req, Some(&live), Failure::PlatformNotOffered))?;
+    let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
     let connection = pages::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())

@@ -2,9 +2,10 @@
 //! the `access_token` query parameter, and a short-lived token is traded for a long-lived one
 //! (about 60 days) that is refreshed by presenting it again.
 
-use crate::domain::time;
-use crate::oauth::provider::App;
-use crate::oauth::{ProviderError, TokenSet, http};
+use crate::domain::{Platform, time};
+use crate::oauth::provider::{App, Provider};
+use crate::oauth::{Identity, ProviderError, TokenSet, http, http::string_at};
+use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -46,7 +47,7 @@ pub async fn long_lived(
 
 /// Instagram's and Threads' code exchange: `{access_token, user_id, permissions}`, bare or
 /// wrapped in `data: [...]`.
-pub async fn exchange_short_lived(
+async fn exchange_short_lived(
     app: &App,
     code: &str,
     verifier: &str,
@@ -78,4 +79,99 @@ pub async fn exchange_short_lived(
         _ => None,
     };
     Ok(tokens)
+}
+
+/// Instagram (with Instagram Login) and Threads: the same flow with other names. The code
+/// gives a short-lived token, traded at `long_lived` (grant `<prefix>_exchange_token`) for a
+/// 60-day one, which is refreshed at `refresh` (grant `<prefix>_refresh_token`).
+pub struct LongLivedLogin {
+    pub platform: Platform,
+    pub endpoints: &'static [(&'static str, &'static str)],
+    pub scopes: &'static [&'static str],
+    pub exchange_grant: &'static str,
+    pub refresh_grant: &'static str,
+    /// The `fields` asked of `me`, and which of them are the id (first found), handle, name
+    /// and avatar.
+    pub me_fields: &'static str,
+    pub id_fields: &'static [&'static str],
+    pub avatar_field: &'static str,
+    /// The authorize parameter that makes the platform ask for the account again.
+    pub switch_param: Option<(&'static str, &'static str)>,
+}
+
+#[async_trait]
+impl Provider for LongLivedLogin {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn endpoints(&self) -> &'static [(&'static str, &'static str)] {
+        self.endpoints
+    }
+
+    fn scopes(&self) -> &'static [&'static str] {
+        self.scopes
+    }
+
+    fn scope_separator(&self) -> &'static str {
+        ","
+    }
+
+    fn authorize_params(&self, switch_account: bool) -> Vec<(&'static str, &'static str)> {
+        self.switch_param
+            .filter(|_| switch_account)
+            .into_iter()
+            .collect()
+    }
+
+    async fn exchange(
+        &self,
+        app: &App,
+        code: &str,
+        verifier: &str,
+    ) -> Result<TokenSet, ProviderError> {
+        let short = exchange_short_lived(app, code, verifier).await?;
+        long_lived(
+            app,
+            "long_lived",
+            self.exchange_grant,
+            "access_token",
+            &short,
+            true,
+        )
+        .await
+    }
+
+    async fn identity(&self, app: &App, tokens: &TokenSet) -> Result<Identity, ProviderError> {
+        let me = get(
+            app,
+            "me",
+            &[("fields", self.me_fields)],
+            &tokens.access_token,
+        )
+        .await?;
+        Ok(Identity {
+            id: self
+                .id_fields
+                .iter()
+                .find_map(|f| string_at(&me, f))
+                .ok_or_else(|| ProviderError::malformed("no id in /me"))?,
+            handle: string_at(&me, "username"),
+            display_name: string_at(&me, "name"),
+            avatar_url: string_at(&me, self.avatar_field),
+            capabilities: None,
+        })
+    }
+
+    async fn refresh(&self, app: &App, tokens: &TokenSet) -> Result<TokenSet, ProviderError> {
+        long_lived(
+            app,
+            "refresh",
+            self.refresh_grant,
+            "access_token",
+            tokens,
+            false,
+        )
+        .await
+    }
 }

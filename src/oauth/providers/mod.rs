@@ -19,8 +19,8 @@ use crate::domain::Platform;
 pub fn for_platform(platform: Platform) -> &'static dyn Provider {
     match platform {
         Platform::Facebook => &facebook::Facebook,
-        Platform::Instagram => &instagram::Instagram,
-        Platform::Threads => &threads::Threads,
+        Platform::Instagram => &instagram::INSTAGRAM,
+        Platform::Threads => &threads::THREADS,
         Platform::Linkedin => &linkedin::Linkedin,
         Platform::Tiktok => &tiktok::Tiktok,
         Platform::Youtube => &google::YOUTUBE,
