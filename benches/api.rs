@@ -235,20 +235,16 @@ async fn webhooks(app: &TestApp, account: &str, key: &str, requests: usize) {
 /// the decision, and the callback (code exchange, identity, encrypted storage, webhook
 /// event). Four HTTP hops to Postgate, two more from Postgate to the emulator.
 async fn one_flow(app: &TestApp, key: &str, profile: &str) {
-    let started: serde_json::Value = app
-        .with_key(app.client.post(app.api("/oauth/x/start")), key)
-        .json(&serde_json::json!({"profile": profile}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let authorize = started["authorize_url"].as_str().expect("started");
-    let callback = app
-        .consent(authorize, support::sandbox::Consent::Allow { person: 0 })
+    let done = app
+        .connect_via_api(
+            &app.api(""),
+            key,
+            "x",
+            profile,
+            support::sandbox::Consent::Allow { person: 0 },
+        )
         .await;
-    assert_eq!(app.hop(&callback).await.status, reqwest::StatusCode::OK);
+    assert_eq!(done.status, reqwest::StatusCode::OK);
 }
 
 /// Connecting accounts: the median of one flow at a time, and flows from 16 clients at

@@ -1001,14 +1001,16 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     // A refusal by the platform is a 502 naming it; an outage a 503.
     // (Connected through the API, so no page has listed its Pages yet.)
     app.create_profile("third").await;
-    let (_, started) = send(app.post("/oauth/facebook/start", &json!({"profile": "third"}))).await;
-    let callback = app
-        .consent(
-            started["authorize_url"].as_str().unwrap(),
+    let done = app
+        .connect_via_api(
+            &app.api(""),
+            &app.api_key,
+            "facebook",
+            "third",
             Consent::Allow { person: 2 },
         )
         .await;
-    assert_eq!(app.hop(&callback).await.status, StatusCode::OK);
+    assert_eq!(done.status, StatusCode::OK);
     app.sandbox_control(TestApp::faults(
         "facebook",
         "accounts",
@@ -1271,27 +1273,16 @@ async fn tokens_never_appear_in_plaintext(app: &TestApp) {
         assert_eq!(control.status(), StatusCode::OK);
     }
     for platform in ["x", "tiktok", "instagram"] {
-        let (status, started) = send(
-            app.with_key(
-                app.client
-                    .post(server.api(&format!("/oauth/{platform}/start")))
-                    .json(&json!({"profile": "default"})),
+        let done = app
+            .connect_via_api(
+                &server.api(""),
                 &key,
-            ),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{started}");
-        let callback = app
-            .consent(
-                started["authorize_url"].as_str().unwrap(),
+                platform,
+                "default",
                 Consent::Allow { person: 0 },
             )
             .await;
-        assert_eq!(
-            app.hop(&callback).await.status,
-            StatusCode::OK,
-            "{platform}"
-        );
+        assert_eq!(done.status, StatusCode::OK, "{platform}: {}", done.body);
     }
     // Wait for refreshes, so refresh answers went through the process too.
     let deadline = std::time::Instant::now() + WAIT;

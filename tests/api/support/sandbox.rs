@@ -161,6 +161,36 @@ impl TestApp {
         resp.headers()["location"].to_str().unwrap().to_owned()
     }
 
+    /// Connects `platform` for `profile` through the Connect API of the server at `api`
+    /// (`…/api/uploadposts`) with `key`, with no `redirect_url`: the result page's hop.
+    pub async fn connect_via_api(
+        &self,
+        api: &str,
+        key: &str,
+        platform: &str,
+        profile: &str,
+        consent: Consent<'_>,
+    ) -> Hop {
+        let started: Value = self
+            .with_key(
+                self.client
+                    .post(format!("{api}/oauth/{platform}/start"))
+                    .json(&json!({"profile": profile})),
+                key,
+            )
+            .send()
+            .await
+            .expect("start")
+            .json()
+            .await
+            .expect("json");
+        let authorize = started["authorize_url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not started: {started}"));
+        let callback = self.consent(authorize, consent).await;
+        self.hop(&callback).await
+    }
+
     /// Connects `platform` on the link's page as `consent` says, and returns the page the
     /// person lands on afterwards.
     pub async fn connect_on_page(&self, token: &str, platform: &str, consent: Consent<'_>) -> Page {
