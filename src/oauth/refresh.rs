@@ -13,8 +13,9 @@ use actix_web::web::Data;
 use chrono::Duration;
 use tokio::sync::watch;
 
-/// Refreshes handled per look.
+/// Connections listed per query, and queries per look at most (the rest wait for the next).
 const BATCH: i64 = 32;
+const MAX_BATCHES_PER_LOOK: usize = 100;
 /// Retries after transient failures double from the configured base up to this.
 const MAX_BACKOFF_MINUTES: i64 = 60;
 
@@ -31,17 +32,25 @@ pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Refreshes every connection that is due now. Returns how many were attempted.
+/// Refreshes every connection that is due now, a batch at a time until none is left (a
+/// refreshed or postponed row is no longer due; one leased elsewhere is not listed). Returns
+/// how many were attempted.
 pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
-    let now = time::now();
-    let due = state
-        .db
-        .run(move |conn| oauth_tokens::due(conn, now, BATCH).map_err(ApiError::from))
-        .await?;
     let mut attempted = 0;
-    for connection_id in due {
-        if refresh_if_due(state, &connection_id).await? {
-            attempted += 1;
+    for _ in 0..MAX_BATCHES_PER_LOOK {
+        let now = time::now();
+        let due = state
+            .db
+            .run(move |conn| oauth_tokens::due(conn, now, BATCH).map_err(ApiError::from))
+            .await?;
+        let listed = due.len();
+        for connection_id in due {
+            if refresh_if_due(state, &connection_id).await? {
+                attempted += 1;
+            }
+        }
+        if listed < BATCH as usize {
+            break;
         }
     }
     Ok(attempted)
