@@ -125,8 +125,19 @@ impl ApiError {
     /// Logs the whole cause of a failure of ours (5xx); the client is never shown it. Every
     /// rendering of an `ApiError`, JSON or page, calls this.
     pub fn log_if_ours(&self) {
-        if self.status_code().is_server_error() {
-            tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
+        match self {
+            // A platform that is down, refusing, or not set up here: worth a line, not an
+            // alarm about Postgate itself.
+            ApiError::PlatformNotConfigured(_)
+            | ApiError::RedditUnavailable
+            | ApiError::PlatformUnavailable(_)
+            | ApiError::PlatformRefused(..) => {
+                tracing::warn!(error = %self, code = self.code(), "platform not available");
+            }
+            _ if self.status_code().is_server_error() => {
+                tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
+            }
+            _ => {}
         }
     }
 }
