@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 /// Longest `redirect_url` accepted (Upload-Post's limit).
 const MAX_REDIRECT_URL_CHARS: usize = 2000;
 
-/// The profile a call is about, and whether it came through a connect link: named by a
-/// profile JWT (`Authorization: Bearer`), or by a body field under an API key.
+/// The profile a call is about: named by a profile JWT (`Authorization: Bearer`), or by a
+/// body field under an API key.
 pub struct ProfileAccess {
     pub account: Account,
     pub profile: Profile,

@@ -52,20 +52,12 @@ async fn connections_of(
                 ),
                 None => None,
             };
-            let found = connections::of_account(
+            Ok(connections::of_account(
                 conn,
                 &account_id,
                 platform.key(),
                 only.as_ref().map(|p| p.id.as_str()),
-            )?;
-            let all = profiles::list(conn, &account_id, 0, i64::MAX)?;
-            Ok(found
-                .into_iter()
-                .filter_map(|c| {
-                    let p = all.iter().find(|p| p.id == c.profile_id)?.clone();
-                    Some((c, p))
-                })
-                .collect())
+            )?)
         })
         .await
 }

@@ -144,14 +144,7 @@ pub async fn callback(
     let finished = flow::finish(&state, platform, query.into_inner())
         .await
         .map_err(|e| fail(&req, None, e.into()))?;
-    let outcome = match &finished.result {
-        Ok(_) => Outcome {
-            status: "success",
-            code: None,
-            detail: None,
-        },
-        Err(e) => e.outcome(),
-    };
+    let outcome = finished.outcome;
     match (finished.state, finished.return_url) {
         (Some(pending), Some(url)) if pending.link_id.is_some() => {
             Ok(see_other(format!("{url}&oauth={}", pending.id)))
@@ -172,7 +165,7 @@ pub async fn callback(
             }
             Ok(see_other(url.to_string()))
         }
-        _ if finished.result.is_ok() => {
+        _ if outcome == Outcome::CONNECTED => {
             let t = texts_for(&req, None);
             let page = DonePage {
                 message: t.fill("done.message", &[("platform", platform.display_name())]),

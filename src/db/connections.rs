@@ -12,8 +12,8 @@ use chrono::NaiveDateTime;
 use diesel::Connection as _;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = social_connections)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = social_connections, treat_none_as_null = true)]
 pub struct Connection {
     pub id: String,
     pub account_id: String,
@@ -59,17 +59,18 @@ pub fn for_profiles(conn: &mut DbConn, profile_ids: &[&str]) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// The account's connections on a platform, optionally of one profile.
+/// The account's connections on a platform, with their profiles, optionally of one profile.
 pub fn of_account(
     conn: &mut DbConn,
     account_id: &str,
     platform: &str,
     profile_id: Option<&str>,
-) -> QueryResult<Vec<Connection>> {
+) -> QueryResult<Vec<(Connection, Profile)>> {
     let mut query = social_connections::table
+        .inner_join(profiles::table)
         .filter(social_connections::account_id.eq(account_id))
         .filter(social_connections::platform.eq(platform))
-        .select(Connection::as_select())
+        .select((Connection::as_select(), Profile::as_select()))
         .order(social_connections::created_at)
         .into_boxed();
     if let Some(p) = profile_id {
@@ -154,12 +155,33 @@ pub fn connect(
             return Ok(ConnectOutcome::AlreadyLinked);
         }
         let now = time::now();
-        let existing = find(conn, &profile.id, &signed_in.platform)?;
+        let mut connection = Connection {
+            id: uuid::Uuid::now_v7().to_string(),
+            account_id: signed_in.account_id.clone(),
+            profile_id: profile.id.clone(),
+            platform: signed_in.platform.clone(),
+            platform_user_id: signed_in.platform_user_id.clone(),
+            handle: signed_in.handle.clone(),
+            display_name: signed_in.display_name.clone(),
+            avatar_url: signed_in.avatar_url.clone(),
+            capabilities: signed_in.capabilities.clone(),
+            reauth_required: false,
+            reauth_reason: None,
+            created_at: now,
+            updated_at: now,
+            selected_target_id: None,
+            selected_target_name: None,
+        };
         let mut replaced = None;
-        let connection = match existing {
+        match find(conn, &profile.id, &signed_in.platform)? {
             Some(old) => {
-                let same = old.platform_user_id == signed_in.platform_user_id;
-                if !same {
+                // The row stays; the same identity also keeps its age and its pin.
+                connection.id.clone_from(&old.id);
+                if old.platform_user_id == signed_in.platform_user_id {
+                    connection.created_at = old.created_at;
+                    connection.selected_target_id = old.selected_target_id;
+                    connection.selected_target_name = old.selected_target_name;
+                } else {
                     let tokens = oauth_tokens::get(conn, &old.id)?;
                     emit(
                         conn,
@@ -169,69 +191,14 @@ pub fn connect(
                         Some("replaced"),
                         retry_for,
                     )?;
-                    replaced = Some((old.clone(), tokens));
+                    replaced = Some((old, tokens));
                 }
-                let updated = Connection {
-                    platform_user_id: signed_in.platform_user_id.clone(),
-                    handle: signed_in.handle.clone(),
-                    display_name: signed_in.display_name.clone(),
-                    avatar_url: signed_in.avatar_url.clone(),
-                    capabilities: signed_in.capabilities.clone(),
-                    reauth_required: false,
-                    reauth_reason: None,
-                    updated_at: now,
-                    created_at: if same { old.created_at } else { now },
-                    selected_target_id: if same {
-                        old.selected_target_id.clone()
-                    } else {
-                        None
-                    },
-                    selected_target_name: if same {
-                        old.selected_target_name.clone()
-                    } else {
-                        None
-                    },
-                    ..old
-                };
-                diesel::update(social_connections::table.find(&updated.id))
-                    .set((
-                        social_connections::platform_user_id.eq(&updated.platform_user_id),
-                        social_connections::handle.eq(&updated.handle),
-                        social_connections::display_name.eq(&updated.display_name),
-                        social_connections::avatar_url.eq(&updated.avatar_url),
-                        social_connections::capabilities.eq(&updated.capabilities),
-                        social_connections::reauth_required.eq(false),
-                        social_connections::reauth_reason.eq(None::<String>),
-                        social_connections::created_at.eq(updated.created_at),
-                        social_connections::updated_at.eq(now),
-                        social_connections::selected_target_id.eq(&updated.selected_target_id),
-                        social_connections::selected_target_name.eq(&updated.selected_target_name),
-                    ))
+                diesel::update(social_connections::table.find(&connection.id))
+                    .set(&connection)
                     .execute(conn)?;
-                updated
             }
-            None => {
-                let created = Connection {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    account_id: signed_in.account_id.clone(),
-                    profile_id: profile.id.clone(),
-                    platform: signed_in.platform.clone(),
-                    platform_user_id: signed_in.platform_user_id.clone(),
-                    handle: signed_in.handle.clone(),
-                    display_name: signed_in.display_name.clone(),
-                    avatar_url: signed_in.avatar_url.clone(),
-                    capabilities: signed_in.capabilities.clone(),
-                    reauth_required: false,
-                    reauth_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                    selected_target_id: None,
-                    selected_target_name: None,
-                };
-                insert(conn, &created)?;
-                created
-            }
-        };
+            None => insert(conn, &connection)?,
+        }
         oauth_tokens::put(conn, &seal(&connection.id))?;
         emit(
             conn,

@@ -42,6 +42,14 @@ pub struct Outcome {
     pub detail: Option<String>,
 }
 
+impl Outcome {
+    pub const CONNECTED: Outcome = Outcome {
+        status: "success",
+        code: None,
+        detail: None,
+    };
+}
+
 pub fn insert(conn: &mut DbConn, state: &OAuthState) -> QueryResult<()> {
     // Expired states are of no use to anyone: each start clears them out.
     diesel::delete(oauth_states::table.filter(oauth_states::expires_at.lt(state.created_at)))

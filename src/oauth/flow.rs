@@ -164,7 +164,18 @@ pub struct CallbackQuery {
 pub struct Finished {
     pub state: Option<OAuthState>,
     pub return_url: Option<String>,
-    pub result: Result<Connection, ConnectError>,
+    pub outcome: Outcome,
+}
+
+impl Finished {
+    /// A callback no pending sign-in answers to.
+    fn unknown(why: &'static str) -> Self {
+        Self {
+            state: None,
+            return_url: None,
+            outcome: ConnectError::InvalidState(why).outcome(),
+        }
+    }
 }
 
 pub async fn finish(
@@ -177,11 +188,7 @@ pub async fn finish(
         .clone()
         .filter(|s| !s.is_empty() && s.len() <= 256)
     else {
-        return Ok(Finished {
-            state: None,
-            return_url: None,
-            result: Err(ConnectError::InvalidState("the platform sent no state")),
-        });
+        return Ok(Finished::unknown("the platform sent no state"));
     };
     let now = time::now();
     let hash = state_hash(&raw_state);
@@ -197,13 +204,9 @@ pub async fn finish(
         })
         .await?;
     let Some(pending) = pending else {
-        return Ok(Finished {
-            state: None,
-            return_url: None,
-            result: Err(ConnectError::InvalidState(
-                "this sign-in was already used or never started",
-            )),
-        });
+        return Ok(Finished::unknown(
+            "this sign-in was already used or never started",
+        ));
     };
     let return_url = pending.return_url.as_deref().and_then(|u| {
         state
@@ -211,24 +214,19 @@ pub async fn finish(
             .open(&binding(&pending.id, "return"), u)
             .ok()
     });
-    let result = complete(state, platform, &pending, link_live, query_parts(query)).await;
-    let outcome = match &result {
-        Ok(_) => Outcome {
-            status: "success",
-            code: None,
-            detail: None,
-        },
+    let outcome = match complete(state, platform, &pending, link_live, query_parts(query)).await {
+        Ok(_) => Outcome::CONNECTED,
         Err(e) => e.outcome(),
     };
-    let id = pending.id.clone();
+    let (id, recorded) = (pending.id.clone(), outcome.clone());
     state
         .db
-        .run(move |conn| oauth_states::record_outcome(conn, &id, &outcome).map_err(ApiError::from))
+        .run(move |conn| oauth_states::record_outcome(conn, &id, &recorded).map_err(ApiError::from))
         .await?;
     Ok(Finished {
         state: Some(pending),
         return_url,
-        result,
+        outcome,
     })
 }
 
@@ -272,7 +270,8 @@ async fn complete(
                 "the platform is no longer configured",
             )))?;
     if let Some(error) = returned.error {
-        let description = returned.description.map(|d| d.chars().take(200).collect());
+        // Shortened where it is shown (`ConnectError::outcome`).
+        let description = returned.description;
         return Err(
             if matches!(
                 error.as_str(),

@@ -4,6 +4,7 @@
 use super::people::{self, PEOPLE};
 use super::wire;
 use super::{Fault, Grant, Issued, Sandbox, consent};
+use crate::api::extract::bearer_token;
 use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use crate::oauth::provider::ClientAuth;
@@ -85,15 +86,6 @@ fn params(req: &HttpRequest, body: &Bytes) -> HashMap<String, String> {
         params.extend(url::form_urlencoded::parse(body).into_owned());
     }
     params
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::to_owned)
 }
 
 /// Whether the request carries the sandbox app's credentials the way the platform wants.
@@ -287,7 +279,7 @@ fn revoke(
         .get("token")
         .or_else(|| params.get("access_token"))
         .cloned()
-        .or_else(|| bearer(req))
+        .or_else(|| bearer_token(req))
         .unwrap_or_default();
     let found = sandbox.with(|e| {
         let grant = e
@@ -378,7 +370,7 @@ fn create_session(sandbox: &Sandbox, body: &Bytes) -> HttpResponse {
 }
 
 fn refresh_session(sandbox: &Sandbox, req: &HttpRequest) -> HttpResponse {
-    let presented = bearer(req).unwrap_or_default();
+    let presented = bearer_token(req).unwrap_or_default();
     let now = time::now();
     let Some(issued) = sandbox
         .with(|e| e.refresh.remove(&presented))
@@ -401,7 +393,7 @@ fn api(
     let token = params
         .get("access_token")
         .cloned()
-        .or_else(|| bearer(req))
+        .or_else(|| bearer_token(req))
         .unwrap_or_default();
     let Some(grant) = live_access(sandbox, platform, &token) else {
         return wire::unauthorized(platform);

@@ -11,7 +11,7 @@ use crate::support::{Backend, TestApp, TestDb, send};
 use postgate::db::oauth_tokens;
 use postgate::domain::Platform;
 use postgate::sandbox::people;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -540,27 +540,20 @@ async fn connect_api_start_and_return(app: &TestApp) {
     );
     // With the profile's own token instead of the API key.
     let token = app.link_token("api-user", json!({})).await;
-    let resp = app
-        .client
-        .post(app.api("/oauth/tiktok/start"))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.status_as_link(Method::POST, "/oauth/tiktok/start", &token, json!({}))
+            .await,
+        StatusCode::OK
+    );
     // Refusals.
     let readonly = app
         .link_token("api-user", json!({"readonly_calendar": true}))
         .await;
-    let resp = app
-        .client
-        .post(app.api("/oauth/tiktok/start"))
-        .bearer_auth(&readonly)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.status_as_link(Method::POST, "/oauth/tiktok/start", &readonly, json!({}))
+            .await,
+        StatusCode::FORBIDDEN
+    );
     for (path, body, status, code) in [
         (
             "/oauth/tiktok/start",
@@ -1117,35 +1110,29 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     assert_eq!(body["locations"][0]["account_name"], "Alex Rivera");
 
     // The profile's own link token works; a read-only one may look but not pin.
-    let resp = app
-        .client
-        .post(app.api("/users/facebook-page"))
-        .bearer_auth(&token)
-        .json(&json!({"facebook_page_id": page.0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.status_as_link(
+            Method::POST,
+            "/users/facebook-page",
+            &token,
+            json!({"facebook_page_id": page.0})
+        )
+        .await,
+        StatusCode::OK
+    );
     let readonly = app
         .link_token("pinner", json!({"readonly_calendar": true}))
         .await;
-    let resp = app
-        .client
-        .get(app.api("/users/facebook-page"))
-        .bearer_auth(&readonly)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app
-        .client
-        .delete(app.api("/users/facebook-page"))
-        .bearer_auth(&readonly)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.status_as_link(Method::GET, "/users/facebook-page", &readonly, json!({}))
+            .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.status_as_link(Method::DELETE, "/users/facebook-page", &readonly, json!({}))
+            .await,
+        StatusCode::FORBIDDEN
+    );
     // Another tenant cannot pin this profile's Page.
     let (_, other_key) = app.new_account("default").await;
     let (status, _) = send(app.post_as(
@@ -1362,7 +1349,9 @@ async fn tokens_never_appear_in_plaintext(app: &TestApp) {
     );
     if app.test_db.backend == Backend::Sqlite {
         let db_path = fresh.url.trim_start_matches("sqlite://").to_owned();
+        assert!(std::path::Path::new(&db_path).exists(), "{db_path}");
         for file in [db_path.clone(), format!("{db_path}-wal")] {
+            // The write-ahead log may have been checkpointed away; the database may not.
             let Ok(bytes) = std::fs::read(&file) else {
                 continue;
             };

@@ -247,6 +247,25 @@ impl TestApp {
         self.page(&path).await
     }
 
+    /// A request to `/api/uploadposts{path}` under a profile's link token instead of the API
+    /// key, with a JSON body: its status.
+    pub async fn status_as_link(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> StatusCode {
+        self.client
+            .request(method, self.api(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request reached the server")
+            .status()
+    }
+
     /// Scripts the emulator (`faults`, `expires_in`).
     pub async fn sandbox_control(&self, body: Value) {
         let resp = self
