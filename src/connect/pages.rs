@@ -28,6 +28,9 @@ use askama::Template;
 use chrono::{Datelike, NaiveDateTime};
 use serde::Deserialize;
 
+/// How long the page waits for a platform's list of Pages or locations.
+const PICKER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Longest post text the calendar shows.
 const POST_TEXT_CHARS: usize = 160;
 
@@ -267,8 +270,11 @@ async fn picker(state: &AppState, connection: &Connection, t: &Texts) -> Option<
     if connection.reauth_required {
         return None;
     }
-    let listed = targets::of_connection(state, connection)
+    // The page does not wait on a slow platform for longer than this; it shows no picker.
+    let listed = tokio::time::timeout(PICKER_WAIT, targets::of_connection(state, connection))
         .await
+        .map_err(|_| "the platform is slow".to_owned())
+        .and_then(|r| r.map_err(|e| e.to_string()))
         .inspect_err(|e| tracing::info!(platform = %connection.platform, error = %e, "no picker"))
         .ok()?;
     (!listed.is_empty()).then(|| Picker {

@@ -35,6 +35,7 @@ cases![
     pages_boards_and_locations_are_listed_live,
     pages_and_locations_are_pinned,
     a_lapsed_token_is_renewed_before_listing,
+    a_slow_platform_does_not_hold_up_the_page,
     tokens_never_appear_in_plaintext,
     one_refresh_lease_among_many_takers,
 ];
@@ -1221,6 +1222,42 @@ async fn a_lapsed_token_is_renewed_before_listing(app: &TestApp) {
         .filter(|(p, e, _)| p == "pinterest" && e == "token")
         .count();
     assert_eq!(refreshes, 2, "the code exchange and one refresh");
+}
+
+/// The page shows without the Page picker rather than wait for a platform that is slow to
+/// list them (here with a platform timeout longer than the page's patience).
+async fn a_slow_platform_does_not_hold_up_the_page(app: &TestApp) {
+    let patient = TestApp::spawn_with(app.test_db.backend, |s| s.oauth_timeout_seconds = 20).await;
+    let app = &patient;
+    let token = app.profile_with_link("slowpoke", json!({})).await;
+    let done = app
+        .connect_via_api(
+            &app.api(""),
+            &app.api_key,
+            "facebook",
+            "slowpoke",
+            Consent::Allow { person: 0 },
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    app.sandbox_control(TestApp::faults("facebook", "accounts", &["slow"]))
+        .await;
+    let started = std::time::Instant::now();
+    let page = app.page(&format!("/connect?token={token}")).await;
+    let waited = started.elapsed();
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-platform=\"facebook\""));
+    assert!(
+        !page.body.contains("pick-facebook"),
+        "no picker without the list"
+    );
+    assert!(
+        waited < Duration::from_secs(6),
+        "the page waited {waited:?}"
+    );
+    // Once the platform answers again, the picker is back.
+    let page = app.page(&format!("/connect?token={token}")).await;
+    assert!(page.body.contains("pick-facebook"));
 }
 
 /// A real `postgate serve` with the sandbox on (by environment): connect, refresh, then look
