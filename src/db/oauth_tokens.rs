@@ -4,6 +4,7 @@
 use super::DbConn;
 use super::schema::oauth_tokens;
 use chrono::NaiveDateTime;
+use diesel::Connection as _;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -28,13 +29,17 @@ pub struct StoredTokens {
     pub updated_at: NaiveDateTime,
 }
 
-/// Replaces the connection's tokens (a portable upsert: delete, then insert).
+/// Replaces the connection's tokens: a portable upsert (delete, then insert) in one
+/// transaction (a savepoint inside the caller's), so that nobody ever finds the connection
+/// without tokens, and a crash between the two loses nothing.
 pub fn put(conn: &mut DbConn, tokens: &StoredTokens) -> QueryResult<()> {
-    diesel::delete(oauth_tokens::table.find(&tokens.connection_id)).execute(conn)?;
-    diesel::insert_into(oauth_tokens::table)
-        .values(tokens)
-        .execute(conn)
-        .map(drop)
+    conn.transaction(|conn| {
+        diesel::delete(oauth_tokens::table.find(&tokens.connection_id)).execute(conn)?;
+        diesel::insert_into(oauth_tokens::table)
+            .values(tokens)
+            .execute(conn)
+            .map(drop)
+    })
 }
 
 pub fn get(conn: &mut DbConn, connection_id: &str) -> QueryResult<Option<StoredTokens>> {
