@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::api::rate_limit::{AuthGuard, RequestLimiter};
+use crate::assets;
 use crate::config::Settings;
 use crate::connect;
 use crate::db::{self, Db};
@@ -109,6 +110,7 @@ impl Application {
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(connect::configure)
+                .configure(assets::configure)
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?;

@@ -281,7 +281,7 @@ impl Modify for Common {
         crate::connect::accounts::disconnect,
         crate::connect::accounts::pin,
         crate::connect::pages::cancel,
-        crate::connect::assets::serve,
+        crate::assets::serve,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Common),

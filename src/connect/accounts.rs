@@ -3,9 +3,10 @@
 
 use super::bounce::is_handheld;
 use super::failure::{Failure, PageError};
+use super::pages;
 use super::pages::{fail, open, open_form, see_other, texts_for, token_href};
 use super::templates::{DonePage, SigninPage};
-use super::{assets, pages};
+use crate::assets;
 use crate::db::connections;
 use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
@@ -222,7 +223,7 @@ fn render_signin(
         title: t.fill("signin.title", &name),
         help: t.fill("signin.passwordHelp", &name),
         platform_key: app.platform().key(),
-        badge: pages::badge(app.platform()),
+        logo: assets::URLS.logo(app.platform()),
         sandbox: app.sandbox,
         back_href: token_href("/connect", &token),
         csrf: state.link_signer.csrf_token(&live.link.id),

@@ -4,10 +4,10 @@
 //! authorize URL of a pending OAuth state that it looks up itself: nothing in the request can
 //! choose the destination.
 
-use super::assets;
 use super::failure::Failure;
-use super::pages::{badge, fail};
+use super::pages::fail;
 use super::templates::BouncePage;
+use crate::assets;
 use crate::db::oauth_states;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
@@ -72,9 +72,8 @@ pub async fn page(
     let page = BouncePage {
         t: super::pages::texts_for(&req, None),
         assets: &assets::URLS,
-        platform_key: platform.key(),
         platform_name: platform.display_name(),
-        badge: badge(platform),
+        logo: assets::URLS.logo(platform),
         url: pending.authorize_url,
     };
     match page.render() {

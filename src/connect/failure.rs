@@ -1,9 +1,9 @@
 //! What a page shows when it cannot do what was asked: a localized HTML page with the right
 //! status, an error code for support, and nothing internal.
 
-use super::assets;
 use super::i18n::Texts;
 use super::templates::ErrorPage;
+use crate::assets;
 use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
 use crate::error::ApiError;

@@ -2,7 +2,6 @@
 //! link's token.
 
 pub mod accounts;
-pub mod assets;
 pub mod bounce;
 pub mod calendar;
 pub mod failure;
@@ -22,15 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         crate::api::record_route(&format!("/connect{path}"), methods);
         web::resource(path)
     };
-    crate::api::record_route("/static/{name}", &[Method::GET]);
-    // Only the static files are compressed: pages carry secrets (link and CSRF tokens) next
-    // to text, which compression would expose to BREACH-style guessing.
+    // Pages are never compressed (only static files are): they carry secrets (link and CSRF
+    // tokens) next to text, which compression would expose to BREACH-style guessing.
     cfg.service(
-        web::resource("/static/{name}")
-            .wrap(actix_web::middleware::Compress::default())
-            .route(get().to(assets::serve)),
-    )
-    .service(
         web::scope("/connect")
             .wrap(actix_web::middleware::from_fn(headers::page_headers))
             .app_data(web::FormConfig::default().error_handler(|_, req| pages::bad_request(req)))

@@ -1,6 +1,5 @@
 //! The connect page, its calendar, and the forms they post.
 
-use super::assets;
 use super::calendar::{Month, weekday_columns};
 use super::failure::{Failure, PageError, signin_notice};
 use super::headers::page_csp;
@@ -9,6 +8,7 @@ use super::templates::{
     CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, Picker, PickerOption, PlatformRow,
     PostRow,
 };
+use crate::assets;
 use crate::db::DbConn;
 use crate::db::connections::{self, Connection};
 use crate::db::oauth_states::{self, Outcome};
@@ -202,23 +202,6 @@ pub fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
     settings.platforms.as_deref().unwrap_or(&Platform::ALL)
 }
 
-/// A short mark for the platform's badge (no third-party logos are bundled).
-pub fn badge(platform: Platform) -> &'static str {
-    match platform {
-        Platform::Tiktok => "TT",
-        Platform::Instagram => "IG",
-        Platform::Facebook => "f",
-        Platform::Linkedin => "in",
-        Platform::Youtube => "YT",
-        Platform::X => "X",
-        Platform::Threads => "@",
-        Platform::GoogleBusiness => "G",
-        Platform::Pinterest => "P",
-        Platform::Bluesky => "B",
-        Platform::Reddit => "r",
-    }
-}
-
 fn platform_row(
     platform: Platform,
     connection: Option<&Connection>,
@@ -241,7 +224,7 @@ fn platform_row(
     PlatformRow {
         key: platform.key(),
         name: platform.display_name(),
-        badge: badge(platform),
+        logo: assets::URLS.logo(platform),
         state,
         status: t.get(status).to_owned(),
         handle: connection.map(|c| {
@@ -520,9 +503,8 @@ fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Optio
     let at = post.scheduled_for;
     Some(PostRow {
         id: post.id.clone(),
-        platform_key: platform.key(),
         platform_name: platform.display_name(),
-        badge: badge(platform),
+        logo: assets::URLS.logo(platform),
         status: post.status.clone(),
         status_text: t.get(status_key).to_owned(),
         datetime: time::rfc3339(at),

@@ -1,7 +1,7 @@
 //! The askama templates' data. Everything is escaped by askama; nothing here is HTML.
 
-use super::assets::AssetUrls;
 use super::i18n::Texts;
+use crate::assets::AssetUrls;
 use askama::Template;
 
 /// What both tabs show around their content: branding, the tabs and the way out.
@@ -55,7 +55,8 @@ pub struct SigninPage {
     pub title: String,
     pub help: String,
     pub platform_key: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: &'static str,
     pub sandbox: bool,
     pub token: String,
     pub csrf: String,
@@ -74,7 +75,8 @@ pub struct DonePage {
 pub struct PlatformRow {
     pub key: &'static str,
     pub name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: &'static str,
     /// `connected`, `not-connected` or `reauth`: a CSS class and a test hook.
     pub state: &'static str,
     pub status: String,
@@ -132,9 +134,9 @@ pub struct Chip {
 
 pub struct PostRow {
     pub id: String,
-    pub platform_key: &'static str,
     pub platform_name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: &'static str,
     pub status: String,
     pub status_text: String,
     pub datetime: String,
@@ -162,8 +164,8 @@ pub struct ErrorPage {
 pub struct BouncePage {
     pub t: Texts,
     pub assets: &'static AssetUrls,
-    pub platform_key: &'static str,
     pub platform_name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: &'static str,
     pub url: String,
 }

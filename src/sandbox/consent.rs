@@ -72,7 +72,7 @@ pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResp
         })
         .unwrap_or_default();
     let page = ConsentPage {
-        css: &crate::connect::assets::URLS.css,
+        css: &crate::assets::URLS.css,
         platform_key: platform.key(),
         platform_name: platform.display_name(),
         client_name: "Postgate",
