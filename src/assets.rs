@@ -51,7 +51,7 @@ pub struct Asset {
     pub source: &'static str,
     /// The fingerprinted name it is served under.
     pub name: String,
-    pub content_type: &'static str,
+    content_type: &'static str,
     pub body: &'static [u8],
     hash: String,
 }
