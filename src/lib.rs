@@ -2,6 +2,7 @@
 //! connect page.
 
 pub mod api;
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod connect;

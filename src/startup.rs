@@ -1,5 +1,6 @@
 //! Building the application: the same code for `postgate serve` and for the tests.
 
+use crate::assets::AssetUrls;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::key_files;
@@ -89,6 +90,7 @@ impl Application {
             db,
             plans: settings.plans.clone(),
             urls: urls.clone(),
+            assets: Arc::new(AssetUrls::new(&urls)),
             requests: RequestLimiter::new(settings.rate_limit_per_minute),
             auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
             trust_proxy_headers: settings.trust_proxy_headers,

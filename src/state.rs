@@ -1,5 +1,6 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
+use crate::assets::AssetUrls;
 use crate::config::{OAuthSettings, Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub plans: Plans,
     /// Every URL we hand out.
     pub urls: Urls,
+    /// The static files' URLs pages link to.
+    pub assets: Arc<AssetUrls>,
     pub requests: RequestLimiter,
     pub auth_guard: AuthGuard,
     pub trust_proxy_headers: bool,

@@ -3,9 +3,9 @@
 
 use super::bounce::is_handheld;
 use super::failure::{Failure, PageError};
+use super::page;
 use super::page::{fail, open, open_form, texts_for};
 use super::templates::{DonePage, SigninPage};
-use super::{assets, page};
 use crate::db::connections;
 use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
@@ -156,7 +156,7 @@ pub async fn callback(
             let page = DonePage {
                 message: t.fill("done.message", &[("platform", platform.display_name())]),
                 t,
-                assets: &assets::URLS,
+                assets: state.assets.clone(),
             };
             page::html(&req, None, StatusCode::OK, &page)
         }
@@ -202,7 +202,7 @@ fn render_signin(
         title: t.fill("signin.title", &name),
         help: t.fill("signin.passwordHelp", &name),
         platform_key: app.platform().key(),
-        badge: page::badge(app.platform()),
+        logo: state.assets.logo(app.platform()).to_owned(),
         sandbox: app.sandbox,
         back_href: state.urls.connect_page(&token),
         action: state.urls.page_action("signin"),
@@ -210,7 +210,7 @@ fn render_signin(
         token,
         error,
         t,
-        assets: &assets::URLS,
+        assets: state.assets.clone(),
     };
     let status = if page.error.is_some() {
         StatusCode::BAD_REQUEST

@@ -1,12 +1,12 @@
 //! `GET /connect`: the accounts tab, a row per platform the link offers.
 
-use super::assets;
 use super::failure::{PageError, signin_notice};
 use super::i18n::Texts;
 use super::page::{
-    PageQuery, allowed_platforms, badge, frame, image_url, load, open_page, render, texts_for,
+    PageQuery, allowed_platforms, frame, image_url, load, open_page, render, texts_for,
 };
 use super::templates::{ConnectPage, Notice, Picker, PickerOption, PlatformRow};
+use crate::assets::AssetUrls;
 use crate::db::connections::{self, Connection};
 use crate::db::oauth_states::{self, Outcome};
 use crate::domain::Platform;
@@ -25,6 +25,7 @@ fn platform_row(
     connection: Option<&Connection>,
     sandbox: bool,
     t: &Texts,
+    assets: &AssetUrls,
 ) -> PlatformRow {
     let (state, status, button) = match connection {
         None => (
@@ -42,7 +43,7 @@ fn platform_row(
     PlatformRow {
         key: platform.key(),
         name: platform.display_name(),
-        badge: badge(platform),
+        logo: assets.logo(platform).to_owned(),
         state,
         status: t.get(status).to_owned(),
         handle: connection.map(|c| {
@@ -174,7 +175,7 @@ pub async fn connect(
         .filter_map(|p| Some((*p, state.platforms.get(*p)?)))
     {
         let connection = connected.iter().find(|c| c.platform == p.key());
-        let mut row = platform_row(p, connection, app.sandbox, &t);
+        let mut row = platform_row(p, connection, app.sandbox, &t, &state.assets);
         if let Some(c) = connection {
             row.picker = picker(&state, c, &t).await;
         }
@@ -194,7 +195,7 @@ pub async fn connect(
         platforms,
         notice,
         t,
-        assets: &assets::URLS,
+        assets: state.assets.clone(),
     };
     let avatars = page.platforms.iter().filter_map(|p| p.avatar.as_ref());
     render(

@@ -4,9 +4,8 @@
 //! authorize URL of a pending OAuth state that it looks up itself: nothing in the request can
 //! choose the destination.
 
-use super::assets;
 use super::failure::Failure;
-use super::page::{badge, fail};
+use super::page::fail;
 use super::templates::BouncePage;
 use crate::db::oauth_states;
 use crate::domain::{Platform, time};
@@ -71,10 +70,9 @@ pub async fn page(
     };
     let page = BouncePage {
         t: super::page::texts_for(&req, None),
-        assets: &assets::URLS,
-        platform_key: platform.key(),
+        assets: state.assets.clone(),
         platform_name: platform.display_name(),
-        badge: badge(platform),
+        logo: state.assets.logo(platform).to_owned(),
         url: pending.authorize_url,
     };
     super::page::html(&req, None, StatusCode::OK, &page).unwrap_or_else(|e| e.error_response())

@@ -1,12 +1,12 @@
 //! `GET /connect/calendar`: the month's posts of the link's profile, and cancelling one.
 
-use super::assets;
 use super::failure::{Failure, PageError};
 use super::i18n::Texts;
 use super::page::{
-    PageQuery, badge, fail, frame, image_url, load, open_form, open_page, render, texts_for,
+    PageQuery, fail, frame, image_url, load, open_form, open_page, render, texts_for,
 };
 use super::templates::{CalendarPage, Chip, DayCell, PostRow};
+use crate::assets::AssetUrls;
 use crate::db::posts::{self, Post};
 use crate::domain::Platform;
 use crate::domain::calendar::{Month, weekday_columns};
@@ -84,7 +84,7 @@ pub async fn calendar(
     let agenda: Vec<PostRow> = posts
         .iter()
         .filter(|p| month.contains(p.scheduled_for.date()))
-        .filter_map(|p| post_row(p, &t, now, readonly))
+        .filter_map(|p| post_row(p, &t, &state.assets, now, readonly))
         .collect();
     let month_href = |m: Month| state.urls.calendar(&token, Some(&m.param()));
     let page = CalendarPage {
@@ -105,13 +105,19 @@ pub async fn calendar(
         agenda,
         frame: frame(&state, &live, &settings, &t, token.clone(), "calendar"),
         t,
-        assets: &assets::URLS,
+        assets: state.assets.clone(),
     };
     let media = page.agenda.iter().filter_map(|p| p.media.as_ref());
     render(&req, &live, &page, &page.frame, media, &[])
 }
 
-fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Option<PostRow> {
+fn post_row(
+    post: &Post,
+    t: &Texts,
+    assets: &AssetUrls,
+    now: NaiveDateTime,
+    readonly: bool,
+) -> Option<PostRow> {
     let platform = Platform::parse(&post.platform)?;
     let status_key = match post.status.as_str() {
         posts::STATUS_PUBLISHED => "calendar.published",
@@ -137,9 +143,8 @@ fn post_row(post: &Post, t: &Texts, now: NaiveDateTime, readonly: bool) -> Optio
     let at = post.scheduled_for;
     Some(PostRow {
         id: post.id.clone(),
-        platform_key: platform.key(),
         platform_name: platform.display_name(),
-        badge: badge(platform),
+        logo: assets.logo(platform).to_owned(),
         status: post.status.clone(),
         status_text: t.get(status_key).to_owned(),
         datetime: time::rfc3339(at),

@@ -1,14 +1,15 @@
 //! What a page shows when it cannot do what was asked: a localized HTML page with the right
 //! status, an error code for support, and nothing internal.
 
-use super::assets;
 use super::i18n::Texts;
 use super::templates::ErrorPage;
+use crate::assets::AssetUrls;
 use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub enum Failure {
@@ -134,14 +135,16 @@ pub struct PageError(Box<Inner>);
 struct Inner {
     failure: Failure,
     texts: Texts,
+    assets: Arc<AssetUrls>,
     back_href: Option<String>,
 }
 
 impl PageError {
-    pub fn new(failure: Failure, texts: Texts) -> Self {
+    pub fn new(failure: Failure, texts: Texts, assets: Arc<AssetUrls>) -> Self {
         Self(Box::new(Inner {
             failure,
             texts,
+            assets,
             back_href: None,
         }))
     }
@@ -168,6 +171,7 @@ impl ResponseError for PageError {
         let Inner {
             failure,
             texts: t,
+            assets,
             back_href,
         } = &*self.0;
         if let Failure::Internal(e) = failure {
@@ -181,7 +185,7 @@ impl ResponseError for PageError {
             code: failure.code(),
             back_href: back_href.clone(),
             t: t.clone(),
-            assets: &assets::URLS,
+            assets: assets.clone(),
         };
         match crate::web::html(self.status_code(), &page) {
             Ok(resp) => resp,

@@ -7,7 +7,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 
-/// Scripts and styles only from our own files; images also from https (logos, avatars).
+/// Scripts, styles and images from our own files (the platforms' logos); images also from
+/// https (the customer's logo, avatars).
 pub const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 

@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod accounts_tab;
-pub mod assets;
 pub mod bounce;
 pub mod calendar_tab;
 pub mod failure;

@@ -51,7 +51,12 @@ pub fn texts_for(req: &HttpRequest, live: Option<&LiveLink>) -> Texts {
 }
 
 pub fn fail(req: &HttpRequest, live: Option<&LiveLink>, failure: Failure) -> PageError {
-    PageError::new(failure, texts_for(req, live))
+    // The app always has its state; a page without it would only lack its stylesheet.
+    let assets = req
+        .app_data::<Data<AppState>>()
+        .map(|s| s.assets.clone())
+        .unwrap_or_default();
+    PageError::new(failure, texts_for(req, live), assets)
 }
 
 /// The live link behind `token`, or the 401 page.
@@ -174,23 +179,6 @@ pub fn html(
 
 pub fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
     settings.platforms.as_deref().unwrap_or(&Platform::ALL)
-}
-
-/// A short mark for the platform's badge (no third-party logos are bundled).
-pub fn badge(platform: Platform) -> &'static str {
-    match platform {
-        Platform::Tiktok => "TT",
-        Platform::Instagram => "IG",
-        Platform::Facebook => "f",
-        Platform::Linkedin => "in",
-        Platform::Youtube => "YT",
-        Platform::X => "X",
-        Platform::Threads => "@",
-        Platform::GoogleBusiness => "G",
-        Platform::Pinterest => "P",
-        Platform::Bluesky => "B",
-        Platform::Reddit => "r",
-    }
 }
 
 /// The checks every form post makes, in order: a live link, not read-only, and the link's

@@ -1,9 +1,10 @@
 //! The askama templates' data. Everything is escaped by askama; nothing here is HTML.
 
-use super::assets::AssetUrls;
 use super::i18n::Texts;
+use crate::assets::AssetUrls;
 use crate::urls::Urls;
 use askama::Template;
+use std::sync::Arc;
 
 /// What both tabs show around their content: branding, the tabs and the way out.
 pub struct Frame {
@@ -50,7 +51,7 @@ impl PageLinks {
 #[template(path = "connect/page.html")]
 pub struct ConnectPage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
+    pub assets: Arc<AssetUrls>,
     pub frame: Frame,
     pub progress: String,
     pub platforms: Vec<PlatformRow>,
@@ -78,11 +79,12 @@ impl Notice {
 #[template(path = "connect/signin.html")]
 pub struct SigninPage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
+    pub assets: Arc<AssetUrls>,
     pub title: String,
     pub help: String,
     pub platform_key: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: String,
     pub sandbox: bool,
     pub token: String,
     pub csrf: String,
@@ -95,14 +97,15 @@ pub struct SigninPage {
 #[template(path = "connect/done.html")]
 pub struct DonePage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
+    pub assets: Arc<AssetUrls>,
     pub message: String,
 }
 
 pub struct PlatformRow {
     pub key: &'static str,
     pub name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: String,
     /// `connected`, `not-connected` or `reauth`: a CSS class and a test hook.
     pub state: &'static str,
     pub status: String,
@@ -133,7 +136,7 @@ pub struct PickerOption {
 #[template(path = "connect/calendar.html")]
 pub struct CalendarPage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
+    pub assets: Arc<AssetUrls>,
     pub frame: Frame,
     pub month_title: String,
     pub month_param: String,
@@ -160,9 +163,9 @@ pub struct Chip {
 
 pub struct PostRow {
     pub id: String,
-    pub platform_key: &'static str,
     pub platform_name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: String,
     pub status: String,
     pub status_text: String,
     pub datetime: String,
@@ -177,7 +180,7 @@ pub struct PostRow {
 #[template(path = "connect/error.html")]
 pub struct ErrorPage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
+    pub assets: Arc<AssetUrls>,
     pub heading: String,
     pub message: String,
     pub hint: Option<String>,
@@ -189,9 +192,9 @@ pub struct ErrorPage {
 #[template(path = "connect/bounce.html")]
 pub struct BouncePage {
     pub t: Texts,
-    pub assets: &'static AssetUrls,
-    pub platform_key: &'static str,
+    pub assets: Arc<AssetUrls>,
     pub platform_name: &'static str,
-    pub badge: &'static str,
+    /// The platform's logo, a fingerprinted URL.
+    pub logo: String,
     pub url: String,
 }

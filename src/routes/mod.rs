@@ -194,7 +194,7 @@ fn static_files(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/static/{name}")
             .wrap(actix_web::middleware::Compress::default())
-            .route(get().to(connect::assets::serve)),
+            .route(get().to(crate::assets::serve)),
     );
 }
 

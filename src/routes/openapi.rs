@@ -127,7 +127,7 @@ impl Modify for Common {
         crate::connect::accounts::disconnect,
         crate::connect::accounts::pin,
         crate::connect::calendar_tab::cancel,
-        crate::connect::assets::serve,
+        crate::assets::serve,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Common),

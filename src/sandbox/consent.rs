@@ -3,6 +3,7 @@
 
 use super::people::{self, PEOPLE};
 use super::{Grant, Sandbox};
+use crate::assets::AssetUrls;
 use crate::domain::Platform;
 use crate::domain::secrets::new_random_id;
 use crate::oauth::providers;
@@ -72,7 +73,7 @@ pub fn page(sandbox: &Sandbox, platform: Platform, req: &HttpRequest) -> HttpRes
         })
         .unwrap_or_default();
     let page = ConsentPage {
-        css: sandbox.urls.local(&crate::connect::assets::URLS.css),
+        css: AssetUrls::new(&sandbox.urls).css,
         action: format!("{}/_consent", sandbox.urls.sandbox(platform).path()),
         platform_name: platform.display_name(),
         client_name: "Postgate",

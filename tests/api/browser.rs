@@ -49,17 +49,52 @@ async fn branded_profile(app: &TestApp, username: &str, logo: &str) {
     .await;
 }
 
+const BRANDED_PLATFORMS: [&str; 6] = [
+    "tiktok",
+    "instagram",
+    "linkedin",
+    "youtube",
+    "x",
+    "google_business",
+];
+
 fn branding(logo: &str) -> Value {
     json!({
         "logo_image": logo,
         "connect_title": null,
         "redirect_url": "https://app.acme.example/settings",
-        "platforms": ["tiktok", "instagram", "linkedin", "youtube", "x", "google_business"],
+        "platforms": BRANDED_PLATFORMS,
     })
 }
 
 fn collected_text(c: &Value) -> &str {
     c["text"].as_str().unwrap_or_default()
+}
+
+/// Each platform's logo is on the collected page, loaded (the browser decoded it) and
+/// visible, at its fingerprinted URL, with an empty alt: the platform's name is beside it.
+fn assert_logos_load(page: &Value, platforms: &[&str], name: &str) {
+    let images = page["images"].as_array().unwrap();
+    for key in platforms {
+        let url = format!(
+            "/static/{}",
+            postgate::assets::ASSETS
+                .iter()
+                .find(|a| a.source == format!("platforms/{key}.svg"))
+                .unwrap()
+                .name
+        );
+        let logo = images
+            .iter()
+            .find(|i| i["src"].as_str().unwrap().ends_with(&url))
+            .unwrap_or_else(|| panic!("{name}: no {key} logo at {url}"));
+        assert!(
+            logo["natural_width"].as_u64().unwrap() > 0,
+            "{name}: {logo}"
+        );
+        assert_eq!(logo["visible"], true, "{name}: {logo}");
+        assert_eq!(logo["alt"], "", "{name}: {logo}");
+    }
 }
 
 async fn connect_page_in_seven_languages_on_desktop_and_phone(app: &TestApp) {
@@ -91,6 +126,7 @@ async fn connect_page_in_seven_languages_on_desktop_and_phone(app: &TestApp) {
             );
             assert_eq!(page["broken_images"], 0, "{name}");
             assert_eq!(page["stylesheets_loaded"], 1, "{name}");
+            assert_logos_load(page, &BRANDED_PLATFORMS, name);
             let text = collected_text(page);
             for key in [
                 "connect.title",
@@ -237,6 +273,8 @@ async fn calendar_month_on_desktop_and_phone(app: &TestApp) {
         assert_clean(visit);
         let page = step(visit, 1);
         assert_eq!(page["horizontal_overflow"], false, "{}", visit["name"]);
+        let platforms = posts.map(|(platform, ..)| platform);
+        assert_logos_load(page, &platforms, visit["name"].as_str().unwrap());
         let text = collected_text(page);
         assert!(text.contains("March 2030"));
         for (_, _, _, post) in posts {

@@ -4,7 +4,9 @@
 use crate::cases;
 use crate::support::TestApp;
 use crate::support::connect::{Page, link_id_of};
+use postgate::assets::{ASSETS, Asset};
 use postgate::connect::i18n::Texts;
+use postgate::domain::Platform;
 use postgate::domain::connect_settings::UiLabels;
 use postgate::domain::language::Language;
 use reqwest::StatusCode;
@@ -27,6 +29,7 @@ cases![
     unknown_paths_get_a_404_page,
     bounce_redirects_only_to_a_pending_state,
     static_assets_are_served_and_cached,
+    page_shows_each_platforms_logo,
     rendered_html_snapshots,
 ];
 
@@ -724,7 +727,10 @@ async fn bounce_redirects_only_to_a_pending_state(app: &TestApp) {
         "{}",
         page.body
     );
-    assert!(page.body.contains("<script src=\"/static/bounce.js?v="));
+    assert!(page.body.contains(&format!(
+        "<script src=\"{}\"></script>",
+        static_url(asset("bounce.js"))
+    )));
     assert!(!page.body.contains("evil"));
     assert!(
         page.header("content-security-policy")
@@ -769,19 +775,45 @@ async fn bounce_redirects_only_to_a_pending_state(app: &TestApp) {
     );
 }
 
+/// The asset of `static/` at `source`.
+fn asset(source: &str) -> &'static Asset {
+    ASSETS.iter().find(|a| a.source == source).unwrap()
+}
+
 async fn static_assets_are_served_and_cached(app: &TestApp) {
-    let page = app.page("/static/connect.css").await;
+    let css = asset("connect.css");
+    assert!(
+        static_url(css).starts_with("/static/connect."),
+        "{}",
+        static_url(css)
+    );
+    let page = app.page(&static_url(css)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.header("content-type").starts_with("text/css"));
-    assert!(page.header("cache-control").contains("immutable"));
+    assert_eq!(
+        page.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert!(page.body.contains(":root"));
-    let js = app.page("/static/bounce.js").await;
+    let js = app.page(&static_url(asset("bounce.js"))).await;
     assert!(js.header("content-type").starts_with("text/javascript"));
     assert!(js.body.contains("location.replace"));
+    // A client holding the file asks whether it changed: it has not.
+    let etag = page.header("etag");
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let again = app
+        .client
+        .get(app.url(&static_url(css)))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], etag);
     // Compressed for browsers that ask; pages never are (they carry tokens).
     let gz = app
         .client
-        .get(app.url("/static/connect.css"))
+        .get(app.url(&static_url(css)))
         .header("Accept-Encoding", "gzip")
         .send()
         .await
@@ -796,20 +828,80 @@ async fn static_assets_are_served_and_cached(app: &TestApp) {
         .await
         .unwrap();
     assert!(page.headers().get("content-encoding").is_none());
-    assert_eq!(
-        app.page("/static/../Cargo.toml").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.page("/static/nope.css").await.status,
-        StatusCode::NOT_FOUND
+    // Only the current fingerprinted name serves a file: not the bare name, nor another hash.
+    let hash = css.name.split('.').nth(1).unwrap();
+    let stale = static_url(css).replace(hash, "00000000");
+    assert_ne!(stale, static_url(css));
+    for path in [
+        "/static/connect.css",
+        "/static/platforms/tiktok.svg",
+        "/static/tiktok.svg",
+        stale.as_str(),
+        "/static/../Cargo.toml",
+        "/static/nope.css",
+    ] {
+        assert_eq!(app.page(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// Every platform row shows the platform's logo, served from `static/platforms/` under its
+/// fingerprinted name; the row's heading names the platform, so the image is decorative.
+async fn page_shows_each_platforms_logo(app: &TestApp) {
+    let token = app.profile_with_link("logos", json!({})).await;
+    let page = connect_page(app, &token).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for platform in Platform::ALL {
+        let logo = asset(&format!("platforms/{}.svg", platform.key()));
+        let row = page
+            .body
+            .split(&format!("data-platform=\"{}\"", platform.key()))
+            .nth(1)
+            .and_then(|rest| rest.split("</li>").next())
+            .unwrap_or_else(|| panic!("no row for {platform:?}"));
+        assert!(
+            row.contains(&format!(
+                r#"<img class="platform-logo" src="{}" alt="" width="40" height="40">"#,
+                static_url(logo)
+            )),
+            "{platform:?}: {row}"
+        );
+        assert!(
+            row.contains(&format!("<h3>{}", platform.display_name())),
+            "{platform:?}: {row}"
+        );
+        let svg = app.page(&static_url(logo)).await;
+        assert_eq!(svg.status, StatusCode::OK, "{platform:?}");
+        assert_eq!(svg.header("content-type"), "image/svg+xml");
+        assert_eq!(
+            svg.header("cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(svg.body.as_bytes(), logo.body, "{platform:?}");
+        assert!(svg.body.starts_with("<svg "), "{platform:?}");
+        for banned in ["<script", "href", "url("] {
+            assert!(!svg.body.contains(banned), "{platform:?}: {banned}");
+        }
+    }
+    // Same origin: the pages' policy lets the logos load.
+    assert!(
+        page.header("content-security-policy")
+            .contains("img-src 'self'")
     );
 }
 
-/// The page with what changes per run (tokens, CSRF, asset hashes) masked.
+/// The page with what changes per run (tokens, CSRF, post ids) masked, and the assets'
+/// content hashes, which change with every edit of a file.
 fn stable(html: &str, token: &str) -> String {
     let mut out = html.replace(token, "[token]");
-    for marker in [r#"name="csrf" value=""#, "?v=", r#"data-post=""#] {
+    for asset in ASSETS.iter() {
+        let (stem, rest) = asset.name.split_once('.').unwrap();
+        let extension = rest.split_once('.').unwrap().1;
+        out = out.replace(
+            &static_url(asset),
+            &format!("/static/{stem}.[hash].{extension}"),
+        );
+    }
+    for marker in [r#"name="csrf" value=""#, r#"data-post=""#] {
         let mut rest = out.as_str();
         let mut masked = String::new();
         while let Some(i) = rest.find(marker) {
@@ -880,4 +972,9 @@ async fn rendered_html_snapshots(app: &TestApp) {
         .page(&format!("/connect/calendar?token={token}&month=2030-03"))
         .await;
     insta::assert_snapshot!("calendar_readonly_en", stable(&page.body, &token));
+}
+
+/// The path a static file is served at.
+fn static_url(asset: &Asset) -> String {
+    format!("/static/{}", asset.name)
 }

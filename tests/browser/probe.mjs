@@ -97,7 +97,12 @@ function collectInPage() {
       level: Number(h.tagName[1]),
       text: h.innerText.trim(),
     })),
-    images: [...document.images].map((i) => ({ src: i.src, alt: i.alt, visible: visible(i) })),
+    images: [...document.images].map((i) => ({
+      src: i.src,
+      alt: i.alt,
+      visible: visible(i),
+      natural_width: i.naturalWidth,
+    })),
     stylesheets_loaded: [...document.styleSheets].length,
   };
 }
