@@ -7,6 +7,7 @@ use crate::support::connect::link_id_of;
 use crate::support::process::ServerProcess;
 use crate::support::receiver::Receiver;
 use crate::support::sandbox::{Consent, PHONE_UA};
+use crate::support::wait::{self, WAIT};
 use crate::support::{Backend, TestApp, TestDb, send};
 use postgate::db::oauth_tokens;
 use postgate::domain::Platform;
@@ -39,8 +40,6 @@ cases![
     tokens_never_appear_in_plaintext,
     one_refresh_lease_among_many_takers,
 ];
-
-const WAIT: Duration = Duration::from_secs(15);
 
 /// Upload-Post shows an unconnected platform as `""` (lists) or `null`.
 fn not_connected(v: &Value) -> bool {
@@ -654,7 +653,7 @@ async fn deleting_a_profile_revokes_its_grants(app: &TestApp) {
     }
     let (status, _) = send(app.delete("/users", &json!({"username": "doomed"}))).await;
     assert_eq!(status, StatusCode::OK);
-    wait_for("revocations after the deletion", async || {
+    wait::until(WAIT, "revocations after the deletion", async || {
         let calls = app.sandbox_calls().await;
         calls.iter().any(|(p, e, _)| p == "tiktok" && e == "revoke")
             && calls
@@ -697,17 +696,6 @@ async fn bluesky_rejects_a_wrong_app_password(app: &TestApp) {
     );
 }
 
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
     // Tokens that live 2 seconds, on every platform: each provider's refresh (standard
     // grants, Meta's token trades, Bluesky sessions) runs against the emulator. X, TikTok,
@@ -729,7 +717,7 @@ async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
         );
     }
     let rotating = ["x", "tiktok", "pinterest", "bluesky"];
-    wait_for("two refreshes of every platform", async || {
+    wait::until(WAIT, "two refreshes of every platform", async || {
         let mut all = true;
         for (i, platform) in Platform::ALL.iter().enumerate() {
             let now = stored_tokens(app, "fresh", platform.key()).await.unwrap();
@@ -828,13 +816,17 @@ async fn transient_refresh_failures_never_flag_the_account(app: &TestApp) {
         &["server_error", "rate_limited", "slow"],
     ))
     .await;
-    wait_for("a refresh after three transient failures", async || {
-        let stored = stored_tokens(app, "bumpy", "tiktok").await.unwrap();
-        stored.refresh_failures == 0
-            && stored
-                .expires_at
-                .is_some_and(|e| e > postgate::domain::time::now() + chrono::Duration::minutes(30))
-    })
+    wait::until(
+        WAIT,
+        "a refresh after three transient failures",
+        async || {
+            let stored = stored_tokens(app, "bumpy", "tiktok").await.unwrap();
+            stored.refresh_failures == 0
+                && stored.expires_at.is_some_and(|e| {
+                    e > postgate::domain::time::now() + chrono::Duration::minutes(30)
+                })
+        },
+    )
     .await;
     assert_eq!(
         app.social_account("bumpy", "tiktok").await["reauth_required"],
@@ -852,7 +844,7 @@ async fn revoked_grant_requires_reauth_until_reconnected(app: &TestApp) {
         .await;
     app.sandbox_control(TestApp::faults("linkedin", "token", &["invalid_grant"]))
         .await;
-    wait_for("reauth_required", async || {
+    wait::until(WAIT, "reauth_required", async || {
         app.social_account("revoked", "linkedin").await["reauth_required"] == true
     })
     .await;
@@ -886,7 +878,7 @@ async fn connection_events_reach_the_webhook(app: &TestApp) {
         .await;
     app.sandbox_control(TestApp::faults("threads", "refresh", &["invalid_grant"]))
         .await;
-    wait_for("reauth", async || {
+    wait::until(WAIT, "reauth", async || {
         app.social_account("events", "threads").await["reauth_required"] == true
     })
     .await;
@@ -1206,12 +1198,24 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
 async fn a_lapsed_token_is_renewed_before_listing(app: &TestApp) {
     let quiet = TestApp::spawn_with(app.test_db.backend, |s| s.oauth_refresh_worker = false).await;
     let app = &quiet;
-    app.sandbox_control(json!({"platform": "pinterest", "expires_in": 1}))
-        .await;
     let token = app.profile_with_link("lapsed", json!({})).await;
     app.connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
         .await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The access token lapsed a minute ago, as far as Postgate knows.
+    let profile_id = app.profile_id("lapsed").await;
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::oauth_tokens::dsl as t;
+        let connection = postgate::db::connections::find(c, &profile_id, "pinterest")
+            .unwrap()
+            .unwrap();
+        let lapsed = postgate::domain::time::now() - chrono::Duration::minutes(1);
+        diesel::update(t::oauth_tokens.find(&connection.id))
+            .set((t::expires_at.eq(lapsed), t::refresh_due_at.eq(lapsed)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
     let (status, body) = send(app.get("/pinterest/boards?profile=lapsed")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["boards"].as_array().unwrap().len(), 3);
@@ -1309,8 +1313,7 @@ async fn tokens_never_appear_in_plaintext(app: &TestApp) {
         assert_eq!(done.status, StatusCode::OK, "{platform}: {}", done.body);
     }
     // Wait for refreshes, so refresh answers went through the process too.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    wait::until(WAIT, "refreshes", async || {
         let calls: Vec<Value> = app
             .client
             .get(format!("{}/sandbox/_control/calls", server.address))
@@ -1324,15 +1327,9 @@ async fn tokens_never_appear_in_plaintext(app: &TestApp) {
             .iter()
             .filter(|c| c["endpoint"] == "token" || c["endpoint"] == "refresh")
             .count();
-        if refreshes >= 8 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no refreshes: {calls:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        refreshes >= 8
+    })
+    .await;
     server.terminate();
     let logged = server.drain_output().join("\n");
     assert!(logged.contains("oauth"), "the log was read:\n{logged}");

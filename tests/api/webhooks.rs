@@ -2,6 +2,7 @@
 
 use crate::cases;
 use crate::support::receiver::Receiver;
+use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -25,8 +26,6 @@ cases![
     a_slow_receiver_does_not_hold_up_others,
     the_log_keeps_finished_deliveries_for_30_days,
 ];
-
-const WAIT: Duration = Duration::from_secs(15);
 
 async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
     let mut body = json!({ "webhook_url": url });
@@ -283,24 +282,24 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
     let (status, resp) = send(strict.post("/users/notifications/test", &json!({}))).await;
     assert_eq!(status, StatusCode::OK, "{resp}");
     let id = resp["delivery_id"].as_str().unwrap().to_owned();
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    let mut attempted = Value::Null;
+    wait::until(WAIT, "an attempt", async || {
         let (_, log) = send(strict.get("/users/webhook-deliveries")).await;
-        let d = log["deliveries"]
+        attempted = log["deliveries"]
             .as_array()
             .unwrap()
             .iter()
             .find(|d| d["id"] == id.as_str())
             .cloned()
             .unwrap();
-        if d["attempts"].as_i64().unwrap() > 0 {
-            assert_eq!(d["last_error"], "the target is not a public address");
-            assert_eq!(d["last_status"], Value::Null);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no attempt was made");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        attempted["attempts"].as_i64().unwrap() > 0
+    })
+    .await;
+    assert_eq!(
+        attempted["last_error"],
+        "the target is not a public address"
+    );
+    assert_eq!(attempted["last_status"], Value::Null);
     assert!(
         receiver.received().is_empty(),
         "nothing reached the private target"
@@ -394,8 +393,10 @@ async fn profile_deletion_reports_each_account_disconnected(app: &TestApp) {
     app.create_profile("muted").await;
     app.insert_connection("muted", "tiktok", "m", false).await;
     send(app.delete("/users", &json!({"username": "muted"}))).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(receiver.received().len(), 2);
+    // Events are queued in the transaction that makes the change: none was, so none can come.
+    let queued = app.deliveries().await;
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert!(queued.iter().all(|d| !d.body.contains("muted")));
 }
 
 async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
@@ -506,15 +507,16 @@ async fn circuit_breaker_pauses_without_dropping(app: &TestApp) {
     receiver.fail_next(usize::MAX);
     set_webhook(app, &receiver.url, json!({})).await;
     let id = send_test(app).await;
-    receiver
-        .wait_until(WAIT, "five failed attempts", |got| got.len() >= 5)
-        .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(
-        receiver.received().len(),
-        5,
+    wait::until(WAIT, "five recorded attempts", async || {
+        app.deliveries().await[0].attempts >= 5
+    })
+    .await;
+    assert_eq!(app.deliveries().await[0].attempts, 5);
+    assert!(
+        app.claimable_now().await.is_empty(),
         "paused after five failures in a row"
     );
+    assert_eq!(receiver.received().len(), 5);
     let (_, log) = send(app.get("/users/webhook-deliveries")).await;
     let d = &log["deliveries"][0];
     assert_eq!(d["id"], id.as_str());
@@ -585,22 +587,17 @@ async fn retries_stop_when_the_window_ends(app: &TestApp) {
     receiver
         .wait_until(WAIT, "one attempt", |got| !got.is_empty())
         .await;
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    let mut failed = Value::Null;
+    wait::until(WAIT, "the delivery marked failed", async || {
         let (_, log) = send(app.get("/users/webhook-deliveries?state=failed")).await;
-        if log["deliveries"].as_array().unwrap().len() == 1 {
-            let attempts = log["deliveries"][0]["attempts"].as_u64().unwrap() as usize;
-            assert_eq!(attempts, receiver.received().len());
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never marked failed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let attempts = receiver.received().len();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        receiver.received().len(),
-        attempts,
+        failed = log["deliveries"][0].clone();
+        !failed.is_null()
+    })
+    .await;
+    let attempts = failed["attempts"].as_u64().unwrap() as usize;
+    assert_eq!(attempts, receiver.received().len());
+    assert!(
+        app.claimable_now().await.is_empty(),
         "no attempt after failing"
     );
 }
@@ -719,22 +716,11 @@ async fn the_log_keeps_finished_deliveries_for_30_days(app: &TestApp) {
         raw.database_url = Some(app.test_db.url.clone());
     })
     .await;
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let left: Vec<String> = app
-            .with_db(|c| {
-                d::webhook_deliveries
-                    .select(d::id)
-                    .order(d::id)
-                    .load::<String>(c)
-                    .unwrap()
-            })
-            .await;
-        if left == ["dlv_old_pending", "dlv_recent_delivered"] {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "not pruned: {left:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait::until(WAIT, "the old deliveries pruned", async || {
+        let mut left: Vec<String> = app.deliveries().await.into_iter().map(|d| d.id).collect();
+        left.sort();
+        left == ["dlv_old_pending", "dlv_recent_delivered"]
+    })
+    .await;
     other.stop().await;
 }

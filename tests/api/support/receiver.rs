@@ -6,7 +6,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ impl Received {
 
 #[derive(Default)]
 struct Behaviour {
+    /// Requests that reached the receiver, answered or not yet.
+    arrived: usize,
     received: Vec<Received>,
     /// Answer 500 to this many more requests.
     fail_next: usize,
@@ -61,7 +63,11 @@ async fn record(
     body: web::Bytes,
     state: web::Data<Arc<Mutex<Behaviour>>>,
 ) -> HttpResponse {
-    let delay = state.lock().unwrap().delay;
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.arrived += 1;
+        s.delay
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -130,6 +136,12 @@ impl Receiver {
             .collect()
     }
 
+    /// Requests that arrived and are not answered yet (held by the delay).
+    pub fn in_flight(&self) -> usize {
+        let s = self.state.lock().unwrap();
+        s.arrived - s.received.len()
+    }
+
     /// Waits until `done` holds for the requests so far, or panics after `timeout`.
     pub async fn wait_until(
         &self,
@@ -137,19 +149,8 @@ impl Receiver {
         what: &str,
         done: impl Fn(&[Received]) -> bool,
     ) -> Vec<Received> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let got = self.received();
-            if done(&got) {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; got {} requests",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::wait::until(timeout, what, async || done(&self.received())).await;
+        self.received()
     }
 
     /// Waits for `n` accepted requests.
@@ -159,63 +160,5 @@ impl Receiver {
         })
         .await;
         self.accepted()
-    }
-}
-
-impl super::TestApp {
-    /// Queues `n` `social_account_disconnected` events for the account's profiles `names`,
-    /// round robin, in one transaction. Returns (profile id, delivery id) per event, in order.
-    pub async fn emit_round_robin(
-        &self,
-        account: &str,
-        names: Vec<String>,
-        n: usize,
-    ) -> Vec<(String, String)> {
-        use diesel::Connection;
-        use postgate::db::{outbox, profiles};
-        let account = account.to_owned();
-        self.with_db(move |c| {
-            c.transaction(|c| {
-                let profiles: Vec<_> = names
-                    .iter()
-                    .map(|name| profiles::find(c, &account, name).map(|p| p.expect("profile")))
-                    .collect::<Result<_, _>>()?;
-                let mut out = Vec::with_capacity(n);
-                for i in 0..n {
-                    let p = &profiles[i % profiles.len()];
-                    let event = "social_account_disconnected";
-                    let body = serde_json::json!({"event": event, "n": i});
-                    let ids = outbox::emit(
-                        c,
-                        &account,
-                        Some(p),
-                        event,
-                        &body,
-                        chrono::Duration::hours(24),
-                    )?;
-                    out.push((p.id.clone(), ids[0].clone()));
-                }
-                diesel::QueryResult::Ok(out)
-            })
-            .expect("emit events")
-        })
-        .await
-    }
-
-    /// The longest time any delivered webhook waited from its event's commit.
-    pub async fn longest_webhook_delay(&self) -> chrono::Duration {
-        self.with_db(|c| {
-            use diesel::prelude::*;
-            use postgate::db::schema::webhook_deliveries::dsl::*;
-            webhook_deliveries
-                .select((created_at, delivered_at))
-                .load::<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
-                .expect("deliveries")
-                .into_iter()
-                .filter_map(|(made, done)| done.map(|d| d - made))
-                .max()
-                .unwrap_or_default()
-        })
-        .await
     }
 }
