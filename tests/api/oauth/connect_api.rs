@@ -1,10 +1,10 @@
 //! The Connect API: starting and finishing a connection without the hosted page, and
 //! disconnecting by API or by deleting the profile, which revokes the grants.
 
-use crate::cases;
 use crate::support::sandbox::Consent;
 use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
+use crate::{assert_wire, cases};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -31,6 +31,10 @@ async fn connect_api_start_and_return(app: &TestApp) {
     assert!(authorize.contains(&format!("state={state}")));
     assert!(authorize.contains("code_challenge_method=S256"));
     assert!(authorize.contains("access_type=offline"));
+    assert_wire!("oauth_start_200", status, started, {
+        ".body.state" => "[state]",
+        ".body.authorize_url" => "[authorize_url]",
+    });
     let callback = app.consent(authorize, Consent::Allow { person: 0 }).await;
     let hop = app.hop(&callback).await;
     let location = hop.location.unwrap();
@@ -90,7 +94,7 @@ async fn connect_api_start_and_return(app: &TestApp) {
             .await,
         StatusCode::FORBIDDEN
     );
-    for (path, body, status, code) in [
+    for (i, (path, body, status, code)) in [
         (
             "/oauth/tiktok/start",
             json!({}),
@@ -127,11 +131,19 @@ async fn connect_api_start_and_return(app: &TestApp) {
             StatusCode::BAD_REQUEST,
             "INVALID_FIELD",
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let (s, body) = send(app.post(path, &body)).await;
         assert_eq!(s, status, "{path}: {body}");
         assert_eq!(body["error_code"], code, "{path}: {body}");
         assert_eq!(body["success"], false);
+        assert_wire!(
+            format!("oauth_start_{}_{i}_{}", s.as_u16(), code.to_lowercase()),
+            s,
+            body
+        );
     }
     // Another account cannot start for this profile.
     let (_, other_key) = app.new_account("default").await;
@@ -164,6 +176,7 @@ async fn disconnect_by_api_revokes_at_the_platform(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["revoked_at_platform"], true);
     assert_eq!(body["platform"], "x");
+    assert_wire!("social_delete_200", status, body);
     assert!(
         app.sandbox_calls()
             .await
@@ -177,8 +190,10 @@ async fn disconnect_by_api_revokes_at_the_platform(app: &TestApp) {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error_code"], "NOT_CONNECTED");
-    let (status, _) = send(app.delete("/users/social", &json!({"username": "leaving"}))).await;
+    assert_wire!("social_delete_404_not_connected", status, body);
+    let (status, body) = send(app.delete("/users/social", &json!({"username": "leaving"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_wire!("social_delete_400_no_platform", status, body);
 }
 
 async fn deleting_a_profile_revokes_its_grants(app: &TestApp) {

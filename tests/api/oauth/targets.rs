@@ -1,9 +1,9 @@
 //! Pages, boards and locations: listed live from the platform, pinned per connection, and a
 //! slow platform that does not hold up the page.
 
-use crate::cases;
 use crate::support::sandbox::Consent;
 use crate::support::{TestApp, send};
+use crate::{assert_wire, cases};
 use postgate::domain::Platform;
 use postgate::sandbox::people;
 use reqwest::{Method, StatusCode};
@@ -44,6 +44,7 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     );
     assert!(pages[0]["followers"].is_i64() && pages[0]["likes"].is_i64());
     assert!(pages[0]["picture"].as_str().unwrap().contains("/_avatar/"));
+    assert_wire!("facebook_pages_200", status, app.scrub(&body));
     let (_, all) = send(app.get("/facebook/pages")).await;
     assert_eq!(
         all["pages"].as_array().unwrap().len(),
@@ -68,14 +69,17 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
         people::targets(Platform::Linkedin, 0)[0].0
     );
     assert_eq!(body["pages"][0]["vanityName"], "consulting");
+    assert_wire!("linkedin_pages_200", status, app.scrub(&body));
     let (status, body) = send(app.get("/linkedin/pages?profile=second")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no pages is a 404: {body}");
+    assert_wire!("linkedin_pages_404_none", status, body);
 
     let (status, body) = send(app.get("/pinterest/boards?profile=lister")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["boards"].as_array().unwrap().len(), 3);
     assert_eq!(body["boards"][2]["privacy"], "SECRET");
     assert_eq!(body["pinterest_account_used"], "alex.rivera");
+    assert_wire!("pinterest_boards_200", status, app.scrub(&body));
     let (status, _) = send(app.get("/pinterest/boards?profile=second")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -89,6 +93,7 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
     );
     assert_eq!(locations[0]["title"], "Main Street Store");
     assert_eq!(locations[0]["account_id"], "accounts_123456781_111111111");
+    assert_wire!("google_business_locations_200", status, app.scrub(&body));
 
     // A refusal by the platform is a 502 naming it; an outage a 503.
     // (Connected through the API, so no page has listed its Pages yet.)
@@ -117,8 +122,10 @@ async fn pages_boards_and_locations_are_listed_live(app: &TestApp) {
             .unwrap()
             .starts_with("Facebook refused")
     );
+    assert_wire!("facebook_pages_502_refused", status, body);
     let (status, body) = send(app.get("/facebook/pages?profile=third")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_wire!("facebook_pages_503_unavailable", status, body);
     let (status, body) = send(app.get("/facebook/pages?profile=third")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["pages"], json!([]), "this person manages no Pages");
@@ -136,6 +143,7 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["pages"].as_array().unwrap().len(), 2);
     assert_eq!(body["selected_page_id"], Value::Null);
+    assert_wire!("facebook_page_get_200", status, app.scrub(&body));
     let (status, body) = send(app.post(
         "/users/facebook-page",
         &json!({"profile_username": "pinner", "facebook_page_id": page.0}),
@@ -155,18 +163,21 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_wire!("facebook_page_set_404_unknown_page", status, body);
     let (status, body) = send(app.post(
         "/users/facebook-page",
         &json!({"profile_username": "pinner"}),
     ))
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, _) = send(app.delete(
+    assert_wire!("facebook_page_set_400_missing_page", status, body);
+    let (status, body) = send(app.delete(
         "/users/facebook-page",
         &json!({"profile_username": "pinner"}),
     ))
     .await;
     assert_eq!(status, StatusCode::OK);
+    assert_wire!("facebook_page_delete_200", status, body);
     let (_, body) = send(app.get("/users/facebook-page?profile_username=pinner")).await;
     assert_eq!(body["selected_page_id"], Value::Null);
 
@@ -200,13 +211,16 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
         "accounts/123456781/locations/111111111"
     );
     assert_eq!(body["display_name"], "Main Street Store");
-    let (_, body) = send(app.get("/users/google-business-location?profile_username=pinner")).await;
+    assert_wire!("google_business_select_200", status, body);
+    let (status, body) =
+        send(app.get("/users/google-business-location?profile_username=pinner")).await;
     assert_eq!(
         body["selected_location_id"],
         "accounts/123456781/locations/111111111"
     );
     assert_eq!(body["selected_location_name"], "Main Street Store");
     assert_eq!(body["locations"][0]["account_name"], "Alex Rivera");
+    assert_wire!("google_business_location_get_200", status, app.scrub(&body));
 
     // The profile's own link token works; a read-only one may look but not pin.
     assert_eq!(
@@ -297,6 +311,7 @@ async fn pages_and_locations_are_pinned(app: &TestApp) {
     let (status, body) = send(app.get("/users/facebook-page?profile_username=unlinked")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error_code"], "NOT_CONNECTED");
+    assert_wire!("facebook_page_404_not_connected", status, body);
 }
 
 /// The page shows without the Page picker rather than wait for a platform that is slow to
