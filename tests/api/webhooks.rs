@@ -1,9 +1,9 @@
 //! Preferences, notification settings and webhook delivery against a real receiver.
 
-use crate::cases;
 use crate::support::receiver::Receiver;
 use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
+use crate::{assert_wire, cases};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -105,6 +105,7 @@ async fn preferences_in_both_spellings(app: &TestApp) {
 async fn notification_settings_on_both_paths(app: &TestApp) {
     let (status, empty) = send(app.get("/users/notifications")).await;
     assert_eq!(status, StatusCode::OK);
+    assert_wire!("notifications_get_200_empty", status, empty);
     assert_eq!(empty["notifications"]["webhook_url"], Value::Null);
     assert_eq!(empty["notifications"]["webhook_secret"], Value::Null);
     assert_eq!(empty["notifications"]["channels"]["webhook"], false);
@@ -124,6 +125,10 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
         saved["notifications"], saved["config"],
         "both keys carry the settings"
     );
+    assert_wire!("notifications_post_200", StatusCode::OK, saved, {
+        ".body.notifications.webhook_secret" => "[secret]",
+        ".body.config.webhook_secret" => "[secret]",
+    });
     let n = &saved["notifications"];
     assert_eq!(n["webhook_url"], "https://hooks.example.com/postgate");
     assert!(n["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
@@ -180,6 +185,7 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
     // DELETE removes the webhook, not Telegram.
     let (status, body) = send(app.delete("/users/notifications", &json!({}))).await;
     assert_eq!(status, StatusCode::OK);
+    assert_wire!("notifications_delete_200", status, body);
     let n = &body["notifications"];
     assert_eq!(n["webhook_url"], Value::Null);
     assert_eq!(n["webhook_secret"], Value::Null);
@@ -232,6 +238,7 @@ async fn notification_settings_refuse_bad_input(app: &TestApp) {
     }
     let (status, resp) = send(app.post("/users/notifications/test", &json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no webhook yet: {resp}");
+    assert_wire!("notifications_test_400_no_webhook", status, resp);
     let (_, body) = send(app.get("/users/notifications")).await;
     assert_eq!(
         body["notifications"]["webhook_url"],
@@ -337,6 +344,9 @@ async fn rotated_secret_signs_the_next_delivery(app: &TestApp) {
     let old = secret_of(app).await;
     let (status, body) = send(app.post("/users/webhook-secret", &json!({}))).await;
     assert_eq!(status, StatusCode::OK);
+    assert_wire!("webhook_secret_200", status, body, {
+        ".body.webhook_secret" => "[secret]",
+    });
     let new = body["webhook_secret"].as_str().unwrap().to_owned();
     assert!(new.starts_with("whsec_"));
     assert_ne!(new, old);
@@ -407,6 +417,7 @@ async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
     let (status, body) = send(app.get("/users/profile-webhook?profile_username=hooked")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["webhook_url"], Value::Null);
+    assert_wire!("profile_webhook_get_200_none", status, body);
     let (status, body) = send(app.post(
         "/users/profile-webhook",
         &json!({"profile_username": "hooked", "webhook_url": profile_hook.url,
@@ -418,6 +429,9 @@ async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
     assert_eq!(body["webhook_url"], profile_hook.url.as_str());
     assert_eq!(body["webhook_events"]["social_account_disconnected"], true);
     assert_eq!(body["webhook_events"]["upload_completed"], false);
+    assert_wire!("profile_webhook_post_200", status, body, {
+        ".body.webhook_url" => "[receiver]",
+    });
     let (_, read) = send(app.get("/users/profile-webhook?profile_username=hooked")).await;
     assert_eq!(read["webhook_url"], profile_hook.url.as_str());
     for (req, status) in [
@@ -455,6 +469,7 @@ async fn profile_webhooks_get_their_profiles_events(app: &TestApp) {
         (status, body["deleted"].as_bool()),
         (StatusCode::OK, Some(true))
     );
+    assert_wire!("profile_webhook_delete_200", status, body);
     let (_, body) = send(app.delete(
         "/users/profile-webhook",
         &json!({"profile_username": "unhooked"}),
@@ -614,18 +629,29 @@ async fn delivery_log_and_redelivery(app: &TestApp) {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0]["id"], second.as_str(), "newest first");
     let cursor = log["next_before"].as_i64().unwrap();
+    assert_wire!("webhook_deliveries_200_page", status, log, {
+        ".body.deliveries[].id" => "[delivery_id]",
+        ".body.deliveries[].target_url" => "[receiver]",
+        ".body.deliveries[].delivered_at" => "[timestamp]",
+        ".body.deliveries[].next_attempt_at" => "[timestamp]",
+        ".body.next_before" => "[cursor]",
+    });
     let (_, older) = send(app.get(&format!("/users/webhook-deliveries?before={cursor}"))).await;
     assert_eq!(older["deliveries"][0]["id"], first.as_str());
     assert_eq!(older["deliveries"][0]["event"], "webhook_test");
     assert_eq!(older["deliveries"][0]["target_url"], receiver.url.as_str());
     for bad in ["state=lost", "limit=0", "limit=501", "before=x"] {
-        let (status, _) = send(app.get(&format!("/users/webhook-deliveries?{bad}"))).await;
+        let (status, body) = send(app.get(&format!("/users/webhook-deliveries?{bad}"))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        if bad == "limit=0" {
+            assert_wire!("webhook_deliveries_400_limit", status, body);
+        }
     }
     // Redeliver: the same id and body again.
     let (status, body) =
         send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": first}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_wire!("redeliver_200", status, body, {".body.id" => "[delivery_id]"});
     let got = receiver.wait_for_accepted(3, WAIT).await;
     assert_eq!(got[2].delivery_id(), first);
     assert_eq!(got[2].body, got[0].body);
@@ -638,6 +664,7 @@ async fn delivery_log_and_redelivery(app: &TestApp) {
         (status, body["error_code"].as_str()),
         (StatusCode::NOT_FOUND, Some("DELIVERY_NOT_FOUND"))
     );
+    assert_wire!("redeliver_404", status, body);
     // Other accounts see none of it.
     let (_, other) = app.new_account("default").await;
     let (_, theirs) = send(app.get_as(&other, "/users/webhook-deliveries")).await;
