@@ -7,6 +7,7 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -56,12 +57,15 @@ pub struct Receiver {
     /// The URL to register as a webhook.
     pub url: String,
     state: Arc<Mutex<Behaviour>>,
+    /// `true` while requests may be answered; closed, they wait until it opens.
+    gate: web::Data<watch::Sender<bool>>,
 }
 
 async fn record(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<Arc<Mutex<Behaviour>>>,
+    gate: web::Data<watch::Sender<bool>>,
 ) -> HttpResponse {
     let delay = {
         let mut s = state.lock().unwrap();
@@ -71,6 +75,7 @@ async fn record(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let _ = gate.subscribe().wait_for(|open| *open).await;
     let mut s = state.lock().unwrap();
     let status = if s.fail_next > 0 {
         s.fail_next -= 1;
@@ -99,9 +104,12 @@ impl Receiver {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(Behaviour::default()));
         let data = web::Data::new(state.clone());
+        let gate = web::Data::new(watch::Sender::new(true));
+        let shared_gate = gate.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(shared_gate.clone())
                 .default_service(web::to(record))
         })
         .workers(2)
@@ -113,11 +121,21 @@ impl Receiver {
         Self {
             url: format!("http://{addr}/hooks/postgate"),
             state,
+            gate,
         }
     }
 
     pub fn fail_next(&self, n: usize) {
         self.state.lock().unwrap().fail_next = n;
+    }
+
+    /// Requests from now on wait, unanswered, until `release`.
+    pub fn hold(&self) {
+        self.gate.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.gate.send_replace(true);
     }
 
     pub fn set_delay(&self, delay: Duration) {
