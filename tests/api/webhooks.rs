@@ -88,12 +88,13 @@ async fn preferences_in_both_spellings(app: &TestApp) {
             "weekStartDay must be 0 (Sunday) or 1 (Monday)"
         );
     }
-    let (status, _) = send(app.post(
+    let (status, body) = send(app.post(
         "/users/preferences",
         &json!({"weekStartDay": 0, "week_start_day": 1}),
     ))
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_wire!("preferences_400_both_spellings_differ", status, body);
     let (_, body) = send(app.get("/users/preferences")).await;
     assert_eq!(
         body["preferences"]["weekStartDay"], 1,
@@ -139,8 +140,12 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
                "social_account_disconnected": false, "social_account_reauth_required": true})
     );
     // The Python SDK's path, and its argument-less POST: no body at all.
-    let (_, via_py) = send(app.get("/notification-config")).await;
+    let (status, via_py) = send(app.get("/notification-config")).await;
     assert_eq!(via_py["config"], saved["config"]);
+    assert_wire!("notification_config_get_200", status, via_py, {
+        ".body.config.webhook_secret" => "[secret]",
+        ".body.notifications.webhook_secret" => "[secret]",
+    });
     let resp = app
         .with_key(
             app.client.post(app.api("/notification-config")),
