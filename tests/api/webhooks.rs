@@ -340,6 +340,7 @@ async fn test_event_is_signed_as_documented(app: &TestApp) {
     let body = r.json();
     assert_eq!(body["event"], "webhook_test");
     assert_eq!(body["user_email"], "ops@example.com");
+    crate::assert_json_wire!("webhook_body_webhook_test", body, {});
 }
 
 async fn rotated_secret_signs_the_next_delivery(app: &TestApp) {

@@ -55,4 +55,8 @@ async fn connection_events_reach_the_webhook(app: &TestApp) {
     assert_eq!(events[0]["status"], "connected");
     assert_eq!(events[1]["reason"], "OAuthException");
     assert_eq!(events[2]["reason"], "manual_disconnect");
+    for event in &events {
+        let name = format!("webhook_body_{}", event["event"].as_str().unwrap());
+        crate::assert_json_wire!(name, app.scrub(event), {});
+    }
 }

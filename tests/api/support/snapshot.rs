@@ -11,13 +11,26 @@ macro_rules! assert_wire {
         $crate::assert_wire!($name, $status, $body, {})
     };
     ($name:expr, $status:expr, $body:expr, { $($selector:expr => $replacement:expr),* $(,)? }) => {
+        $crate::assert_json_wire!(
+            $name,
+            serde_json::json!({"status": $status.as_u16(), "body": $body}),
+            { $($selector => $replacement),* }
+        )
+    };
+}
+
+/// A JSON document Postgate sends (a response, a webhook body) against its snapshot, with
+/// the redactions every document shares and `{...}` more.
+#[macro_export]
+macro_rules! assert_json_wire {
+    ($name:expr, $value:expr, { $($selector:expr => $replacement:expr),* $(,)? }) => {
         // One folder for every module's snapshots, nested modules included.
         insta::with_settings!({
             snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/snapshots"),
         }, {
             insta::assert_json_snapshot!(
                 $name,
-                serde_json::json!({"status": $status.as_u16(), "body": $body}),
+                $value,
                 {
                     ".**.created_at" => "[timestamp]",
                     ".body.profile.id" => "[public_id]",
