@@ -500,6 +500,7 @@ async fn failing_receiver_gets_the_event_once_it_recovers(app: &TestApp) {
         "identical bodies"
     );
     assert_eq!(got.len(), 1);
+    app.wait_for_delivered(1).await;
     let (_, log) = send(app.get("/users/webhook-deliveries")).await;
     let d = &log["deliveries"][0];
     assert_eq!(d["id"], id.as_str());
@@ -628,6 +629,7 @@ async fn delivery_log_and_redelivery(app: &TestApp) {
     let first = send_test(app).await;
     let second = send_test(app).await;
     receiver.wait_for_accepted(2, WAIT).await;
+    app.wait_for_delivered(2).await;
     let (status, log) = send(app.get("/users/webhook-deliveries?limit=1")).await;
     assert_eq!(status, StatusCode::OK);
     let page: Vec<&Value> = log["deliveries"].as_array().unwrap().iter().collect();

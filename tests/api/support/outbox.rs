@@ -75,6 +75,24 @@ impl TestApp {
         .await
     }
 
+    /// Waits until `n` deliveries are recorded as delivered: a receiver has its request
+    /// before the worker writes down the answer.
+    pub async fn wait_for_delivered(&self, n: usize) {
+        super::wait::until(
+            super::wait::WAIT,
+            &format!("{n} deliveries recorded"),
+            async || {
+                self.deliveries()
+                    .await
+                    .iter()
+                    .filter(|d| d.state == outbox::DELIVERED)
+                    .count()
+                    >= n
+            },
+        )
+        .await;
+    }
+
     /// What a worker would claim right now: the ids of the deliveries due and not held back.
     /// Claims with a lease that ends at once, so nothing is kept from the real workers.
     pub async fn claimable_now(&self) -> Vec<String> {
