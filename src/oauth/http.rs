@@ -153,34 +153,48 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The error bodies the platforms document (see each provider's tests for the page).
     #[test]
     fn reads_every_error_shape() {
         let cases = [
             (
-                json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+                include_str!("providers/fixtures/google/token_error.json"),
                 ("invalid_grant", "Token has been expired or revoked."),
             ),
             (
-                json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}}),
-                ("OAuthException", "Error validating access token"),
+                include_str!("providers/fixtures/facebook/error.json"),
+                (
+                    "OAuthException",
+                    "Error validating access token: Session has expired on Wednesday, \
+                     14-Feb-18 18:00:00 PST. The current time is Thursday, 15-Feb-18 13:46:35 PST.",
+                ),
             ),
             (
-                json!({"error": {"code": "access_token_invalid", "message": "The access token is invalid", "log_id": "x"}}),
-                ("access_token_invalid", "The access token is invalid"),
+                include_str!("providers/fixtures/tiktok/user_info_error.json"),
+                (
+                    "access_token_invalid",
+                    "The access token is invalid or not found in the request.",
+                ),
             ),
             (
-                json!({"error": "ExpiredToken", "message": "Token has expired"}),
+                include_str!("providers/fixtures/bluesky/expired_error.json"),
                 ("ExpiredToken", "Token has expired"),
             ),
             (
-                json!({"code": 2, "message": "Authentication failed."}),
+                include_str!("providers/fixtures/pinterest/error.json"),
                 ("2", "Authentication failed."),
             ),
         ];
         for (body, (code, description)) in cases {
-            let (c, d) = error_fields(&body);
-            assert_eq!(c.as_deref(), Some(code), "{body}");
-            assert_eq!(d.as_deref(), Some(description), "{body}");
+            let body: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                classify(StatusCode::BAD_REQUEST, Some(&body)),
+                ProviderError::Rejected {
+                    code: code.to_owned(),
+                    description: Some(description.to_owned())
+                },
+                "{body}"
+            );
         }
     }
 

@@ -486,6 +486,7 @@ async fn several_live_links_and_revocation(app: &TestApp) {
         (StatusCode::OK, Some(2)),
         "{body}"
     );
+    assert_wire!("revoke_jwt_200", status, body);
     assert_eq!(validate_bearer(app, &c).await.0, StatusCode::UNAUTHORIZED);
     // A new link after revocation works.
     let d = app.link_token("multi", json!({})).await;
@@ -495,6 +496,7 @@ async fn several_live_links_and_revocation(app: &TestApp) {
     let (status, body) = send(app.post_as(&other, "/users/revoke-jwt", &json!({"jwt": d}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["error_code"], "LINK_NOT_FOUND");
+    assert_wire!("revoke_jwt_404", status, body);
     let (status, _) =
         send(app.post_as(&other, "/users/revoke-jwt", &json!({"username": "multi"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -507,6 +509,9 @@ async fn several_live_links_and_revocation(app: &TestApp) {
     ] {
         let (status, body) = send(app.post("/users/revoke-jwt", &bad)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        if bad == json!({}) {
+            assert_wire!("revoke_jwt_400_no_target", status, body);
+        }
     }
     let (status, _) = send(app.post("/users/revoke-jwt", &json!({"jwt": "garbage"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -46,11 +46,12 @@ async fn killed_mid_delivery_then_restarted_delivers_everything(app: &TestApp) {
         .unwrap();
     // Kill it while a delivery is on the wire: some done, one in flight.
     receiver
-        .wait_until(Duration::from_secs(20), "three deliveries", |got| {
-            got.len() >= 3
-        })
+        .wait_until(
+            Duration::from_secs(20),
+            "three deliveries and one in flight",
+            |got| got.len() >= 3 && receiver.in_flight() > 0,
+        )
         .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     first.kill();
     let before_restart = receiver.received().len();
     assert!(
@@ -113,13 +114,27 @@ async fn two_processes_deliver_each_event_once(app: &TestApp) {
     let b = tokio::task::spawn_blocking(move || ServerProcess::start(c2))
         .await
         .unwrap();
-    let a = a.join().unwrap();
+    let mut a = a.join().unwrap();
+    let mut b = b;
     receiver
         .wait_for_accepted(1000, Duration::from_secs(120))
         .await;
     let elapsed = started.elapsed();
-    // Give a duplicate time to show up before counting.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A stopping process finishes and records the attempts it has in flight: after this,
+    // nothing more can arrive and the outbox is final.
+    a.terminate();
+    b.terminate();
+    // Every row delivered by one attempt: a row two processes claimed would count two.
+    let deliveries = api.deliveries().await;
+    assert_eq!(deliveries.len(), 1000);
+    for d in &deliveries {
+        assert_eq!(
+            (d.state.as_str(), d.attempts),
+            (postgate::db::outbox::DELIVERED, 1),
+            "{}",
+            d.id
+        );
+    }
     let got = receiver.received();
     let ids: HashSet<&str> = got.iter().map(|r| r.delivery_id()).collect();
     assert_eq!(ids.len(), 1000, "every event delivered");
@@ -144,6 +159,5 @@ async fn two_processes_deliver_each_event_once(app: &TestApp) {
         1000.0 / elapsed.as_secs_f64(),
         longest.num_milliseconds()
     );
-    drop((a, b));
     api.stop().await;
 }

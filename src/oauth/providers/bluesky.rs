@@ -126,3 +126,97 @@ impl Provider for Bluesky {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{replay, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // docs.bsky.app/docs/api/com-atproto-server-create-session (the session, with JWTs whose
+    // `exp` claims are 2 hours and 90 days after `iat`), .../app-bsky-actor-get-profile,
+    // .../com-atproto-server-refresh-session, and the XRPC error bodies of
+    // atproto.com/specs/xrpc.
+    const SESSION: &str = include_str!("fixtures/bluesky/create_session.json");
+    const PROFILE: &str = include_str!("fixtures/bluesky/get_profile.json");
+    const AUTH_ERROR: &str = include_str!("fixtures/bluesky/auth_error.json");
+    const EXPIRED: &str = include_str!("fixtures/bluesky/expired_error.json");
+    const DID: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+    /// The fixtures' `iat` claim, 2026-01-01T00:00:00Z.
+    const ISSUED: i64 = 1_767_225_600;
+
+    fn at(seconds: i64) -> Option<chrono::NaiveDateTime> {
+        chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.naive_utc())
+    }
+
+    #[actix_web::test]
+    async fn an_app_password_makes_a_session_and_names_the_account() {
+        let app = replay(
+            Platform::Bluesky,
+            &[
+                ("/xrpc/com.atproto.server.createSession", 200, SESSION),
+                ("/xrpc/app.bsky.actor.getProfile", 200, PROFILE),
+            ],
+        )
+        .await;
+        let (t, me) = app
+            .provider
+            .password_sign_in(&app, "atproto.com", "app-password")
+            .await
+            .unwrap();
+        assert_eq!(t.user_id.as_deref(), Some(DID));
+        assert_eq!(t.expires_at, at(ISSUED + 7200), "read from the JWT");
+        assert_eq!(t.refresh_expires_at, at(ISSUED + 90 * 86_400));
+        assert_eq!(me.id, DID);
+        assert_eq!(me.handle.as_deref(), Some("atproto.com"));
+        assert_eq!(me.display_name.as_deref(), Some("AT Protocol Developers"));
+        assert!(me.avatar_url.is_some());
+    }
+
+    #[actix_web::test]
+    async fn a_refresh_is_a_new_session() {
+        let app = replay(
+            Platform::Bluesky,
+            &[("/xrpc/com.atproto.server.refreshSession", 200, SESSION)],
+        )
+        .await;
+        let t = app
+            .provider
+            .refresh(&app, &tokens("old", Some("old-refresh"), Some(DID)))
+            .await
+            .unwrap();
+        assert_ne!(t.refresh_token.as_deref(), Some("old-refresh"), "rotated");
+        assert_eq!(t.expires_at, at(ISSUED + 7200));
+    }
+
+    #[actix_web::test]
+    async fn xrpc_errors_are_final() {
+        let app = replay(
+            Platform::Bluesky,
+            &[
+                ("/xrpc/com.atproto.server.createSession", 401, AUTH_ERROR),
+                ("/xrpc/com.atproto.server.refreshSession", 400, EXPIRED),
+            ],
+        )
+        .await;
+        let e = app
+            .provider
+            .password_sign_in(&app, "atproto.com", "wrong")
+            .await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "AuthenticationRequired".into(),
+                description: Some("Invalid identifier or password".into())
+            }
+        );
+        let e = app
+            .provider
+            .refresh(&app, &tokens("old", Some("old-refresh"), Some(DID)))
+            .await;
+        assert!(
+            matches!(e, Err(ProviderError::Rejected { ref code, .. }) if code == "ExpiredToken"),
+            "{e:?}"
+        );
+    }
+}

@@ -156,3 +156,98 @@ impl Provider for Facebook {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+    // (both token answers), the Graph API's /me/permissions and /me/accounts references,
+    // and developers.facebook.com/docs/graph-api/guides/error-handling (an expired token).
+    const TOKEN: &str = include_str!("fixtures/facebook/token.json");
+    const LONG: &str = include_str!("fixtures/facebook/long_lived.json");
+    const PERMISSIONS: &str = include_str!("fixtures/facebook/permissions.json");
+    const ME: &str = include_str!("fixtures/facebook/me.json");
+    const ACCOUNTS: &str = include_str!("fixtures/facebook/accounts.json");
+    const ERROR: &str = include_str!("fixtures/facebook/error.json");
+
+    #[actix_web::test]
+    async fn the_code_becomes_a_long_lived_token_with_its_granted_permissions() {
+        let app = replay(
+            Platform::Facebook,
+            &[
+                ("/v21.0/oauth/access_token", 200, TOKEN),
+                ("/v21.0/oauth/access_token", 200, LONG),
+                ("/v21.0/me/permissions", 200, PERMISSIONS),
+            ],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "EAAB...long-lived");
+        assert_in(t.expires_at, 5_183_944);
+        assert_eq!(
+            scopes(&t),
+            ["public_profile", "pages_show_list", "pages_manage_posts"],
+            "declined permissions are not granted"
+        );
+    }
+
+    #[actix_web::test]
+    async fn identity_and_pages() {
+        let app = replay(
+            Platform::Facebook,
+            &[
+                ("/v21.0/me", 200, ME),
+                ("/v21.0/me/accounts", 200, ACCOUNTS),
+            ],
+        )
+        .await;
+        let t = tokens("EAAB", None, None);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "10158236215483521");
+        assert_eq!(me.display_name.as_deref(), Some("Jane Doe"));
+        assert!(me.avatar_url.unwrap().contains("profilepic"));
+        let pages = app.provider.targets(&app, &t).await.unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].id, "1234567890123456");
+        assert_eq!(pages[0].name, "Cafe Luna");
+        assert_eq!(pages[0].followers, Some(2048));
+        assert_eq!(pages[0].likes, Some(1990));
+        assert!(
+            pages[0]
+                .picture
+                .as_deref()
+                .unwrap()
+                .ends_with("cafe-luna.png")
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_expired_token_is_metas_oauth_exception() {
+        let app = replay(
+            Platform::Facebook,
+            &[("/v21.0/oauth/access_token", 400, ERROR)],
+        )
+        .await;
+        let e = app
+            .provider
+            .refresh(&app, &tokens("EAAB", None, None))
+            .await
+            .unwrap_err();
+        let ProviderError::Rejected { code, description } = e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(code, "OAuthException");
+        assert!(
+            description
+                .unwrap()
+                .starts_with("Error validating access token")
+        );
+    }
+}

@@ -202,3 +202,146 @@ impl Provider for Google {
         Ok(targets)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // developers.google.com/identity/protocols/oauth2/web-server (token, refresh and
+    // invalid_grant answers), developers.google.com/youtube/v3/docs/channels/list,
+    // developers.google.com/identity/openid-connect/openid-connect (userinfo),
+    // developers.google.com/my-business/reference/accountmanagement/rest/v1/accounts/list and
+    // .../businessinformation/rest/v1/accounts.locations/list, and the JSON error of
+    // cloud.google.com/apis/design/errors.
+    const TOKEN: &str = include_str!("fixtures/google/token.json");
+    const REFRESH: &str = include_str!("fixtures/google/refresh.json");
+    const TOKEN_ERROR: &str = include_str!("fixtures/google/token_error.json");
+    const CHANNELS: &str = include_str!("fixtures/google/channels.json");
+    const NO_CHANNELS: &str = include_str!("fixtures/google/channels_none.json");
+    const USERINFO: &str = include_str!("fixtures/google/userinfo.json");
+    const ACCOUNTS: &str = include_str!("fixtures/google/accounts.json");
+    const LOCATIONS: &str = include_str!("fixtures/google/locations.json");
+    const API_ERROR: &str = include_str!("fixtures/google/api_error.json");
+
+    #[actix_web::test]
+    async fn token_answers_and_a_refresh_that_keeps_the_refresh_token() {
+        let app = replay(
+            Platform::Youtube,
+            &[("/token", 200, TOKEN), ("/token", 200, REFRESH)],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_in(t.expires_at, 3920);
+        assert_eq!(scopes(&t).len(), 2);
+        let fresh = app.provider.refresh(&app, &t).await.unwrap();
+        assert_eq!(fresh.access_token, "1/fFAGRNJru1FTz70BzhT3Zg-refreshed");
+        assert_eq!(
+            fresh.refresh_token, t.refresh_token,
+            "Google does not rotate it"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_revoked_grant_is_final() {
+        let app = replay(Platform::Youtube, &[("/token", 400, TOKEN_ERROR)]).await;
+        let e = app
+            .provider
+            .refresh(&app, &tokens("a", Some("r"), None))
+            .await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "invalid_grant".into(),
+                description: Some("Token has been expired or revoked.".into())
+            }
+        );
+    }
+
+    #[actix_web::test]
+    async fn youtube_identity_is_the_channel() {
+        let app = replay(
+            Platform::Youtube,
+            &[("/youtube/v3/channels", 200, CHANNELS)],
+        )
+        .await;
+        let me = app
+            .provider
+            .identity(&app, &tokens("a", None, None))
+            .await
+            .unwrap();
+        assert_eq!(me.id, "UC_x5XG1OV2P6uZZ5FSM9Ttw");
+        assert_eq!(me.handle.as_deref(), Some("@googledevelopers"));
+        assert_eq!(me.display_name.as_deref(), Some("Google for Developers"));
+        assert!(me.avatar_url.is_some());
+    }
+
+    #[actix_web::test]
+    async fn a_google_account_without_a_channel_is_refused() {
+        let app = replay(
+            Platform::Youtube,
+            &[("/youtube/v3/channels", 200, NO_CHANNELS)],
+        )
+        .await;
+        let e = app.provider.identity(&app, &tokens("a", None, None)).await;
+        assert!(
+            matches!(e, Err(ProviderError::Rejected { ref code, .. }) if code == "no_channel"),
+            "{e:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn business_identity_and_locations() {
+        let app = replay(
+            Platform::GoogleBusiness,
+            &[
+                ("/v1/userinfo", 200, USERINFO),
+                ("/v1/accounts", 200, ACCOUNTS),
+                ("/v1/accounts/112233445566778899/locations", 200, LOCATIONS),
+            ],
+        )
+        .await;
+        let t = tokens("a", None, None);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "110169484474386276334");
+        assert_eq!(me.handle.as_deref(), Some("ana.lopez@example.com"));
+        let locations = app.provider.targets(&app, &t).await.unwrap();
+        let ids: Vec<&str> = locations.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "accounts/112233445566778899/locations/8123456789012345678",
+                "accounts/112233445566778899/locations/8123456789012345679"
+            ]
+        );
+        assert_eq!(locations[0].name, "Ana's Bakery Downtown");
+        assert_eq!(locations[0].detail.as_deref(), Some("Ana's Bakeries"));
+        assert_eq!(
+            locations[0].owner_id.as_deref(),
+            Some("accounts/112233445566778899")
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_api_error_is_final_with_its_message() {
+        let app = replay(
+            Platform::GoogleBusiness,
+            &[("/v1/userinfo", 401, API_ERROR)],
+        )
+        .await;
+        let e = app.provider.identity(&app, &tokens("a", None, None)).await;
+        let Err(ProviderError::Rejected { description, .. }) = e else {
+            panic!("{e:?}");
+        };
+        assert!(
+            description
+                .unwrap()
+                .starts_with("Request had invalid authentication")
+        );
+    }
+}

@@ -121,3 +121,77 @@ impl Provider for Linkedin {
         Ok(targets)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow (token
+    // answer with a refresh token), .../sign-in-with-linkedin-v2 (userinfo),
+    // .../community-management/organizations/organization-access-control-by-role (ACLs),
+    // .../organizations/organization-lookup-api (an organization), and the REST error shape.
+    const TOKEN: &str = include_str!("fixtures/linkedin/token.json");
+    const USERINFO: &str = include_str!("fixtures/linkedin/userinfo.json");
+    const ACLS: &str = include_str!("fixtures/linkedin/organization_acls.json");
+    const ORGANIZATION: &str = include_str!("fixtures/linkedin/organization.json");
+    const ERROR: &str = include_str!("fixtures/linkedin/error.json");
+
+    #[actix_web::test]
+    async fn token_answer_with_refresh_expiry() {
+        let app = replay(Platform::Linkedin, &[("/oauth/v2/accessToken", 200, TOKEN)]).await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "AQUvlL_DYEzvT2wz1QJiEPeLioeA");
+        assert_eq!(
+            t.refresh_token.as_deref(),
+            Some("AQWAft_WjYZKwuWXLC5hQlghgTam")
+        );
+        assert_in(t.expires_at, 5_184_000);
+        assert_in(t.refresh_expires_at, 525_600);
+        assert_eq!(scopes(&t), ["openid", "profile", "w_member_social"]);
+    }
+
+    #[actix_web::test]
+    async fn identity_and_administered_organizations() {
+        let app = replay(
+            Platform::Linkedin,
+            &[
+                ("/v2/userinfo", 200, USERINFO),
+                ("/rest/organizationAcls", 200, ACLS),
+                ("/rest/organizations/2414183", 200, ORGANIZATION),
+            ],
+        )
+        .await;
+        let t = tokens("AQUv", None, None);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "782bbtaQ");
+        assert_eq!(me.display_name.as_deref(), Some("John Doe"));
+        assert!(me.avatar_url.is_some());
+        let orgs = app.provider.targets(&app, &t).await.unwrap();
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0].id, "urn:li:organization:2414183");
+        assert_eq!(orgs[0].name, "LinkedIn");
+        assert_eq!(orgs[0].detail.as_deref(), Some("linkedin"));
+    }
+
+    #[actix_web::test]
+    async fn a_rest_error_is_final_with_its_message() {
+        let app = replay(Platform::Linkedin, &[("/v2/userinfo", 401, ERROR)]).await;
+        let e = app
+            .provider
+            .identity(&app, &tokens("AQUv", None, None))
+            .await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "http_401".into(),
+                description: Some("Invalid access token".into())
+            }
+        );
+    }
+}

@@ -175,3 +175,109 @@ impl Provider for LongLivedLogin {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+
+    // developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
+    // business-login (the code exchange, wrapped in `data`) and
+    // developers.facebook.com/documentation/instagram-platform/reference/access_token
+    // (the long-lived trade); the `me` fields from the Instagram User reference.
+    const IG_TOKEN: &str = include_str!("fixtures/instagram/token.json");
+    const IG_LONG: &str = include_str!("fixtures/instagram/long_lived.json");
+    const IG_ME: &str = include_str!("fixtures/instagram/me.json");
+    // developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions
+    // (a numeric user_id), .../threads/get-started/long-lived-tokens, and the Threads
+    // profile reference.
+    const TH_TOKEN: &str = include_str!("fixtures/threads/token.json");
+    const TH_LONG: &str = include_str!("fixtures/threads/long_lived.json");
+    const TH_ME: &str = include_str!("fixtures/threads/me.json");
+
+    #[actix_web::test]
+    async fn instagram_trades_the_wrapped_code_answer_for_a_long_lived_token() {
+        let app = replay(
+            Platform::Instagram,
+            &[
+                ("/oauth/access_token", 200, IG_TOKEN),
+                ("/access_token", 200, IG_LONG),
+            ],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "IGQVJ...long-lived");
+        assert_in(t.expires_at, 5_183_944);
+        assert_eq!(t.user_id.as_deref(), Some("17841405822304914"));
+        assert_eq!(
+            scopes(&t),
+            [
+                "instagram_business_basic",
+                "instagram_business_content_publish"
+            ]
+        );
+    }
+
+    #[actix_web::test]
+    async fn instagram_identity_is_the_professional_account() {
+        let app = replay(Platform::Instagram, &[("/v21.0/me", 200, IG_ME)]).await;
+        let me = app
+            .provider
+            .identity(&app, &tokens("IGQVJ", None, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            me.id, "17841405822304914",
+            "user_id before the app-scoped id"
+        );
+        assert_eq!(me.handle.as_deref(), Some("jaybee"));
+        assert_eq!(me.display_name.as_deref(), Some("Jay Bee"));
+        assert!(me.avatar_url.unwrap().ends_with("jaybee.jpg"));
+    }
+
+    #[actix_web::test]
+    async fn instagram_refresh_keeps_what_the_answer_leaves_out() {
+        let app = replay(
+            Platform::Instagram,
+            &[("/refresh_access_token", 200, IG_LONG)],
+        )
+        .await;
+        let mut before = tokens("old", None, Some("17841405822304914"));
+        before.scopes = Some(vec!["instagram_business_basic".into()]);
+        let t = app.provider.refresh(&app, &before).await.unwrap();
+        assert_eq!(t.access_token, "IGQVJ...long-lived");
+        assert_in(t.expires_at, 5_183_944);
+        assert_eq!(t.user_id, before.user_id);
+        assert_eq!(t.scopes, before.scopes);
+    }
+
+    #[actix_web::test]
+    async fn threads_reads_a_numeric_user_id_and_its_profile() {
+        let app = replay(
+            Platform::Threads,
+            &[
+                ("/oauth/access_token", 200, TH_TOKEN),
+                ("/access_token", 200, TH_LONG),
+                ("/v1.0/me", 200, TH_ME),
+            ],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "THQVJ...long-lived");
+        assert_eq!(t.user_id.as_deref(), Some("12345678901234567"));
+        assert_in(t.expires_at, 5_183_944);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "1234567");
+        assert_eq!(me.handle.as_deref(), Some("threadsapitestuser"));
+        assert_eq!(me.display_name.as_deref(), Some("Threads API Test User"));
+        assert!(me.avatar_url.is_some());
+    }
+}

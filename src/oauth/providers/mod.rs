@@ -7,6 +7,8 @@ mod instagram;
 mod linkedin;
 mod meta;
 mod pinterest;
+#[cfg(test)]
+mod recorded;
 mod reddit;
 mod threads;
 mod tiktok;

@@ -98,3 +98,72 @@ impl Provider for Pinterest {
         Ok(targets)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // developers.pinterest.com/docs/getting-started/set-up-authentication-and-authorization
+    // (token answer), developers.pinterest.com/docs/api/v5/user_account-get,
+    // .../docs/api/v5/boards-list (paged by bookmark) and the v5 error object.
+    const TOKEN: &str = include_str!("fixtures/pinterest/token.json");
+    const USER_ACCOUNT: &str = include_str!("fixtures/pinterest/user_account.json");
+    const BOARDS_1: &str = include_str!("fixtures/pinterest/boards_page1.json");
+    const BOARDS_2: &str = include_str!("fixtures/pinterest/boards_page2.json");
+    const ERROR: &str = include_str!("fixtures/pinterest/error.json");
+
+    #[actix_web::test]
+    async fn token_answer_with_space_separated_scopes() {
+        let app = replay(Platform::Pinterest, &[("/v5/oauth/token", 200, TOKEN)]).await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.refresh_token.as_deref(), Some("pinr_AQMz7ASWAAAA"));
+        assert_in(t.expires_at, 2_592_000);
+        assert_in(t.refresh_expires_at, 31_536_000);
+        assert_eq!(scopes(&t).len(), 5);
+    }
+
+    #[actix_web::test]
+    async fn identity_and_every_page_of_boards() {
+        let app = replay(
+            Platform::Pinterest,
+            &[
+                ("/v5/user_account", 200, USER_ACCOUNT),
+                ("/v5/boards", 200, BOARDS_1),
+                ("/v5/boards", 200, BOARDS_2),
+            ],
+        )
+        .await;
+        let t = tokens("pina", None, None);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "549755885175");
+        assert_eq!(me.handle.as_deref(), Some("lunacafe"));
+        assert_eq!(me.display_name.as_deref(), Some("Luna Cafe"));
+        let boards = app.provider.targets(&app, &t).await.unwrap();
+        let names: Vec<&str> = boards.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["Summer Recipes", "Secret Menu"]);
+        assert_eq!(boards[0].followers, Some(13));
+        assert_eq!(boards[1].detail.as_deref(), Some("SECRET"));
+    }
+
+    #[actix_web::test]
+    async fn an_error_is_pinterests_code_and_message() {
+        let app = replay(Platform::Pinterest, &[("/v5/user_account", 401, ERROR)]).await;
+        let e = app
+            .provider
+            .identity(&app, &tokens("pina", None, None))
+            .await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "2".into(),
+                description: Some("Authentication failed.".into())
+            }
+        );
+    }
+}

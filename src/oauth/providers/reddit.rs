@@ -53,3 +53,55 @@ impl Provider for Reddit {
         app.revoke_token(tokens).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // github.com/reddit-archive/reddit/wiki/OAuth2 (token answer) and
+    // www.reddit.com/dev/api#GET_api_v1_me; its 401 body.
+    const TOKEN: &str = include_str!("fixtures/reddit/token.json");
+    const ME: &str = include_str!("fixtures/reddit/me.json");
+    const ERROR: &str = include_str!("fixtures/reddit/error.json");
+
+    #[actix_web::test]
+    async fn token_answer_and_identity_with_an_unescaped_avatar() {
+        let app = replay(
+            Platform::Reddit,
+            &[
+                ("/api/v1/access_token", 200, TOKEN),
+                ("/api/v1/me", 200, ME),
+            ],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_in(t.expires_at, 86_400);
+        assert_eq!(scopes(&t), ["identity", "submit", "read"]);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "1w72");
+        assert_eq!(me.handle.as_deref(), Some("spez"));
+        assert_eq!(me.display_name.as_deref(), Some("Steve"));
+        let avatar = me.avatar_url.unwrap();
+        assert!(!avatar.contains("&amp;"), "{avatar}");
+        assert!(avatar.contains("width=256&height=256"));
+    }
+
+    #[actix_web::test]
+    async fn unauthorized_is_final() {
+        let app = replay(Platform::Reddit, &[("/api/v1/me", 401, ERROR)]).await;
+        let e = app.provider.identity(&app, &tokens("a", None, None)).await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "401".into(),
+                description: Some("Unauthorized".into())
+            }
+        );
+    }
+}

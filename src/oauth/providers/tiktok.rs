@@ -99,3 +99,85 @@ impl Provider for Tiktok {
         app.revoke_token(tokens).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // developers.tiktok.com/doc/oauth-user-access-token-management (token answer and error)
+    const TOKEN: &str = include_str!("fixtures/tiktok/token.json");
+    const TOKEN_ERROR: &str = include_str!("fixtures/tiktok/token_error.json");
+    // developers.tiktok.com/doc/tiktok-api-v2-get-user-info (answer and an invalid token)
+    const USER_INFO: &str = include_str!("fixtures/tiktok/user_info.json");
+    const USER_INFO_ERROR: &str = include_str!("fixtures/tiktok/user_info_error.json");
+
+    #[actix_web::test]
+    async fn reads_the_documented_token_answer() {
+        let app = replay(Platform::Tiktok, &[("/v2/oauth/token/", 200, TOKEN)]).await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "act.example12345Example12345Example");
+        assert_eq!(
+            t.refresh_token.as_deref(),
+            Some("rft.example12345Example12345Example")
+        );
+        assert_in(t.expires_at, 86_400);
+        assert_in(t.refresh_expires_at, 31_536_000);
+        assert_eq!(scopes(&t), ["user.info.basic", "video.publish"]);
+        assert_eq!(
+            t.user_id.as_deref(),
+            Some("afd97af1-b87b-48b9-ac98-410aghda5344")
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_refused_code_is_final() {
+        let app = replay(Platform::Tiktok, &[("/v2/oauth/token/", 400, TOKEN_ERROR)]).await;
+        let e = app.provider.exchange(&app, "code", "verifier").await;
+        assert_eq!(
+            e.unwrap_err(),
+            ProviderError::Rejected {
+                code: "invalid_grant".into(),
+                description: Some("Authorization code is expired.".into())
+            }
+        );
+    }
+
+    #[actix_web::test]
+    async fn reads_the_documented_user_info_with_capabilities_from_scopes() {
+        let app = replay(Platform::Tiktok, &[("/v2/user/info/", 200, USER_INFO)]).await;
+        let mut t = tokens("act.1", None, None);
+        t.scopes = Some(vec!["user.info.basic".into(), "video.publish".into()]);
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "723f24d7-e717-40f8-a2b6-cb8464cd23b4");
+        assert_eq!(me.handle.as_deref(), Some("tiktoker"));
+        assert_eq!(me.display_name.as_deref(), Some("Tik Toker"));
+        assert!(me.avatar_url.unwrap().starts_with("https://p19-sign."));
+        assert_eq!(
+            me.capabilities.unwrap(),
+            ["cover_timestamp", "photo_privacy", "video_privacy"]
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_invalid_token_is_tiktoks_error_object() {
+        let app = replay(
+            Platform::Tiktok,
+            &[("/v2/user/info/", 401, USER_INFO_ERROR)],
+        )
+        .await;
+        let e = app
+            .provider
+            .identity(&app, &tokens("act.1", None, None))
+            .await;
+        assert!(
+            matches!(e, Err(ProviderError::Rejected { ref code, .. }) if code == "access_token_invalid"),
+            "{e:?}"
+        );
+    }
+}

@@ -49,3 +49,54 @@ impl Provider for X {
         app.revoke_token(tokens).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use crate::domain::Platform;
+    use crate::oauth::ProviderError;
+
+    // docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token (token
+    // answer and an invalid token) and docs.x.com/x-api/users/user-lookup-me.
+    const TOKEN: &str = include_str!("fixtures/x/token.json");
+    const TOKEN_ERROR: &str = include_str!("fixtures/x/token_error.json");
+    const ME: &str = include_str!("fixtures/x/me.json");
+
+    #[actix_web::test]
+    async fn token_answer_and_identity() {
+        let app = replay(
+            Platform::X,
+            &[("/2/oauth2/token", 200, TOKEN), ("/2/users/me", 200, ME)],
+        )
+        .await;
+        let t = app
+            .provider
+            .exchange(&app, "code", "verifier")
+            .await
+            .unwrap();
+        assert_in(t.expires_at, 7200);
+        assert!(t.refresh_token.is_some());
+        assert_eq!(
+            scopes(&t),
+            ["tweet.write", "users.read", "tweet.read", "offline.access"]
+        );
+        let me = app.provider.identity(&app, &t).await.unwrap();
+        assert_eq!(me.id, "2244994945");
+        assert_eq!(me.handle.as_deref(), Some("XDevelopers"));
+        assert_eq!(me.display_name.as_deref(), Some("Developers"));
+        assert!(me.avatar_url.unwrap().ends_with("_normal.jpg"));
+    }
+
+    #[actix_web::test]
+    async fn a_refused_refresh_is_final() {
+        let app = replay(Platform::X, &[("/2/oauth2/token", 400, TOKEN_ERROR)]).await;
+        let e = app
+            .provider
+            .refresh(&app, &tokens("a", Some("r"), None))
+            .await;
+        assert!(
+            matches!(e, Err(ProviderError::Rejected { ref code, .. }) if code == "invalid_request"),
+            "{e:?}"
+        );
+    }
+}

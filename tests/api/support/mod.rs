@@ -4,10 +4,12 @@
 pub mod browser;
 pub mod clients;
 pub mod connect;
+pub mod outbox;
 pub mod process;
 pub mod receiver;
 pub mod sandbox;
 pub mod snapshot;
+pub mod wait;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures::future::LocalBoxFuture;

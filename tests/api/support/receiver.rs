@@ -6,7 +6,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ impl Received {
 
 #[derive(Default)]
 struct Behaviour {
+    /// Requests that reached the receiver, answered or not yet.
+    arrived: usize,
     received: Vec<Received>,
     /// Answer 500 to this many more requests.
     fail_next: usize,
@@ -54,17 +57,25 @@ pub struct Receiver {
     /// The URL to register as a webhook.
     pub url: String,
     state: Arc<Mutex<Behaviour>>,
+    /// `true` while requests may be answered; closed, they wait until it opens.
+    gate: web::Data<watch::Sender<bool>>,
 }
 
 async fn record(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<Arc<Mutex<Behaviour>>>,
+    gate: web::Data<watch::Sender<bool>>,
 ) -> HttpResponse {
-    let delay = state.lock().unwrap().delay;
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.arrived += 1;
+        s.delay
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let _ = gate.subscribe().wait_for(|open| *open).await;
     let mut s = state.lock().unwrap();
     let status = if s.fail_next > 0 {
         s.fail_next -= 1;
@@ -93,9 +104,12 @@ impl Receiver {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(Behaviour::default()));
         let data = web::Data::new(state.clone());
+        let gate = web::Data::new(watch::Sender::new(true));
+        let shared_gate = gate.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(shared_gate.clone())
                 .default_service(web::to(record))
         })
         .workers(2)
@@ -107,11 +121,21 @@ impl Receiver {
         Self {
             url: format!("http://{addr}/hooks/postgate"),
             state,
+            gate,
         }
     }
 
     pub fn fail_next(&self, n: usize) {
         self.state.lock().unwrap().fail_next = n;
+    }
+
+    /// Requests from now on wait, unanswered, until `release`.
+    pub fn hold(&self) {
+        self.gate.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.gate.send_replace(true);
     }
 
     pub fn set_delay(&self, delay: Duration) {
@@ -130,6 +154,12 @@ impl Receiver {
             .collect()
     }
 
+    /// Requests that arrived and are not answered yet (held by the delay).
+    pub fn in_flight(&self) -> usize {
+        let s = self.state.lock().unwrap();
+        s.arrived - s.received.len()
+    }
+
     /// Waits until `done` holds for the requests so far, or panics after `timeout`.
     pub async fn wait_until(
         &self,
@@ -137,19 +167,8 @@ impl Receiver {
         what: &str,
         done: impl Fn(&[Received]) -> bool,
     ) -> Vec<Received> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let got = self.received();
-            if done(&got) {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; got {} requests",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::wait::until(timeout, what, async || done(&self.received())).await;
+        self.received()
     }
 
     /// Waits for `n` accepted requests.
@@ -159,63 +178,5 @@ impl Receiver {
         })
         .await;
         self.accepted()
-    }
-}
-
-impl super::TestApp {
-    /// Queues `n` `social_account_disconnected` events for the account's profiles `names`,
-    /// round robin, in one transaction. Returns (profile id, delivery id) per event, in order.
-    pub async fn emit_round_robin(
-        &self,
-        account: &str,
-        names: Vec<String>,
-        n: usize,
-    ) -> Vec<(String, String)> {
-        use diesel::Connection;
-        use postgate::db::{outbox, profiles};
-        let account = account.to_owned();
-        self.with_db(move |c| {
-            c.transaction(|c| {
-                let profiles: Vec<_> = names
-                    .iter()
-                    .map(|name| profiles::find(c, &account, name).map(|p| p.expect("profile")))
-                    .collect::<Result<_, _>>()?;
-                let mut out = Vec::with_capacity(n);
-                for i in 0..n {
-                    let p = &profiles[i % profiles.len()];
-                    let event = "social_account_disconnected";
-                    let body = serde_json::json!({"event": event, "n": i});
-                    let ids = outbox::emit(
-                        c,
-                        &account,
-                        Some(p),
-                        event,
-                        &body,
-                        chrono::Duration::hours(24),
-                    )?;
-                    out.push((p.id.clone(), ids[0].clone()));
-                }
-                diesel::QueryResult::Ok(out)
-            })
-            .expect("emit events")
-        })
-        .await
-    }
-
-    /// The longest time any delivered webhook waited from its event's commit.
-    pub async fn longest_webhook_delay(&self) -> chrono::Duration {
-        self.with_db(|c| {
-            use diesel::prelude::*;
-            use postgate::db::schema::webhook_deliveries::dsl::*;
-            webhook_deliveries
-                .select((created_at, delivered_at))
-                .load::<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
-                .expect("deliveries")
-                .into_iter()
-                .filter_map(|(made, done)| done.map(|d| d - made))
-                .max()
-                .unwrap_or_default()
-        })
-        .await
     }
 }
