@@ -7,8 +7,9 @@ use super::pages::{fail, open, open_form, see_other, texts_for, token_href};
 use super::templates::{DonePage, SigninPage};
 use super::{assets, pages};
 use crate::db::connections;
-use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
+use crate::domain::sign_in::SignInOutcome;
+use crate::domain::webhooks::DisconnectReason;
 use crate::error::ApiError;
 use crate::links::LiveLink;
 use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
@@ -74,6 +75,7 @@ fn offered<'a>(
 ) -> Result<&'a App, PageError> {
     let platform = named(req, live, platform)?;
     state
+        .oauth
         .platforms
         .get(platform)
         .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotConfigured))
@@ -111,7 +113,7 @@ pub async fn start(
         )));
     }
     let started = flow::start(
-        &state,
+        &state.oauth,
         app,
         StartRequest {
             account_id: live.account.id.clone(),
@@ -141,7 +143,7 @@ pub async fn callback(
     query: Query<CallbackQuery>,
 ) -> Result<HttpResponse, PageError> {
     let platform = Platform::parse(&platform).ok_or_else(|| fail(&req, None, Failure::NotFound))?;
-    let finished = flow::finish(&state, platform, query.into_inner())
+    let finished = flow::finish(&state.oauth, platform, query.into_inner())
         .await
         .map_err(|e| fail(&req, None, e.into()))?;
     let outcome = finished.outcome;
@@ -154,18 +156,18 @@ pub async fn callback(
                 .map_err(|e| fail(&req, None, ApiError::Internal(e.into()).into()))?;
             {
                 let mut q = url.query_pairs_mut();
-                q.append_pair("connect_status", outcome.status)
+                q.append_pair("connect_status", outcome.status().as_str())
                     .append_pair("platform", platform.key());
-                if let Some(code) = outcome.code {
-                    q.append_pair("error_code", code);
+                if let Some(code) = outcome.code() {
+                    q.append_pair("error_code", code.as_str());
                 }
-                if let Some(detail) = &outcome.detail {
+                if let Some(detail) = outcome.detail() {
                     q.append_pair("error_description", detail);
                 }
             }
             Ok(see_other(url.to_string()))
         }
-        _ if outcome == Outcome::CONNECTED => {
+        _ if outcome == SignInOutcome::Connected => {
             let t = texts_for(&req, None);
             let page = DonePage {
                 message: t.fill("done.message", &[("platform", platform.display_name())]),
@@ -273,7 +275,7 @@ pub async fn signin(
         );
     }
     let connected = flow::password_sign_in(
-        &state,
+        &state.oauth,
         app,
         &live.account.id,
         &live.profile.id,
@@ -319,7 +321,7 @@ pub async fn disconnect(
     })
     .await?;
     if let Some(connection) = connection {
-        flow::disconnect(&state, connection, "manual_disconnect")
+        flow::disconnect(&state.oauth, connection, DisconnectReason::ManualDisconnect)
             .await
             .map_err(|e| fail(&req, Some(&live), e.into()))?;
     }
@@ -349,7 +351,7 @@ pub async fn pin(
     .ok_or_else(|| {
         fail(&req, Some(&live), ApiError::NotConnected(platform).into()).with_back(back.clone())
     })?;
-    crate::oauth::targets::pin(&state, &connection, &form.target)
+    crate::oauth::targets::pin(&state.oauth, &connection, &form.target)
         .await
         .map_err(|e| fail(&req, Some(&live), e.into()).with_back(back.clone()))?;
     Ok(see_other(format!("{back}&pinned={}", platform.key())))
