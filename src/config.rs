@@ -1,7 +1,7 @@
 //! Settings: defaults, then an optional TOML file, then `POSTGATE_*` environment variables,
 //! then command-line flags. Validated once; the rest of the program sees only `Settings`.
 
-use crate::db::DatabaseUrl;
+use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan, Platform};
 use figment::Figment;
@@ -448,16 +448,19 @@ impl Settings {
     /// The base of every link we hand out: the configured public URL, else the address we
     /// are actually listening on (`0.0.0.0` shown as loopback).
     pub fn effective_public_url(&self, bound: SocketAddr) -> Url {
-        if let Some(url) = &self.public_url {
-            return url.clone();
-        }
-        let ip = match bound.ip() {
-            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            ip => ip,
-        };
-        let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
-        Url::parse(&base).expect("a socket address always forms a valid URL")
+        self.public_url.clone().unwrap_or_else(|| local_url(bound))
     }
+}
+
+/// This process as its own machine reaches it: the address we listen on (`0.0.0.0` as
+/// loopback).
+pub fn local_url(bound: SocketAddr) -> Url {
+    let ip = match bound.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
+    Url::parse(&base).expect("a socket address always forms a valid URL")
 }
 
 /// Platform keys checked (either spelling: `google-business`, `twitter`), empty strings as
@@ -507,6 +510,14 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(invalid(format!(
             "public_url: {raw:?} must not carry credentials, a query or a fragment"
+        )));
+    }
+    // Requests may arrive with the prefix still on; stripping one of our own first segments
+    // would send them to another route.
+    let first = url.path().trim_start_matches('/').split('/').next();
+    if let Some(first) = first.filter(|s| crate::urls::OWN_SEGMENTS.contains(s)) {
+        return Err(invalid(format!(
+            "public_url: {raw:?}: its path may not start with /{first}, a path Postgate serves"
         )));
     }
     Ok(url)
@@ -600,7 +611,10 @@ mod tests {
         assert_eq!(s.plans.default_plan().display_name, "Default");
         assert_eq!(s.plans.default_plan().profiles, Limit::Max(10));
         assert_eq!(s.plans.get("unlimited").unwrap().profiles, Limit::Unlimited);
-        assert_eq!(s.database.backend(), crate::db::Backend::Sqlite);
+        assert_eq!(
+            s.database.backend(),
+            crate::domain::database_url::Backend::Sqlite
+        );
         assert_eq!(
             s.effective_public_url("0.0.0.0:9000".parse().unwrap())
                 .as_str(),

@@ -1,15 +1,15 @@
 //! Building the application: the same code for `postgate serve` and for the tests.
 
-use crate::api;
-use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Settings;
-use crate::connect;
 use crate::db::{self, Db};
 use crate::key_files;
+use crate::limits::{AuthGuard, RequestLimiter};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
-use crate::sandbox::{self, Sandbox};
+use crate::routes;
+use crate::sandbox::Sandbox;
 use crate::state::AppState;
 use crate::telemetry;
+use crate::urls::Urls;
 use crate::webhooks::worker::Worker;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
@@ -65,6 +65,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
+        let urls = Urls::new(&public_url);
         let worker = settings
             .webhooks
             .worker
@@ -74,7 +75,8 @@ impl Application {
         let platforms = Platforms::new(
             &settings.oauth.platforms,
             settings.oauth.sandbox,
-            &public_url,
+            &urls,
+            &Urls::new(&crate::config::local_url(addr)),
             &http,
         )?;
         if settings.oauth.sandbox {
@@ -93,25 +95,28 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
-            public_url: public_url.clone(),
+            urls: urls.clone(),
             requests: RequestLimiter::new(settings.rate_limit_per_minute),
             auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
             trust_proxy_headers: settings.trust_proxy_headers,
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
             oauth,
-            sandbox: settings.oauth.sandbox.then(Sandbox::default),
         });
-        let sandbox_on = settings.oauth.sandbox;
+        let sandbox = settings
+            .oauth
+            .sandbox
+            .then(|| web::Data::new(Sandbox::new(urls.clone())));
         let mut server = HttpServer::new(move || {
+            let prefix = urls.prefix().to_owned();
             App::new()
-                .configure(|cfg| sandbox::configure(cfg, sandbox_on))
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    routes::strip_prefix(prefix.clone(), req, next)
+                }))
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
-                .configure(api::configure)
-                .configure(connect::configure)
-                .default_service(web::to(api::not_found))
+                .configure(|cfg| routes::configure(cfg, sandbox.clone()))
         })
         .listen(listener)?;
         if let Some(workers) = settings.workers {

@@ -1,21 +1,21 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
-use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::{Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
 use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
+use crate::limits::{AuthGuard, RequestLimiter};
 use crate::oauth::OAuth;
+use crate::urls::Urls;
 use std::sync::Arc;
-use url::Url;
 
 pub struct AppState {
     pub db: Db,
     pub plans: Plans,
-    /// The base of links we hand out.
-    pub public_url: Url,
+    /// Every URL we hand out.
+    pub urls: Urls,
     pub requests: RequestLimiter,
     pub auth_guard: AuthGuard,
     pub trust_proxy_headers: bool,
@@ -23,8 +23,6 @@ pub struct AppState {
     pub webhooks: WebhookSettings,
     /// Connecting accounts: shared with the token refresh engine.
     pub oauth: Arc<OAuth>,
-    /// The emulator's state when the sandbox is on.
-    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl AppState {
