@@ -172,7 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Command::Accounts(cmd) => accounts_command(&settings, &db, cmd),
                 Command::Keys(cmd) => keys_command(&db, cmd),
-                Command::Webhooks(cmd) => webhooks_command(&settings, &db, cmd),
+                Command::Webhooks(cmd) => webhooks_command(&db, cmd),
                 Command::Serve(_) => unreachable!("handled above"),
             }
         }
@@ -380,7 +380,7 @@ fn keys_command(db: &Db, cmd: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn webhooks_command(settings: &Settings, db: &Db, cmd: WebhooksCommand) -> anyhow::Result<()> {
+fn webhooks_command(db: &Db, cmd: WebhooksCommand) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     match cmd {
         WebhooksCommand::Deliveries {
@@ -412,8 +412,7 @@ fn webhooks_command(settings: &Settings, db: &Db, cmd: WebhooksCommand) -> anyho
             }
         }
         WebhooksCommand::Redeliver { delivery_id } => {
-            let retry_for = settings.webhooks.retry_for;
-            if !outbox::redeliver(&mut conn, None, &delivery_id, retry_for)? {
+            if !outbox::redeliver(&mut conn, None, &delivery_id)?.without_wake() {
                 bail!("no delivery with id {delivery_id}");
             }
             let d = outbox::find(&mut conn, &delivery_id)?;

@@ -63,6 +63,8 @@ pub struct RawSettings {
     pub webhooks_retry_base_ms: u64,
     /// Deliveries in flight at once, per process.
     pub webhooks_concurrency: u32,
+    /// How often an idle delivery worker looks for deliveries other processes queued.
+    pub webhooks_poll_ms: u64,
     /// How long a target is paused after five failures in a row.
     pub webhooks_pause_minutes: u64,
     /// How long delivered and failed deliveries stay in the log.
@@ -194,6 +196,7 @@ impl Default for RawSettings {
             webhooks_retry_hours: 24,
             webhooks_retry_base_ms: 10_000,
             webhooks_concurrency: 8,
+            webhooks_poll_ms: 500,
             webhooks_pause_minutes: 30,
             webhooks_log_days: 30,
             sandbox: false,
@@ -242,6 +245,7 @@ pub struct WebhookSettings {
     pub retry_for: chrono::Duration,
     pub retry_base: std::time::Duration,
     pub concurrency: u32,
+    pub poll: std::time::Duration,
     pub pause: chrono::Duration,
     pub keep_log: chrono::Duration,
 }
@@ -375,6 +379,11 @@ impl Settings {
                 raw.webhooks_concurrency.into(),
                 1..=256,
             )? as u32,
+            poll: std::time::Duration::from_millis(in_range(
+                "webhooks_poll_ms",
+                raw.webhooks_poll_ms,
+                10..=60_000,
+            )?),
             pause: chrono::Duration::minutes(in_range(
                 "webhooks_pause_minutes",
                 raw.webhooks_pause_minutes,

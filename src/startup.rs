@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::key_files;
 use crate::limits::{AuthGuard, RequestLimiter};
-use crate::oauth::{self, http::Http, registry::Platforms, targets::TargetCache};
+use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
 use crate::routes;
 use crate::sandbox::Sandbox;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 use url::Url;
 
@@ -52,8 +52,8 @@ pub struct Application {
     server: Server,
     /// `None` when this process leaves delivery to others.
     worker: Option<Worker>,
-    /// The state the token refresh engine runs with; `None` when it runs elsewhere.
-    refresher: Option<web::Data<AppState>>,
+    /// What the token refresh engine runs with; `None` when it runs elsewhere.
+    refresher: Option<Arc<OAuth>>,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -67,11 +67,10 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
         let urls = Urls::new(&public_url);
-        let webhook_wake = Arc::new(Notify::new());
         let worker = settings
             .webhooks
             .worker
-            .then(|| Worker::new(db.clone(), settings.webhooks, webhook_wake.clone()))
+            .then(|| Worker::new(db.clone(), settings.webhooks))
             .transpose()?;
         let http = Http::new(settings.oauth.timeout)?;
         let platforms = Platforms::new(
@@ -86,6 +85,14 @@ impl Application {
                 "sandbox is on: every platform is the built-in emulator at {public_url}sandbox/"
             );
         }
+        let oauth = Arc::new(OAuth {
+            db: db.clone(),
+            platforms,
+            cipher: Arc::new(key_files::token_cipher(settings)?),
+            settings: settings.oauth.clone(),
+            targets: TargetCache::default(),
+        });
+        let refresher = settings.oauth.refresh_worker.then(|| oauth.clone());
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -96,13 +103,8 @@ impl Application {
             trust_proxy_headers: settings.trust_proxy_headers,
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
-            webhook_wake,
-            token_cipher: Arc::new(key_files::token_cipher(settings)?),
-            platforms,
-            oauth: settings.oauth.clone(),
-            targets: TargetCache::default(),
+            oauth,
         });
-        let refresher = settings.oauth.refresh_worker.then(|| state.clone());
         let sandbox = settings
             .oauth
             .sandbox
@@ -150,7 +152,7 @@ impl Application {
         let worker = self.worker.map(|w| tokio::spawn(w.run(stopped.clone())));
         let refresher = self
             .refresher
-            .map(|state| tokio::spawn(oauth::refresh::run(state, stopped)));
+            .map(|oauth| tokio::spawn(oauth::refresh::run(oauth, stopped)));
         let served = self.server.await;
         let _ = stop.send(true);
         if let Some(refresher) = refresher

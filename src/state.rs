@@ -1,18 +1,16 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
 use crate::assets::AssetUrls;
-use crate::config::{OAuthSettings, Plans, WebhookSettings};
+use crate::config::{Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
 use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
-use crate::domain::token_cipher::TokenCipher;
 use crate::error::ApiError;
 use crate::limits::{AuthGuard, RequestLimiter};
-use crate::oauth::registry::Platforms;
+use crate::oauth::OAuth;
 use crate::urls::Urls;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 pub struct AppState {
     pub db: Db,
@@ -26,14 +24,8 @@ pub struct AppState {
     pub trust_proxy_headers: bool,
     pub link_signer: LinkSigner,
     pub webhooks: WebhookSettings,
-    /// Wakes this process's delivery worker when a change queued deliveries.
-    pub webhook_wake: Arc<Notify>,
-    pub token_cipher: Arc<TokenCipher>,
-    /// The platforms that can be connected here.
-    pub platforms: Platforms,
-    pub oauth: OAuthSettings,
-    /// Pages, boards and locations fetched lately.
-    pub targets: crate::oauth::targets::TargetCache,
+    /// Connecting accounts: shared with the token refresh engine.
+    pub oauth: Arc<OAuth>,
 }
 
 impl AppState {

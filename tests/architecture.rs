@@ -14,6 +14,10 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("sandbox", "api"),
     ("sandbox", "connect"),
     ("sandbox", "state"),
+    ("oauth", "state"),
+    ("oauth", "api"),
+    ("oauth", "connect"),
+    ("webhooks", "state"),
 ];
 
 /// Modules that import nothing of ours but what is listed.

@@ -8,6 +8,7 @@ use crate::db::profiles::{self, Profile};
 use crate::domain::Platform;
 use crate::domain::connect_settings::PageUrl;
 use crate::domain::profile_fields::{FieldError, text_field};
+use crate::domain::webhooks::DisconnectReason;
 use crate::error::ApiError;
 use crate::oauth::flow::{self, StartRequest};
 use crate::oauth::provider::{App, SignIn};
@@ -84,7 +85,7 @@ impl ProfileAccess {
 /// The platform named in a path or body (either spelling), and its app here.
 pub fn connectable<'a>(state: &'a AppState, name: &str) -> Result<&'a App, ApiError> {
     let platform = Platform::parse(name).ok_or_else(|| ApiError::UnknownPlatform(name.into()))?;
-    state.platforms.get(platform).ok_or(match platform {
+    state.oauth.platforms.get(platform).ok_or(match platform {
         Platform::Reddit => ApiError::RedditUnavailable,
         p => ApiError::PlatformNotConfigured(p),
     })
@@ -119,7 +120,7 @@ pub async fn start(
     )
     .await?;
     let started = flow::start(
-        &state,
+        &state.oauth,
         app,
         StartRequest {
             account_id: access.account.id,
@@ -167,7 +168,8 @@ pub async fn disconnect(
         })
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
-    let revoked = flow::disconnect(&state, connection, "manual_disconnect").await?;
+    let revoked =
+        flow::disconnect(&state.oauth, connection, DisconnectReason::ManualDisconnect).await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "message": format!("{} disconnected", platform.display_name()),

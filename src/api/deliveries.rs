@@ -95,19 +95,17 @@ pub async fn redeliver(
         _ => return Err(FieldError::new("id", "is required").into()),
     };
     let account_id = auth.0.id;
-    let retry_for = state.webhooks.retry_for;
     let found = {
         let id = id.clone();
         state
             .db
-            .run(move |conn| {
-                outbox::redeliver(conn, Some(&account_id), &id, retry_for).map_err(ApiError::from)
+            .run_queueing(move |conn| {
+                outbox::redeliver(conn, Some(&account_id), &id).map_err(ApiError::from)
             })
             .await?
     };
     if !found {
         return Err(ApiError::DeliveryNotFound);
     }
-    state.webhook_wake.notify_one();
     Ok(HttpResponse::Ok().json(json!({"success": true, "id": id, "state": PENDING})))
 }

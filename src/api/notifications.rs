@@ -5,9 +5,7 @@ use super::extract::{Authenticated, JsonObject};
 use crate::db::notifications::{self, NotificationConfig, ProfileWebhook};
 use crate::db::{DbConn, outbox, profiles};
 use crate::domain::profile_fields::{FieldError, text_field};
-use crate::domain::webhooks::{
-    CHANNELS, EVENTS, Switches, TEST_EVENT, WebhookUrl, new_secret, test_body,
-};
+use crate::domain::webhooks::{CHANNELS, Event, Switches, WebhookUrl, new_secret, test_body};
 use crate::domain::{Username, time};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -20,10 +18,10 @@ const MAX_TEXT_CHARS: usize = 200;
 
 fn view(config: &NotificationConfig) -> Value {
     json!({
-        "channels": config.channels().to_json(&CHANNELS),
+        "channels": config.channels().to_json(CHANNELS),
         "webhook_url": config.webhook_url,
         "webhook_secret": config.webhook_secret,
-        "webhook_events": config.events().to_json(&EVENTS),
+        "webhook_events": config.events().to_json(Event::subscribable()),
         "telegram_chat_id": config.telegram_chat_id,
         "slack_webhook_url": config.slack_webhook_url,
         "whatsapp_to_phone": config.whatsapp_to_phone,
@@ -190,19 +188,11 @@ pub async fn rotate_secret(
 #[utoipa::path(post, path = "/api/uploadposts/users/notifications/test", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "`{success, message, delivery_id}`", body = serde_json::Value)))]
 pub async fn test(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
-    let retry_for = state.webhooks.retry_for;
     let ids = state
         .db
-        .run(move |conn| -> Result<Vec<String>, ApiError> {
+        .run_queueing(move |conn| {
             let body = test_body(account.email.as_deref(), time::now());
-            Ok(outbox::emit(
-                conn,
-                &account.id,
-                None,
-                TEST_EVENT,
-                &body,
-                retry_for,
-            )?)
+            outbox::emit(conn, &account.id, None, Event::WebhookTest, &body).map_err(ApiError::from)
         })
         .await?;
     let Some(id) = ids.first() else {
@@ -212,7 +202,6 @@ pub async fn test(state: Data<AppState>, auth: Authenticated) -> Result<HttpResp
         )
         .into());
     };
-    state.webhook_wake.notify_one();
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "message": "Test notification queued",
@@ -248,7 +237,7 @@ fn profile_webhook_view(username: &str, hook: Option<&ProfileWebhook>) -> HttpRe
         "success": true,
         "profile_username": username,
         "webhook_url": hook.map(|h| h.webhook_url.as_str()),
-        "webhook_events": hook.map(|h| h.events().to_json(&EVENTS)),
+        "webhook_events": hook.map(|h| h.events().to_json(Event::subscribable())),
     }))
 }
 

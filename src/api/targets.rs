@@ -71,7 +71,7 @@ async fn listed(
 ) -> Result<Vec<(Target, Connection, Profile)>, ApiError> {
     let mut out = Vec::new();
     for (connection, profile) in connections_of(state, account_id, platform, profile).await? {
-        for target in targets::of_connection(state, &connection).await? {
+        for target in targets::of_connection(&state.oauth, &connection).await? {
             out.push((target, connection.clone(), profile.clone()));
         }
     }
@@ -141,7 +141,7 @@ pub async fn pinterest_boards(
         .into_iter()
         .next()
         .ok_or(ApiError::NotConnected(Platform::Pinterest))?;
-    let boards: Vec<Value> = targets::of_connection(&state, &connection)
+    let boards: Vec<Value> = targets::of_connection(&state.oauth, &connection)
         .await?
         .into_iter()
         .map(|t| json!({"id": t.id, "name": t.name, "privacy": t.detail}))
@@ -241,7 +241,7 @@ async fn get_pin(
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
     let (profile, connection) = pin_target(&req, &state, kind, query.name(), false).await?;
-    let listed: Vec<Value> = targets::of_connection(&state, &connection)
+    let listed: Vec<Value> = targets::of_connection(&state.oauth, &connection)
         .await?
         .iter()
         .map(|t| match kind.platform {
@@ -270,7 +270,7 @@ async fn set_pin(
     let profile_name = named_field(&body, fields.0, 256)?;
     let (profile, connection) =
         pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
-    let target = targets::pin(&state, &connection, &wanted).await?;
+    let target = targets::pin(&state.oauth, &connection, &wanted).await?;
     Ok((profile, target))
 }
 

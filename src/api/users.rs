@@ -168,20 +168,17 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let username = Username::from_json(body.get("username"))?;
     let account_id = auth.0.id;
-    let retry_for = state.webhooks.retry_for;
     let outcome = state
         .db
-        .run(move |conn| {
-            profiles::delete(conn, &account_id, username.as_str(), retry_for)
-                .map_err(ApiError::from)
+        .run_queueing(move |conn| {
+            profiles::delete(conn, &account_id, username.as_str()).map_err(ApiError::from)
         })
         .await?;
     match outcome {
         DeleteOutcome::Deleted(removed) => {
-            state.webhook_wake.notify_one();
             // The grants end at the platforms too; nobody waits for that.
-            let state = state.clone();
-            actix_web::rt::spawn(async move { flow::revoke_all(&state, removed).await });
+            let oauth = state.oauth.clone();
+            actix_web::rt::spawn(async move { flow::revoke_all(&oauth, removed).await });
             Ok(HttpResponse::Ok().json(json!({
                 "success": true,
                 // Upload-Post's documented text, kept byte for byte.

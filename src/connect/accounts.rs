@@ -7,8 +7,9 @@ use super::page;
 use super::page::{fail, open, open_form, texts_for};
 use super::templates::{DonePage, SigninPage};
 use crate::db::connections;
-use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
+use crate::domain::sign_in::SignInOutcome;
+use crate::domain::webhooks::DisconnectReason;
 use crate::error::ApiError;
 use crate::links::LiveLink;
 use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
@@ -75,6 +76,7 @@ fn offered<'a>(
 ) -> Result<&'a App, PageError> {
     let platform = named(req, live, platform)?;
     state
+        .oauth
         .platforms
         .get(platform)
         .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotConfigured))
@@ -97,7 +99,7 @@ pub async fn start(
         return Ok(see_other(state.urls.signin_page(token, app.platform())));
     }
     let started = flow::start(
-        &state,
+        &state.oauth,
         app,
         StartRequest {
             account_id: live.account.id.clone(),
@@ -127,7 +129,7 @@ pub async fn callback(
     query: Query<CallbackQuery>,
 ) -> Result<HttpResponse, PageError> {
     let platform = Platform::parse(&platform).ok_or_else(|| fail(&req, None, Failure::NotFound))?;
-    let finished = flow::finish(&state, platform, query.into_inner())
+    let finished = flow::finish(&state.oauth, platform, query.into_inner())
         .await
         .map_err(|e| fail(&req, None, e.into()))?;
     let outcome = finished.outcome;
@@ -140,18 +142,18 @@ pub async fn callback(
                 .map_err(|e| fail(&req, None, ApiError::Internal(e.into()).into()))?;
             {
                 let mut q = url.query_pairs_mut();
-                q.append_pair("connect_status", outcome.status)
+                q.append_pair("connect_status", outcome.status().as_str())
                     .append_pair("platform", platform.key());
-                if let Some(code) = outcome.code {
-                    q.append_pair("error_code", code);
+                if let Some(code) = outcome.code() {
+                    q.append_pair("error_code", code.as_str());
                 }
-                if let Some(detail) = &outcome.detail {
+                if let Some(detail) = outcome.detail() {
                     q.append_pair("error_description", detail);
                 }
             }
             Ok(see_other(url.to_string()))
         }
-        _ if outcome == Outcome::CONNECTED => {
+        _ if outcome == SignInOutcome::Connected => {
             let t = texts_for(&req, None);
             let page = DonePage {
                 message: t.fill("done.message", &[("platform", platform.display_name())]),
@@ -248,7 +250,7 @@ pub async fn signin(
         );
     }
     let connected = flow::password_sign_in(
-        &state,
+        &state.oauth,
         app,
         &live.account.id,
         &live.profile.id,
@@ -294,7 +296,7 @@ pub async fn disconnect(
     })
     .await?;
     if let Some(connection) = connection {
-        flow::disconnect(&state, connection, "manual_disconnect")
+        flow::disconnect(&state.oauth, connection, DisconnectReason::ManualDisconnect)
             .await
             .map_err(|e| fail(&req, Some(&live), e.into()))?;
     }
@@ -324,7 +326,7 @@ pub async fn pin(
     .ok_or_else(|| {
         fail(&req, Some(&live), ApiError::NotConnected(platform).into()).with_back(back.clone())
     })?;
-    crate::oauth::targets::pin(&state, &connection, &form.target)
+    crate::oauth::targets::pin(&state.oauth, &connection, &form.target)
         .await
         .map_err(|e| fail(&req, Some(&live), e.into()).with_back(back.clone()))?;
     Ok(see_other(format!("{back}&pinned={}", platform.key())))

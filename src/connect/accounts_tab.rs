@@ -8,10 +8,11 @@ use super::page::{
 use super::templates::{ConnectPage, Notice, Picker, PickerOption, PlatformRow};
 use crate::assets::AssetUrls;
 use crate::db::connections::{self, Connection};
-use crate::db::oauth_states::{self, Outcome};
+use crate::db::oauth_states;
 use crate::domain::Platform;
+use crate::domain::sign_in::SignInStatus;
 use crate::links::LiveLink;
-use crate::oauth::{flow, targets};
+use crate::oauth::targets;
 use crate::state::AppState;
 use crate::web::see_other;
 use actix_web::web::{Data, Query};
@@ -73,12 +74,15 @@ async fn picker(state: &AppState, connection: &Connection, t: &Texts) -> Option<
         return None;
     }
     // The page does not wait on a slow platform for longer than this; it shows no picker.
-    let listed = tokio::time::timeout(PICKER_WAIT, targets::of_connection(state, connection))
-        .await
-        .map_err(|_| "the platform is slow".to_owned())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .inspect_err(|e| tracing::info!(platform = %connection.platform, error = %e, "no picker"))
-        .ok()?;
+    let listed = tokio::time::timeout(
+        PICKER_WAIT,
+        targets::of_connection(&state.oauth, connection),
+    )
+    .await
+    .map_err(|_| "the platform is slow".to_owned())
+    .and_then(|r| r.map_err(|e| e.to_string()))
+    .inspect_err(|e| tracing::info!(platform = %connection.platform, error = %e, "no picker"))
+    .ok()?;
     (!listed.is_empty()).then(|| Picker {
         label: t.get(label).to_owned(),
         options: listed
@@ -126,26 +130,15 @@ async fn notice(
     let Some(finished) = finished else {
         return Ok(None);
     };
-    let (Some(platform), Some(status)) = (
-        Platform::parse(&finished.platform),
-        finished.outcome_status.as_deref(),
-    ) else {
+    let (Some(platform), Some(outcome)) = (Platform::parse(&finished.platform), finished.outcome())
+    else {
         return Ok(None);
     };
-    let outcome = Outcome {
-        status: match status {
-            "success" => "success",
-            "cancelled" => "cancelled",
-            _ => "error",
-        },
-        code: finished.outcome_code.as_deref().and_then(flow::known_code),
-        detail: finished.outcome_detail.clone(),
-    };
     let (text, detail) = signin_notice(t, platform, &outcome);
-    let kind = match outcome.status {
-        "success" => "success",
-        "cancelled" => "info",
-        _ => "error",
+    let kind = match outcome.status() {
+        SignInStatus::Success => "success",
+        SignInStatus::Cancelled => "info",
+        SignInStatus::Error => "error",
     };
     Ok(Some(Notice::new(kind, text, detail)))
 }
@@ -172,7 +165,7 @@ pub async fn connect(
     let mut platforms: Vec<PlatformRow> = Vec::new();
     for (p, app) in allowed_platforms(&settings)
         .iter()
-        .filter_map(|p| Some((*p, state.platforms.get(*p)?)))
+        .filter_map(|p| Some((*p, state.oauth.platforms.get(*p)?)))
     {
         let connection = connected.iter().find(|c| c.platform == p.key());
         let mut row = platform_row(p, connection, app.sandbox, &t, &state.assets);
@@ -204,6 +197,6 @@ pub async fn connect(
         &page,
         &page.frame,
         avatars,
-        &state.platforms.authorize_origins(),
+        &state.oauth.platforms.authorize_origins(),
     )
 }

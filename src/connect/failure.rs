@@ -4,8 +4,8 @@
 use super::i18n::Texts;
 use super::templates::ErrorPage;
 use crate::assets::AssetUrls;
-use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
+use crate::domain::sign_in::{SignInCode, SignInOutcome};
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -27,7 +27,7 @@ pub enum Failure {
     SigninExpired,
     /// The platform sent the browser back without a connection, and there is no page to
     /// return to.
-    SigninFailed(Platform, Outcome),
+    SigninFailed(Platform, SignInOutcome),
     Internal(ApiError),
 }
 
@@ -55,7 +55,10 @@ impl Failure {
             Failure::PlatformNotConfigured => "PLATFORM_NOT_CONFIGURED",
             Failure::PostGone => "POST_NOT_FOUND",
             Failure::SigninExpired => "OAUTH_STATE_NOT_FOUND",
-            Failure::SigninFailed(_, outcome) => outcome.code.unwrap_or("CONNECTION_FAILED"),
+            Failure::SigninFailed(_, outcome) => outcome
+                .code()
+                .unwrap_or(SignInCode::ConnectionFailed)
+                .as_str(),
             Failure::Internal(e) => e.code(),
         }
     }
@@ -101,22 +104,28 @@ impl Failure {
 }
 
 /// How a sign-in ended, in words: the message, and the platform's own words if it gave any.
-pub fn signin_notice(t: &Texts, platform: Platform, outcome: &Outcome) -> (String, Option<String>) {
+pub fn signin_notice(
+    t: &Texts,
+    platform: Platform,
+    outcome: &SignInOutcome,
+) -> (String, Option<String>) {
     let name = [("platform", platform.display_name())];
-    let detail = outcome.detail.as_deref().unwrap_or_default();
-    let with_detail = [("platform", platform.display_name()), ("detail", detail)];
-    let message = match (outcome.status, outcome.code) {
-        ("success", _) => t.fill("notice.connected", &name),
-        ("cancelled", _) => t.fill("notice.cancelled", &name),
-        (_, Some("ACCOUNT_ALREADY_LINKED")) => t.fill("notice.alreadyLinked", &name),
-        (_, Some("MISSING_SCOPES")) => return (t.fill("notice.missingScopes", &with_detail), None),
-        (_, Some("INVALID_STATE")) => t.fill("notice.expired", &name),
-        _ => t.fill("notice.failed", &name),
+    let SignInOutcome::Failed { code, detail } = outcome else {
+        return (t.fill("notice.connected", &name), None);
     };
-    let platform_said = (outcome.status != "success" && outcome.code != Some("INVALID_STATE"))
-        .then_some(outcome.detail.as_ref())
-        .flatten()
-        .map(|_| t.fill("notice.platformSaid", &with_detail));
+    let with_detail = [
+        ("platform", platform.display_name()),
+        ("detail", detail.as_deref().unwrap_or_default()),
+    ];
+    let message = match code {
+        SignInCode::AccessDenied => t.fill("notice.cancelled", &name),
+        SignInCode::AccountAlreadyLinked => t.fill("notice.alreadyLinked", &name),
+        SignInCode::MissingScopes => return (t.fill("notice.missingScopes", &with_detail), None),
+        SignInCode::InvalidState => t.fill("notice.expired", &name),
+        SignInCode::ProviderError | SignInCode::ConnectionFailed => t.fill("notice.failed", &name),
+    };
+    let platform_said = (*code != SignInCode::InvalidState && detail.is_some())
+        .then(|| t.fill("notice.platformSaid", &with_detail));
     (message, platform_said)
 }
 

@@ -2,12 +2,13 @@
 //! transactions that connect, disconnect and flag them, each writing its webhook event in
 //! the same transaction.
 
+use super::outbox::{self, Queued};
 use super::schema::{profiles, social_connections};
-use super::{DbConn, accounts, oauth_tokens, outbox};
+use super::{DbConn, accounts, oauth_tokens};
 use crate::db::oauth_tokens::StoredTokens;
 use crate::db::profiles::Profile;
 use crate::domain::time;
-use crate::domain::webhooks::ConnectionEvent;
+use crate::domain::webhooks::{ConnectionChange, ConnectionEvent, DisconnectReason};
 use chrono::NaiveDateTime;
 use diesel::Connection as _;
 use diesel::prelude::*;
@@ -135,15 +136,14 @@ pub fn connect(
     conn: &mut DbConn,
     signed_in: &SignedIn,
     seal: &dyn Fn(&str) -> StoredTokens,
-    retry_for: chrono::Duration,
-) -> QueryResult<ConnectOutcome> {
+) -> QueryResult<Queued<ConnectOutcome>> {
     conn.transaction(|conn| {
         // Write first: SQLite then holds the write lock for the whole transaction.
         if !accounts::lock(conn, &signed_in.account_id)? {
-            return Ok(ConnectOutcome::ProfileGone);
+            return Ok(Queued::nothing(ConnectOutcome::ProfileGone));
         }
         let Some(profile) = profile_by_id(conn, &signed_in.profile_id)? else {
-            return Ok(ConnectOutcome::ProfileGone);
+            return Ok(Queued::nothing(ConnectOutcome::ProfileGone));
         };
         let elsewhere: i64 = social_connections::table
             .filter(social_connections::platform.eq(&signed_in.platform))
@@ -152,7 +152,7 @@ pub fn connect(
             .count()
             .get_result(conn)?;
         if elsewhere > 0 {
-            return Ok(ConnectOutcome::AlreadyLinked);
+            return Ok(Queued::nothing(ConnectOutcome::AlreadyLinked));
         }
         let now = time::now();
         let mut connection = Connection {
@@ -173,6 +173,7 @@ pub fn connect(
             selected_target_name: None,
         };
         let mut replaced = None;
+        let mut queued = 0;
         match find(conn, &profile.id, &signed_in.platform)? {
             Some(old) => {
                 // The row stays; the same identity also keeps its age and its pin.
@@ -183,13 +184,11 @@ pub fn connect(
                     connection.selected_target_name = old.selected_target_name;
                 } else {
                     let tokens = oauth_tokens::get(conn, &old.id)?;
-                    emit(
+                    queued += emit(
                         conn,
                         &profile,
                         &old,
-                        "social_account_disconnected",
-                        Some("replaced"),
-                        retry_for,
+                        ConnectionChange::Disconnected(DisconnectReason::Replaced),
                     )?;
                     replaced = Some((old, tokens));
                 }
@@ -200,18 +199,15 @@ pub fn connect(
             None => insert(conn, &connection)?,
         }
         oauth_tokens::put(conn, &seal(&connection.id))?;
-        emit(
-            conn,
-            &profile,
-            &connection,
-            "social_account_connected",
-            None,
-            retry_for,
-        )?;
-        Ok(ConnectOutcome::Connected(Box::new(Connected {
+        queued += emit(conn, &profile, &connection, ConnectionChange::Connected)?;
+        let connected = Connected {
             connection,
             replaced,
-        })))
+        };
+        Ok(Queued::new(
+            ConnectOutcome::Connected(Box::new(connected)),
+            queued,
+        ))
     })
 }
 
@@ -220,15 +216,14 @@ pub fn connect(
 pub fn disconnect(
     conn: &mut DbConn,
     connection: &Connection,
-    reason: &str,
-    retry_for: chrono::Duration,
-) -> QueryResult<bool> {
+    reason: DisconnectReason,
+) -> QueryResult<Queued<bool>> {
     conn.transaction(|conn| {
         if !accounts::lock(conn, &connection.account_id)? {
-            return Ok(false);
+            return Ok(Queued::nothing(false));
         }
         let Some(profile) = profile_by_id(conn, &connection.profile_id)? else {
-            return Ok(false);
+            return Ok(Queued::nothing(false));
         };
         let n = diesel::delete(
             social_connections::table
@@ -236,17 +231,12 @@ pub fn disconnect(
                 .filter(social_connections::platform_user_id.eq(&connection.platform_user_id)),
         )
         .execute(conn)?;
-        if n == 1 {
-            emit(
-                conn,
-                &profile,
-                connection,
-                "social_account_disconnected",
-                Some(reason),
-                retry_for,
-            )?;
+        if n == 0 {
+            return Ok(Queued::nothing(false));
         }
-        Ok(n == 1)
+        let change = ConnectionChange::Disconnected(reason);
+        let queued = emit(conn, &profile, connection, change)?;
+        Ok(Queued::new(true, queued))
     })
 }
 
@@ -256,8 +246,7 @@ pub fn require_reauth(
     conn: &mut DbConn,
     connection_id: &str,
     reason: &str,
-    retry_for: chrono::Duration,
-) -> QueryResult<bool> {
+) -> QueryResult<Queued<bool>> {
     conn.transaction(|conn| {
         let now = time::now();
         let n = diesel::update(
@@ -273,23 +262,17 @@ pub fn require_reauth(
         .execute(conn)?;
         oauth_tokens::stop(conn, connection_id, reason, now)?;
         if n == 0 {
-            return Ok(false);
+            return Ok(Queued::nothing(false));
         }
         let Some(connection) = find_by_id(conn, connection_id)? else {
-            return Ok(false);
+            return Ok(Queued::nothing(false));
         };
         let Some(profile) = profile_by_id(conn, &connection.profile_id)? else {
-            return Ok(false);
+            return Ok(Queued::nothing(false));
         };
-        emit(
-            conn,
-            &profile,
-            &connection,
-            "social_account_reauth_required",
-            Some(reason),
-            retry_for,
-        )?;
-        Ok(true)
+        let change = ConnectionChange::ReauthRequired { reason };
+        let queued = emit(conn, &profile, &connection, change)?;
+        Ok(Queued::new(true, queued))
     })
 }
 
@@ -317,32 +300,29 @@ fn profile_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Profile>> {
         .optional()
 }
 
-/// Queues a `social_account_*` event about `connection` (inside the caller's transaction).
-pub fn emit(
+/// Queues the `social_account_*` event of `change` to `connection` (inside the caller's
+/// transaction). Returns how many deliveries it queued.
+pub(super) fn emit(
     conn: &mut DbConn,
     profile: &Profile,
     connection: &Connection,
-    event: &'static str,
-    reason: Option<&str>,
-    retry_for: chrono::Duration,
-) -> QueryResult<()> {
+    change: ConnectionChange,
+) -> QueryResult<usize> {
     let email = accounts::find(conn, &profile.account_id)?.and_then(|a| a.email);
     let body = ConnectionEvent {
-        event,
+        change,
         user_email: email.as_deref(),
         platform: &connection.platform,
         account_name: connection.account_name(),
         profile_username: &profile.username,
-        reason,
     }
     .body(time::now());
-    outbox::emit(
+    let queued = outbox::emit(
         conn,
         &profile.account_id,
         Some(profile),
-        event,
+        change.event(),
         &body,
-        retry_for,
-    )
-    .map(drop)
+    )?;
+    Ok(queued.deliveries())
 }

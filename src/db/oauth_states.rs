@@ -2,6 +2,7 @@
 
 use super::DbConn;
 use super::schema::{connect_links, oauth_states};
+use crate::domain::sign_in::{SignInCode, SignInOutcome};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -26,28 +27,23 @@ pub struct OAuthState {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
-    /// `success`, `cancelled` or `error`, once the platform sent the browser back.
+    /// A `SignInStatus`, once the platform sent the browser back.
     pub outcome_status: Option<String>,
-    /// Our error code (`ACCESS_DENIED`, …).
+    /// A `SignInCode`.
     pub outcome_code: Option<String>,
     /// The platform's own words, at most 200 characters.
     pub outcome_detail: Option<String>,
 }
 
-/// How a sign-in ended, as the connect page reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub status: &'static str,
-    pub code: Option<&'static str>,
-    pub detail: Option<String>,
-}
-
-impl Outcome {
-    pub const CONNECTED: Outcome = Outcome {
-        status: "success",
-        code: None,
-        detail: None,
-    };
+impl OAuthState {
+    /// How the sign-in ended, once it has.
+    pub fn outcome(&self) -> Option<SignInOutcome> {
+        SignInOutcome::from_stored(
+            self.outcome_status.as_deref(),
+            self.outcome_code.as_deref(),
+            self.outcome_detail.as_deref(),
+        )
+    }
 }
 
 pub fn insert(conn: &mut DbConn, state: &OAuthState) -> QueryResult<()> {
@@ -123,12 +119,12 @@ pub fn link_is_live(
     Ok(n == 1)
 }
 
-pub fn record_outcome(conn: &mut DbConn, id: &str, outcome: &Outcome) -> QueryResult<()> {
+pub fn record_outcome(conn: &mut DbConn, id: &str, outcome: &SignInOutcome) -> QueryResult<()> {
     diesel::update(oauth_states::table.find(id))
         .set((
-            oauth_states::outcome_status.eq(outcome.status),
-            oauth_states::outcome_code.eq(outcome.code),
-            oauth_states::outcome_detail.eq(&outcome.detail),
+            oauth_states::outcome_status.eq(outcome.status().as_str()),
+            oauth_states::outcome_code.eq(outcome.code().map(SignInCode::as_str)),
+            oauth_states::outcome_detail.eq(outcome.detail()),
         ))
         .execute(conn)
         .map(drop)

@@ -4,6 +4,11 @@
 //! Claiming is the one place with backend-specific SQL: PostgreSQL adds
 //! `FOR UPDATE OF d SKIP LOCKED` to the claim's subquery, so that several processes never
 //! claim the same row.
+//!
+//! How long a delivery is retried is the worker's policy, not the event's: a delivery
+//! records only when its retry window started (its creation, or its last redelivery) and the
+//! worker adds its own `retry_for` when an attempt fails. Code that queues events thus knows
+//! nothing of delivery settings, and a changed setting applies to deliveries already queued.
 
 use super::DbConn;
 use super::notifications;
@@ -11,7 +16,7 @@ use super::profiles::Profile;
 use super::schema::{notification_configs, webhook_circuits, webhook_deliveries};
 use crate::domain::secrets::new_random_id;
 use crate::domain::time;
-use crate::domain::webhooks::TEST_EVENT;
+use crate::domain::webhooks::Event;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
@@ -39,8 +44,8 @@ pub struct Delivery {
     pub state: String,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
-    /// Retries stop after this; the delivery is then failed.
-    pub retry_until: NaiveDateTime,
+    /// When the retry window started: creation, or the last redelivery.
+    pub retry_from: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,
@@ -60,8 +65,47 @@ struct NewDelivery<'a> {
     state: &'a str,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
-    retry_until: NaiveDateTime,
+    retry_from: NaiveDateTime,
     created_at: NaiveDateTime,
+}
+
+/// The result of work that may have queued deliveries, and how many it queued. Only
+/// `Db::run_queueing` opens it in a server, and it wakes the delivery worker when something
+/// was queued: no caller has to remember to.
+#[must_use = "queued deliveries wait for the next poll unless run through Db::run_queueing"]
+#[derive(Debug)]
+pub struct Queued<T> {
+    value: T,
+    deliveries: usize,
+}
+
+impl<T> Queued<T> {
+    pub(super) fn new(value: T, deliveries: usize) -> Self {
+        Self { value, deliveries }
+    }
+
+    /// A result that queued nothing.
+    pub fn nothing(value: T) -> Self {
+        Self::new(value, 0)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Queued<U> {
+        Queued::new(f(self.value), self.deliveries)
+    }
+
+    pub(super) fn deliveries(&self) -> usize {
+        self.deliveries
+    }
+
+    pub(super) fn into_parts(self) -> (T, usize) {
+        (self.value, self.deliveries)
+    }
+
+    /// The value, for a process that runs no delivery worker (the CLI): the serving
+    /// processes' workers find the deliveries at their next poll.
+    pub fn without_wake(self) -> T {
+        self.value
+    }
 }
 
 /// Queues `body` for every target subscribed to `event`: the account's webhook and the
@@ -71,23 +115,22 @@ pub fn emit(
     conn: &mut DbConn,
     account_id: &str,
     profile: Option<&Profile>,
-    event: &str,
+    event: Event,
     body: &serde_json::Value,
-    retry_for: Duration,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Queued<Vec<String>>> {
     let config = notifications::get(conn, account_id)?;
     let mut targets: Vec<String> = Vec::new();
-    if event == TEST_EVENT {
+    if !event.is_subscribable() {
         targets.extend(config.webhook_url.clone());
     } else {
-        if config.events().is_on(event) {
+        if config.events().is_on(event.as_str()) {
             targets.extend(config.webhook_target().map(str::to_owned));
         }
         if let Some(hook) = profile
             .map(|p| notifications::profile_webhook(conn, &p.id))
             .transpose()?
             .flatten()
-            .filter(|h| h.events().is_on(event))
+            .filter(|h| h.events().is_on(event.as_str()))
         {
             targets.push(hook.webhook_url);
         }
@@ -103,20 +146,21 @@ pub fn emit(
             .values(NewDelivery {
                 id: id.clone(),
                 account_id,
-                event,
+                event: event.as_str(),
                 body: &body,
                 target_url: target,
                 ordering_key,
                 state: PENDING,
                 attempts: 0,
                 next_attempt_at: now,
-                retry_until: now + retry_for,
+                retry_from: now,
                 created_at: now,
             })
             .execute(conn)?;
         ids.push(id);
     }
-    Ok(ids)
+    let queued = ids.len();
+    Ok(Queued::new(ids, queued))
 }
 
 /// A claimed delivery and the account's current signing secret.
@@ -333,8 +377,7 @@ pub fn redeliver(
     conn: &mut DbConn,
     account_id: Option<&str>,
     id: &str,
-    retry_for: Duration,
-) -> QueryResult<bool> {
+) -> QueryResult<Queued<bool>> {
     use webhook_deliveries::dsl as d;
     let now = time::now();
     let mut query = webhook_deliveries::table.filter(d::id.eq(id)).into_boxed();
@@ -342,9 +385,9 @@ pub fn redeliver(
         query = query.filter(d::account_id.eq(account_id.to_owned()));
     }
     let Some(seq) = query.select(d::seq).first::<i64>(conn).optional()? else {
-        return Ok(false);
+        return Ok(Queued::nothing(false));
     };
-    diesel::update(
+    let queued = diesel::update(
         webhook_deliveries::table
             .filter(d::seq.eq(seq))
             .filter(d::state.ne(PENDING)),
@@ -352,11 +395,11 @@ pub fn redeliver(
     .set((
         d::state.eq(PENDING),
         d::next_attempt_at.eq(now),
-        d::retry_until.eq(now + retry_for),
+        d::retry_from.eq(now),
         d::locked_until.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)?;
-    Ok(true)
+    Ok(Queued::new(true, queued))
 }
 
 /// Deletes delivered and failed deliveries created before `before` (the log's retention);

@@ -1,12 +1,15 @@
 //! The connection pool: picks the backend from the URL scheme and keeps libpq's own error text.
 
 use super::DbConn;
+use super::outbox::Queued;
 use crate::domain::database_url::{Backend, DatabaseUrl};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -73,6 +76,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Signalled when work run through this pool queued webhook deliveries; this process's
+    /// delivery worker waits on it.
+    queued: Arc<Notify>,
 }
 
 impl Db {
@@ -107,6 +113,7 @@ impl Db {
         Ok(Self {
             pool,
             backend: url.backend(),
+            queued: Arc::new(Notify::new()),
         })
     }
 
@@ -134,6 +141,28 @@ impl Db {
         .await
         // A panic in the closure is a bug: report it as one instead of dropping the request.
         .unwrap_or_else(|join| Err(DbError::TaskFailed(join.to_string()).into()))
+    }
+
+    /// Runs work that may queue webhook deliveries (`outbox::Queued`), and wakes this
+    /// process's delivery worker once it committed some, so they go out at once rather
+    /// than at the worker's next poll.
+    pub async fn run_queueing<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<Queued<T>, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (value, deliveries) = self.run(f).await?.into_parts();
+        if deliveries > 0 {
+            self.queued.notify_one();
+        }
+        Ok(value)
+    }
+
+    /// Resolves when work run through `run_queueing` queued deliveries (or already had,
+    /// since the last wait).
+    pub async fn deliveries_queued(&self) {
+        self.queued.notified().await;
     }
 }
 

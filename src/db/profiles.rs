@@ -2,10 +2,12 @@
 
 use super::DbConn;
 use super::oauth_tokens::StoredTokens;
+use super::outbox::Queued;
 use super::schema::profiles;
 use super::{accounts, connections, oauth_tokens};
 use crate::domain::profile_fields::{ExternalId, Metadata, ProfileName};
 use crate::domain::secrets::new_public_id;
+use crate::domain::webhooks::{ConnectionChange, DisconnectReason};
 use crate::domain::{Limit, Username, time};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -201,36 +203,31 @@ pub fn delete(
     conn: &mut DbConn,
     account_id: &str,
     username: &str,
-    retry_for: chrono::Duration,
-) -> QueryResult<DeleteOutcome> {
+) -> QueryResult<Queued<DeleteOutcome>> {
     conn.transaction(|conn| {
         // Write first: SQLite then holds the write lock for the whole transaction.
         if !accounts::lock(conn, account_id)? {
-            return Ok(DeleteOutcome::NotFound);
+            return Ok(Queued::nothing(DeleteOutcome::NotFound));
         }
         let Some(profile) = find(conn, account_id, username)? else {
-            return Ok(DeleteOutcome::NotFound);
+            return Ok(Queued::nothing(DeleteOutcome::NotFound));
         };
         if profile.is_default {
-            return Ok(DeleteOutcome::IsDefault);
+            return Ok(Queued::nothing(DeleteOutcome::IsDefault));
         }
         let mut removed = Vec::new();
+        let mut queued = 0;
+        let change = ConnectionChange::Disconnected(DisconnectReason::ProfileDeleted);
         for c in connections::for_profiles(conn, &[&profile.id])? {
             removed.push((c.clone(), oauth_tokens::get(conn, &c.id)?));
-            connections::emit(
-                conn,
-                &profile,
-                &c,
-                "social_account_disconnected",
-                Some("profile_deleted"),
-                retry_for,
-            )?;
+            queued += connections::emit(conn, &profile, &c, change)?;
         }
         let n = diesel::delete(profiles::table.find(&profile.id)).execute(conn)?;
-        Ok(if n == 1 {
+        let outcome = if n == 1 {
             DeleteOutcome::Deleted(removed)
         } else {
             DeleteOutcome::NotFound
-        })
+        };
+        Ok(Queued::new(outcome, queued))
     })
 }

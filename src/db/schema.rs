@@ -178,7 +178,7 @@ diesel::table! {
         state -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
-        retry_until -> Timestamp,
+        retry_from -> Timestamp,
         locked_until -> Nullable<Timestamp>,
         last_status -> Nullable<Integer>,
         last_error -> Nullable<Text>,

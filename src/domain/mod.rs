@@ -10,10 +10,12 @@ pub mod plan;
 pub mod platform;
 pub mod profile_fields;
 pub mod secrets;
+pub mod sign_in;
 pub mod time;
 pub mod token_cipher;
 pub mod username;
 pub mod webhooks;
+mod wire;
 
 pub use plan::{Limit, Plan};
 pub use platform::Platform;

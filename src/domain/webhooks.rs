@@ -3,6 +3,7 @@
 
 use super::profile_fields::FieldError;
 use super::secrets::new_random_id;
+use super::wire::wire_names;
 use chrono::NaiveDateTime;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
@@ -10,15 +11,44 @@ use sha2::Sha256;
 use std::net::IpAddr;
 use url::Url;
 
-/// The events Upload-Post documents for accounts and profiles.
-pub const EVENTS: [&str; 4] = [
-    "upload_completed",
-    "social_account_connected",
-    "social_account_disconnected",
-    "social_account_reauth_required",
-];
-/// What `POST …/notifications/test` sends; delivered whatever the subscription says.
-pub const TEST_EVENT: &str = "webhook_test";
+wire_names! {
+    /// Every webhook event: the `event` of its body, the `X-Upload-Post-Event` header, the
+    /// name clients subscribe to, and the deliveries' `event` column.
+    pub enum Event {
+        UploadCompleted = "upload_completed",
+        SocialAccountConnected = "social_account_connected",
+        SocialAccountDisconnected = "social_account_disconnected",
+        SocialAccountReauthRequired = "social_account_reauth_required",
+        /// What `POST …/notifications/test` sends; delivered whatever the subscription says.
+        WebhookTest = "webhook_test",
+    }
+}
+
+impl Event {
+    /// Whether a subscription decides if it is sent (every event but the test).
+    pub fn is_subscribable(self) -> bool {
+        self != Event::WebhookTest
+    }
+
+    /// The names of the events clients subscribe to, as settings list them.
+    pub fn subscribable() -> impl Iterator<Item = &'static str> {
+        Event::ALL
+            .iter()
+            .filter(|e| e.is_subscribable())
+            .map(|e| e.as_str())
+    }
+}
+
+wire_names! {
+    /// Why `social_account_disconnected` was sent: its body's `reason`.
+    pub enum DisconnectReason {
+        /// Disconnected through the API or on the connect page.
+        ManualDisconnect = "manual_disconnect",
+        /// Another identity signed in on the same profile and platform.
+        Replaced = "replaced",
+        ProfileDeleted = "profile_deleted",
+    }
+}
 /// Notification channels clients configure. Only `webhook` delivers from Postgate.
 pub const CHANNELS: [&str; 4] = ["webhook", "telegram", "slack", "whatsapp"];
 pub const MAX_URL_CHARS: usize = 2000;
@@ -210,10 +240,10 @@ impl Switches {
     }
 
     /// Every known name with its state, then any other name the client stored.
-    pub fn to_json(&self, known: &[&str]) -> Value {
+    pub fn to_json<'a>(&self, known: impl IntoIterator<Item = &'a str>) -> Value {
         let mut out: Map<String, Value> = known
-            .iter()
-            .map(|n| ((*n).to_owned(), Value::Bool(self.is_on(n))))
+            .into_iter()
+            .map(|n| (n.to_owned(), Value::Bool(self.is_on(n))))
             .collect();
         if let Some(map) = &self.0 {
             for (name, on) in map {
@@ -229,17 +259,53 @@ impl Switches {
     }
 }
 
+/// What happened to a connected account, with the reason its event gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionChange<'a> {
+    Connected,
+    Disconnected(DisconnectReason),
+    /// The platform ended the grant; `reason` is its own error code.
+    ReauthRequired {
+        reason: &'a str,
+    },
+}
+
+impl ConnectionChange<'_> {
+    pub fn event(self) -> Event {
+        match self {
+            ConnectionChange::Connected => Event::SocialAccountConnected,
+            ConnectionChange::Disconnected(_) => Event::SocialAccountDisconnected,
+            ConnectionChange::ReauthRequired { .. } => Event::SocialAccountReauthRequired,
+        }
+    }
+
+    /// The body's `status`.
+    fn status(self) -> &'static str {
+        match self {
+            ConnectionChange::Connected => "connected",
+            ConnectionChange::Disconnected(_) => "disconnected",
+            ConnectionChange::ReauthRequired { .. } => "reauth_required",
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        match self {
+            ConnectionChange::Connected => None,
+            ConnectionChange::Disconnected(reason) => Some(reason.as_str()),
+            ConnectionChange::ReauthRequired { reason } => Some(reason),
+        }
+    }
+}
+
 /// What a connection event says about the account it concerns.
 #[derive(Debug, Clone)]
 pub struct ConnectionEvent<'a> {
-    /// One of the three `social_account_*` events.
-    pub event: &'static str,
+    pub change: ConnectionChange<'a>,
     pub user_email: Option<&'a str>,
     pub platform: &'a str,
     /// The handle, else the platform's id.
     pub account_name: &'a str,
     pub profile_username: &'a str,
-    pub reason: Option<&'a str>,
 }
 
 /// Upload-Post's timestamp in event bodies: ISO-8601 with microseconds, no zone.
@@ -249,21 +315,16 @@ fn event_time(at: NaiveDateTime) -> String {
 
 impl ConnectionEvent<'_> {
     pub fn body(&self, at: NaiveDateTime) -> Value {
-        let status = match self.event {
-            "social_account_connected" => "connected",
-            "social_account_reauth_required" => "reauth_required",
-            _ => "disconnected",
-        };
         let mut body = json!({
-            "event": self.event,
+            "event": self.change.event(),
             "user_email": self.user_email,
             "platform": self.platform,
             "account_name": self.account_name,
-            "status": status,
+            "status": self.change.status(),
             "profile_username": self.profile_username,
             "created_at": event_time(at),
         });
-        if let Some(reason) = self.reason {
+        if let Some(reason) = self.change.reason() {
             body["reason"] = reason.into();
         }
         body
@@ -273,7 +334,7 @@ impl ConnectionEvent<'_> {
 /// The body of a test delivery.
 pub fn test_body(user_email: Option<&str>, at: NaiveDateTime) -> Value {
     json!({
-        "event": TEST_EVENT,
+        "event": Event::WebhookTest,
         "user_email": user_email,
         "message": "Test notification from Postgate: your webhook is reachable.",
         "created_at": event_time(at),
@@ -291,14 +352,16 @@ mod tests {
             .unwrap()
             .and_hms_micro_opt(10, 0, 0, 5)
             .unwrap();
-        let body = ConnectionEvent {
-            event: "social_account_disconnected",
+        let event = |change| ConnectionEvent {
+            change,
             user_email: Some("ops@example.com"),
             platform: "tiktok",
             account_name: "dancer",
             profile_username: "alice",
-            reason: Some("profile_deleted"),
-        }
+        };
+        let body = event(ConnectionChange::Disconnected(
+            DisconnectReason::ProfileDeleted,
+        ))
         .body(at);
         assert_eq!(
             body,
@@ -306,6 +369,63 @@ mod tests {
                    "platform": "tiktok", "account_name": "dancer", "status": "disconnected",
                    "profile_username": "alice", "created_at": "2026-11-24T10:00:00.000005",
                    "reason": "profile_deleted"})
+        );
+        let connected = event(ConnectionChange::Connected).body(at);
+        assert_eq!(
+            (
+                &connected["event"],
+                &connected["status"],
+                connected.get("reason")
+            ),
+            (
+                &json!("social_account_connected"),
+                &json!("connected"),
+                None
+            )
+        );
+        let flagged = event(ConnectionChange::ReauthRequired {
+            reason: "invalid_grant",
+        })
+        .body(at);
+        assert_eq!(
+            (&flagged["event"], &flagged["status"], &flagged["reason"]),
+            (
+                &json!("social_account_reauth_required"),
+                &json!("reauth_required"),
+                &json!("invalid_grant")
+            )
+        );
+        assert_eq!(test_body(None, at)["event"], "webhook_test");
+    }
+
+    #[test]
+    fn wire_names_are_pinned() {
+        let events: Vec<&str> = Event::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(
+            events,
+            [
+                "upload_completed",
+                "social_account_connected",
+                "social_account_disconnected",
+                "social_account_reauth_required",
+                "webhook_test"
+            ]
+        );
+        assert_eq!(
+            Event::subscribable().collect::<Vec<_>>(),
+            &events[..4],
+            "the test event is not subscribed to"
+        );
+        let reasons: Vec<&str> = DisconnectReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["manual_disconnect", "replaced", "profile_deleted"]
+        );
+        super::super::wire::assert_round_trips(Event::ALL, Event::as_str, Event::parse);
+        super::super::wire::assert_round_trips(
+            DisconnectReason::ALL,
+            DisconnectReason::as_str,
+            DisconnectReason::parse,
         );
     }
 
@@ -391,7 +511,7 @@ mod tests {
         assert!(Switches::from_json("e", Some(&json!(["Bad Name"]))).is_err());
         assert!(Switches::from_json("e", Some(&json!("x"))).is_err());
         assert_eq!(
-            list.to_json(&EVENTS)["social_account_disconnected"],
+            list.to_json(Event::subscribable())["social_account_disconnected"],
             json!(false)
         );
     }

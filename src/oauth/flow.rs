@@ -3,14 +3,15 @@
 //! app-password sign-in, and disconnect (revoke at the platform, then wipe).
 
 use super::provider::App;
-use super::{Identity, ProviderError, TokenSet, vault};
+use super::{Identity, OAuth, ProviderError, TokenSet, vault};
 use crate::db::connections::{self, ConnectOutcome, Connection, SignedIn};
-use crate::db::oauth_states::{self, OAuthState, Outcome};
+use crate::db::oauth_states::{self, OAuthState};
 use crate::db::oauth_tokens;
 use crate::domain::secrets::new_random_id;
+use crate::domain::sign_in::{SignInCode, SignInOutcome};
+use crate::domain::webhooks::DisconnectReason;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
-use crate::state::AppState;
 use chrono::Duration;
 use oauth2::PkceCodeChallenge;
 use sha2::{Digest, Sha256};
@@ -46,11 +47,7 @@ pub struct Started {
     pub expires_in: i64,
 }
 
-pub async fn start(
-    state: &AppState,
-    app: &App,
-    request: StartRequest,
-) -> Result<Started, ApiError> {
+pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<Started, ApiError> {
     let id = new_random_id(22);
     let oauth_state = new_random_id(STATE_CHARS);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -64,12 +61,10 @@ pub async fn start(
         profile_id: request.profile_id,
         link_id: request.link_id,
         platform: app.platform().key().to_owned(),
-        pkce_verifier: state
-            .token_cipher
-            .seal(&binding(&id, "pkce"), verifier.secret()),
+        pkce_verifier: oauth.cipher.seal(&binding(&id, "pkce"), verifier.secret()),
         return_url: request
             .return_url
-            .map(|u| state.token_cipher.seal(&binding(&id, "return"), &u)),
+            .map(|u| oauth.cipher.seal(&binding(&id, "return"), &u)),
         authorize_url: authorize_url.to_string(),
         created_at: now,
         expires_at: now + Duration::seconds(STATE_TTL_SECONDS),
@@ -79,7 +74,7 @@ pub async fn start(
         outcome_detail: None,
         id: id.clone(),
     };
-    state
+    oauth
         .db
         .run(move |conn| oauth_states::insert(conn, &row).map_err(ApiError::from))
         .await?;
@@ -103,34 +98,19 @@ pub enum ConnectError {
     Gone,
 }
 
-/// Every `error_code` a sign-in can end with.
-pub const CODES: [&str; 6] = [
-    "ACCESS_DENIED",
-    "INVALID_STATE",
-    "ACCOUNT_ALREADY_LINKED",
-    "MISSING_SCOPES",
-    "PROVIDER_ERROR",
-    "CONNECTION_FAILED",
-];
-
-/// A stored code as the `'static` one it is.
-pub fn known_code(code: &str) -> Option<&'static str> {
-    CODES.iter().find(|c| **c == code).copied()
-}
-
 impl ConnectError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> SignInCode {
         match self {
-            ConnectError::Denied(_) => "ACCESS_DENIED",
-            ConnectError::InvalidState(_) => "INVALID_STATE",
-            ConnectError::AlreadyLinked => "ACCOUNT_ALREADY_LINKED",
-            ConnectError::MissingScopes(_) => "MISSING_SCOPES",
-            ConnectError::Provider(ProviderError::Rejected { .. }) => "PROVIDER_ERROR",
-            ConnectError::Provider(_) | ConnectError::Gone => "CONNECTION_FAILED",
+            ConnectError::Denied(_) => SignInCode::AccessDenied,
+            ConnectError::InvalidState(_) => SignInCode::InvalidState,
+            ConnectError::AlreadyLinked => SignInCode::AccountAlreadyLinked,
+            ConnectError::MissingScopes(_) => SignInCode::MissingScopes,
+            ConnectError::Provider(ProviderError::Rejected { .. }) => SignInCode::ProviderError,
+            ConnectError::Provider(_) | ConnectError::Gone => SignInCode::ConnectionFailed,
         }
     }
 
-    pub fn outcome(&self) -> Outcome {
+    pub fn outcome(&self) -> SignInOutcome {
         let detail = match self {
             ConnectError::Denied(d) => d.clone(),
             ConnectError::MissingScopes(s) => Some(s.join(" ")),
@@ -138,15 +118,7 @@ impl ConnectError {
             ConnectError::InvalidState(why) => Some((*why).to_owned()),
             ConnectError::AlreadyLinked | ConnectError::Gone => None,
         };
-        Outcome {
-            status: if matches!(self, ConnectError::Denied(_)) {
-                "cancelled"
-            } else {
-                "error"
-            },
-            code: Some(self.code()),
-            detail: detail.map(|d| d.chars().take(200).collect()),
-        }
+        SignInOutcome::failed(self.code(), detail)
     }
 }
 
@@ -164,7 +136,7 @@ pub struct CallbackQuery {
 pub struct Finished {
     pub state: Option<OAuthState>,
     pub return_url: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: SignInOutcome,
 }
 
 impl Finished {
@@ -179,7 +151,7 @@ impl Finished {
 }
 
 pub async fn finish(
-    state: &AppState,
+    oauth: &OAuth,
     platform: Platform,
     query: CallbackQuery,
 ) -> Result<Finished, ApiError> {
@@ -192,7 +164,7 @@ pub async fn finish(
     };
     let now = time::now();
     let hash = state_hash(&raw_state);
-    let (pending, link_live) = state
+    let (pending, link_live) = oauth
         .db
         .run(move |conn| {
             let s = oauth_states::consume(conn, &hash, now)?;
@@ -208,18 +180,16 @@ pub async fn finish(
             "this sign-in was already used or never started",
         ));
     };
-    let return_url = pending.return_url.as_deref().and_then(|u| {
-        state
-            .token_cipher
-            .open(&binding(&pending.id, "return"), u)
-            .ok()
-    });
-    let outcome = match complete(state, platform, &pending, link_live, query_parts(query)).await {
-        Ok(_) => Outcome::CONNECTED,
+    let return_url = pending
+        .return_url
+        .as_deref()
+        .and_then(|u| oauth.cipher.open(&binding(&pending.id, "return"), u).ok());
+    let outcome = match complete(oauth, platform, &pending, link_live, query_parts(query)).await {
+        Ok(_) => SignInOutcome::Connected,
         Err(e) => e.outcome(),
     };
     let (id, recorded) = (pending.id.clone(), outcome.clone());
-    state
+    oauth
         .db
         .run(move |conn| oauth_states::record_outcome(conn, &id, &recorded).map_err(ApiError::from))
         .await?;
@@ -245,7 +215,7 @@ fn query_parts(q: CallbackQuery) -> Returned {
 }
 
 async fn complete(
-    state: &AppState,
+    oauth: &OAuth,
     platform: Platform,
     pending: &OAuthState,
     link_live: bool,
@@ -263,7 +233,7 @@ async fn complete(
         return Err(ConnectError::Gone);
     }
     let app =
-        state
+        oauth
             .platforms
             .get(platform)
             .ok_or(ConnectError::Provider(ProviderError::malformed(
@@ -289,8 +259,8 @@ async fn complete(
     let code = returned.code.ok_or(ConnectError::InvalidState(
         "the platform sent neither a code nor an error",
     ))?;
-    let verifier = state
-        .token_cipher
+    let verifier = oauth
+        .cipher
         .open(&binding(&pending.id, "pkce"), &pending.pkce_verifier)
         .map_err(|_| ConnectError::InvalidState("the sign-in's verifier cannot be read"))?;
     let tokens = app
@@ -316,7 +286,7 @@ async fn complete(
         .await
         .map_err(ConnectError::Provider)?;
     store(
-        state,
+        oauth,
         app,
         &pending.account_id,
         &pending.profile_id,
@@ -328,7 +298,7 @@ async fn complete(
 
 /// Signs in with a handle and an app password (Bluesky) and stores the connection.
 pub async fn password_sign_in(
-    state: &AppState,
+    oauth: &OAuth,
     app: &App,
     account_id: &str,
     profile_id: &str,
@@ -345,11 +315,11 @@ pub async fn password_sign_in(
             }
             other => ConnectError::Provider(other),
         })?;
-    store(state, app, account_id, profile_id, tokens, identity).await
+    store(oauth, app, account_id, profile_id, tokens, identity).await
 }
 
 async fn store(
-    state: &AppState,
+    oauth: &OAuth,
     app: &App,
     account_id: &str,
     profile_id: &str,
@@ -370,13 +340,12 @@ async fn store(
     };
     let now = time::now();
     let due = vault::refresh_due(&tokens, true, now);
-    let retry_for = state.webhooks.retry_for;
-    let cipher = state.token_cipher.clone();
-    let outcome = state
+    let cipher = oauth.cipher.clone();
+    let outcome = oauth
         .db
-        .run(move |conn| {
+        .run_queueing(move |conn| {
             let seal = |id: &str| vault::seal(&cipher, id, &tokens, due, now);
-            connections::connect(conn, &signed_in, &seal, retry_for).map_err(ApiError::from)
+            connections::connect(conn, &signed_in, &seal).map_err(ApiError::from)
         })
         .await
         .map_err(|e| {
@@ -391,9 +360,8 @@ async fn store(
                 connection,
                 replaced,
             } = *connected;
-            state.webhook_wake.notify_one();
             if let Some((old, Some(stored))) = replaced {
-                revoke_stored(state, app, &old, &stored).await;
+                revoke_stored(oauth, app, &old, &stored).await;
             }
             Ok(connection)
         }
@@ -405,12 +373,12 @@ async fn store(
 /// Revokes a grant at the platform, as far as it offers that. Failures are logged, not
 /// raised: the tokens are wiped here either way.
 async fn revoke_stored(
-    state: &AppState,
+    oauth: &OAuth,
     app: &App,
     connection: &Connection,
     stored: &oauth_tokens::StoredTokens,
 ) -> bool {
-    let Ok(tokens) = vault::open(&state.token_cipher, stored) else {
+    let Ok(tokens) = vault::open(&oauth.cipher, stored) else {
         return false;
     };
     match app.provider.revoke(app, &tokens).await {
@@ -424,13 +392,13 @@ async fn revoke_stored(
 
 /// Revokes the grants of connections that are already gone (a deleted profile's).
 pub async fn revoke_all(
-    state: &AppState,
+    oauth: &OAuth,
     removed: Vec<(Connection, Option<oauth_tokens::StoredTokens>)>,
 ) {
     for (connection, stored) in removed {
-        let app = Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p));
+        let app = Platform::parse(&connection.platform).and_then(|p| oauth.platforms.get(p));
         if let (Some(app), Some(stored)) = (app, stored) {
-            revoke_stored(state, app, &connection, &stored).await;
+            revoke_stored(oauth, app, &connection, &stored).await;
         }
     }
 }
@@ -439,47 +407,40 @@ pub async fn revoke_all(
 /// connection and its tokens and reports `social_account_disconnected` with `reason`.
 /// Returns whether the platform confirmed the revocation.
 pub async fn disconnect(
-    state: &AppState,
+    oauth: &OAuth,
     connection: Connection,
-    reason: &'static str,
+    reason: DisconnectReason,
 ) -> Result<bool, ApiError> {
     let id = connection.id.clone();
-    let stored = state
+    let stored = oauth
         .db
         .run(move |conn| oauth_tokens::get(conn, &id).map_err(ApiError::from))
         .await?;
     let revoked = match (
-        Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p)),
+        Platform::parse(&connection.platform).and_then(|p| oauth.platforms.get(p)),
         stored,
     ) {
-        (Some(app), Some(stored)) => revoke_stored(state, app, &connection, &stored).await,
+        (Some(app), Some(stored)) => revoke_stored(oauth, app, &connection, &stored).await,
         _ => false,
     };
-    let retry_for = state.webhooks.retry_for;
-    let removed = state
+    oauth
         .db
-        .run(move |conn| {
-            connections::disconnect(conn, &connection, reason, retry_for).map_err(ApiError::from)
+        .run_queueing(move |conn| {
+            connections::disconnect(conn, &connection, reason).map_err(ApiError::from)
         })
         .await?;
-    if removed {
-        state.webhook_wake.notify_one();
-    }
     Ok(revoked)
 }
 
 /// The connection's tokens, decrypted, for calls to the platform.
-pub async fn tokens_of(
-    state: &AppState,
-    connection_id: &str,
-) -> Result<Option<TokenSet>, ApiError> {
+pub async fn tokens_of(oauth: &OAuth, connection_id: &str) -> Result<Option<TokenSet>, ApiError> {
     let id = connection_id.to_owned();
-    let stored = state
+    let stored = oauth
         .db
         .run(move |conn| oauth_tokens::get(conn, &id).map_err(ApiError::from))
         .await?;
     stored
-        .map(|s| vault::open(&state.token_cipher, &s))
+        .map(|s| vault::open(&oauth.cipher, &s))
         .transpose()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("tokens of {connection_id}: {e}")))
 }

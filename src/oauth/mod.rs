@@ -11,7 +11,26 @@ pub mod registry;
 pub mod targets;
 pub mod vault;
 
+use crate::config::OAuthSettings;
+use crate::db::Db;
+use crate::domain::token_cipher::TokenCipher;
 use chrono::NaiveDateTime;
+use registry::Platforms;
+use std::sync::Arc;
+use targets::TargetCache;
+
+/// What the sign-in, refresh and target use cases work with. `AppState` holds one; nothing
+/// here knows the web layer.
+pub struct OAuth {
+    pub db: Db,
+    /// The platforms that can be connected here.
+    pub platforms: Platforms,
+    /// Seals tokens, PKCE verifiers and return URLs at rest.
+    pub cipher: Arc<TokenCipher>,
+    pub settings: OAuthSettings,
+    /// Pages, boards and locations fetched lately.
+    pub targets: TargetCache,
+}
 
 /// What a platform granted. `refresh_token: None` after a refresh means "keep the one you
 /// have": some platforms do not rotate it, and an empty one must never replace a good one.

@@ -3,14 +3,14 @@
 //! backoff and never flag the account, and a final refusal sets `reauth_required` with the
 //! platform's reason and reports `social_account_reauth_required`.
 
-use super::{ProviderError, vault};
+use super::{OAuth, ProviderError, vault};
 use crate::db::connections;
 use crate::db::oauth_tokens;
+use crate::db::outbox::Queued;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
-use crate::state::AppState;
-use actix_web::web::Data;
 use chrono::Duration;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// Connections listed per query, and queries per look at most (the rest wait for the next).
@@ -19,10 +19,10 @@ const MAX_BATCHES_PER_LOOK: usize = 100;
 /// Retries after transient failures double from the configured base up to this.
 const MAX_BACKOFF_MINUTES: i64 = 60;
 
-pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
-    let interval = state.oauth.refresh_interval;
+pub async fn run(oauth: Arc<OAuth>, mut stop: watch::Receiver<bool>) {
+    let interval = oauth.settings.refresh_interval;
     loop {
-        if let Err(e) = run_once(&state).await {
+        if let Err(e) = run_once(&oauth).await {
             e.log_if_ours();
         }
         tokio::select! {
@@ -35,17 +35,17 @@ pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
 /// Refreshes every connection that is due now, a batch at a time until none is left (a
 /// refreshed or postponed row is no longer due; one leased elsewhere is not listed). Returns
 /// how many were attempted.
-pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
+pub async fn run_once(oauth: &OAuth) -> Result<usize, ApiError> {
     let mut attempted = 0;
     for _ in 0..MAX_BATCHES_PER_LOOK {
         let now = time::now();
-        let due = state
+        let due = oauth
             .db
             .run(move |conn| oauth_tokens::due(conn, now, BATCH).map_err(ApiError::from))
             .await?;
         let listed = due.len();
         for connection_id in due {
-            if refresh_if_due(state, &connection_id).await? {
+            if refresh_if_due(oauth, &connection_id).await? {
                 attempted += 1;
             }
         }
@@ -59,12 +59,13 @@ pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
 /// Takes the lease and refreshes the connection's tokens if they are due; `false` if they
 /// are not, or another process holds the lease. The engine calls it, and so does anyone who
 /// finds an access token lapsed.
-pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<bool, ApiError> {
+pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, ApiError> {
     let now = time::now();
     // Long enough for the platform's timeout, so a lease never lapses mid-refresh.
-    let until = now + Duration::from_std(state.oauth.timeout * 3).unwrap_or(Duration::minutes(5));
+    let until =
+        now + Duration::from_std(oauth.settings.timeout * 3).unwrap_or(Duration::minutes(5));
     let id = connection_id.to_owned();
-    let leased = state
+    let leased = oauth
         .db
         .run(move |conn| {
             if !oauth_tokens::lease(conn, &id, now, until)? {
@@ -78,8 +79,8 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
     let Some((stored, connection)) = leased else {
         return Ok(false);
     };
-    let app = Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p));
-    let tokens = vault::open(&state.token_cipher, &stored);
+    let app = Platform::parse(&connection.platform).and_then(|p| oauth.platforms.get(p));
+    let tokens = vault::open(&oauth.cipher, &stored);
     let result = match (app, tokens) {
         (Some(app), Ok(tokens)) => app
             .provider
@@ -91,39 +92,36 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
         )),
         (_, Err(e)) => Err(ProviderError::rejected("unreadable_tokens", e.to_string())),
     };
-    let retry_for = state.webhooks.retry_for;
-    let cipher = state.token_cipher.clone();
+    let cipher = oauth.cipher.clone();
     let id = connection_id.to_owned();
     let failures = stored.refresh_failures;
-    let base = Duration::from_std(state.oauth.refresh_retry_base).unwrap_or(Duration::seconds(30));
-    let flagged = state
+    let base =
+        Duration::from_std(oauth.settings.refresh_retry_base).unwrap_or(Duration::seconds(30));
+    oauth
         .db
-        .run(move |conn| {
+        .run_queueing(move |conn| {
             let now = time::now();
             match result {
                 Ok(fresh) => {
                     let due = vault::refresh_due(&fresh, true, now);
                     oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
-                    Ok::<_, ApiError>(false)
+                    Ok::<_, ApiError>(Queued::nothing(()))
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
                     let backoff = (base * (1 << failures.clamp(0, 16)))
                         .min(Duration::minutes(MAX_BACKOFF_MINUTES));
                     oauth_tokens::postpone(conn, &id, now + backoff, &why, now)?;
-                    Ok(false)
+                    Ok(Queued::nothing(()))
                 }
                 Err(e @ (ProviderError::Rejected { .. } | ProviderError::Denied(_))) => {
                     let reason = match &e {
                         ProviderError::Rejected { code, .. } => code.clone(),
                         _ => "access_denied".to_owned(),
                     };
-                    Ok(connections::require_reauth(conn, &id, &reason, retry_for)?)
+                    Ok(connections::require_reauth(conn, &id, &reason)?.map(drop))
                 }
             }
         })
         .await?;
-    if flagged {
-        state.webhook_wake.notify_one();
-    }
     Ok(true)
 }

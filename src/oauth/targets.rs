@@ -2,11 +2,10 @@
 //! platform with the connection's tokens, and kept for a minute so that a page load and the
 //! pin that follows it do not each cost a round trip.
 
-use super::{ProviderError, Target, flow};
+use super::{OAuth, ProviderError, Target, flow};
 use crate::db::connections::Connection;
 use crate::domain::Platform;
 use crate::error::ApiError;
-use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -54,20 +53,20 @@ pub fn api_error(platform: Platform, e: ProviderError) -> ApiError {
 
 /// The targets under `connection`.
 pub async fn of_connection(
-    state: &AppState,
+    oauth: &OAuth,
     connection: &Connection,
 ) -> Result<Vec<Target>, ApiError> {
     let platform = Platform::parse(&connection.platform)
         .ok_or_else(|| ApiError::UnknownPlatform(connection.platform.clone()))?;
     let key = (connection.id.clone(), connection.platform_user_id.clone());
-    if let Some(hit) = state.targets.get(&key) {
+    if let Some(hit) = oauth.targets.get(&key) {
         return Ok(hit);
     }
-    let app = state
+    let app = oauth
         .platforms
         .get(platform)
         .ok_or(ApiError::PlatformNotConfigured(platform))?;
-    let mut tokens = flow::tokens_of(state, &connection.id)
+    let mut tokens = flow::tokens_of(oauth, &connection.id)
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
     // An access token that lapsed before the engine got to it is renewed first, as the
@@ -75,9 +74,9 @@ pub async fn of_connection(
     if tokens
         .expires_at
         .is_some_and(|e| e <= crate::domain::time::now())
-        && super::refresh::refresh_if_due(state, &connection.id).await?
+        && super::refresh::refresh_if_due(oauth, &connection.id).await?
     {
-        tokens = flow::tokens_of(state, &connection.id)
+        tokens = flow::tokens_of(oauth, &connection.id)
             .await?
             .ok_or(ApiError::NotConnected(platform))?;
     }
@@ -86,7 +85,7 @@ pub async fn of_connection(
         .targets(app, &tokens)
         .await
         .map_err(|e| api_error(platform, e))?;
-    state.targets.put(key, targets.clone());
+    oauth.targets.put(key, targets.clone());
     Ok(targets)
 }
 
@@ -101,12 +100,8 @@ pub fn names(target: &Target, given: &str) -> bool {
 }
 
 /// Pins the target named `wanted` on the connection, if the account really has it.
-pub async fn pin(
-    state: &AppState,
-    connection: &Connection,
-    wanted: &str,
-) -> Result<Target, ApiError> {
-    let target = of_connection(state, connection)
+pub async fn pin(oauth: &OAuth, connection: &Connection, wanted: &str) -> Result<Target, ApiError> {
+    let target = of_connection(oauth, connection)
         .await?
         .into_iter()
         .find(|t| names(t, wanted))
@@ -118,7 +113,7 @@ pub async fn pin(
         target.name.clone(),
         connection.id.clone(),
     );
-    state
+    oauth
         .db
         .run(move |conn| {
             crate::db::connections::pin(conn, &connection_id, Some((&id, &name)))

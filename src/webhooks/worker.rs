@@ -1,6 +1,8 @@
 //! The delivery worker: claims due deliveries, sends them, records the outcome, and sleeps
 //! when there is nothing to do until woken by a new event or the next poll. Every process
-//! runs one; the claim's lease and row locks keep them from sending anything twice.
+//! runs one; the claim's lease and row locks keep them from sending anything twice. It also
+//! applies the retry policy: a delivery is given up once its retry window (from its
+//! `retry_from`, for `retry_for`) is over.
 
 use super::sender::Sender;
 use crate::config::WebhookSettings;
@@ -10,11 +12,9 @@ use crate::domain::time;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
 use std::sync::Arc;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// How often an idle worker looks for work another process queued.
-const POLL: std::time::Duration = std::time::Duration::from_millis(500);
 /// How often the delivery log is pruned (also once at start).
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 /// The longest wait between two attempts.
@@ -40,16 +40,14 @@ pub struct Worker {
     db: Db,
     sender: Sender,
     settings: WebhookSettings,
-    wake: Arc<Notify>,
 }
 
 impl Worker {
-    pub fn new(db: Db, settings: WebhookSettings, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(db: Db, settings: WebhookSettings) -> anyhow::Result<Self> {
         Ok(Self {
             sender: Sender::new(settings.timeout, settings.allow_private_targets)?,
             db,
             settings,
-            wake,
         })
     }
 
@@ -95,8 +93,8 @@ impl Worker {
             // of its profile), new work in this process, the next poll, or the stop.
             tokio::select! {
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                () = this.wake.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
+                () = this.db.deliveries_queued() => {}
+                () = tokio::time::sleep(this.settings.poll) => {}
                 _ = stop.changed() => {}
             }
             while in_flight.try_join_next().is_some() {}
@@ -122,8 +120,9 @@ impl Worker {
         let attempt = self.sender.attempt(&claimed, time::now()).await;
         let d = claimed.delivery;
         let now = time::now();
+        let retry_until = d.retry_from + self.settings.retry_for;
         let outcome = attempt
-            .outcome(|| next_attempt(self.settings.retry_base, d.attempts + 1, now, d.retry_until));
+            .outcome(|| next_attempt(self.settings.retry_base, d.attempts + 1, now, retry_until));
         match &outcome {
             outbox::Outcome::Delivered { status } => {
                 tracing::info!(delivery = %d.id, event = %d.event, status, "webhook delivered");

@@ -1,12 +1,14 @@
 //! Preferences, notification settings and webhook delivery against a real receiver.
 
 use crate::support::receiver::Receiver;
+use crate::support::sandbox::Consent;
 use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
 use crate::{assert_wire, cases};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use std::time::Duration;
 
 cases![
     preferences_in_both_spellings,
@@ -24,6 +26,7 @@ cases![
     delivery_log_and_redelivery,
     a_slow_receiver_does_not_hold_up_others,
     the_log_keeps_finished_deliveries_for_30_days,
+    every_emitting_path_wakes_the_worker,
 ];
 
 async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
@@ -588,7 +591,7 @@ async fn retries_stop_when_the_window_ends(app: &TestApp) {
     let receiver = Receiver::start().await;
     receiver.fail_next(usize::MAX);
     set_webhook(app, &receiver.url, json!({})).await;
-    // A delivery whose 24 hours are over: its next failure is its last.
+    // A delivery whose 24 hours are over (the default window): its next failure is its last.
     app.with_db(|c| {
         use diesel::prelude::*;
         use postgate::db::schema::webhook_deliveries::dsl::*;
@@ -600,7 +603,7 @@ async fn retries_stop_when_the_window_ends(app: &TestApp) {
         use diesel::prelude::*;
         use postgate::db::schema::webhook_deliveries::dsl as d;
         diesel::update(d::webhook_deliveries.filter(d::id.eq(&id)))
-            .set(d::retry_until.eq(postgate::domain::time::now()))
+            .set(d::retry_from.eq(postgate::domain::time::now() - chrono::Duration::hours(24)))
             .execute(c)
             .unwrap();
     })
@@ -761,7 +764,7 @@ async fn the_log_keeps_finished_deliveries_for_30_days(app: &TestApp) {
                     d::attempts.eq(1),
                     // Never due: this test is about the log, not delivery.
                     d::next_attempt_at.eq(now + chrono::Duration::days(365)),
-                    d::retry_until.eq(now + chrono::Duration::days(365)),
+                    d::retry_from.eq(now),
                     d::created_at.eq(made),
                 ))
                 .execute(c)
@@ -781,4 +784,56 @@ async fn the_log_keeps_finished_deliveries_for_30_days(app: &TestApp) {
     })
     .await;
     other.stop().await;
+}
+
+/// Each way an event is queued in a server wakes its worker: with a poll interval of a
+/// minute, only the wake can deliver within seconds.
+async fn every_emitting_path_wakes_the_worker(app: &TestApp) {
+    const PROMPTLY: Duration = Duration::from_secs(5);
+    let app = &TestApp::spawn_with(app.test_db.backend, |raw| raw.webhooks_poll_ms = 60_000).await;
+    let receiver = Receiver::start().await;
+    set_webhook(app, &receiver.url, json!({})).await;
+    let mut expected = 0;
+    let mut delivered = async |what: &str| {
+        expected += 1;
+        let got = receiver.wait_for_accepted(expected, PROMPTLY).await;
+        // Let the worker record the attempt and go back to sleep, so the next event can
+        // only be found through a wake.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let last = got.last().unwrap().json();
+        assert_eq!(last["event"], what, "{last}");
+        last
+    };
+    // The test event, and its redelivery.
+    let id = send_test(app).await;
+    delivered("webhook_test").await;
+    let (status, _) =
+        send(app.post("/users/webhook-deliveries/redeliver", &json!({"id": id}))).await;
+    assert_eq!(status, StatusCode::OK);
+    delivered("webhook_test").await;
+    // Connecting on the page, the refresh engine flagging the grant, disconnecting by API.
+    app.sandbox_control(json!({"platform": "threads", "expires_in": 1}))
+        .await;
+    let token = app.profile_with_link("woken", json!({})).await;
+    app.connect_on_page(&token, "threads", Consent::Allow { person: 0 })
+        .await;
+    delivered("social_account_connected").await;
+    app.sandbox_control(TestApp::faults("threads", "refresh", &["invalid_grant"]))
+        .await;
+    delivered("social_account_reauth_required").await;
+    let (status, _) = send(app.delete(
+        "/users/social",
+        &json!({"username": "woken", "platform": "threads"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let body = delivered("social_account_disconnected").await;
+    assert_eq!(body["reason"], "manual_disconnect");
+    // Deleting a profile with a connection.
+    app.insert_connection("woken", "tiktok", "dancer", false)
+        .await;
+    let (status, _) = send(app.delete("/users", &json!({"username": "woken"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let body = delivered("social_account_disconnected").await;
+    assert_eq!(body["reason"], "profile_deleted");
 }

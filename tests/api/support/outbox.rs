@@ -15,6 +15,7 @@ impl TestApp {
     ) -> Vec<(String, String)> {
         use diesel::Connection;
         use postgate::db::profiles;
+        use postgate::domain::webhooks::Event;
         let account = account.to_owned();
         self.with_db(move |c| {
             c.transaction(|c| {
@@ -25,16 +26,10 @@ impl TestApp {
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
                     let p = &profiles[i % profiles.len()];
-                    let event = "social_account_disconnected";
+                    let event = Event::SocialAccountDisconnected;
                     let body = serde_json::json!({"event": event, "n": i});
-                    let ids = outbox::emit(
-                        c,
-                        &account,
-                        Some(p),
-                        event,
-                        &body,
-                        chrono::Duration::hours(24),
-                    )?;
+                    // Not through `Db::run_queueing`: the worker finds them at its next poll.
+                    let ids = outbox::emit(c, &account, Some(p), event, &body)?.without_wake();
                     out.push((p.id.clone(), ids[0].clone()));
                 }
                 diesel::QueryResult::Ok(out)

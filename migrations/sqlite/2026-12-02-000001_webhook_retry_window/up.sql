@@ -1,0 +1,4 @@
+-- A delivery records when its retry window started; the worker adds its configured length.
+-- Queued rows keep their deadline under the default 24-hour window.
+ALTER TABLE webhook_deliveries RENAME COLUMN retry_until TO retry_from;
+UPDATE webhook_deliveries SET retry_from = strftime('%Y-%m-%d %H:%M:%f', retry_from, '-24 hours');
