@@ -7,6 +7,7 @@ pub mod link_token;
 pub mod plan;
 pub mod platform;
 pub mod profile_fields;
+pub mod secret;
 pub mod secrets;
 pub mod time;
 pub mod token_cipher;
@@ -15,6 +16,7 @@ pub mod webhooks;
 
 pub use plan::{Limit, Plan};
 pub use platform::Platform;
+pub use secret::Secret;
 pub use username::{Username, UsernameError};
 
 /// Every parser of untrusted text, fed a few thousand generated inputs from a fixed seed:

@@ -3,7 +3,7 @@
 
 use super::http::{self, Http};
 use super::{Identity, ProviderError, Target, TokenSet};
-use crate::domain::{Platform, time};
+use crate::domain::{Platform, Secret, time};
 use async_trait::async_trait;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
@@ -116,7 +116,7 @@ pub trait Provider: Send + Sync + 'static {
 pub struct App {
     pub provider: &'static dyn Provider,
     pub client_id: String,
-    client_secret: String,
+    client_secret: Secret,
     endpoints: BTreeMap<&'static str, Url>,
     scopes: Vec<String>,
     /// Where the platform sends the browser back to (register it with the platform).
@@ -139,7 +139,7 @@ impl std::fmt::Debug for App {
 /// The parts of an `App` that come from configuration.
 pub struct AppConfig {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub endpoints: BTreeMap<&'static str, Url>,
     pub scopes: Option<Vec<String>>,
     pub redirect_uri: Url,
@@ -175,7 +175,7 @@ impl App {
     }
 
     pub fn client_secret(&self) -> &str {
-        &self.client_secret
+        self.client_secret.expose()
     }
 
     /// The origin of the consent page, for the connect page's `form-action`.
@@ -223,10 +223,10 @@ impl App {
         match self.provider.client_auth() {
             ClientAuth::Body => {
                 form.push((self.provider.client_id_param(), &self.client_id));
-                form.push(("client_secret", &self.client_secret));
+                form.push(("client_secret", self.client_secret()));
             }
             ClientAuth::Basic => {
-                request = request.basic_auth(&self.client_id, Some(&self.client_secret));
+                request = request.basic_auth(&self.client_id, Some(self.client_secret()));
             }
         }
         self.http.json(request.form(&form)).await
