@@ -369,7 +369,7 @@ async fn store(
             .map(|c| serde_json::Value::from(c).to_string()),
     };
     let now = time::now();
-    let due = vault::refresh_due(&tokens, true, now);
+    let due = vault::refresh_due(&tokens, app.provider.renewal(), now);
     let retry_for = state.webhooks.retry_for;
     let cipher = state.token_cipher.clone();
     let outcome = state

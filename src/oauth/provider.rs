@@ -21,6 +21,28 @@ pub enum ClientAuth {
     Basic,
 }
 
+/// How a platform renews an access token before it lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// With the refresh token it issued (RFC 6749 §6). A grant that came without one (a
+    /// LinkedIn app without refresh tokens, a Google consent that gave none) cannot be
+    /// renewed: it lapses at expiry.
+    RefreshToken,
+    /// By trading the current access token, while it is still valid, for a fresh one
+    /// (Meta's long-lived tokens); no refresh token is involved.
+    CurrentToken,
+}
+
+impl Renewal {
+    /// Whether `tokens` can be renewed this way.
+    pub fn possible(self, tokens: &TokenSet) -> bool {
+        match self {
+            Renewal::RefreshToken => tokens.refresh_token.is_some(),
+            Renewal::CurrentToken => true,
+        }
+    }
+}
+
 /// How a person signs in to the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignIn {
@@ -61,6 +83,11 @@ pub trait Provider: Send + Sync + 'static {
 
     fn sign_in(&self) -> SignIn {
         SignIn::OAuth
+    }
+
+    /// How `refresh` renews tokens: it must agree with what `refresh` does.
+    fn renewal(&self) -> Renewal {
+        Renewal::RefreshToken
     }
 
     /// Extra authorize parameters. `switch_account` asks the platform to let the person

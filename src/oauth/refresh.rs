@@ -18,6 +18,10 @@ const BATCH: i64 = 32;
 const MAX_BATCHES_PER_LOOK: usize = 100;
 /// Retries after transient failures double from the configured base up to this.
 const MAX_BACKOFF_MINUTES: i64 = 60;
+/// Why tokens are not refreshed when the platform gave nothing to renew them with.
+const NO_RENEWAL: &str = "no_refresh_token";
+/// The reason recorded when such tokens are found lapsed.
+const LAPSED: &str = "token_expired";
 
 pub async fn run(state: Data<AppState>, mut stop: watch::Receiver<bool>) {
     let interval = state.oauth.refresh_interval;
@@ -80,12 +84,19 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
     };
     let app = Platform::parse(&connection.platform).and_then(|p| state.platforms.get(p));
     let tokens = vault::open(&state.token_cipher, &stored);
+    // `Ok(None)`: nothing can renew these tokens (a row scheduled before that was known).
     let result = match (app, tokens) {
-        (Some(app), Ok(tokens)) => app
-            .provider
-            .refresh(app, &tokens)
-            .await
-            .map(|fresh| fresh.after_refresh(&tokens)),
+        (Some(app), Ok(tokens)) => {
+            let renewal = app.provider.renewal();
+            if renewal.possible(&tokens) {
+                app.provider
+                    .refresh(app, &tokens)
+                    .await
+                    .map(|fresh| Some((fresh.after_refresh(&tokens), renewal)))
+            } else {
+                Ok(None)
+            }
+        }
         (None, _) => Err(ProviderError::Transient(
             "the platform is not configured on this server".to_owned(),
         )),
@@ -101,10 +112,16 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
         .run(move |conn| {
             let now = time::now();
             match result {
-                Ok(fresh) => {
-                    let due = vault::refresh_due(&fresh, true, now);
+                Ok(Some((fresh, renewal))) => {
+                    let due = vault::refresh_due(&fresh, renewal, now);
                     oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
                     Ok::<_, ApiError>(false)
+                }
+                // Not a refusal: the grant is good until it lapses, so flagging it now
+                // would send the account to sign in again early.
+                Ok(None) => {
+                    oauth_tokens::stop(conn, &id, NO_RENEWAL, now)?;
+                    Ok(false)
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
                     let backoff = (base * (1 << failures.clamp(0, 16)))
@@ -126,4 +143,21 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
         state.webhook_wake.notify_one();
     }
     Ok(true)
+}
+
+/// Flags a connection whose access token lapsed with nothing to renew it: the account must
+/// sign in again (`reauth_required`, reason `token_expired`, and the webhook event).
+pub async fn lapsed(state: &AppState, connection_id: &str) -> Result<(), ApiError> {
+    let retry_for = state.webhooks.retry_for;
+    let id = connection_id.to_owned();
+    let flagged = state
+        .db
+        .run(move |conn| {
+            connections::require_reauth(conn, &id, LAPSED, retry_for).map_err(ApiError::from)
+        })
+        .await?;
+    if flagged {
+        state.webhook_wake.notify_one();
+    }
+    Ok(())
 }

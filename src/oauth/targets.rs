@@ -2,7 +2,7 @@
 //! platform with the connection's tokens, and kept for a minute so that a page load and the
 //! pin that follows it do not each cost a round trip.
 
-use super::{ProviderError, Target, flow};
+use super::{ProviderError, Target, flow, refresh};
 use crate::db::connections::Connection;
 use crate::domain::Platform;
 use crate::error::ApiError;
@@ -71,15 +71,25 @@ pub async fn of_connection(
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
     // An access token that lapsed before the engine got to it is renewed first, as the
-    // platform would refuse it.
+    // platform would refuse it; one that nothing can renew means signing in again.
     if tokens
         .expires_at
         .is_some_and(|e| e <= crate::domain::time::now())
-        && super::refresh::refresh_if_due(state, &connection.id).await?
     {
-        tokens = flow::tokens_of(state, &connection.id)
-            .await?
-            .ok_or(ApiError::NotConnected(platform))?;
+        if !app.provider.renewal().possible(&tokens) {
+            refresh::lapsed(state, &connection.id).await?;
+            return Err(ApiError::PlatformRefused(
+                platform,
+                "token_expired: the access token expired and the platform gave no refresh \
+                 token; connect the account again"
+                    .to_owned(),
+            ));
+        }
+        if refresh::refresh_if_due(state, &connection.id).await? {
+            tokens = flow::tokens_of(state, &connection.id)
+                .await?
+                .ok_or(ApiError::NotConnected(platform))?;
+        }
     }
     let targets = app
         .provider

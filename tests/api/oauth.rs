@@ -31,6 +31,7 @@ cases![
     an_identity_belongs_to_one_account,
     transient_refresh_failures_never_flag_the_account,
     revoked_grant_requires_reauth_until_reconnected,
+    a_grant_without_a_refresh_token_lapses_unflagged,
     connection_events_reach_the_webhook,
     pages_boards_and_locations_are_listed_live,
     pages_and_locations_are_pinned,
@@ -869,6 +870,74 @@ async fn revoked_grant_requires_reauth_until_reconnected(app: &TestApp) {
         app.social_account("revoked", "linkedin").await["reauth_required"],
         false
     );
+}
+
+/// A LinkedIn app that gives no refresh token: nothing can renew the grant, so it is never
+/// scheduled, stays connected through three quarters of its life and beyond, and is flagged
+/// only when used after it lapsed. (Meta's platforms give no refresh token either, but renew
+/// with the token itself: `refresh_keeps_tokens_fresh_and_rotates`.)
+async fn a_grant_without_a_refresh_token_lapses_unflagged(app: &TestApp) {
+    app.sandbox_control(json!({"platform": "linkedin", "expires_in": 2, "refresh_tokens": false}))
+        .await;
+    let token = app.profile_with_link("no-refresh", json!({})).await;
+    app.connect_on_page(&token, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    let stored = stored_tokens(app, "no-refresh", "linkedin").await.unwrap();
+    assert!(stored.refresh_token.is_none());
+    assert_eq!(stored.refresh_due_at, None, "nothing to schedule");
+    // A row scheduled anyway (stored before this was known) is unscheduled, not flagged.
+    let id = stored.connection_id.clone();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use postgate::db::schema::oauth_tokens::dsl::*;
+        diesel::update(oauth_tokens.find(&id))
+            .set(refresh_due_at.eq(Some(postgate::domain::time::now())))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    wait_for("the engine to unschedule it", async || {
+        let now = stored_tokens(app, "no-refresh", "linkedin").await.unwrap();
+        now.refresh_due_at.is_none() && now.last_error.as_deref() == Some("no_refresh_token")
+    })
+    .await;
+    // Past three quarters of the life (1.5 s), with the engine looking every 100 ms.
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let account = app.social_account("no-refresh", "linkedin").await;
+    assert_eq!(account["reauth_required"], false, "{account}");
+    let token_calls = |calls: &[(String, String, String)]| {
+        calls
+            .iter()
+            .filter(|(p, e, _)| p == "linkedin" && e == "token")
+            .count()
+    };
+    assert_eq!(
+        token_calls(&app.sandbox_calls().await),
+        1,
+        "the code exchange only"
+    );
+    // Lapsed: the first use reports it and flags the account, without asking the platform.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = app.sandbox_calls().await.len();
+    let (status, body) = send(app.get("/linkedin/pages?profile=no-refresh")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error_code"], "PLATFORM_ERROR", "{body}");
+    assert_eq!(
+        app.sandbox_calls().await.len(),
+        before,
+        "no call with a dead token"
+    );
+    let account = app.social_account("no-refresh", "linkedin").await;
+    assert_eq!(account["reauth_required"], true, "{account}");
+    let profile_id = app.profile_id("no-refresh").await;
+    let connection = app
+        .with_db(move |c| {
+            postgate::db::connections::find(c, &profile_id, "linkedin")
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    assert_eq!(connection.reauth_reason.as_deref(), Some("token_expired"));
 }
 
 async fn connection_events_reach_the_webhook(app: &TestApp) {
