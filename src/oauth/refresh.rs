@@ -146,8 +146,9 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
 }
 
 /// Flags a connection whose access token lapsed with nothing to renew it: the account must
-/// sign in again (`reauth_required`, reason `token_expired`, and the webhook event).
-pub async fn lapsed(state: &AppState, connection_id: &str) -> Result<(), ApiError> {
+/// sign in again (`reauth_required`, reason `token_expired`, and the webhook event). Returns
+/// what to answer the caller who found it.
+pub async fn lapsed(state: &AppState, connection_id: &str, platform: Platform) -> ApiError {
     let retry_for = state.webhooks.retry_for;
     let id = connection_id.to_owned();
     let flagged = state
@@ -155,9 +156,17 @@ pub async fn lapsed(state: &AppState, connection_id: &str) -> Result<(), ApiErro
         .run(move |conn| {
             connections::require_reauth(conn, &id, LAPSED, retry_for).map_err(ApiError::from)
         })
-        .await?;
-    if flagged {
-        state.webhook_wake.notify_one();
+        .await;
+    match flagged {
+        Ok(true) => state.webhook_wake.notify_one(),
+        Ok(false) => {}
+        Err(e) => return e,
     }
-    Ok(())
+    ApiError::PlatformRefused(
+        platform,
+        format!(
+            "{LAPSED}: the access token expired and the platform gave no refresh token; \
+             connect the account again"
+        ),
+    )
 }

@@ -77,13 +77,7 @@ pub async fn of_connection(
         .is_some_and(|e| e <= crate::domain::time::now())
     {
         if !app.provider.renewal().possible(&tokens) {
-            refresh::lapsed(state, &connection.id).await?;
-            return Err(ApiError::PlatformRefused(
-                platform,
-                "token_expired: the access token expired and the platform gave no refresh \
-                 token; connect the account again"
-                    .to_owned(),
-            ));
+            return Err(refresh::lapsed(state, &connection.id, platform).await);
         }
         if refresh::refresh_if_due(state, &connection.id).await? {
             tokens = flow::tokens_of(state, &connection.id)
