@@ -156,18 +156,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = cli.settings()?;
     match cli.command {
         Command::Serve(_) => {
-            telemetry::init(&settings.log, settings.log_format);
+            telemetry::init(&settings.log.filter, settings.log.format);
             serve(settings)
         }
         command => {
             // Commands print their results on stdout; keep stderr for real problems.
             telemetry::init("warn", LogFormat::Pretty);
             // One command, one connection.
-            settings.database_pool_size = 1;
+            settings.database.pool_size = 1;
             let db = open_database(&settings)?;
             match command {
                 Command::Migrate => {
-                    println!("Database is up to date ({}).", settings.database.redacted());
+                    println!(
+                        "Database is up to date ({}).",
+                        settings.database.url.redacted()
+                    );
                     Ok(())
                 }
                 Command::Accounts(cmd) => accounts_command(&settings, &db, cmd),
@@ -193,7 +196,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         })
         .await??;
         let base = app.public_url().as_str().trim_end_matches('/').to_owned();
-        tracing::info!(address = %app.addr(), public_url = %base, database = %settings.database.backend(), "Postgate is listening");
+        tracing::info!(address = %app.addr(), public_url = %base, database = %settings.database.url.backend(), "Postgate is listening");
         if let Some(created) = created {
             println!("Postgate is listening on http://{}", app.addr());
             println!();

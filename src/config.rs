@@ -3,7 +3,7 @@
 
 use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
-use crate::domain::{Limit, Plan, Platform};
+use crate::domain::{Limit, Plan, Platform, Secret};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -12,11 +12,16 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use url::Url;
 
+#[cfg(test)]
+mod documented;
+
 /// Environment variables that belong to tools around Postgate, not to its settings.
 const FOREIGN_ENV_PREFIXES: &[&str] = &["test_", "config"];
 
-/// The settings as written by the operator, before validation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The settings as written by the operator, before validation. Not `Debug`: the database
+/// URL in it may carry a password (`DatabaseUrl` redacts it once validated). Secrets are
+/// never serialized, so they have no built-in default and are `None` or empty when unset.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
     /// `production` refuses to start without configured secrets (and, later, the sandbox).
@@ -43,14 +48,18 @@ pub struct RawSettings {
     pub trust_proxy_headers: bool,
     /// Signs connect links (at least 32 bytes). Unset outside production: generated once
     /// into the data directory.
-    pub link_signing_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub link_signing_key: Option<Secret>,
     /// Keys that signed links still in circulation, accepted but never used to sign.
-    pub link_signing_previous_keys: Vec<String>,
+    #[serde(default, skip_serializing)]
+    pub link_signing_previous_keys: Vec<Secret>,
     /// Encrypts OAuth tokens at rest (at least 32 bytes). Unset outside production:
     /// generated once into the data directory.
-    pub token_encryption_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub token_encryption_key: Option<Secret>,
     /// Keys that encrypted tokens still stored; read, never used to encrypt.
-    pub token_encryption_previous_keys: Vec<String>,
+    #[serde(default, skip_serializing)]
+    pub token_encryption_previous_keys: Vec<Secret>,
     /// Run a delivery worker in this process (turn off for API-only processes).
     pub webhooks_worker: bool,
     /// Deliver webhooks to loopback, private and link-local addresses (tests, labs).
@@ -91,7 +100,8 @@ pub struct RawSettings {
 pub struct RawPlatform {
     pub enabled: Option<bool>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    #[serde(skip_serializing)]
+    pub client_secret: Option<Secret>,
     /// Replaces the scopes Postgate requests.
     pub scopes: Option<Vec<String>>,
     /// Moves named endpoints (see the README's platform table).
@@ -100,16 +110,16 @@ pub struct RawPlatform {
 }
 
 /// A platform's validated settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PlatformSettings {
     pub enabled: bool,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     pub scopes: Option<Vec<String>>,
     pub endpoints: BTreeMap<String, String>,
 }
 
-/// How accounts are connected and kept connected.
+/// How accounts are connected and kept connected: `sandbox`, `platforms` and `oauth_*`.
 #[derive(Debug, Clone)]
 pub struct OAuthSettings {
     pub sandbox: bool,
@@ -209,31 +219,71 @@ impl Default for RawSettings {
     }
 }
 
-/// Validated settings.
+/// Validated settings, grouped as the keys are named: each group holds the keys of one
+/// prefix (`database_*` in `database`, `webhooks_*` in `webhooks`, …) under their names
+/// without it, so every key has one home. The keys themselves stay flat (see the README).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: Environment,
     pub data_dir: PathBuf,
-    pub database: DatabaseUrl,
-    pub database_pool_size: u32,
-    pub database_timeout: std::time::Duration,
+    /// `listen`, `public_url`, `workers`, `trust_proxy_headers`.
+    pub server: ServerSettings,
+    /// `database_url`, `database_pool_size`, `database_timeout_seconds`.
+    pub database: DatabaseSettings,
+    /// `plans` and `default_plan`.
+    pub plans: Plans,
+    /// `log` and `log_format`.
+    pub log: LogSettings,
+    /// `rate_limit_per_minute`, `auth_failure_limit`, `auth_block_seconds`.
+    pub limits: LimitSettings,
+    /// `link_signing_key` and `link_signing_previous_keys`.
+    pub links: KeySettings,
+    /// `token_encryption_key` and `token_encryption_previous_keys`.
+    pub tokens: KeySettings,
+    /// `webhooks_*`.
+    pub webhooks: WebhookSettings,
+    /// `sandbox`, `platforms`, `oauth_*`.
+    pub oauth: OAuthSettings,
+}
+
+/// Where and how HTTP is served.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
     pub listen: SocketAddr,
     /// As configured; `None` means "derive from the address we actually bound".
     pub public_url: Option<Url>,
     pub workers: Option<usize>,
-    pub plans: Plans,
-    pub log: String,
-    pub log_format: LogFormat,
+    pub trust_proxy_headers: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// The `log` key: a tracing filter such as `info` or `postgate=debug`.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+/// Request and authentication limits, per process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
     pub rate_limit_per_minute: u32,
     pub auth_failure_limit: u32,
     pub auth_block_seconds: u64,
-    pub trust_proxy_headers: bool,
-    pub link_signing_key: Option<String>,
-    pub link_signing_previous_keys: Vec<String>,
-    pub token_encryption_key: Option<String>,
-    pub token_encryption_previous_keys: Vec<String>,
-    pub webhooks: WebhookSettings,
-    pub oauth: OAuthSettings,
+}
+
+/// A secret key in use (unset: generated into the data directory outside production) and
+/// the keys it replaced, still accepted for what they made.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    pub key: Option<Secret>,
+    pub previous_keys: Vec<Secret>,
 }
 
 /// How webhooks are delivered.
@@ -242,11 +292,13 @@ pub struct WebhookSettings {
     pub worker: bool,
     pub allow_private_targets: bool,
     pub timeout: std::time::Duration,
+    /// `webhooks_retry_hours`.
     pub retry_for: chrono::Duration,
     pub retry_base: std::time::Duration,
     pub concurrency: u32,
     pub poll: std::time::Duration,
     pub pause: chrono::Duration,
+    /// `webhooks_log_days`.
     pub keep_log: chrono::Duration,
 }
 
@@ -263,22 +315,22 @@ fn invalid(msg: impl Into<String>) -> ConfigError {
 }
 
 /// A secret key setting (empty means unset) and its previous keys, each long enough.
-fn secret_setting(
+fn key_settings(
     name: &str,
-    current: Option<String>,
-    previous: &[String],
-) -> Result<Option<String>, ConfigError> {
-    let current = current.filter(|k| !k.trim().is_empty());
-    if current
+    key: Option<Secret>,
+    previous_keys: Vec<Secret>,
+) -> Result<KeySettings, ConfigError> {
+    let key = key.filter(|k| !k.expose().trim().is_empty());
+    if key
         .iter()
-        .chain(previous)
-        .any(|k| k.trim().len() < MIN_SECRET_BYTES)
+        .chain(&previous_keys)
+        .any(|k| k.expose().trim().len() < MIN_SECRET_BYTES)
     {
         return Err(invalid(format!(
             "{name}: keys must be at least {MIN_SECRET_BYTES} bytes long"
         )));
     }
-    Ok(current)
+    Ok(KeySettings { key, previous_keys })
 }
 
 impl Settings {
@@ -335,15 +387,15 @@ impl Settings {
             return Err(invalid("workers: must be at least 1"));
         }
         let plans = Plans::from_raw(raw.plans, &raw.default_plan)?;
-        let link_signing_key = secret_setting(
+        let links = key_settings(
             "link_signing_key",
             raw.link_signing_key,
-            &raw.link_signing_previous_keys,
+            raw.link_signing_previous_keys,
         )?;
-        let token_encryption_key = secret_setting(
+        let tokens = key_settings(
             "token_encryption_key",
             raw.token_encryption_key,
-            &raw.token_encryption_previous_keys,
+            raw.token_encryption_previous_keys,
         )?;
         let in_range = |name: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
             if range.contains(&value) {
@@ -423,28 +475,36 @@ impl Settings {
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
-            database,
-            database_pool_size: raw.database_pool_size,
-            database_timeout: std::time::Duration::from_secs(raw.database_timeout_seconds),
-            listen,
-            public_url,
-            workers: raw.workers,
+            server: ServerSettings {
+                listen,
+                public_url,
+                workers: raw.workers,
+                trust_proxy_headers: raw.trust_proxy_headers,
+            },
+            database: DatabaseSettings {
+                url: database,
+                pool_size: raw.database_pool_size,
+                timeout: std::time::Duration::from_secs(raw.database_timeout_seconds),
+            },
             plans,
-            log: raw.log,
-            log_format: raw.log_format,
-            rate_limit_per_minute: raw.rate_limit_per_minute,
-            auth_failure_limit: raw.auth_failure_limit,
-            auth_block_seconds: raw.auth_block_seconds,
-            trust_proxy_headers: raw.trust_proxy_headers,
-            link_signing_key,
-            link_signing_previous_keys: raw.link_signing_previous_keys,
-            token_encryption_key,
-            token_encryption_previous_keys: raw.token_encryption_previous_keys,
+            log: LogSettings {
+                filter: raw.log,
+                format: raw.log_format,
+            },
+            limits: LimitSettings {
+                rate_limit_per_minute: raw.rate_limit_per_minute,
+                auth_failure_limit: raw.auth_failure_limit,
+                auth_block_seconds: raw.auth_block_seconds,
+            },
+            links,
+            tokens,
             webhooks,
             oauth,
         })
     }
+}
 
+impl ServerSettings {
     /// The base of every link we hand out: the configured public URL, else the address we
     /// are actually listening on (`0.0.0.0` shown as loopback).
     pub fn effective_public_url(&self, bound: SocketAddr) -> Url {
@@ -481,7 +541,7 @@ fn platform_settings(
             PlatformSettings {
                 enabled: p.enabled.unwrap_or(true),
                 client_id: set(p.client_id),
-                client_secret: set(p.client_secret),
+                client_secret: p.client_secret.filter(|s| !s.expose().trim().is_empty()),
                 scopes: p.scopes.filter(|s| !s.is_empty()),
                 endpoints: p.endpoints,
             },
@@ -606,17 +666,18 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let s = load(&[], None).unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.plans.default_plan().name, "default");
         assert_eq!(s.plans.default_plan().display_name, "Default");
         assert_eq!(s.plans.default_plan().profiles, Limit::Max(10));
         assert_eq!(s.plans.get("unlimited").unwrap().profiles, Limit::Unlimited);
         assert_eq!(
-            s.database.backend(),
+            s.database.url.backend(),
             crate::domain::database_url::Backend::Sqlite
         );
         assert_eq!(
-            s.effective_public_url("0.0.0.0:9000".parse().unwrap())
+            s.server
+                .effective_public_url("0.0.0.0:9000".parse().unwrap())
                 .as_str(),
             "http://127.0.0.1:9000/"
         );
@@ -642,6 +703,7 @@ mod tests {
         assert!(
             load(&[("public_url", " ")], None)
                 .unwrap()
+                .server
                 .public_url
                 .is_none()
         );
@@ -649,6 +711,7 @@ mod tests {
             load(&[("database_url", "")], None)
                 .unwrap()
                 .database
+                .url
                 .sqlite_file()
                 .is_some()
         );
@@ -661,5 +724,40 @@ mod tests {
         assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
         assert!(msg(&[("env", "staging")], None).contains("env"));
         assert!(msg(&[("webhooks_timeout_seconds", "0")], None).contains("webhooks_timeout"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secrets = [
+            "link-signing-key-0123456789abcdefghij",
+            "previous-link-key-0123456789abcdefghij",
+            "token-encryption-key-0123456789abcdefgh",
+            "previous-token-key-0123456789abcdefghi",
+            "tiktok-client-secret-value",
+            "database-password-value",
+        ];
+        let toml = format!(
+            "link_signing_key = \"{}\"\nlink_signing_previous_keys = [\"{}\"]\n\
+             token_encryption_key = \"{}\"\ntoken_encryption_previous_keys = [\"{}\"]\n\
+             database_url = \"postgres://postgate:{}@db.internal/postgate\"\n\
+             [platforms.tiktok]\nclient_id = \"tiktok-client-id\"\nclient_secret = \"{}\"\n",
+            secrets[0], secrets[1], secrets[2], secrets[3], secrets[5], secrets[4]
+        );
+        let s = load(&[], Some(&toml)).unwrap();
+        let debug = format!("{s:?}");
+        for secret in secrets {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        // The dump is a real one, and every secret is there to be used.
+        assert!(debug.contains("tiktok-client-id"), "{debug}");
+        assert_eq!(s.links.key.as_ref().unwrap().expose(), secrets[0]);
+        assert_eq!(s.links.previous_keys[0].expose(), secrets[1]);
+        assert_eq!(s.tokens.key.as_ref().unwrap().expose(), secrets[2]);
+        assert_eq!(s.tokens.previous_keys[0].expose(), secrets[3]);
+        let tiktok = &s.oauth.platforms[&Platform::Tiktok];
+        assert_eq!(tiktok.client_secret.as_ref().unwrap().expose(), secrets[4]);
+        // An empty secret is unset, as for every other key.
+        let unset = load(&[("token_encryption_key", "")], None).unwrap();
+        assert!(unset.tokens.key.is_none());
     }
 }

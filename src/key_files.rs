@@ -1,7 +1,8 @@
 //! Server secrets that the embedded default generates for itself: created once in the data
 //! directory, readable by the owner only, and required from configuration in production.
 
-use crate::config::{Environment, Settings};
+use crate::config::{Environment, KeySettings, Settings};
+use crate::domain::Secret;
 use crate::domain::database_url::Backend;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::secrets::new_random_id;
@@ -19,12 +20,12 @@ pub const TOKEN_ENCRYPTION_KEY_FILE: &str = "token-encryption.key";
 pub fn link_signer(settings: &Settings) -> anyhow::Result<LinkSigner> {
     let current = configured_or_generated(
         settings,
-        settings.link_signing_key.as_ref(),
+        settings.links.key.as_ref(),
         LINK_SIGNING_KEY_FILE,
         "link_signing_key",
         "links will fail on the others",
     )?;
-    LinkSigner::new(&current, &settings.link_signing_previous_keys)
+    LinkSigner::new(current.expose(), &previous(&settings.links))
         .map_err(|e| anyhow::anyhow!("link_signing_key: {e}"))
 }
 
@@ -32,29 +33,33 @@ pub fn link_signer(settings: &Settings) -> anyhow::Result<LinkSigner> {
 pub fn token_cipher(settings: &Settings) -> anyhow::Result<TokenCipher> {
     let current = configured_or_generated(
         settings,
-        settings.token_encryption_key.as_ref(),
+        settings.tokens.key.as_ref(),
         TOKEN_ENCRYPTION_KEY_FILE,
         "token_encryption_key",
         "the others cannot read the tokens this one stores",
     )?;
     Ok(TokenCipher::new(
-        &current,
-        &settings.token_encryption_previous_keys,
+        current.expose(),
+        &previous(&settings.tokens),
     ))
+}
+
+fn previous(keys: &KeySettings) -> Vec<&str> {
+    keys.previous_keys.iter().map(Secret::expose).collect()
 }
 
 /// The configured secret, else the one in the data directory (generated on first use).
 fn configured_or_generated(
     settings: &Settings,
-    configured: Option<&String>,
+    configured: Option<&Secret>,
     file: &str,
     setting: &str,
     what_breaks: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Secret> {
     if let Some(key) = configured {
         return Ok(key.clone());
     }
-    if settings.database.backend() == Backend::Postgres {
+    if settings.database.url.backend() == Backend::Postgres {
         tracing::warn!(
             "{setting} is not configured, so this process uses the key in its data directory; \
              every process serving this PostgreSQL database must use the same key (set \
@@ -67,7 +72,7 @@ fn configured_or_generated(
 
 /// Reads `<data_dir>/<file>`, creating it with a fresh random secret first if needed.
 /// Several processes starting together agree: only one creation can win, the rest read it.
-fn secret_from_file(settings: &Settings, file: &str, setting: &str) -> anyhow::Result<String> {
+fn secret_from_file(settings: &Settings, file: &str, setting: &str) -> anyhow::Result<Secret> {
     if settings.env == Environment::Production {
         bail!(
             "{setting} is not set. In production every secret must come from configuration \
@@ -81,14 +86,14 @@ fn secret_from_file(settings: &Settings, file: &str, setting: &str) -> anyhow::R
     }
     let secret = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let secret = secret.trim().to_owned();
+    let secret = secret.trim();
     if secret.is_empty() {
         bail!(
             "{} is empty; delete it to have a new secret generated",
             path.display()
         );
     }
-    Ok(secret)
+    Ok(Secret::new(secret))
 }
 
 /// Writes a fresh secret to a private temporary file, then links it into place: the file

@@ -24,9 +24,9 @@ use url::Url;
 /// Blocking.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(
-        &settings.database,
-        settings.database_pool_size,
-        settings.database_timeout,
+        &settings.database.url,
+        settings.database.pool_size,
+        settings.database.timeout,
     )?;
     let mut conn = db.conn()?;
     let applied = db::migrations::run(&mut conn)?;
@@ -62,10 +62,10 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server; it runs once
     /// awaited.
     pub fn build(settings: &Settings, db: Db) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.listen)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let addr = listener.local_addr()?;
-        let public_url = settings.effective_public_url(addr);
+        let public_url = settings.server.effective_public_url(addr);
         let urls = Urls::new(&public_url);
         let worker = settings
             .webhooks
@@ -98,9 +98,12 @@ impl Application {
             plans: settings.plans.clone(),
             urls: urls.clone(),
             assets: Arc::new(AssetUrls::new(&urls)),
-            requests: RequestLimiter::new(settings.rate_limit_per_minute),
-            auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
-            trust_proxy_headers: settings.trust_proxy_headers,
+            requests: RequestLimiter::new(settings.limits.rate_limit_per_minute),
+            auth_guard: AuthGuard::new(
+                settings.limits.auth_failure_limit,
+                settings.limits.auth_block_seconds,
+            ),
+            trust_proxy_headers: settings.server.trust_proxy_headers,
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
             oauth,
@@ -121,7 +124,7 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, sandbox.clone()))
         })
         .listen(listener)?;
-        if let Some(workers) = settings.workers {
+        if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
         Ok(Self {

@@ -106,9 +106,9 @@ impl std::fmt::Debug for LinkSigner {
 }
 
 impl LinkSigner {
-    pub fn new(current: &str, previous: &[String]) -> Result<Self, String> {
+    pub fn new(current: &str, previous: &[&str]) -> Result<Self, String> {
         let keys = std::iter::once(current)
-            .chain(previous.iter().map(String::as_str))
+            .chain(previous.iter().copied())
             .map(SigningKey::new)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { keys })
@@ -200,7 +200,7 @@ mod tests {
     fn rotation() {
         let old = LinkSigner::new(KEY_A, &[]).unwrap();
         let t = old.sign(&claims(2000));
-        let rotated = LinkSigner::new(KEY_B, &[KEY_A.to_owned()]).unwrap();
+        let rotated = LinkSigner::new(KEY_B, &[KEY_A]).unwrap();
         assert!(rotated.verify(&t, 1500).is_ok());
         let dropped = LinkSigner::new(KEY_B, &[]).unwrap();
         assert_eq!(dropped.verify(&t, 1500), Err(TokenError::BadSignature));

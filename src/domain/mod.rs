@@ -9,6 +9,7 @@ pub mod link_token;
 pub mod plan;
 pub mod platform;
 pub mod profile_fields;
+pub mod secret;
 pub mod secrets;
 pub mod sign_in;
 pub mod time;
@@ -19,6 +20,7 @@ mod wire;
 
 pub use plan::{Limit, Plan};
 pub use platform::Platform;
+pub use secret::Secret;
 pub use username::{Username, UsernameError};
 
 /// Every parser of untrusted text, fed a few thousand generated inputs from a fixed seed:

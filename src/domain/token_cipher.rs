@@ -63,7 +63,7 @@ impl std::fmt::Debug for TokenCipher {
 }
 
 impl TokenCipher {
-    pub fn new(current: &str, previous: &[String]) -> Self {
+    pub fn new(current: &str, previous: &[&str]) -> Self {
         Self {
             current: SealingKey::new(current),
             previous: previous.iter().map(|k| SealingKey::new(k)).collect(),
@@ -172,7 +172,7 @@ mod tests {
     fn old_keys_still_open_and_new_tokens_use_the_current_key() {
         let old = TokenCipher::new(OLD, &[]);
         let sealed = old.seal("b", "t");
-        let rotated = TokenCipher::new(KEY, &[OLD.to_owned()]);
+        let rotated = TokenCipher::new(KEY, &[OLD]);
         assert_eq!(rotated.open("b", &sealed).unwrap(), "t");
         let kid = |s: &str| s.split('.').nth(1).unwrap().to_owned();
         assert_ne!(

@@ -339,7 +339,7 @@ async fn store(
             .map(|c| serde_json::Value::from(c).to_string()),
     };
     let now = time::now();
-    let due = vault::refresh_due(&tokens, true, now);
+    let due = vault::refresh_due(&tokens, app.provider.renewal(), now);
     let cipher = oauth.cipher.clone();
     let outcome = oauth
         .db

@@ -3,7 +3,7 @@
 
 use super::http::{self, Http};
 use super::{Identity, ProviderError, Target, TokenSet};
-use crate::domain::{Platform, time};
+use crate::domain::{Platform, Secret, time};
 use async_trait::async_trait;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
@@ -19,6 +19,28 @@ pub enum ClientAuth {
     Body,
     /// HTTP Basic (RFC 6749 §2.3.1).
     Basic,
+}
+
+/// How a platform renews an access token before it lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// With the refresh token it issued (RFC 6749 §6). A grant that came without one (a
+    /// LinkedIn app without refresh tokens, a Google consent that gave none) cannot be
+    /// renewed: it lapses at expiry.
+    RefreshToken,
+    /// By trading the current access token, while it is still valid, for a fresh one
+    /// (Meta's long-lived tokens); no refresh token is involved.
+    CurrentToken,
+}
+
+impl Renewal {
+    /// Whether `tokens` can be renewed this way.
+    pub fn possible(self, tokens: &TokenSet) -> bool {
+        match self {
+            Renewal::RefreshToken => tokens.refresh_token.is_some(),
+            Renewal::CurrentToken => true,
+        }
+    }
 }
 
 /// How a person signs in to the platform.
@@ -61,6 +83,11 @@ pub trait Provider: Send + Sync + 'static {
 
     fn sign_in(&self) -> SignIn {
         SignIn::OAuth
+    }
+
+    /// How `refresh` renews tokens: it must agree with what `refresh` does.
+    fn renewal(&self) -> Renewal {
+        Renewal::RefreshToken
     }
 
     /// Extra authorize parameters. `switch_account` asks the platform to let the person
@@ -116,7 +143,7 @@ pub trait Provider: Send + Sync + 'static {
 pub struct App {
     pub provider: &'static dyn Provider,
     pub client_id: String,
-    client_secret: String,
+    client_secret: Secret,
     endpoints: BTreeMap<&'static str, Url>,
     scopes: Vec<String>,
     /// Where the platform sends the browser back to (register it with the platform).
@@ -139,7 +166,7 @@ impl std::fmt::Debug for App {
 /// The parts of an `App` that come from configuration.
 pub struct AppConfig {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub endpoints: BTreeMap<&'static str, Url>,
     pub scopes: Option<Vec<String>>,
     pub redirect_uri: Url,
@@ -175,7 +202,7 @@ impl App {
     }
 
     pub fn client_secret(&self) -> &str {
-        &self.client_secret
+        self.client_secret.expose()
     }
 
     /// The origin of the consent page, for the connect page's `form-action`.
@@ -223,10 +250,10 @@ impl App {
         match self.provider.client_auth() {
             ClientAuth::Body => {
                 form.push((self.provider.client_id_param(), &self.client_id));
-                form.push(("client_secret", &self.client_secret));
+                form.push(("client_secret", self.client_secret()));
             }
             ClientAuth::Basic => {
-                request = request.basic_auth(&self.client_id, Some(&self.client_secret));
+                request = request.basic_auth(&self.client_id, Some(self.client_secret()));
             }
         }
         self.http.json(request.form(&form)).await

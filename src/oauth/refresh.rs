@@ -18,6 +18,10 @@ const BATCH: i64 = 32;
 const MAX_BATCHES_PER_LOOK: usize = 100;
 /// Retries after transient failures double from the configured base up to this.
 const MAX_BACKOFF_MINUTES: i64 = 60;
+/// Why tokens are not refreshed when the platform gave nothing to renew them with.
+const NO_RENEWAL: &str = "no_refresh_token";
+/// The reason recorded when such tokens are found lapsed.
+const LAPSED: &str = "token_expired";
 
 pub async fn run(oauth: Arc<OAuth>, mut stop: watch::Receiver<bool>) {
     let interval = oauth.settings.refresh_interval;
@@ -81,12 +85,19 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
     };
     let app = Platform::parse(&connection.platform).and_then(|p| oauth.platforms.get(p));
     let tokens = vault::open(&oauth.cipher, &stored);
+    // `Ok(None)`: nothing can renew these tokens (a row scheduled before that was known).
     let result = match (app, tokens) {
-        (Some(app), Ok(tokens)) => app
-            .provider
-            .refresh(app, &tokens)
-            .await
-            .map(|fresh| fresh.after_refresh(&tokens)),
+        (Some(app), Ok(tokens)) => {
+            let renewal = app.provider.renewal();
+            if renewal.possible(&tokens) {
+                app.provider
+                    .refresh(app, &tokens)
+                    .await
+                    .map(|fresh| Some((fresh.after_refresh(&tokens), renewal)))
+            } else {
+                Ok(None)
+            }
+        }
         (None, _) => Err(ProviderError::Transient(
             "the platform is not configured on this server".to_owned(),
         )),
@@ -102,10 +113,16 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
         .run_queueing(move |conn| {
             let now = time::now();
             match result {
-                Ok(fresh) => {
-                    let due = vault::refresh_due(&fresh, true, now);
+                Ok(Some((fresh, renewal))) => {
+                    let due = vault::refresh_due(&fresh, renewal, now);
                     oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
                     Ok::<_, ApiError>(Queued::nothing(()))
+                }
+                // Not a refusal: the grant is good until it lapses, so flagging it now
+                // would send the account to sign in again early.
+                Ok(None) => {
+                    oauth_tokens::stop(conn, &id, NO_RENEWAL, now)?;
+                    Ok(Queued::nothing(()))
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
                     let backoff = (base * (1 << failures.clamp(0, 16)))
@@ -124,4 +141,27 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
         })
         .await?;
     Ok(true)
+}
+
+/// Flags a connection whose access token lapsed with nothing to renew it: the account must
+/// sign in again (`reauth_required`, reason `token_expired`, and the webhook event). Returns
+/// what to answer the caller who found it.
+pub async fn lapsed(oauth: &OAuth, connection_id: &str, platform: Platform) -> ApiError {
+    let id = connection_id.to_owned();
+    let flagged = oauth
+        .db
+        .run_queueing(move |conn| {
+            connections::require_reauth(conn, &id, LAPSED).map_err(ApiError::from)
+        })
+        .await;
+    if let Err(e) = flagged {
+        return e;
+    }
+    ApiError::PlatformRefused(
+        platform,
+        format!(
+            "{LAPSED}: the access token expired and the platform gave no refresh token; \
+             connect the account again"
+        ),
+    )
 }

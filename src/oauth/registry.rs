@@ -6,7 +6,7 @@ use super::http::Http;
 use super::provider::{self, App, AppConfig, SignIn};
 use super::providers;
 use crate::config::PlatformSettings;
-use crate::domain::Platform;
+use crate::domain::{Platform, Secret};
 use crate::urls::Urls;
 use std::collections::BTreeMap;
 
@@ -36,7 +36,10 @@ impl Platforms {
             let config = if sandbox {
                 AppConfig {
                     client_id: format!("{SANDBOX_CLIENT_PREFIX}{}", platform.key()),
-                    client_secret: format!("{SANDBOX_SECRET_PREFIX}{}", platform.key()),
+                    client_secret: Secret::new(format!(
+                        "{SANDBOX_SECRET_PREFIX}{}",
+                        platform.key()
+                    )),
                     endpoints: provider::moved_to_sandbox(
                         &endpoints,
                         &urls.sandbox(platform),
@@ -56,7 +59,8 @@ impl Platforms {
                 }
                 AppConfig {
                     client_id: c.client_id.clone().unwrap_or_default(),
-                    client_secret: c.client_secret.clone().unwrap_or_default(),
+                    // Bluesky signs in without an app, so it may have none.
+                    client_secret: c.client_secret.clone().unwrap_or_else(|| Secret::new("")),
                     endpoints,
                     scopes: c.scopes.clone(),
                     redirect_uri: urls.oauth_callback(platform),

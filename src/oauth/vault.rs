@@ -2,6 +2,7 @@
 //! the row is due for a refresh.
 
 use super::TokenSet;
+use super::provider::Renewal;
 use crate::db::oauth_tokens::StoredTokens;
 use crate::domain::token_cipher::{CipherError, TokenCipher};
 use chrono::{Duration, NaiveDateTime};
@@ -11,13 +12,15 @@ fn binding(connection_id: &str, field: &str) -> String {
 }
 
 /// When to refresh: at three quarters of the access token's life, so a failed attempt has
-/// time to be retried before it lapses. Never when it does not expire or cannot be renewed.
+/// time to be retried before it lapses. Never when it does not expire or the platform's
+/// `renewal` cannot renew these tokens: those lapse at expiry, and a refresh due earlier
+/// could only fail and flag the account long before it has to sign in again.
 pub fn refresh_due(
     tokens: &TokenSet,
-    can_refresh: bool,
+    renewal: Renewal,
     now: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
-    let expires_at = tokens.expires_at.filter(|_| can_refresh)?;
+    let expires_at = tokens.expires_at.filter(|_| renewal.possible(tokens))?;
     let life = (expires_at - now).max(Duration::zero());
     Some(now + life * 3 / 4)
 }
@@ -82,7 +85,7 @@ mod tests {
             scopes: Some(vec!["a".into(), "b".into()]),
             user_id: None,
         };
-        let due = refresh_due(&tokens, true, now);
+        let due = refresh_due(&tokens, Renewal::RefreshToken, now);
         assert_eq!(due, Some(now + Duration::minutes(90)));
         let stored = seal(&cipher, "c1", &tokens, due, now);
         assert!(!stored.access_token.contains("secret"));
@@ -96,6 +99,51 @@ mod tests {
             ..stored
         };
         assert!(open(&cipher, &moved).is_err(), "bound to its connection");
-        assert_eq!(refresh_due(&tokens, false, now), None);
+    }
+
+    fn expiring_in(life: Duration, refresh_token: Option<&str>) -> (TokenSet, NaiveDateTime) {
+        let now = crate::domain::time::now();
+        let tokens = TokenSet {
+            access_token: "a".into(),
+            refresh_token: refresh_token.map(str::to_owned),
+            expires_at: Some(now + life),
+            refresh_expires_at: None,
+            scopes: None,
+            user_id: None,
+        };
+        (tokens, now)
+    }
+
+    #[test]
+    fn a_refresh_token_is_used_at_three_quarters_of_the_life() {
+        let (tokens, now) = expiring_in(Duration::hours(2), Some("r"));
+        let due = Some(now + Duration::minutes(90));
+        assert_eq!(refresh_due(&tokens, Renewal::RefreshToken, now), due);
+        // A platform that renews with the access token has it due just the same.
+        assert_eq!(refresh_due(&tokens, Renewal::CurrentToken, now), due);
+    }
+
+    #[test]
+    fn without_a_refresh_token_only_a_platform_that_needs_none_is_scheduled() {
+        let (tokens, now) = expiring_in(Duration::days(60), None);
+        assert_eq!(refresh_due(&tokens, Renewal::RefreshToken, now), None);
+        assert_eq!(
+            refresh_due(&tokens, Renewal::CurrentToken, now),
+            Some(now + Duration::days(45))
+        );
+    }
+
+    #[test]
+    fn tokens_that_never_expire_are_never_due() {
+        let (mut tokens, now) = expiring_in(Duration::hours(1), Some("r"));
+        tokens.expires_at = None;
+        assert_eq!(refresh_due(&tokens, Renewal::RefreshToken, now), None);
+        assert_eq!(refresh_due(&tokens, Renewal::CurrentToken, now), None);
+    }
+
+    #[test]
+    fn a_token_already_lapsed_is_due_now() {
+        let (tokens, now) = expiring_in(-Duration::minutes(5), Some("r"));
+        assert_eq!(refresh_due(&tokens, Renewal::RefreshToken, now), Some(now));
     }
 }

@@ -121,8 +121,9 @@ fn lifetime(sandbox: &Sandbox, platform: Platform, long_lived: bool) -> i64 {
 fn issue(sandbox: &Sandbox, grant: &Grant, long_lived: bool) -> (String, Option<String>, i64) {
     let expires_in = lifetime(sandbox, grant.platform, long_lived);
     let access = format!("sbx-at-{}", new_random_id(40));
-    let refresh =
-        wire::has_refresh_token(grant.platform).then(|| format!("sbx-rt-{}", new_random_id(40)));
+    let withheld = sandbox.with(|e| e.no_refresh_token.contains(&grant.platform));
+    let refresh = (wire::has_refresh_token(grant.platform) && !withheld)
+        .then(|| format!("sbx-rt-{}", new_random_id(40)));
     let now = time::now();
     sandbox.with(|e| {
         e.access.insert(

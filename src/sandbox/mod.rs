@@ -18,7 +18,7 @@ use actix_web::HttpResponse;
 use actix_web::web::{self, Data, Json};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 /// A grant the emulator issued: who, for what.
@@ -60,6 +60,8 @@ struct Emulator {
     faults: HashMap<(Platform, String), VecDeque<Fault>>,
     /// Access-token lifetime per platform, when a test shortened it.
     expires_in: HashMap<Platform, i64>,
+    /// Platforms whose grants come without a refresh token, as a test asked.
+    no_refresh_token: HashSet<Platform>,
     /// Every call: (platform, endpoint name, method).
     calls: Vec<(Platform, &'static str, String)>,
 }
@@ -133,6 +135,9 @@ struct ControlRequest {
     faults: Vec<Fault>,
     /// Lifetime of the access tokens issued from now on.
     expires_in: Option<i64>,
+    /// `false`: grants from now on come without a refresh token, as some apps' do (a
+    /// LinkedIn app without refresh tokens, a Google consent that gave none).
+    refresh_tokens: Option<bool>,
 }
 
 async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResponse {
@@ -148,6 +153,15 @@ async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResp
         }
         if let Some(s) = body.expires_in {
             e.expires_in.insert(platform, s);
+        }
+        match body.refresh_tokens {
+            Some(false) => {
+                e.no_refresh_token.insert(platform);
+            }
+            Some(true) => {
+                e.no_refresh_token.remove(&platform);
+            }
+            None => {}
         }
     });
     HttpResponse::Ok().json(json!({"ok": true}))

@@ -582,7 +582,7 @@ async fn previous_signing_keys_still_verify(app: &TestApp) {
     // A server that lists it as a previous key accepts it, and signs with its current one.
     let rotated = TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.database_url = Some(app.test_db.url.clone());
-        raw.link_signing_previous_keys = vec![old_key.to_owned()];
+        raw.link_signing_previous_keys = vec![postgate::domain::Secret::new(old_key)];
     })
     .await;
     let (status, body) = validate_bearer(&rotated, &by_old_key).await;

@@ -600,7 +600,7 @@ async fn connect_button_reports_an_unconfigured_platform(app: &TestApp) {
             "x".to_owned(),
             postgate::config::RawPlatform {
                 client_id: Some("x-client".to_owned()),
-                client_secret: Some("x-secret".to_owned()),
+                client_secret: Some(postgate::domain::Secret::new("x-secret")),
                 ..Default::default()
             },
         );

@@ -2,7 +2,7 @@
 
 use super::meta;
 use crate::domain::Platform;
-use crate::oauth::provider::{App, Provider};
+use crate::oauth::provider::{App, Provider, Renewal};
 use crate::oauth::{Identity, ProviderError, Target, TokenSet, http::string_at};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -102,6 +102,10 @@ impl Provider for Facebook {
             avatar_url: string_at(&me["picture"]["data"], "url"),
             capabilities: None,
         })
+    }
+
+    fn renewal(&self) -> Renewal {
+        Renewal::CurrentToken
     }
 
     /// A long-lived user token is traded again for a fresh one while it is still valid.

@@ -3,7 +3,7 @@
 //! (about 60 days) that is refreshed by presenting it again.
 
 use crate::domain::{Platform, time};
-use crate::oauth::provider::{App, Provider};
+use crate::oauth::provider::{App, Provider, Renewal};
 use crate::oauth::{Identity, ProviderError, TokenSet, http, http::string_at};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -115,6 +115,11 @@ impl Provider for LongLivedLogin {
 
     fn scope_separator(&self) -> &'static str {
         ","
+    }
+
+    /// The long-lived token is refreshed by presenting it again.
+    fn renewal(&self) -> Renewal {
+        Renewal::CurrentToken
     }
 
     fn authorize_params(&self, switch_account: bool) -> Vec<(&'static str, &'static str)> {

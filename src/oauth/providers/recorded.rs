@@ -46,7 +46,7 @@ pub async fn replay(platform: Platform, answers: &[Answer]) -> App {
     let endpoints = provider::endpoints(provider, &BTreeMap::new()).expect("endpoints");
     let config = AppConfig {
         client_id: "client-id".to_owned(),
-        client_secret: "client-secret".to_owned(),
+        client_secret: crate::domain::Secret::new("client-secret"),
         endpoints: provider::moved_to_sandbox(&endpoints, &base, &base),
         scopes: None,
         redirect_uri: url::Url::parse("https://postgate.example/callback").expect("URL"),

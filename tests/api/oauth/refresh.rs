@@ -15,6 +15,7 @@ cases![
     refresh_keeps_tokens_fresh_and_rotates,
     transient_refresh_failures_never_flag_the_account,
     revoked_grant_requires_reauth_until_reconnected,
+    a_grant_without_a_refresh_token_lapses_unflagged,
     a_lapsed_token_is_renewed_before_listing,
     one_refresh_lease_among_many_takers,
 ];
@@ -146,6 +147,79 @@ async fn revoked_grant_requires_reauth_until_reconnected(app: &TestApp) {
         app.social_account("revoked", "linkedin").await["reauth_required"],
         false
     );
+}
+
+/// A LinkedIn app that gives no refresh token: nothing can renew the grant, so it is never
+/// scheduled (the engine only takes rows with a due time, so it can never flag it early),
+/// and it is flagged only when used after it lapsed. (Meta's platforms give no refresh
+/// token either, but renew with the token itself: `refresh_keeps_tokens_fresh_and_rotates`.)
+async fn a_grant_without_a_refresh_token_lapses_unflagged(app: &TestApp) {
+    app.sandbox_control(
+        json!({"platform": "linkedin", "expires_in": 3600, "refresh_tokens": false}),
+    )
+    .await;
+    let token = app.profile_with_link("no-refresh", json!({})).await;
+    app.connect_on_page(&token, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    let stored = stored_tokens(app, "no-refresh", "linkedin").await.unwrap();
+    assert!(stored.refresh_token.is_none());
+    assert_eq!(stored.refresh_due_at, None, "nothing to schedule");
+    // A row scheduled anyway (stored before this was known) is unscheduled, not flagged.
+    let id = stored.connection_id.clone();
+    let set = |due: Option<chrono::NaiveDateTime>, expires: Option<chrono::NaiveDateTime>| {
+        let id = id.clone();
+        app.with_db(move |c| {
+            use diesel::prelude::*;
+            use postgate::db::schema::oauth_tokens::dsl as t;
+            diesel::update(t::oauth_tokens.find(&id))
+                .set((t::refresh_due_at.eq(due), t::expires_at.eq(expires)))
+                .execute(c)
+                .unwrap();
+        })
+    };
+    let now = postgate::domain::time::now();
+    set(Some(now), stored.expires_at).await;
+    wait::until(WAIT, "the engine to unschedule it", async || {
+        let now = stored_tokens(app, "no-refresh", "linkedin").await.unwrap();
+        now.refresh_due_at.is_none() && now.last_error.as_deref() == Some("no_refresh_token")
+    })
+    .await;
+    let account = app.social_account("no-refresh", "linkedin").await;
+    assert_eq!(account["reauth_required"], false, "{account}");
+    let token_calls = |calls: &[(String, String, String)]| {
+        calls
+            .iter()
+            .filter(|(p, e, _)| p == "linkedin" && e == "token")
+            .count()
+    };
+    assert_eq!(
+        token_calls(&app.sandbox_calls().await),
+        1,
+        "the code exchange only"
+    );
+    // Lapsed a minute ago: the first use reports it and flags the account, without asking
+    // the platform.
+    set(None, Some(now - chrono::Duration::minutes(1))).await;
+    let before = app.sandbox_calls().await.len();
+    let (status, body) = send(app.get("/linkedin/pages?profile=no-refresh")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error_code"], "PLATFORM_ERROR", "{body}");
+    assert_eq!(
+        app.sandbox_calls().await.len(),
+        before,
+        "no call with a dead token"
+    );
+    let account = app.social_account("no-refresh", "linkedin").await;
+    assert_eq!(account["reauth_required"], true, "{account}");
+    let profile_id = app.profile_id("no-refresh").await;
+    let connection = app
+        .with_db(move |c| {
+            postgate::db::connections::find(c, &profile_id, "linkedin")
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    assert_eq!(connection.reauth_reason.as_deref(), Some("token_expired"));
 }
 
 /// With no refresh engine in this process, a list call that finds the access token lapsed

@@ -15,7 +15,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures::future::LocalBoxFuture;
 use postgate::config::{RawPlan, RawSettings, Settings};
 use postgate::db::{self, Db};
-use postgate::domain::Limit;
+use postgate::domain::{Limit, Secret};
 use postgate::startup::{Application, open_database};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -136,7 +136,7 @@ pub fn test_settings(db_url: &str) -> RawSettings {
         listen: "127.0.0.1:0".to_owned(),
         workers: Some(2),
         database_pool_size: 4,
-        link_signing_key: Some(TEST_LINK_SIGNING_KEY.to_owned()),
+        link_signing_key: Some(Secret::new(TEST_LINK_SIGNING_KEY)),
         webhooks_allow_private_targets: true,
         webhooks_timeout_seconds: TEST_WEBHOOK_TIMEOUT_SECONDS,
         webhooks_retry_base_ms: TEST_WEBHOOK_RETRY_BASE_MS,
