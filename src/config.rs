@@ -716,6 +716,9 @@ mod tests {
                 .is_some()
         );
         assert!(msg(&[("public_url", "https://x/?a=1")], None).contains("query"));
+        // A prefix may not be one of our own first segments: stripping it would reroute.
+        assert!(msg(&[("public_url", "https://x/api/")], None).contains("/api"));
+        assert!(msg(&[("public_url", "https://x/connect")], None).contains("/connect"));
         assert!(msg(&[("database_url", "mysql://x")], None).contains("database_url"));
         assert!(msg(&[("default_plan", "gold")], None).contains("not in the plan table"));
         assert!(msg(&[], Some("[plans.Gold]\nprofiles = 1")).contains("plan name"));
