@@ -34,6 +34,10 @@ pub struct RawSettings {
     pub plans: BTreeMap<String, RawPlan>,
     pub log: String,
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub metrics: bool,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
     /// Requests per minute per API account and process; 0 turns limiting off.
     pub rate_limit_per_minute: u32,
     /// Consecutive bad API keys from one address before it is blocked; 0 turns this off.
@@ -180,6 +184,8 @@ impl Default for RawSettings {
             plans,
             log: "info".to_owned(),
             log_format: LogFormat::Pretty,
+            metrics: false,
+            metrics_token: None,
             rate_limit_per_minute: 600,
             auth_failure_limit: 10,
             auth_block_seconds: 300,
@@ -221,6 +227,7 @@ pub struct Settings {
     pub plans: Plans,
     pub log: String,
     pub log_format: LogFormat,
+    pub metrics: MetricsSettings,
     pub rate_limit_per_minute: u32,
     pub auth_failure_limit: u32,
     pub auth_block_seconds: u64,
@@ -231,6 +238,13 @@ pub struct Settings {
     pub token_encryption_previous_keys: Vec<String>,
     pub webhooks: WebhookSettings,
     pub oauth: OAuthSettings,
+}
+
+/// Whether and to whom `/metrics` is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub token: Option<String>,
 }
 
 /// How webhooks are delivered.
@@ -423,6 +437,11 @@ impl Settings {
             plans,
             log: raw.log,
             log_format: raw.log_format,
+            metrics: MetricsSettings {
+                enabled: raw.metrics,
+                // Empty means unset, as for the other secrets.
+                token: raw.metrics_token.filter(|t| !t.trim().is_empty()),
+            },
             rate_limit_per_minute: raw.rate_limit_per_minute,
             auth_failure_limit: raw.auth_failure_limit,
             auth_block_seconds: raw.auth_block_seconds,
@@ -439,16 +458,22 @@ impl Settings {
     /// The base of every link we hand out: the configured public URL, else the address we
     /// are actually listening on (`0.0.0.0` shown as loopback).
     pub fn effective_public_url(&self, bound: SocketAddr) -> Url {
-        if let Some(url) = &self.public_url {
-            return url.clone();
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => local_url(bound),
         }
-        let ip = match bound.ip() {
-            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            ip => ip,
-        };
-        let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
-        Url::parse(&base).expect("a socket address always forms a valid URL")
     }
+}
+
+/// Where this process answers on its own machine: `bound`, with `0.0.0.0` or `::` as
+/// loopback.
+pub fn local_url(bound: SocketAddr) -> Url {
+    let ip = match bound.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let base = format!("http://{}", SocketAddr::new(ip, bound.port()));
+    Url::parse(&base).expect("a socket address always forms a valid URL")
 }
 
 /// Platform keys checked (either spelling: `google-business`, `twitter`), empty strings as

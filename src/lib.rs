@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod key_files;
 pub mod links;
+pub mod metrics;
 pub mod oauth;
 pub mod sandbox;
 pub mod startup;

@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::connect;
 use crate::db::{self, Db};
 use crate::key_files;
+use crate::metrics::{self, Metrics};
 use crate::oauth::{self, http::Http, registry::Platforms, targets::TargetCache};
 use crate::sandbox::{self, Sandbox};
 use crate::state::AppState;
@@ -66,10 +67,18 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
         let webhook_wake = Arc::new(Notify::new());
+        let metrics = Metrics::new();
         let worker = settings
             .webhooks
             .worker
-            .then(|| Worker::new(db.clone(), settings.webhooks, webhook_wake.clone()))
+            .then(|| {
+                Worker::new(
+                    db.clone(),
+                    settings.webhooks,
+                    webhook_wake.clone(),
+                    metrics.webhooks.clone(),
+                )
+            })
             .transpose()?;
         let http = Http::new(settings.oauth.timeout)?;
         let platforms = Platforms::new(
@@ -98,14 +107,21 @@ impl Application {
             oauth: settings.oauth.clone(),
             targets: TargetCache::default(),
             sandbox: settings.oauth.sandbox.then(Sandbox::default),
+            metrics: metrics.clone(),
         });
         let refresher = settings.oauth.refresh_worker.then(|| state.clone());
         let sandbox_on = settings.oauth.sandbox;
+        let metrics_settings = settings.metrics.clone();
         let mut server = HttpServer::new(move || {
+            let http_metrics = metrics.http.clone();
             App::new()
                 .configure(|cfg| sandbox::configure(cfg, sandbox_on))
+                .configure(|cfg| metrics::configure(cfg, &metrics_settings))
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    http_metrics.clone().middleware(req, next)
+                }))
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(connect::configure)

@@ -8,6 +8,7 @@ use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::token_cipher::TokenCipher;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::oauth::registry::Platforms;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub targets: crate::oauth::targets::TargetCache,
     /// The emulator's state when the sandbox is on.
     pub sandbox: Option<crate::sandbox::Sandbox>,
+    /// This application's instruments.
+    pub metrics: Metrics,
 }
 
 impl AppState {

@@ -176,7 +176,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// GET, and HEAD with it (actix sends no body for HEAD).
-fn get() -> Route {
+pub(crate) fn get() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
@@ -201,7 +201,7 @@ pub fn record_route(path: &str, methods: &[Method]) {
 
 /// A resource at `prefix` + `path` (registered as `path` inside the prefix's scope),
 /// answering other methods with a JSON 405 that lists the allowed ones.
-fn resource(prefix: &str, path: &str, methods: &[Method]) -> Resource {
+pub(crate) fn resource(prefix: &str, path: &str, methods: &[Method]) -> Resource {
     record_route(&format!("{prefix}{path}"), methods);
     let mut allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
     if methods.contains(&Method::GET) {

@@ -236,6 +236,7 @@ impl Modify for Common {
     paths(
         super::health::live,
         super::health::ready,
+        crate::metrics::endpoint::scrape,
         super::me::get,
         super::users::list,
         super::users::create,

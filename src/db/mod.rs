@@ -28,7 +28,7 @@ pub mod posts;
 pub mod profiles;
 pub mod schema;
 
-pub use pool::{Backend, DatabaseUrl, Db, DbError};
+pub use pool::{Backend, DatabaseUrl, Db, DbError, PoolState};
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]

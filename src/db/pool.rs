@@ -6,6 +6,8 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +164,18 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Callers blocked waiting for a connection (r2d2 does not count them).
+    waiting: Arc<AtomicUsize>,
+}
+
+/// The pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub max: u32,
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    pub idle: u32,
+    pub waiting: usize,
 }
 
 impl Db {
@@ -196,6 +210,7 @@ impl Db {
         Ok(Self {
             pool,
             backend: url.backend,
+            waiting: Arc::default(),
         })
     }
 
@@ -205,7 +220,20 @@ impl Db {
 
     /// A connection, blocking until one is free.
     pub fn conn(&self) -> Result<PooledConn, DbError> {
-        self.pool.get().map_err(|_| DbError::PoolTimeout)
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        conn.map_err(|_| DbError::PoolTimeout)
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            max: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs blocking database work on the blocking thread pool.

@@ -8,6 +8,7 @@ use crate::db::connections;
 use crate::db::oauth_tokens;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
+use crate::metrics::RefreshOutcome;
 use crate::state::AppState;
 use actix_web::web::Data;
 use chrono::Duration;
@@ -96,7 +97,7 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
     let id = connection_id.to_owned();
     let failures = stored.refresh_failures;
     let base = Duration::from_std(state.oauth.refresh_retry_base).unwrap_or(Duration::seconds(30));
-    let flagged = state
+    let (outcome, flagged) = state
         .db
         .run(move |conn| {
             let now = time::now();
@@ -104,24 +105,26 @@ pub async fn refresh_if_due(state: &AppState, connection_id: &str) -> Result<boo
                 Ok(fresh) => {
                     let due = vault::refresh_due(&fresh, true, now);
                     oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
-                    Ok::<_, ApiError>(false)
+                    Ok::<_, ApiError>((RefreshOutcome::Refreshed, false))
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
                     let backoff = (base * (1 << failures.clamp(0, 16)))
                         .min(Duration::minutes(MAX_BACKOFF_MINUTES));
                     oauth_tokens::postpone(conn, &id, now + backoff, &why, now)?;
-                    Ok(false)
+                    Ok((RefreshOutcome::TransientFailure, false))
                 }
                 Err(e @ (ProviderError::Rejected { .. } | ProviderError::Denied(_))) => {
                     let reason = match &e {
                         ProviderError::Rejected { code, .. } => code.clone(),
                         _ => "access_denied".to_owned(),
                     };
-                    Ok(connections::require_reauth(conn, &id, &reason, retry_for)?)
+                    let flagged = connections::require_reauth(conn, &id, &reason, retry_for)?;
+                    Ok((RefreshOutcome::ReauthRequired, flagged))
                 }
             }
         })
         .await?;
+    state.metrics.refresh.record(outcome);
     if flagged {
         state.webhook_wake.notify_one();
     }

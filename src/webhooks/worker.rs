@@ -7,6 +7,7 @@ use crate::config::WebhookSettings;
 use crate::db::Db;
 use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
+use crate::metrics::WebhookMetrics;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
 use std::sync::Arc;
@@ -41,15 +42,22 @@ pub struct Worker {
     sender: Sender,
     settings: WebhookSettings,
     wake: Arc<Notify>,
+    metrics: WebhookMetrics,
 }
 
 impl Worker {
-    pub fn new(db: Db, settings: WebhookSettings, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(
+        db: Db,
+        settings: WebhookSettings,
+        wake: Arc<Notify>,
+        metrics: WebhookMetrics,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             sender: Sender::new(settings.timeout, settings.allow_private_targets)?,
             db,
             settings,
             wake,
+            metrics,
         })
     }
 
@@ -138,10 +146,13 @@ impl Worker {
             ),
         }
         let pause = self.settings.pause;
+        let metrics = self.metrics.clone();
         let recorded = self
             .db
             .run(move |conn| {
-                outbox::record(conn, &d, &outcome, now, pause).map_err(anyhow::Error::from)
+                let paused = outbox::record(conn, &d, &outcome, now, pause)?;
+                metrics.attempt(&outcome, paused);
+                Ok::<_, anyhow::Error>(())
             })
             .await;
         if let Err(e) = recorded {
