@@ -655,6 +655,10 @@ mod tests {
                 .is_some()
         );
         assert!(msg(&[("public_url", "https://x/?a=1")], None).contains("query"));
+        assert_eq!(
+            load(&[("metrics_token", " ")], None).unwrap().metrics.token,
+            None
+        );
         assert!(msg(&[("database_url", "mysql://x")], None).contains("database_url"));
         assert!(msg(&[("default_plan", "gold")], None).contains("not in the plan table"));
         assert!(msg(&[], Some("[plans.Gold]\nprofiles = 1")).contains("plan name"));

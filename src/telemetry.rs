@@ -61,8 +61,9 @@ impl RequestId {
     }
 }
 
-/// The root span of each request, as tracing-actix-web's default one but carrying our
-/// `request_id` (echoed or generated), so every log line of the request has it.
+/// The root span of each request: method, route template, target and status as in
+/// tracing-actix-web's default span, and our `request_id` (echoed or generated) in place of
+/// its UUID, so every log line of the request has it.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
