@@ -1,7 +1,7 @@
 //! Settings: defaults, then an optional TOML file, then `POSTGATE_*` environment variables,
 //! then command-line flags. Validated once; the rest of the program sees only `Settings`.
 
-use crate::db::DatabaseUrl;
+use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan, Platform};
 use figment::Figment;
@@ -458,15 +458,12 @@ impl Settings {
     /// The base of every link we hand out: the configured public URL, else the address we
     /// are actually listening on (`0.0.0.0` shown as loopback).
     pub fn effective_public_url(&self, bound: SocketAddr) -> Url {
-        match &self.public_url {
-            Some(url) => url.clone(),
-            None => local_url(bound),
-        }
+        self.public_url.clone().unwrap_or_else(|| local_url(bound))
     }
 }
 
-/// Where this process answers on its own machine: `bound`, with `0.0.0.0` or `::` as
-/// loopback.
+/// This process as its own machine reaches it: the address we listen on (`0.0.0.0` as
+/// loopback).
 pub fn local_url(bound: SocketAddr) -> Url {
     let ip = match bound.ip() {
         ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -523,6 +520,14 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(invalid(format!(
             "public_url: {raw:?} must not carry credentials, a query or a fragment"
+        )));
+    }
+    // Requests may arrive with the prefix still on; stripping one of our own first segments
+    // would send them to another route.
+    let first = url.path().trim_start_matches('/').split('/').next();
+    if let Some(first) = first.filter(|s| crate::urls::OWN_SEGMENTS.contains(s)) {
+        return Err(invalid(format!(
+            "public_url: {raw:?}: its path may not start with /{first}, a path Postgate serves"
         )));
     }
     Ok(url)
@@ -616,7 +621,10 @@ mod tests {
         assert_eq!(s.plans.default_plan().display_name, "Default");
         assert_eq!(s.plans.default_plan().profiles, Limit::Max(10));
         assert_eq!(s.plans.get("unlimited").unwrap().profiles, Limit::Unlimited);
-        assert_eq!(s.database.backend(), crate::db::Backend::Sqlite);
+        assert_eq!(
+            s.database.backend(),
+            crate::domain::database_url::Backend::Sqlite
+        );
         assert_eq!(
             s.effective_public_url("0.0.0.0:9000".parse().unwrap())
                 .as_str(),

@@ -7,7 +7,17 @@ use crate::domain::profile_fields::FieldError;
 use crate::domain::{Limit, Platform, UsernameError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+
+/// Every JSON error, as the OpenAPI document describes it: Upload-Post's shape.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub success: bool,
+    pub message: String,
+    pub error_code: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

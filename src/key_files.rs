@@ -2,7 +2,7 @@
 //! directory, readable by the owner only, and required from configuration in production.
 
 use crate::config::{Environment, Settings};
-use crate::db::Backend;
+use crate::domain::database_url::Backend;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::secrets::new_random_id;
 use crate::domain::token_cipher::TokenCipher;

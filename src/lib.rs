@@ -9,13 +9,17 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod key_files;
+pub mod limits;
 pub mod links;
 pub mod metrics;
 pub mod oauth;
+pub mod routes;
 pub mod sandbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod urls;
+pub mod web;
 pub mod webhooks;
 
 /// Process-wide set-up; call first thing in `main`.

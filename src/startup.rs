@@ -1,16 +1,16 @@
 //! Building the application: the same code for `postgate serve` and for the tests.
 
-use crate::api;
-use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::Settings;
-use crate::connect;
 use crate::db::{self, Db};
 use crate::key_files;
-use crate::metrics::{self, Metrics};
+use crate::limits::{AuthGuard, RequestLimiter};
+use crate::metrics::{Metrics, Scrape};
 use crate::oauth::{self, http::Http, registry::Platforms, targets::TargetCache};
-use crate::sandbox::{self, Sandbox};
+use crate::routes;
+use crate::sandbox::Sandbox;
 use crate::state::AppState;
 use crate::telemetry;
+use crate::urls::Urls;
 use crate::webhooks::worker::Worker;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
@@ -66,6 +66,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
         let public_url = settings.effective_public_url(addr);
+        let urls = Urls::new(&public_url);
         let webhook_wake = Arc::new(Notify::new());
         let metrics = Metrics::new();
         let worker = settings
@@ -84,7 +85,8 @@ impl Application {
         let platforms = Platforms::new(
             &settings.oauth.platforms,
             settings.oauth.sandbox,
-            &public_url,
+            &urls,
+            &Urls::new(&crate::config::local_url(addr)),
             &http,
         )?;
         if settings.oauth.sandbox {
@@ -95,7 +97,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
-            public_url: public_url.clone(),
+            urls: urls.clone(),
             requests: RequestLimiter::new(settings.rate_limit_per_minute),
             auth_guard: AuthGuard::new(settings.auth_failure_limit, settings.auth_block_seconds),
             trust_proxy_headers: settings.trust_proxy_headers,
@@ -106,26 +108,28 @@ impl Application {
             platforms,
             oauth: settings.oauth.clone(),
             targets: TargetCache::default(),
-            sandbox: settings.oauth.sandbox.then(Sandbox::default),
             metrics: metrics.clone(),
         });
         let refresher = settings.oauth.refresh_worker.then(|| state.clone());
-        let sandbox_on = settings.oauth.sandbox;
-        let metrics_settings = settings.metrics.clone();
+        let sandbox = settings
+            .oauth
+            .sandbox
+            .then(|| web::Data::new(Sandbox::new(urls.clone())));
+        let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let mut server = HttpServer::new(move || {
+            let prefix = urls.prefix().to_owned();
             let http_metrics = metrics.http.clone();
             App::new()
-                .configure(|cfg| sandbox::configure(cfg, sandbox_on))
-                .configure(|cfg| metrics::configure(cfg, &metrics_settings))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     http_metrics.clone().middleware(req, next)
+                }))
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    routes::strip_prefix(prefix.clone(), req, next)
                 }))
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(state.clone())
-                .configure(api::configure)
-                .configure(connect::configure)
-                .default_service(web::to(api::not_found))
+                .configure(|cfg| routes::configure(cfg, sandbox.clone(), scrape.clone()))
         })
         .listen(listener)?;
         if let Some(workers) = settings.workers {

@@ -1,6 +1,5 @@
 //! What every handler can reach. No globals, so each test can build its own.
 
-use crate::api::rate_limit::{AuthGuard, RequestLimiter};
 use crate::config::{OAuthSettings, Plans, WebhookSettings};
 use crate::db::Db;
 use crate::db::accounts::Account;
@@ -8,17 +7,18 @@ use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::domain::token_cipher::TokenCipher;
 use crate::error::ApiError;
+use crate::limits::{AuthGuard, RequestLimiter};
 use crate::metrics::Metrics;
 use crate::oauth::registry::Platforms;
+use crate::urls::Urls;
 use std::sync::Arc;
 use tokio::sync::Notify;
-use url::Url;
 
 pub struct AppState {
     pub db: Db,
     pub plans: Plans,
-    /// The base of links we hand out.
-    pub public_url: Url,
+    /// Every URL we hand out.
+    pub urls: Urls,
     pub requests: RequestLimiter,
     pub auth_guard: AuthGuard,
     pub trust_proxy_headers: bool,
@@ -32,8 +32,6 @@ pub struct AppState {
     pub oauth: OAuthSettings,
     /// Pages, boards and locations fetched lately.
     pub targets: crate::oauth::targets::TargetCache,
-    /// The emulator's state when the sandbox is on.
-    pub sandbox: Option<crate::sandbox::Sandbox>,
     /// This application's instruments.
     pub metrics: Metrics,
 }

@@ -1,7 +1,7 @@
 //! Connected accounts through the API: start a connection (Upload-Post's Connect API) and
 //! disconnect one.
 
-use super::extract::{Authenticated, JsonObject, bearer_token};
+use super::extract::{Authenticated, JsonObject};
 use crate::db::accounts::Account;
 use crate::db::connections;
 use crate::db::profiles::{self, Profile};
@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::oauth::flow::{self, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
+use crate::web::bearer_token;
 use actix_web::web::{Data, Path};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
@@ -93,7 +94,7 @@ pub fn connectable<'a>(state: &'a AppState, name: &str) -> Result<&'a App, ApiEr
 /// single-use state valid for 15 minutes. The browser comes back to `redirect_url` with
 /// `connect_status`, `platform` and, on failure, `error_code` and `error_description`.
 #[tracing::instrument(skip_all, fields(platform = %platform))]
-#[utoipa::path(post, path = "/api/uploadposts/oauth/{platform}/start", tag = "accounts", security(("link_token" = []), ("apikey" = [])), params(("platform" = String, Path, description = "tiktok, instagram, facebook, linkedin, youtube, x (twitter), threads, pinterest, google-business, reddit")), request_body = Option<super::openapi::StartConnection>, responses((status = 200, description = "`{success, platform, authorize_url, state, expires_in}`", body = serde_json::Value), (status = 400, description = "No profile under an API key, bad redirect_url, or a platform that signs in without OAuth", body = super::openapi::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = super::openapi::ErrorBody), (status = 404, description = "Unknown platform or PROFILE_NOT_FOUND", body = super::openapi::ErrorBody), (status = 503, description = "PLATFORM_NOT_CONFIGURED / reddit_unavailable", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/oauth/{platform}/start", tag = "accounts", security(("link_token" = []), ("apikey" = [])), params(("platform" = String, Path, description = "tiktok, instagram, facebook, linkedin, youtube, x (twitter), threads, pinterest, google-business, reddit")), request_body = Option<super::schemas::StartConnection>, responses((status = 200, description = "`{success, platform, authorize_url, state, expires_in}`", body = serde_json::Value), (status = 400, description = "No profile under an API key, bad redirect_url, or a platform that signs in without OAuth", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "Unknown platform or PROFILE_NOT_FOUND", body = crate::error::ErrorBody), (status = 503, description = "PLATFORM_NOT_CONFIGURED / reddit_unavailable", body = crate::error::ErrorBody)))]
 pub async fn start(
     req: HttpRequest,
     state: Data<AppState>,
@@ -141,7 +142,7 @@ pub async fn start(
 /// `DELETE /api/uploadposts/users/social`: disconnects a platform from a profile, revoking
 /// the grant at the platform where it offers revocation.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(delete, path = "/api/uploadposts/users/social", tag = "accounts", security(("link_token" = []), ("apikey" = [])), request_body = super::openapi::Disconnect, responses((status = 200, description = "`{success, platform, username, revoked_at_platform}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = super::openapi::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = super::openapi::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND, UNKNOWN_PLATFORM or NOT_CONNECTED", body = super::openapi::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/social", tag = "accounts", security(("link_token" = []), ("apikey" = [])), request_body = super::schemas::Disconnect, responses((status = 200, description = "`{success, platform, username, revoked_at_platform}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND, UNKNOWN_PLATFORM or NOT_CONNECTED", body = crate::error::ErrorBody)))]
 pub async fn disconnect(
     req: HttpRequest,
     state: Data<AppState>,

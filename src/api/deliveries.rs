@@ -84,7 +84,7 @@ pub async fn list(
 }
 
 /// Sends a delivered or failed delivery again (same id and body, fresh retry window).
-#[utoipa::path(post, path = "/api/uploadposts/users/webhook-deliveries/redeliver", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::Redeliver, responses((status = 200, description = "Queued again", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/webhook-deliveries/redeliver", tag = "webhooks", security(("apikey" = [])), request_body = super::schemas::Redeliver, responses((status = 200, description = "Queued again", body = serde_json::Value)))]
 pub async fn redeliver(
     state: Data<AppState>,
     auth: Authenticated,

@@ -69,19 +69,6 @@ impl FromRequest for JsonObject {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (a profile's link token), if that is the
-/// scheme the request uses.
-pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_authorization)
-        .and_then(|c| match c {
-            Credential::Bearer(token) => Some(token.to_owned()),
-            Credential::ApiKey(_) => None,
-        })
-}
-
 /// The API account behind `Authorization: Apikey <key>`, counted against its request quota.
 /// Addresses that keep presenting bad keys are blocked for a while before any lookup.
 pub struct Authenticated(pub Account);

@@ -14,7 +14,7 @@ pub async fn live() -> HttpResponse {
 }
 
 /// Ready when the database answers a query.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database does not answer", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database does not answer", body = crate::error::ErrorBody)))]
 pub async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Any failure to answer means "not ready", not "broken".
     state

@@ -1,6 +1,6 @@
 //! Connect links: `generate-jwt`, `validate-jwt` and our `revoke-jwt` extension.
 
-use super::extract::{Authenticated, JsonObject, bearer_token};
+use super::extract::{Authenticated, JsonObject};
 use super::views::{ProfileView, social_accounts};
 use crate::db::links::{self, NewLink};
 use crate::db::{connections, profiles};
@@ -11,12 +11,13 @@ use crate::domain::{Platform, Username, time};
 use crate::error::ApiError;
 use crate::links::LiveLink;
 use crate::state::AppState;
+use crate::web::bearer_token;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(post, path = "/api/uploadposts/users/generate-jwt", tag = "links", security(("apikey" = [])), request_body = super::openapi::GenerateJwt, responses((status = 200, description = "`{success, access_url, duration, expires_at, link_id}`", body = serde_json::Value), (status = 403, description = "PROFILE_BLOCKED", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/generate-jwt", tag = "links", security(("apikey" = [])), request_body = super::schemas::GenerateJwt, responses((status = 200, description = "`{success, access_url, duration, expires_at, link_id}`", body = serde_json::Value), (status = 403, description = "PROFILE_BLOCKED", body = crate::error::ErrorBody)))]
 pub async fn generate(
     state: Data<AppState>,
     auth: Authenticated,
@@ -57,11 +58,7 @@ pub async fn generate(
         link.expires_at.and_utc().timestamp(),
     );
     let token = state.link_signer.sign(&claims);
-    let mut access_url = state
-        .public_url
-        .join("connect")
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    access_url.query_pairs_mut().append_pair("token", &token);
+    let access_url = state.urls.access_url(&token);
     let lifetime = (link.expires_at - link.created_at).num_seconds();
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
@@ -75,7 +72,7 @@ pub async fn generate(
 /// GET or POST. The token comes from `Authorization: Bearer` (the docs, the npm SDK), else
 /// from the body's `jwt` under an API key that must own it (the Python SDK, n8n).
 #[tracing::instrument(skip_all)]
-#[utoipa::path(method(get, post), path = "/api/uploadposts/users/validate-jwt", tag = "links", security(("link_token" = []), ("apikey" = [])), request_body = Option<super::openapi::ValidateJwt>, responses((status = 200, description = "`{success: true, isValid: true, profile, …}`, or in the body form `{success: false, isValid: false, reason}`", body = serde_json::Value)))]
+#[utoipa::path(method(get, post), path = "/api/uploadposts/users/validate-jwt", tag = "links", security(("link_token" = []), ("apikey" = [])), request_body = Option<super::schemas::ValidateJwt>, responses((status = 200, description = "`{success: true, isValid: true, profile, …}`, or in the body form `{success: false, isValid: false, reason}`", body = serde_json::Value)))]
 pub async fn validate(
     req: HttpRequest,
     state: Data<AppState>,
@@ -155,7 +152,7 @@ async fn valid_response(state: &Data<AppState>, live: LiveLink) -> Result<HttpRe
 /// Revokes links at once: `{"jwt"}` or `{"link_id"}` for one link, `{"username"}` for every
 /// live link of a profile.
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(post, path = "/api/uploadposts/users/revoke-jwt", tag = "links", security(("apikey" = [])), request_body = super::openapi::RevokeJwt, responses((status = 200, description = "`{success, revoked}`", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/revoke-jwt", tag = "links", security(("apikey" = [])), request_body = super::schemas::RevokeJwt, responses((status = 200, description = "`{success, revoked}`", body = serde_json::Value)))]
 pub async fn revoke(
     state: Data<AppState>,
     auth: Authenticated,

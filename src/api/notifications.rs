@@ -70,7 +70,7 @@ pub async fn get_config(
 }
 
 /// `POST /notification-config`: the same upsert on the Python SDK's path.
-#[utoipa::path(post, path = "/api/uploadposts/notification-config", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::openapi::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/notification-config", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::schemas::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
 pub async fn update_config(
     state: Data<AppState>,
     auth: Authenticated,
@@ -112,7 +112,7 @@ fn optional_url(
 /// An upsert: what the body names changes, the rest stays. An empty body (the Python SDK's
 /// call without arguments) changes nothing. Setting a webhook URL turns the webhook channel
 /// on unless `channels` says otherwise, and creates the signing secret if there is none.
-#[utoipa::path(post, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::openapi::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), request_body = Option<super::schemas::NotificationSettings>, responses((status = 200, description = "The settings after the change", body = serde_json::Value)))]
 pub async fn update(
     state: Data<AppState>,
     auth: Authenticated,
@@ -274,7 +274,7 @@ fn profile_username(value: Option<&Value>) -> Result<Username, ApiError> {
 }
 
 /// Sets a profile's own webhook; `webhook_events` omitted or `null` means every event.
-#[utoipa::path(post, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::ProfileWebhook, responses((status = 200, description = "The profile's webhook", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::schemas::ProfileWebhook, responses((status = 200, description = "The profile's webhook", body = serde_json::Value)))]
 pub async fn set_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,
@@ -309,7 +309,7 @@ pub async fn set_profile_webhook(
     Ok(profile_webhook_view(username.as_str(), Some(&hook)))
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::openapi::ProfileWebhookTarget, responses((status = 200, description = "`{success, profile_username, deleted}`", body = serde_json::Value)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::schemas::ProfileWebhookTarget, responses((status = 200, description = "`{success, profile_username, deleted}`", body = serde_json::Value)))]
 pub async fn delete_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,

@@ -52,7 +52,7 @@ pub async fn get(auth: Authenticated) -> HttpResponse {
 }
 
 /// An empty body changes nothing and answers the current preferences (the Python SDK).
-#[utoipa::path(post, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), request_body = Option<super::openapi::Preferences>, responses((status = 200, description = "The preferences after the change", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), request_body = Option<super::schemas::Preferences>, responses((status = 200, description = "The preferences after the change", body = serde_json::Value)))]
 pub async fn update(
     state: Data<AppState>,
     auth: Authenticated,

@@ -80,7 +80,7 @@ async fn listed(
 
 /// `GET /api/uploadposts/facebook/pages`: the union of both documented item shapes.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/facebook/pages", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every Facebook connection of the account")), responses((status = 200, description = "`{success, pages: [{id, name, picture, account_id, followers, likes, page_id, page_name, profile}]}`", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = super::openapi::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/facebook/pages", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every Facebook connection of the account")), responses((status = 200, description = "`{success, pages: [{id, name, picture, account_id, followers, likes, page_id, page_name, profile}]}`", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
 pub async fn facebook_pages(
     state: Data<AppState>,
     auth: Authenticated,
@@ -104,7 +104,7 @@ pub async fn facebook_pages(
 /// `GET /api/uploadposts/linkedin/pages`: organizations the member administers; none is a
 /// 404, as Upload-Post documents.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/linkedin/pages", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every LinkedIn connection")), responses((status = 200, description = "`{success, pages: [{id (organization URN), name, picture, account_id, vanityName, followers}]}`", body = serde_json::Value), (status = 404, description = "Profile not found, no LinkedIn connection, or no pages", body = super::openapi::ErrorBody), (status = 502, description = "LinkedIn refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/linkedin/pages", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every LinkedIn connection")), responses((status = 200, description = "`{success, pages: [{id (organization URN), name, picture, account_id, vanityName, followers}]}`", body = serde_json::Value), (status = 404, description = "Profile not found, no LinkedIn connection, or no pages", body = crate::error::ErrorBody), (status = 502, description = "LinkedIn refused", body = crate::error::ErrorBody)))]
 pub async fn linkedin_pages(
     state: Data<AppState>,
     auth: Authenticated,
@@ -130,7 +130,7 @@ pub async fn linkedin_pages(
 /// `GET /api/uploadposts/pinterest/boards`: the boards of the profile's Pinterest account
 /// (without `profile`, the account's first Pinterest connection).
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/pinterest/boards", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it the first Pinterest connection")), responses((status = 200, description = "`{success, boards: [{id, name, privacy}], pinterest_account_used}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Pinterest connection", body = super::openapi::ErrorBody), (status = 502, description = "Pinterest refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/pinterest/boards", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it the first Pinterest connection")), responses((status = 200, description = "`{success, boards: [{id, name, privacy}], pinterest_account_used}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Pinterest connection", body = crate::error::ErrorBody), (status = 502, description = "Pinterest refused", body = crate::error::ErrorBody)))]
 pub async fn pinterest_boards(
     state: Data<AppState>,
     auth: Authenticated,
@@ -169,7 +169,7 @@ fn location_json(t: &Target, profile: &Profile) -> Value {
 
 /// `GET /api/uploadposts/google-business/locations`.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/google-business/locations", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every Google Business connection")), responses((status = 200, description = "`{success, locations: [{name, title, account_id, account_name}]}`", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = super::openapi::ErrorBody), (status = 502, description = "Google refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/google-business/locations", tag = "targets", security(("apikey" = [])), params(("profile" = Option<String>, Query, description = "One profile; without it every Google Business connection")), responses((status = 200, description = "`{success, locations: [{name, title, account_id, account_name}]}`", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn google_locations(
     state: Data<AppState>,
     auth: Authenticated,
@@ -302,7 +302,7 @@ async fn delete_pin(
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Facebook connection", body = super::openapi::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Facebook connection", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
 pub async fn get_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -311,7 +311,7 @@ pub async fn get_facebook_page(
     get_pin(req, state, query, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::openapi::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = super::openapi::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = super::openapi::ErrorBody), (status = 502, description = "Facebook refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused", body = crate::error::ErrorBody)))]
 pub async fn set_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -320,7 +320,7 @@ pub async fn set_facebook_page(
     post_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::openapi::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = super::openapi::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -329,7 +329,7 @@ pub async fn delete_facebook_page(
     delete_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Google Business connection", body = super::openapi::ErrorBody), (status = 502, description = "Google refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Google Business connection", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn get_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -338,7 +338,7 @@ pub async fn get_google_location(
     get_pin(req, state, query, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::openapi::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = super::openapi::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = super::openapi::ErrorBody), (status = 502, description = "Google refused", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn set_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -347,7 +347,7 @@ pub async fn set_google_location(
     post_pin(req, state, body, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::openapi::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = super::openapi::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -358,7 +358,7 @@ pub async fn delete_google_location(
 
 /// `POST /api/uploadposts/google-business/locations/select`: the Python SDK's older form of
 /// the location pin (`location_id`, `profile`).
-#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::openapi::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = super::openapi::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody)))]
 pub async fn select_google_location(
     req: HttpRequest,
     state: Data<AppState>,

@@ -18,7 +18,7 @@ const MAX_PER_PAGE: i64 = 1000;
 const DEFAULT_PER_PAGE: i64 = 100;
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(post, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::openapi::CreateProfile, responses((status = 201, description = "`{success, profile}`", body = serde_json::Value), (status = 403, description = "PROFILE_LIMIT_REACHED", body = super::openapi::ErrorBody), (status = 409, description = "PROFILE_EXISTS / EXTERNAL_ID_EXISTS", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::schemas::CreateProfile, responses((status = 201, description = "`{success, profile}`", body = serde_json::Value), (status = 403, description = "PROFILE_LIMIT_REACHED", body = crate::error::ErrorBody), (status = 409, description = "PROFILE_EXISTS / EXTERNAL_ID_EXISTS", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: Data<AppState>,
     auth: Authenticated,
@@ -160,7 +160,7 @@ pub async fn get_one(
 }
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(delete, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::openapi::NamedProfile, responses((status = 200, description = "Deleted, with its links and connections", body = serde_json::Value), (status = 409, description = "DEFAULT_PROFILE", body = super::openapi::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users", tag = "profiles", security(("apikey" = [])), request_body = super::schemas::NamedProfile, responses((status = 200, description = "Deleted, with its links and connections", body = serde_json::Value), (status = 409, description = "DEFAULT_PROFILE", body = crate::error::ErrorBody)))]
 pub async fn delete(
     state: Data<AppState>,
     auth: Authenticated,

@@ -3,7 +3,7 @@
 
 use super::bounce::is_handheld;
 use super::failure::{Failure, PageError};
-use super::pages::{fail, open, open_form, see_other, texts_for, token_href};
+use super::pages::{fail, open, open_form, texts_for};
 use super::templates::{DonePage, SigninPage};
 use super::{assets, pages};
 use crate::db::connections;
@@ -14,6 +14,7 @@ use crate::links::LiveLink;
 use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
+use crate::web::see_other;
 use actix_web::web::{Data, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
@@ -79,17 +80,6 @@ fn offered<'a>(
         .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotConfigured))
 }
 
-/// The page to come back to, absolute.
-fn page_url(state: &AppState, token: &str) -> String {
-    let mut url = state.public_url.clone();
-    url.set_path(&format!(
-        "{}/connect",
-        state.public_url.path().trim_end_matches('/')
-    ));
-    url.query_pairs_mut().append_pair("token", token);
-    url.to_string()
-}
-
 /// `POST /connect/start`: out to the platform's consent page (by way of the bounce page on
 /// phones and tablets), or to the app-password form.
 #[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, switch (optional)"), responses((status = 303, description = "On to the platform's sign-in (or the bounce page on phones)"), (status = 400, description = "Platform not offered by the link", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
@@ -100,15 +90,11 @@ pub async fn start(
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim();
     let live = open_form(&req, &state, token, &form.csrf).await?;
-    let back = token_href("/connect", token);
+    let back = state.urls.connect_page(token);
     let app =
         offered(&req, &state, &live, &form.platform).map_err(|e| e.with_back(back.clone()))?;
     if app.provider.sign_in() == SignIn::AppPassword {
-        return Ok(see_other(format!(
-            "{}&platform={}",
-            token_href("/connect/signin", token),
-            app.platform().key()
-        )));
+        return Ok(see_other(state.urls.signin_page(token, app.platform())));
     }
     let started = flow::start(
         &state,
@@ -117,14 +103,14 @@ pub async fn start(
             account_id: live.account.id.clone(),
             profile_id: live.profile.id.clone(),
             link_id: Some(live.link.id.clone()),
-            return_url: Some(page_url(&state, token)),
+            return_url: Some(state.urls.access_url(token).to_string()),
             switch_account: form.switch.is_some(),
         },
     )
     .await
     .map_err(|e| fail(&req, Some(&live), e.into()).with_back(back))?;
     Ok(if is_handheld(&req) {
-        see_other(format!("/api/uploadposts/oauth/bounce?id={}", started.id))
+        see_other(state.urls.bounce(&started.id))
     } else {
         see_other(started.authorize_url.to_string())
     })
@@ -224,7 +210,8 @@ fn render_signin(
         platform_key: app.platform().key(),
         badge: pages::badge(app.platform()),
         sandbox: app.sandbox,
-        back_href: token_href("/connect", &token),
+        back_href: state.urls.connect_page(&token),
+        action: state.urls.page_action("signin"),
         csrf: state.link_signer.csrf_token(&live.link.id),
         token,
         error,
@@ -284,7 +271,7 @@ pub async fn signin(
     match connected {
         Ok(_) => Ok(see_other(format!(
             "{}&connected={}",
-            token_href("/connect", &token),
+            state.urls.connect_page(&token),
             app.platform().key()
         ))),
         Err(ConnectError::Denied(_)) => render_signin(
@@ -325,7 +312,7 @@ pub async fn disconnect(
     }
     Ok(see_other(format!(
         "{}&disconnected={}",
-        token_href("/connect", &token),
+        state.urls.connect_page(&token),
         platform.key()
     )))
 }
@@ -339,7 +326,7 @@ pub async fn pin(
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim().to_owned();
     let live = open_form(&req, &state, &token, &form.csrf).await?;
-    let back = token_href("/connect", &token);
+    let back = state.urls.connect_page(&token);
     let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
     let connection = pages::load(&req, &state, &live, move |conn| {

@@ -49,7 +49,7 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
     bounce_js: versioned("bounce.js"),
 });
 
-#[utoipa::path(get, path = "/static/{name}", tag = "pages", params(("name" = String, Path, description = "connect.css or bounce.js")), responses((status = 200, description = "The file, cached for a year", content_type = "text/css"), (status = 404, description = "No such file", body = crate::api::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/static/{name}", tag = "pages", params(("name" = String, Path, description = "connect.css or bounce.js")), responses((status = 200, description = "The file, cached for a year", content_type = "text/css"), (status = 404, description = "No such file", body = crate::error::ErrorBody)))]
 pub async fn serve(name: Path<String>) -> HttpResponse {
     match ASSETS.iter().find(|a| a.name == name.as_str()) {
         Some(asset) => HttpResponse::Ok()

@@ -1,19 +1,19 @@
 //! The connect page, its calendar, and the forms they post.
 
 use super::assets;
-use super::calendar::{Month, weekday_columns};
 use super::failure::{Failure, PageError, signin_notice};
 use super::headers::page_csp;
 use super::i18n::Texts;
 use super::templates::{
-    CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, Picker, PickerOption, PlatformRow,
-    PostRow,
+    CalendarPage, Chip, ConnectPage, DayCell, Frame, Notice, PageLinks, Picker, PickerOption,
+    PlatformRow, PostRow,
 };
 use crate::db::DbConn;
 use crate::db::connections::{self, Connection};
 use crate::db::oauth_states::{self, Outcome};
 use crate::db::posts::{self, Post};
 use crate::domain::Platform;
+use crate::domain::calendar::{Month, weekday_columns};
 use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::domain::time;
@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::links::{self, LiveLink};
 use crate::oauth::{flow, targets};
 use crate::state::AppState;
+use crate::web::see_other;
 use actix_web::http::header;
 use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
@@ -107,16 +108,6 @@ async fn open_page(
     Ok((live, token, settings))
 }
 
-pub fn token_href(path: &str, token: &str) -> String {
-    format!("{path}?token={token}")
-}
-
-pub fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
-
 /// The frame of both tabs: branding from the link (or the localized defaults), the tabs,
 /// the redirect button, and the token and CSRF token their links and forms carry.
 fn frame(
@@ -131,6 +122,7 @@ fn frame(
         |value: &Option<String>, key| value.clone().unwrap_or_else(|| t.get(key).to_owned());
     Frame {
         csrf: state.link_signer.csrf_token(&live.link.id),
+        links: PageLinks::new(&state.urls, &token),
         token,
         logo: settings.logo_image.as_ref().map(|u| u.as_str().to_owned()),
         title: or_text(&settings.connect_title, "connect.title"),
@@ -357,7 +349,7 @@ pub async fn connect(
 ) -> Result<HttpResponse, PageError> {
     let (live, token, settings) = open_page(&req, &state, &query).await?;
     if settings.readonly_calendar {
-        return Ok(see_other(token_href("/connect/calendar", &token)));
+        return Ok(see_other(state.urls.calendar(&token, None)));
     }
     let profile_id = live.profile.id.clone();
     let connected = load(&req, &state, &live, move |conn| {
@@ -415,7 +407,7 @@ pub async fn calendar(
 ) -> Result<HttpResponse, PageError> {
     let (live, token, settings) = open_page(&req, &state, &query).await?;
     if !settings.show_calendar && !settings.readonly_calendar {
-        return Ok(see_other(token_href("/connect", &token)));
+        return Ok(see_other(state.urls.connect_page(&token)));
     }
     let now = time::now();
     let today = now.date();
@@ -463,13 +455,7 @@ pub async fn calendar(
         .filter(|p| month.contains(p.scheduled_for.date()))
         .filter_map(|p| post_row(p, &t, now, readonly))
         .collect();
-    let month_href = |m: Month| {
-        format!(
-            "{}&month={}",
-            token_href("/connect/calendar", &token),
-            m.param()
-        )
-    };
+    let month_href = |m: Month| state.urls.calendar(&token, Some(&m.param()));
     let page = CalendarPage {
         month_title: format!(
             "{} {}",
@@ -479,7 +465,7 @@ pub async fn calendar(
         month_param: month.param(),
         prev_href: month_href(month.previous()),
         next_href: month_href(month.next()),
-        today_href: token_href("/connect/calendar", &token),
+        today_href: state.urls.calendar(&token, None),
         weekdays: weekday_columns(week_start)
             .iter()
             .map(|d| t.get(&format!("calendar.day.{d}")).to_owned())
@@ -552,7 +538,7 @@ pub async fn open_form(
     }
     if !state.link_signer.csrf_matches(&live.link.id, csrf) {
         return Err(fail(req, Some(&live), Failure::FormExpired)
-            .with_back(token_href("/connect", token.trim())));
+            .with_back(state.urls.connect_page(token.trim())));
     }
     Ok(live)
 }
@@ -566,10 +552,9 @@ pub async fn cancel(
 ) -> Result<HttpResponse, PageError> {
     let live = open_form(&req, &state, &form.token, &form.csrf).await?;
     let month = form.month.as_deref().and_then(Month::parse);
-    let mut back = token_href("/connect/calendar", form.token.trim());
-    if let Some(m) = month {
-        back = format!("{back}&month={}", m.param());
-    }
+    let back = state
+        .urls
+        .calendar(form.token.trim(), month.map(Month::param).as_deref());
     let profile_id = live.profile.id.clone();
     let post_id = form.post_id.clone();
     let cancelled = load(&req, &state, &live, move |conn| {

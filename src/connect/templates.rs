@@ -2,6 +2,7 @@
 
 use super::assets::AssetUrls;
 use super::i18n::Texts;
+use crate::urls::Urls;
 use askama::Template;
 
 /// What both tabs show around their content: branding, the tabs and the way out.
@@ -17,6 +18,32 @@ pub struct Frame {
     pub active_tab: &'static str,
     pub redirect_url: Option<String>,
     pub redirect_text: String,
+    pub links: PageLinks,
+}
+
+/// Where a link's tabs and forms go, with `public_url`'s path prefix.
+pub struct PageLinks {
+    pub accounts: String,
+    pub calendar: String,
+    pub start: String,
+    pub disconnect: String,
+    pub pin: String,
+    pub signin: String,
+    pub cancel: String,
+}
+
+impl PageLinks {
+    pub fn new(urls: &Urls, token: &str) -> Self {
+        Self {
+            accounts: urls.connect_page(token),
+            calendar: urls.calendar(token, None),
+            start: urls.page_action("start"),
+            disconnect: urls.page_action("disconnect"),
+            pin: urls.page_action("pin"),
+            signin: urls.page_action("signin"),
+            cancel: urls.page_action("calendar/cancel"),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -59,6 +86,7 @@ pub struct SigninPage {
     pub sandbox: bool,
     pub token: String,
     pub csrf: String,
+    pub action: String,
     pub back_href: String,
     pub error: Option<String>,
 }

@@ -28,7 +28,8 @@ pub mod posts;
 pub mod profiles;
 pub mod schema;
 
-pub use pool::{Backend, DatabaseUrl, Db, DbError, PoolState};
+pub use crate::domain::database_url::{Backend, DatabaseUrl};
+pub use pool::{Db, DbError, PoolState};
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]

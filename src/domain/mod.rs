@@ -1,7 +1,9 @@
 //! Pure types and rules: parse constructors for everything that comes from outside, no actix
 //! and no SQL.
 
+pub mod calendar;
 pub mod connect_settings;
+pub mod database_url;
 pub mod language;
 pub mod link_token;
 pub mod plan;
@@ -82,7 +84,7 @@ mod untrusted_input {
             let _ = Language::from_accept_language(&s);
             let _ = PageUrl::parse("f", &s);
             let _ = WebhookUrl::parse("f", &s, false);
-            let _ = crate::connect::calendar::Month::parse(&s);
+            let _ = crate::domain::calendar::Month::parse(&s);
             assert!(signer.verify(&s, 1).is_err(), "{s:?}");
             // Splice generated text into a real token, where a decoder is most fragile.
             let at = rng.random_range(0..=good.len());

@@ -1,37 +1,42 @@
-//! `GET /metrics`: served only when `metrics = true`, behind `metrics_token` if one is set.
+//! `GET /metrics` (mounted by `routes` when `metrics = true`), behind `metrics_token` if
+//! one is set.
 
+use super::Metrics;
 use crate::config::MetricsSettings;
-use crate::db::outbox;
-use crate::domain::secrets::{Credential, parse_authorization};
+use crate::db::{Db, outbox};
 use crate::error::ApiError;
-use crate::state::AppState;
-use actix_web::http::{Method, header};
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-const PATH: &str = "/metrics";
-
-/// Who may scrape: anyone, or holders of the token.
-pub(crate) struct Access {
+/// What a scrape reads, and who may scrape: anyone, or holders of the token.
+pub struct Scrape {
+    metrics: Metrics,
+    db: Db,
     token: Option<String>,
 }
 
-impl Access {
+impl Scrape {
+    /// `None` when metrics are off.
+    pub fn new(metrics: &Metrics, db: &Db, settings: &MetricsSettings) -> Option<Data<Self>> {
+        settings.enabled.then(|| {
+            Data::new(Self {
+                metrics: metrics.clone(),
+                db: db.clone(),
+                token: settings.token.clone(),
+            })
+        })
+    }
+
     /// Compares digests in constant time, so neither the token's bytes nor its length
     /// can be learned from timing.
     fn allows(&self, req: &HttpRequest) -> bool {
         let Some(token) = &self.token else {
             return true;
         };
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_authorization);
-        let Some(Credential::Bearer(presented)) = presented else {
+        let Some(presented) = crate::web::bearer_token(req) else {
             return false;
         };
         Sha256::digest(presented.as_bytes())
@@ -40,45 +45,25 @@ impl Access {
     }
 }
 
-/// Mounts `/metrics` when enabled. The route is recorded either way: the OpenAPI document
-/// lists it, and whether a process serves it is configuration.
-pub fn configure(cfg: &mut web::ServiceConfig, settings: &MetricsSettings) {
-    crate::api::record_route(PATH, &[Method::GET]);
-    if !settings.enabled {
-        return;
-    }
-    cfg.service(
-        crate::api::resource("", PATH, &[Method::GET])
-            .app_data(Data::new(Access {
-                token: settings.token.clone(),
-            }))
-            .route(crate::api::get().to(scrape)),
-    );
-}
-
 /// Prometheus metrics
 ///
 /// The instruments of this process, and the webhook backlog of the whole database.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses(
     (status = 200, description = "Prometheus text format (0.0.4)", content_type = "text/plain", body = String),
-    (status = 401, description = "`metrics_token` is set and the request does not carry it as `Authorization: Bearer <token>`", body = crate::api::openapi::ErrorBody),
-    (status = 404, description = "Metrics are off (`metrics = false`)", body = crate::api::openapi::ErrorBody),
+    (status = 401, description = "`metrics_token` is set and the request does not carry it as `Authorization: Bearer <token>`", body = crate::error::ErrorBody),
+    (status = 404, description = "Metrics are off (`metrics = false`)", body = crate::error::ErrorBody),
 ))]
-pub(crate) async fn scrape(
-    req: HttpRequest,
-    access: Data<Access>,
-    state: Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    if !access.allows(&req) {
+pub async fn scrape(req: HttpRequest, scrape: Data<Scrape>) -> Result<HttpResponse, ApiError> {
+    if !scrape.allows(&req) {
         return Err(ApiError::InvalidMetricsToken);
     }
     // Metrics matter most when the database struggles: without a count, still answer.
-    let backlog = state
+    let backlog = scrape
         .db
         .run(|conn| outbox::pending_count(conn).map_err(ApiError::from))
         .await
         .inspect_err(|e| tracing::warn!(error = %e, "cannot count the webhook backlog"))
         .ok();
-    let body = state.metrics.render(state.db.pool_state(), backlog);
+    let body = scrape.metrics.render(scrape.db.pool_state(), backlog);
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
 }

@@ -1,5 +1,5 @@
 //! Prometheus metrics: the registry and its instruments, one set per `Application` (no
-//! globals, so tests stay independent), and `GET /metrics`.
+//! globals, so tests stay independent), and the `GET /metrics` handler.
 //!
 //! Each part of Postgate that records gets its own instruments struct, registered in
 //! `Metrics::new` and handed to the code that records (`HttpMetrics` to the middleware,
@@ -7,10 +7,10 @@
 //! publishing engine adds its job counters the same way. Values that live elsewhere (the
 //! pool, the outbox) are read when scraped.
 
-pub(crate) mod endpoint;
+pub mod endpoint;
 mod http;
 
-pub use endpoint::configure;
+pub use endpoint::Scrape;
 pub use http::HttpMetrics;
 
 use crate::db::PoolState;

@@ -322,13 +322,18 @@ pub fn endpoints(
 
 /// The same endpoints moved under `base` (the sandbox): `https://host/path?q` becomes
 /// `<base>/path?q`.
-pub fn moved_under(
+/// The endpoints moved onto the emulator: the consent page (which the browser opens) under
+/// `public` (`public_url`), the rest (which this server calls) under `local`, so that a
+/// server behind a proxy never calls itself through it.
+pub fn moved_to_sandbox(
     endpoints: &BTreeMap<&'static str, Url>,
-    base: &Url,
+    public: &Url,
+    local: &Url,
 ) -> BTreeMap<&'static str, Url> {
     endpoints
         .iter()
         .map(|(name, url)| {
+            let base = if *name == "authorize" { public } else { local };
             let mut moved = base.clone();
             let path = format!("{}{}", base.path().trim_end_matches('/'), url.path());
             moved.set_path(&path);

@@ -7,32 +7,8 @@ use super::provider::{self, App, AppConfig, SignIn};
 use super::providers;
 use crate::config::PlatformSettings;
 use crate::domain::Platform;
+use crate::urls::Urls;
 use std::collections::BTreeMap;
-use url::Url;
-
-/// Where a platform sends the browser back to: the redirect URI to register with it.
-pub fn redirect_uri(public_url: &Url, platform: Platform) -> Url {
-    let mut url = public_url.clone();
-    url.set_path(&format!(
-        "{}/api/uploadposts/oauth/callback/{}",
-        public_url.path().trim_end_matches('/'),
-        platform.key()
-    ));
-    url.set_query(None);
-    url
-}
-
-/// The emulator's base for a platform.
-pub fn sandbox_base(public_url: &Url, platform: Platform) -> Url {
-    let mut url = public_url.clone();
-    url.set_path(&format!(
-        "{}/sandbox/{}",
-        public_url.path().trim_end_matches('/'),
-        platform.key()
-    ));
-    url.set_query(None);
-    url
-}
 
 pub const SANDBOX_CLIENT_PREFIX: &str = "sandbox-client-";
 pub const SANDBOX_SECRET_PREFIX: &str = "sandbox-secret-";
@@ -46,7 +22,8 @@ impl Platforms {
     pub fn new(
         settings: &BTreeMap<Platform, PlatformSettings>,
         sandbox: bool,
-        public_url: &Url,
+        urls: &Urls,
+        local: &Urls,
         http: &Http,
     ) -> anyhow::Result<Self> {
         let mut apps = BTreeMap::new();
@@ -60,12 +37,13 @@ impl Platforms {
                 AppConfig {
                     client_id: format!("{SANDBOX_CLIENT_PREFIX}{}", platform.key()),
                     client_secret: format!("{SANDBOX_SECRET_PREFIX}{}", platform.key()),
-                    endpoints: provider::moved_under(
+                    endpoints: provider::moved_to_sandbox(
                         &endpoints,
-                        &sandbox_base(public_url, platform),
+                        &urls.sandbox(platform),
+                        &local.sandbox(platform),
                     ),
                     scopes: None,
-                    redirect_uri: redirect_uri(public_url, platform),
+                    redirect_uri: urls.oauth_callback(platform),
                     sandbox: true,
                 }
             } else {
@@ -81,7 +59,7 @@ impl Platforms {
                     client_secret: c.client_secret.clone().unwrap_or_default(),
                     endpoints,
                     scopes: c.scopes.clone(),
-                    redirect_uri: redirect_uri(public_url, platform),
+                    redirect_uri: urls.oauth_callback(platform),
                     sandbox: false,
                 }
             };

@@ -7,7 +7,6 @@ use crate::domain::Platform;
 use crate::domain::secrets::new_random_id;
 use crate::oauth::providers;
 use crate::oauth::registry;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -16,9 +15,9 @@ use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "sandbox/consent.html")]
-struct ConsentPage<'a> {
-    css: &'a str,
-    platform_key: &'static str,
+struct ConsentPage {
+    css: String,
+    action: String,
     platform_name: &'static str,
     client_name: &'static str,
     redirect_uri: String,
@@ -35,7 +34,7 @@ fn bad_request(why: &str) -> HttpResponse {
 }
 
 /// `GET <authorize>`: checks the request as the platform would, then asks who signs in.
-pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResponse {
+pub fn page(sandbox: &Sandbox, platform: Platform, req: &HttpRequest) -> HttpResponse {
     let query: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
@@ -44,7 +43,7 @@ pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResp
     if query.get(provider.client_id_param()) != Some(&expected_client) {
         return bad_request("unknown client_id");
     }
-    let expected_redirect = registry::redirect_uri(&state.public_url, platform);
+    let expected_redirect = sandbox.urls.oauth_callback(platform);
     let Some(redirect_uri) = query
         .get("redirect_uri")
         .filter(|r| **r == expected_redirect.as_str())
@@ -72,8 +71,8 @@ pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResp
         })
         .unwrap_or_default();
     let page = ConsentPage {
-        css: &crate::connect::assets::URLS.css,
-        platform_key: platform.key(),
+        css: sandbox.urls.local(&crate::connect::assets::URLS.css),
+        action: format!("{}/_consent", sandbox.urls.sandbox(platform).path()),
         platform_name: platform.display_name(),
         client_name: "Postgate",
         redirect_uri: redirect_uri.clone(),
@@ -95,8 +94,8 @@ pub fn page(state: &AppState, platform: Platform, req: &HttpRequest) -> HttpResp
 
 /// `POST /sandbox/<platform>/_consent`: allow (a code) or deny (the platform's own denial
 /// parameters), back to the redirect URI.
-pub async fn decide(state: Data<AppState>, platform: Path<String>, body: Bytes) -> HttpResponse {
-    let (Some(sandbox), Some(platform)) = (&state.sandbox, Platform::parse(&platform)) else {
+pub async fn decide(sandbox: Data<Sandbox>, platform: Path<String>, body: Bytes) -> HttpResponse {
+    let Some(platform) = Platform::parse(&platform) else {
         return HttpResponse::NotFound().finish();
     };
     let mut form: HashMap<String, String> = HashMap::new();
@@ -108,7 +107,7 @@ pub async fn decide(state: Data<AppState>, platform: Path<String>, body: Bytes) 
             form.insert(k.into_owned(), v.into_owned());
         }
     }
-    let expected_redirect = registry::redirect_uri(&state.public_url, platform);
+    let expected_redirect = sandbox.urls.oauth_callback(platform);
     if form.get("redirect_uri").map(String::as_str) != Some(expected_redirect.as_str()) {
         return bad_request("redirect_uri does not match the one registered for this app");
     }
@@ -187,8 +186,8 @@ pub async fn avatar(path: Path<(String, usize)>) -> HttpResponse {
 }
 
 /// The URL of person `n`'s avatar on this server.
-pub fn avatar_url(state: &AppState, platform: Platform, n: usize) -> String {
-    let base = registry::sandbox_base(&state.public_url, platform);
+pub fn avatar_url(sandbox: &Sandbox, platform: Platform, n: usize) -> String {
+    let base = sandbox.urls.sandbox(platform);
     format!("{}/_avatar/{n}", base.as_str().trim_end_matches('/'))
 }
 

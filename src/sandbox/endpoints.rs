@@ -4,12 +4,11 @@
 use super::people::{self, PEOPLE};
 use super::wire;
 use super::{Fault, Grant, Issued, Sandbox, consent};
-use crate::api::extract::bearer_token;
 use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use crate::oauth::provider::ClientAuth;
-use crate::oauth::{providers, registry};
-use crate::state::AppState;
+use crate::oauth::providers;
+use crate::web::bearer_token;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
@@ -25,11 +24,8 @@ pub async fn handle(
     name: &'static str,
     req: HttpRequest,
     body: Bytes,
-    state: Data<AppState>,
+    sandbox: Data<Sandbox>,
 ) -> HttpResponse {
-    let Some(sandbox) = &state.sandbox else {
-        return HttpResponse::NotFound().finish();
-    };
     let fault = sandbox.with(|e| {
         e.calls.push((platform, name, req.method().to_string()));
         e.faults
@@ -61,13 +57,15 @@ pub async fn handle(
     }
     let params = params(&req, &body);
     match name {
-        "authorize" => consent::page(&state, platform, &req),
-        "token" | "long_lived" | "refresh" => token(sandbox, &state, platform, &req, &params),
-        "revoke" | "delete_session" => revoke(sandbox, platform, &req, &params),
-        "permissions" if req.method() == Method::DELETE => revoke(sandbox, platform, &req, &params),
-        "create_session" => create_session(sandbox, &body),
-        "refresh_session" => refresh_session(sandbox, &req),
-        _ => api(sandbox, &state, platform, name, &req, &params),
+        "authorize" => consent::page(&sandbox, platform, &req),
+        "token" | "long_lived" | "refresh" => token(&sandbox, platform, &req, &params),
+        "revoke" | "delete_session" => revoke(&sandbox, platform, &req, &params),
+        "permissions" if req.method() == Method::DELETE => {
+            revoke(&sandbox, platform, &req, &params)
+        }
+        "create_session" => create_session(&sandbox, &body),
+        "refresh_session" => refresh_session(&sandbox, &req),
+        _ => api(&sandbox, platform, name, &req, &params),
     }
 }
 
@@ -91,8 +89,16 @@ fn params(req: &HttpRequest, body: &Bytes) -> HashMap<String, String> {
 /// Whether the request carries the sandbox app's credentials the way the platform wants.
 fn client_ok(platform: Platform, req: &HttpRequest, params: &HashMap<String, String>) -> bool {
     let provider = providers::for_platform(platform);
-    let id = format!("{}{}", registry::SANDBOX_CLIENT_PREFIX, platform.key());
-    let secret = format!("{}{}", registry::SANDBOX_SECRET_PREFIX, platform.key());
+    let id = format!(
+        "{}{}",
+        crate::oauth::registry::SANDBOX_CLIENT_PREFIX,
+        platform.key()
+    );
+    let secret = format!(
+        "{}{}",
+        crate::oauth::registry::SANDBOX_SECRET_PREFIX,
+        platform.key()
+    );
     match provider.client_auth() {
         ClientAuth::Basic => {
             let expected = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
@@ -151,7 +157,6 @@ fn live_access(sandbox: &Sandbox, platform: Platform, token: &str) -> Option<Gra
 
 fn token(
     sandbox: &Sandbox,
-    state: &AppState,
     platform: Platform,
     req: &HttpRequest,
     params: &HashMap<String, String>,
@@ -180,8 +185,7 @@ fn token(
             };
             if grant.platform != platform
                 || params.get("redirect_uri") != Some(&grant.redirect_uri)
-                || grant.redirect_uri
-                    != registry::redirect_uri(&state.public_url, platform).as_str()
+                || grant.redirect_uri != sandbox.urls.oauth_callback(platform).as_str()
             {
                 return wire::invalid_grant(platform);
             }
@@ -384,7 +388,6 @@ fn refresh_session(sandbox: &Sandbox, req: &HttpRequest) -> HttpResponse {
 /// The account APIs: identity and listings, for a live access token.
 fn api(
     sandbox: &Sandbox,
-    state: &AppState,
     platform: Platform,
     name: &str,
     req: &HttpRequest,
@@ -401,7 +404,7 @@ fn api(
     let n = grant.person;
     let id = people::platform_id(platform, n);
     let handle = people::handle(platform, n);
-    let avatar = consent::avatar_url(state, platform, n);
+    let avatar = consent::avatar_url(sandbox, platform, n);
     let person = &PEOPLE[n];
     let targets = people::targets(platform, n);
     let body = match (platform, name) {
@@ -411,7 +414,7 @@ fn api(
         (Platform::Facebook, "accounts") => json!({
             "data": targets.iter().enumerate().map(|(i, (tid, tname, _))| json!({
                 "id": tid, "name": tname, "access_token": format!("sbx-page-{}", new_random_id(20)),
-                "picture": {"data": {"url": consent::avatar_url(state, platform, (n + i + 1) % PEOPLE.len())}},
+                "picture": {"data": {"url": consent::avatar_url(sandbox, platform, (n + i + 1) % PEOPLE.len())}},
                 "followers_count": 12_840 - 1000 * i as i64, "fan_count": 11_902 - 1000 * i as i64,
             })).collect::<Vec<_>>(),
             "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}},

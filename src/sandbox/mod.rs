@@ -13,6 +13,7 @@ mod wire;
 
 use crate::domain::Platform;
 use crate::oauth::providers;
+use crate::urls::Urls;
 use actix_web::HttpResponse;
 use actix_web::web::{self, Data, Json};
 use serde::Deserialize;
@@ -63,12 +64,20 @@ struct Emulator {
     calls: Vec<(Platform, &'static str, String)>,
 }
 
-#[derive(Default)]
+/// The emulator: its state, and where it and Postgate are reached.
 pub struct Sandbox {
     inner: Mutex<Emulator>,
+    urls: Urls,
 }
 
 impl Sandbox {
+    pub fn new(urls: Urls) -> Self {
+        Self {
+            inner: Mutex::new(Emulator::default()),
+            urls,
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Emulator) -> T) -> T {
         // A panic while holding the lock cannot leave the maps half-written in a way that
         // matters to an emulator; keep serving.
@@ -80,12 +89,10 @@ impl Sandbox {
     }
 }
 
-/// Mounts the emulator when the sandbox is on.
-pub fn configure(cfg: &mut web::ServiceConfig, on: bool) {
-    if !on {
-        return;
-    }
-    cfg.route("/sandbox/_control", web::post().to(control))
+/// Mounts the emulator.
+pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
+    cfg.app_data(sandbox)
+        .route("/sandbox/_control", web::post().to(control))
         .route("/sandbox/_control/calls", web::get().to(calls))
         .route(
             "/sandbox/{platform}/_consent",
@@ -108,8 +115,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, on: bool) {
             let name: &'static str = name;
             cfg.route(
                 &path,
-                web::route().to(move |req, body, state| {
-                    endpoints::handle(platform, name, req, body, state)
+                web::route().to(move |req, body, sandbox| {
+                    endpoints::handle(platform, name, req, body, sandbox)
                 }),
             );
         }
@@ -128,10 +135,7 @@ struct ControlRequest {
     expires_in: Option<i64>,
 }
 
-async fn control(state: Data<crate::state::AppState>, body: Json<ControlRequest>) -> HttpResponse {
-    let Some(sandbox) = &state.sandbox else {
-        return HttpResponse::NotFound().finish();
-    };
+async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResponse {
     let Some(platform) = Platform::parse(&body.platform) else {
         return HttpResponse::BadRequest().json(json!({"error": "unknown platform"}));
     };
@@ -149,10 +153,7 @@ async fn control(state: Data<crate::state::AppState>, body: Json<ControlRequest>
     HttpResponse::Ok().json(json!({"ok": true}))
 }
 
-async fn calls(state: Data<crate::state::AppState>) -> HttpResponse {
-    let Some(sandbox) = &state.sandbox else {
-        return HttpResponse::NotFound().finish();
-    };
+async fn calls(sandbox: Data<Sandbox>) -> HttpResponse {
     let calls: Vec<_> = sandbox.with(|e| {
         e.calls
             .iter()

@@ -21,6 +21,7 @@ mod oauth;
 mod openapi;
 mod pages;
 mod plans;
+mod prefix;
 mod storage;
 mod users;
 mod webhook_processes;
@@ -48,6 +49,7 @@ fn main() {
         openapi::cases(),
         pages::cases(),
         plans::cases(),
+        prefix::cases(),
         storage::cases(),
         users::cases(),
         webhooks::cases(),

@@ -27,7 +27,7 @@ async fn document_lists_exactly_the_apps_routes(app: &TestApp) {
             }
         }
     }
-    let registered = postgate::api::registered_routes();
+    let registered = postgate::routes::registered_routes();
     let undocumented: Vec<_> = registered.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&registered).collect();
     assert!(

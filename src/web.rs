@@ -1,0 +1,30 @@
+//! Small actix helpers shared by the JSON API, the pages and the sandbox: nothing here knows
+//! a route or a resource.
+
+use crate::domain::secrets::{Credential, parse_authorization};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
+
+/// A route answering GET, and HEAD with it (actix sends no body for HEAD).
+pub fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// The token of `Authorization: Bearer <token>`, if that is the scheme the request uses.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_authorization)
+        .and_then(|c| match c {
+            Credential::Bearer(token) => Some(token.to_owned()),
+            Credential::ApiKey(_) => None,
+        })
+}
+
+/// A 303 to `location` (after a form post, or to another page).
+pub fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
