@@ -2,7 +2,7 @@
 //! a route or a resource.
 
 use crate::domain::secrets::{Credential, parse_authorization};
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
 
 /// A route answering GET, and HEAD with it (actix sends no body for HEAD).
@@ -20,6 +20,17 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
             Credential::Bearer(token) => Some(token.to_owned()),
             Credential::ApiKey(_) => None,
         })
+}
+
+/// A template rendered as an HTML response: the one place a page becomes one.
+pub fn html(
+    status: StatusCode,
+    page: &impl askama::Template,
+) -> Result<HttpResponse, askama::Error> {
+    let body = page.render()?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 /// A 303 to `location` (after a form post, or to another page).

@@ -3,9 +3,9 @@
 
 use super::bounce::is_handheld;
 use super::failure::{Failure, PageError};
-use super::pages::{fail, open, open_form, texts_for};
+use super::page::{fail, open, open_form, texts_for};
 use super::templates::{DonePage, SigninPage};
-use super::{assets, pages};
+use super::{assets, page};
 use crate::db::connections;
 use crate::db::oauth_states::Outcome;
 use crate::domain::Platform;
@@ -15,9 +15,9 @@ use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
 use crate::web::see_other;
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
-use askama::Template;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -62,7 +62,7 @@ pub struct SigninForm {
 /// The platform named by a form, if the link offers it.
 fn named(req: &HttpRequest, live: &LiveLink, platform: &str) -> Result<Platform, PageError> {
     Platform::parse(platform)
-        .filter(|p| pages::allowed_platforms(&live.link.settings()).contains(p))
+        .filter(|p| page::allowed_platforms(&live.link.settings()).contains(p))
         .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotOffered))
 }
 
@@ -158,13 +158,7 @@ pub async fn callback(
                 t,
                 assets: &assets::URLS,
             };
-            page.render()
-                .map(|html| {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(html)
-                })
-                .map_err(|e| fail(&req, None, ApiError::Internal(e.into()).into()))
+            page::html(&req, None, StatusCode::OK, &page)
         }
         _ => Err(fail(&req, None, Failure::SigninFailed(platform, outcome))),
     }
@@ -208,7 +202,7 @@ fn render_signin(
         title: t.fill("signin.title", &name),
         help: t.fill("signin.passwordHelp", &name),
         platform_key: app.platform().key(),
-        badge: pages::badge(app.platform()),
+        badge: page::badge(app.platform()),
         sandbox: app.sandbox,
         back_href: state.urls.connect_page(&token),
         action: state.urls.page_action("signin"),
@@ -219,17 +213,11 @@ fn render_signin(
         assets: &assets::URLS,
     };
     let status = if page.error.is_some() {
-        actix_web::http::StatusCode::BAD_REQUEST
+        StatusCode::BAD_REQUEST
     } else {
-        actix_web::http::StatusCode::OK
+        StatusCode::OK
     };
-    page.render()
-        .map(|html| {
-            HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .body(html)
-        })
-        .map_err(|e| fail(req, Some(live), ApiError::Internal(e.into()).into()))
+    page::html(req, Some(live), status, &page)
 }
 
 /// `POST /connect/signin`: signs in with the handle and app password, then back to the page.
@@ -301,7 +289,7 @@ pub async fn disconnect(
     let live = open_form(&req, &state, &token, &form.csrf).await?;
     let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
-    let connection = pages::load(&req, &state, &live, move |conn| {
+    let connection = page::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())
     })
     .await?;
@@ -329,7 +317,7 @@ pub async fn pin(
     let back = state.urls.connect_page(&token);
     let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
-    let connection = pages::load(&req, &state, &live, move |conn| {
+    let connection = page::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())
     })
     .await?

@@ -6,15 +6,15 @@
 
 use super::assets;
 use super::failure::Failure;
-use super::pages::{badge, fail};
+use super::page::{badge, fail};
 use super::templates::BouncePage;
 use crate::db::oauth_states;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
 use crate::state::AppState;
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use askama::Template;
 use serde::Deserialize;
 
 /// User-Agent words of phones and tablets, whose installed apps may capture the navigation
@@ -70,17 +70,12 @@ pub async fn page(
         return expired();
     };
     let page = BouncePage {
-        t: super::pages::texts_for(&req, None),
+        t: super::page::texts_for(&req, None),
         assets: &assets::URLS,
         platform_key: platform.key(),
         platform_name: platform.display_name(),
         badge: badge(platform),
         url: pending.authorize_url,
     };
-    match page.render() {
-        Ok(html) => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(html),
-        Err(e) => fail(&req, None, ApiError::Internal(e.into()).into()).error_response(),
-    }
+    super::page::html(&req, None, StatusCode::OK, &page).unwrap_or_else(|e| e.error_response())
 }

@@ -9,7 +9,6 @@ use crate::domain::Platform;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
 
 #[derive(Debug)]
 pub enum Failure {
@@ -184,10 +183,8 @@ impl ResponseError for PageError {
             t: t.clone(),
             assets: &assets::URLS,
         };
-        match page.render() {
-            Ok(html) => HttpResponse::build(self.status_code())
-                .content_type("text/html; charset=utf-8")
-                .body(html),
+        match crate::web::html(self.status_code(), &page) {
+            Ok(resp) => resp,
             Err(e) => {
                 tracing::error!(error = %e, "error page failed to render");
                 HttpResponse::InternalServerError()

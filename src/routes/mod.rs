@@ -222,7 +222,7 @@ fn static_files(cfg: &mut web::ServiceConfig) {
 
 /// The hosted connect page and the forms it posts.
 fn pages(cfg: &mut web::ServiceConfig) {
-    use connect::{accounts, pages};
+    use connect::{accounts, accounts_tab, calendar_tab, page as toolkit};
     const PAGES: &str = "/connect";
     let page = |path: &str, methods: &[Method]| {
         record_route(&format!("{PAGES}{path}"), methods);
@@ -233,10 +233,10 @@ fn pages(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(
                 connect::headers::page_headers,
             ))
-            .app_data(web::FormConfig::default().error_handler(|_, req| pages::bad_request(req)))
-            .app_data(web::QueryConfig::default().error_handler(|_, req| pages::bad_request(req)))
-            .service(page("", &[Method::GET]).route(get().to(pages::connect)))
-            .service(page("/calendar", &[Method::GET]).route(get().to(pages::calendar)))
+            .app_data(web::FormConfig::default().error_handler(|_, req| toolkit::bad_request(req)))
+            .app_data(web::QueryConfig::default().error_handler(|_, req| toolkit::bad_request(req)))
+            .service(page("", &[Method::GET]).route(get().to(accounts_tab::connect)))
+            .service(page("/calendar", &[Method::GET]).route(get().to(calendar_tab::calendar)))
             .service(page("/start", &[Method::POST]).route(web::post().to(accounts::start)))
             .service(
                 page("/disconnect", &[Method::POST]).route(web::post().to(accounts::disconnect)),
@@ -247,8 +247,11 @@ fn pages(cfg: &mut web::ServiceConfig) {
                     .route(get().to(accounts::signin_page))
                     .route(web::post().to(accounts::signin)),
             )
-            .service(page("/calendar/cancel", &[Method::POST]).route(web::post().to(pages::cancel)))
-            .default_service(web::to(pages::not_found)),
+            .service(
+                page("/calendar/cancel", &[Method::POST])
+                    .route(web::post().to(calendar_tab::cancel)),
+            )
+            .default_service(web::to(toolkit::not_found)),
     );
 }
 

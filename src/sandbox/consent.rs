@@ -7,6 +7,7 @@ use crate::domain::Platform;
 use crate::domain::secrets::new_random_id;
 use crate::oauth::providers;
 use crate::oauth::registry;
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -83,11 +84,14 @@ pub fn page(sandbox: &Sandbox, platform: Platform, req: &HttpRequest) -> HttpRes
             .collect(),
         scopes,
     };
-    match page.render() {
-        Ok(html) => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(html),
+    match crate::web::html(StatusCode::OK, &page) {
+        Ok(mut resp) => {
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            resp
+        }
         Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
     }
 }
