@@ -1,7 +1,7 @@
 //! The command line: a stable contract that scripts and our tests use.
 
 use crate::api::deliveries;
-use crate::config::{LogFormat, Settings};
+use crate::config::{self, LogFormat, Settings};
 use crate::db::api_keys::{self, RevokeOutcome};
 use crate::db::{Db, accounts, bootstrap, outbox, profiles};
 use crate::domain::time;
@@ -12,6 +12,11 @@ use clap::{Args, Parser, Subcommand};
 use figment::Figment;
 use serde_json::json;
 use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// How long `healthcheck` waits for an answer.
+const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +53,14 @@ pub enum Command {
     /// Inspect and resend webhook deliveries.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Exit 0 if a running server is ready (`GET /readyz` answers 200), else 1: a container
+    /// health check that needs no curl.
+    Healthcheck {
+        /// The server's base URL (default: this configuration's listen address, with
+        /// 0.0.0.0 as loopback).
+        #[arg(long, value_name = "URL")]
+        url: Option<Url>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +172,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(&settings.log.filter, settings.log.format);
             serve(settings)
         }
+        Command::Healthcheck { url } => {
+            healthcheck(url.unwrap_or_else(|| config::local_url(settings.server.listen)))
+        }
         command => {
             // Commands print their results on stdout; keep stderr for real problems.
             telemetry::init("warn", LogFormat::Pretty);
@@ -176,7 +192,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Accounts(cmd) => accounts_command(&settings, &db, cmd),
                 Command::Keys(cmd) => keys_command(&db, cmd),
                 Command::Webhooks(cmd) => webhooks_command(&db, cmd),
-                Command::Serve(_) => unreachable!("handled above"),
+                Command::Serve(_) | Command::Healthcheck { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     }
@@ -219,6 +237,30 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Asks the server at `base` whether it is ready; no database of its own.
+fn healthcheck(base: Url) -> anyhow::Result<()> {
+    let url = base.join("readyz")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let status = runtime
+        .block_on(async {
+            reqwest::Client::builder()
+                .timeout(HEALTHCHECK_TIMEOUT)
+                .build()?
+                .get(url.clone())
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+        .with_context(|| format!("{url} did not answer"))?;
+    if !status.is_success() {
+        bail!("{url} answered {status}");
+    }
+    println!("ready: {url} answered {status}");
+    Ok(())
 }
 
 fn accounts_command(settings: &Settings, db: &Db, cmd: AccountsCommand) -> anyhow::Result<()> {

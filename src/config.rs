@@ -39,6 +39,11 @@ pub struct RawSettings {
     pub plans: BTreeMap<String, RawPlan>,
     pub log: String,
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub metrics: bool,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    #[serde(skip_serializing)]
+    pub metrics_token: Option<Secret>,
     /// Requests per minute per API account and process; 0 turns limiting off.
     pub rate_limit_per_minute: u32,
     /// Consecutive bad API keys from one address before it is blocked; 0 turns this off.
@@ -192,6 +197,8 @@ impl Default for RawSettings {
             plans,
             log: "info".to_owned(),
             log_format: LogFormat::Pretty,
+            metrics: false,
+            metrics_token: None,
             rate_limit_per_minute: 600,
             auth_failure_limit: 10,
             auth_block_seconds: 300,
@@ -244,6 +251,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// `sandbox`, `platforms`, `oauth_*`.
     pub oauth: OAuthSettings,
+    /// `metrics` and `metrics_token`.
+    pub metrics: MetricsSettings,
 }
 
 /// Where and how HTTP is served.
@@ -284,6 +293,13 @@ pub struct LimitSettings {
 pub struct KeySettings {
     pub key: Option<Secret>,
     pub previous_keys: Vec<Secret>,
+}
+
+/// Whether and to whom `/metrics` is served.
+#[derive(Debug, Clone)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub token: Option<Secret>,
 }
 
 /// How webhooks are delivered.
@@ -498,6 +514,11 @@ impl Settings {
             },
             links,
             tokens,
+            metrics: MetricsSettings {
+                enabled: raw.metrics,
+                // Empty means unset, as for the other secrets.
+                token: raw.metrics_token.filter(|t| !t.expose().trim().is_empty()),
+            },
             webhooks,
             oauth,
         })
@@ -719,6 +740,13 @@ mod tests {
         // A prefix may not be one of our own first segments: stripping it would reroute.
         assert!(msg(&[("public_url", "https://x/api/")], None).contains("/api"));
         assert!(msg(&[("public_url", "https://x/connect")], None).contains("/connect"));
+        assert!(
+            load(&[("metrics_token", " ")], None)
+                .unwrap()
+                .metrics
+                .token
+                .is_none()
+        );
         assert!(msg(&[("database_url", "mysql://x")], None).contains("database_url"));
         assert!(msg(&[("default_plan", "gold")], None).contains("not in the plan table"));
         assert!(msg(&[], Some("[plans.Gold]\nprofiles = 1")).contains("plan name"));

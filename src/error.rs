@@ -25,6 +25,8 @@ pub enum ApiError {
     MissingCredentials,
     #[error("Invalid API key")]
     InvalidApiKey,
+    #[error("A valid metrics token is required")]
+    InvalidMetricsToken,
     #[error("Request body is not valid JSON: {0}")]
     InvalidJson(String),
     #[error("Request body must be a JSON object")]
@@ -97,7 +99,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::MissingCredentials | ApiError::InvalidApiKey => "UNAUTHORIZED",
+            ApiError::MissingCredentials
+            | ApiError::InvalidApiKey
+            | ApiError::InvalidMetricsToken => "UNAUTHORIZED",
             ApiError::InvalidJson(_) | ApiError::BodyNotAnObject => "INVALID_JSON",
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::InvalidUsername(_) => "INVALID_USERNAME",
@@ -155,9 +159,10 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::MissingCredentials | ApiError::InvalidApiKey | ApiError::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::MissingCredentials
+            | ApiError::InvalidApiKey
+            | ApiError::InvalidMetricsToken
+            | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::InvalidJson(_)
             | ApiError::BodyNotAnObject
             | ApiError::InvalidUsername(_)

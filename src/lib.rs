@@ -12,6 +12,7 @@ pub mod error;
 pub mod key_files;
 pub mod limits;
 pub mod links;
+pub mod metrics;
 pub mod oauth;
 pub mod routes;
 pub mod sandbox;

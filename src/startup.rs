@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::key_files;
 use crate::limits::{AuthGuard, RequestLimiter};
+use crate::metrics::{Metrics, Scrape};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
 use crate::routes;
 use crate::sandbox::Sandbox;
@@ -67,10 +68,11 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.server.effective_public_url(addr);
         let urls = Urls::new(&public_url);
+        let metrics = Metrics::new();
         let worker = settings
             .webhooks
             .worker
-            .then(|| Worker::new(db.clone(), settings.webhooks))
+            .then(|| Worker::new(db.clone(), settings.webhooks, metrics.webhooks.clone()))
             .transpose()?;
         let http = Http::new(settings.oauth.timeout)?;
         let platforms = Platforms::new(
@@ -91,6 +93,7 @@ impl Application {
             cipher: Arc::new(key_files::token_cipher(settings)?),
             settings: settings.oauth.clone(),
             targets: TargetCache::default(),
+            metrics: metrics.refresh.clone(),
         });
         let refresher = settings.oauth.refresh_worker.then(|| oauth.clone());
         let state = web::Data::new(AppState {
@@ -112,16 +115,21 @@ impl Application {
             .oauth
             .sandbox
             .then(|| web::Data::new(Sandbox::new(urls.clone())));
+        let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let mut server = HttpServer::new(move || {
             let prefix = urls.prefix().to_owned();
+            let http_metrics = metrics.http.clone();
             App::new()
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    http_metrics.clone().middleware(req, next)
+                }))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     routes::strip_prefix(prefix.clone(), req, next)
                 }))
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(state.clone())
-                .configure(|cfg| routes::configure(cfg, sandbox.clone()))
+                .configure(|cfg| routes::configure(cfg, sandbox.clone(), scrape.clone()))
         })
         .listen(listener)?;
         if let Some(workers) = settings.server.workers {

@@ -29,7 +29,7 @@ pub mod profiles;
 pub mod schema;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};
-pub use pool::{Db, DbError};
+pub use pool::{Db, DbError, PoolState};
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]

@@ -241,14 +241,14 @@ pub enum Outcome {
 }
 
 /// Records an attempt and updates the target's circuit: a success closes it, the fifth
-/// failure in a row pauses the target for `pause`.
+/// failure in a row pauses the target for `pause`. Returns whether this attempt paused it.
 pub fn record(
     conn: &mut DbConn,
     delivery: &Delivery,
     outcome: &Outcome,
     now: NaiveDateTime,
     pause: Duration,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     use webhook_deliveries::dsl as d;
     conn.transaction(|conn| {
         let row = webhook_deliveries::table.filter(d::seq.eq(delivery.seq));
@@ -302,7 +302,7 @@ fn update_circuit(
     failed: bool,
     now: NaiveDateTime,
     pause: Duration,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     use webhook_circuits::dsl as c;
     let key = webhook_circuits::table
         .filter(c::account_id.eq(account_id))
@@ -310,7 +310,7 @@ fn update_circuit(
     let previous: Option<i32> = key.select(c::consecutive_failures).first(conn).optional()?;
     if !failed && previous.is_none() {
         // A target that never failed needs no row.
-        return Ok(());
+        return Ok(false);
     }
     let failures = if failed { previous.unwrap_or(0) + 1 } else { 0 };
     let (failures, paused_until) = if failures >= CIRCUIT_FAILURES {
@@ -334,7 +334,16 @@ fn update_circuit(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(paused_until.is_some())
+}
+
+/// How many deliveries are waiting to be sent or retried (the state index answers it).
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    use webhook_deliveries::dsl as d;
+    webhook_deliveries::table
+        .filter(d::state.eq(PENDING))
+        .count()
+        .get_result(conn)
 }
 
 /// The account's deliveries, newest first: those before `before_seq` if given, in `state`

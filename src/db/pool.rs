@@ -8,6 +8,7 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -79,6 +80,18 @@ pub struct Db {
     /// Signalled when work run through this pool queued webhook deliveries; this process's
     /// delivery worker waits on it.
     queued: Arc<Notify>,
+    /// Callers blocked waiting for a connection (r2d2 does not count them).
+    waiting: Arc<AtomicUsize>,
+}
+
+/// The pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub max: u32,
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    pub idle: u32,
+    pub waiting: usize,
 }
 
 impl Db {
@@ -114,6 +127,7 @@ impl Db {
             pool,
             backend: url.backend(),
             queued: Arc::new(Notify::new()),
+            waiting: Arc::default(),
         })
     }
 
@@ -123,7 +137,20 @@ impl Db {
 
     /// A connection, blocking until one is free.
     pub fn conn(&self) -> Result<PooledConn, DbError> {
-        self.pool.get().map_err(|_| DbError::PoolTimeout)
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        conn.map_err(|_| DbError::PoolTimeout)
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            max: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs blocking database work on the blocking thread pool.

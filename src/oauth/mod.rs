@@ -14,6 +14,7 @@ pub mod vault;
 use crate::config::OAuthSettings;
 use crate::db::Db;
 use crate::domain::token_cipher::TokenCipher;
+use crate::metrics::RefreshMetrics;
 use chrono::NaiveDateTime;
 use registry::Platforms;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct OAuth {
     pub settings: OAuthSettings,
     /// Pages, boards and locations fetched lately.
     pub targets: TargetCache,
+    /// Counts the refresh engine's outcomes.
+    pub metrics: RefreshMetrics,
 }
 
 /// What a platform granted. `refresh_token: None` after a refresh means "keep the one you

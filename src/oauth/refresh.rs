@@ -9,6 +9,7 @@ use crate::db::oauth_tokens;
 use crate::db::outbox::Queued;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
+use crate::metrics::RefreshOutcome;
 use chrono::Duration;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -108,7 +109,7 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
     let failures = stored.refresh_failures;
     let base =
         Duration::from_std(oauth.settings.refresh_retry_base).unwrap_or(Duration::seconds(30));
-    oauth
+    let outcome = oauth
         .db
         .run_queueing(move |conn| {
             let now = time::now();
@@ -116,30 +117,34 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
                 Ok(Some((fresh, renewal))) => {
                     let due = vault::refresh_due(&fresh, renewal, now);
                     oauth_tokens::put(conn, &vault::seal(&cipher, &id, &fresh, due, now))?;
-                    Ok::<_, ApiError>(Queued::nothing(()))
+                    Ok::<_, ApiError>(Queued::nothing(Some(RefreshOutcome::Refreshed)))
                 }
                 // Not a refusal: the grant is good until it lapses, so flagging it now
                 // would send the account to sign in again early.
                 Ok(None) => {
                     oauth_tokens::stop(conn, &id, NO_RENEWAL, now)?;
-                    Ok(Queued::nothing(()))
+                    Ok(Queued::nothing(None))
                 }
                 Err(ProviderError::Transient(why)) | Err(ProviderError::Malformed(why)) => {
                     let backoff = (base * (1 << failures.clamp(0, 16)))
                         .min(Duration::minutes(MAX_BACKOFF_MINUTES));
                     oauth_tokens::postpone(conn, &id, now + backoff, &why, now)?;
-                    Ok(Queued::nothing(()))
+                    Ok(Queued::nothing(Some(RefreshOutcome::TransientFailure)))
                 }
                 Err(e @ (ProviderError::Rejected { .. } | ProviderError::Denied(_))) => {
                     let reason = match &e {
                         ProviderError::Rejected { code, .. } => code.clone(),
                         _ => "access_denied".to_owned(),
                     };
-                    Ok(connections::require_reauth(conn, &id, &reason)?.map(drop))
+                    Ok(connections::require_reauth(conn, &id, &reason)?
+                        .map(|_| Some(RefreshOutcome::ReauthRequired)))
                 }
             }
         })
         .await?;
+    if let Some(outcome) = outcome {
+        oauth.metrics.record(outcome);
+    }
     Ok(true)
 }
 

@@ -5,6 +5,7 @@
 pub mod openapi;
 
 use crate::error::ApiError;
+use crate::metrics::{self, Scrape};
 use crate::sandbox::{self, Sandbox};
 use crate::web::get;
 use crate::{api, connect};
@@ -21,11 +22,17 @@ use utoipa_swagger_ui::SwaggerUi;
 
 const API: &str = "/api/uploadposts";
 
-/// Every route of the app, with the platform emulators when the sandbox is on.
-pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Option<Data<Sandbox>>) {
+/// Every route of the app, with the platform emulators when the sandbox is on and
+/// `/metrics` when metrics are.
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    sandbox: Option<Data<Sandbox>>,
+    metrics: Option<Data<Scrape>>,
+) {
     if let Some(sandbox) = sandbox {
         sandbox::configure(cfg, sandbox);
     }
+    metrics_route(cfg, metrics);
     cfg.app_data(
         web::PathConfig::default()
             .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
@@ -43,6 +50,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Option<Data<Sandbox>>) {
     api_routes(cfg);
     static_files(cfg);
     pages(cfg);
+}
+
+/// `/metrics` is documented whether or not this process serves it: that is configuration.
+fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
+    const PATH: &str = "/metrics";
+    match scrape {
+        Some(scrape) => {
+            cfg.service(
+                resource("", PATH, &[Method::GET])
+                    .app_data(scrape)
+                    .route(get().to(metrics::endpoint::scrape)),
+            );
+        }
+        None => record_route(PATH, &[Method::GET]),
+    }
 }
 
 fn api_routes(cfg: &mut web::ServiceConfig) {

@@ -82,6 +82,7 @@ impl Modify for Common {
     paths(
         crate::api::health::live,
         crate::api::health::ready,
+        crate::metrics::endpoint::scrape,
         crate::api::me::get,
         crate::api::users::list,
         crate::api::users::create,

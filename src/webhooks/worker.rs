@@ -9,6 +9,7 @@ use crate::config::WebhookSettings;
 use crate::db::Db;
 use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
+use crate::metrics::WebhookMetrics;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
 use std::sync::Arc;
@@ -40,14 +41,16 @@ pub struct Worker {
     db: Db,
     sender: Sender,
     settings: WebhookSettings,
+    metrics: WebhookMetrics,
 }
 
 impl Worker {
-    pub fn new(db: Db, settings: WebhookSettings) -> anyhow::Result<Self> {
+    pub fn new(db: Db, settings: WebhookSettings, metrics: WebhookMetrics) -> anyhow::Result<Self> {
         Ok(Self {
             sender: Sender::new(settings.timeout, settings.allow_private_targets)?,
             db,
             settings,
+            metrics,
         })
     }
 
@@ -137,10 +140,13 @@ impl Worker {
             ),
         }
         let pause = self.settings.pause;
+        let metrics = self.metrics.clone();
         let recorded = self
             .db
             .run(move |conn| {
-                outbox::record(conn, &d, &outcome, now, pause).map_err(anyhow::Error::from)
+                let paused = outbox::record(conn, &d, &outcome, now, pause)?;
+                metrics.attempt(&outcome, paused);
+                Ok::<_, anyhow::Error>(())
             })
             .await;
         if let Err(e) = recorded {

@@ -17,6 +17,7 @@ cases![
     commands_exit_cleanly_every_time,
     serve_stops_gracefully_on_sigterm,
     printed_links_use_the_public_url,
+    healthcheck_exits_0_only_when_the_server_is_ready,
 ];
 
 async fn accounts_create_prints_one_json_object(app: &TestApp) {
@@ -356,4 +357,45 @@ async fn printed_links_use_the_public_url(app: &TestApp) {
         "{:?}",
         server.stdout
     );
+}
+
+async fn healthcheck_exits_0_only_when_the_server_is_ready(app: &TestApp) {
+    let exit = |configure: &dyn Fn(&mut std::process::Command)| {
+        let mut cmd = app.cli();
+        cmd.arg("healthcheck");
+        configure(&mut cmd);
+        let out = cmd.output().expect("run postgate healthcheck");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let address = app.address.clone();
+    // Explicitly, and from the listen address as a container sets it.
+    let (code, out, err) = exit(&|c| {
+        c.args(["--url", &address]);
+    });
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("/readyz answered 200"), "{out}");
+    let listen = address.trim_start_matches("http://").to_owned();
+    let (code, _, err) = exit(&|c| {
+        c.env("POSTGATE_LISTEN", &listen);
+    });
+    assert_eq!(code, Some(0), "{err}");
+    // A server that answers, but not 200.
+    let (code, _, err) = exit(&|c| {
+        c.args(["--url", &format!("{address}/elsewhere/")]);
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains("answered 404"), "{err}");
+    // Nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, _, err) = exit(&|c| {
+        c.args(["--url", &format!("http://127.0.0.1:{port}")]);
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains("did not answer"), "{err}");
 }

@@ -1,8 +1,10 @@
 //! Routing, methods, probes: the server answers JSON for everything.
 
+use crate::support::process::ServerProcess;
 use crate::support::{TestApp, send};
 use crate::{assert_wire, cases};
 use reqwest::StatusCode;
+use serde_json::Value;
 
 cases![
     wrong_method_is_405_json,
@@ -11,6 +13,8 @@ cases![
     head_works_wherever_get_does,
     a_saturated_database_is_503_json,
     responses_carry_a_request_id,
+    a_client_request_id_is_echoed_when_valid,
+    json_log_lines_carry_the_request_id,
 ];
 
 async fn wrong_method_is_405_json(app: &TestApp) {
@@ -114,4 +118,63 @@ async fn a_saturated_database_is_503_json(app: &TestApp) {
     drop(held);
     assert_eq!(send(small.get("/me")).await.0, StatusCode::OK);
     small.stop().await;
+}
+
+async fn a_client_request_id_is_echoed_when_valid(app: &TestApp) {
+    let id_for = async |sent: &str| {
+        let resp = app
+            .client
+            .get(app.url("/healthz"))
+            .header("X-Request-Id", sent)
+            .send()
+            .await
+            .unwrap();
+        resp.headers()["x-request-id"].to_str().unwrap().to_owned()
+    };
+    let longest = "a".repeat(64);
+    for valid in ["client-42", "A.b_C-9", longest.as_str()] {
+        assert_eq!(id_for(valid).await, valid);
+    }
+    let too_long = "a".repeat(65);
+    for invalid in ["", "has space", "semi;colon", "quote\"", too_long.as_str()] {
+        let id = id_for(invalid).await;
+        assert_ne!(id, invalid);
+        assert_eq!(id.len(), 36, "{invalid:?} replaced by a generated id: {id}");
+    }
+}
+
+/// A real `postgate serve` with JSON logs: a line logged while answering a request carries
+/// the request's id.
+async fn json_log_lines_carry_the_request_id(app: &TestApp) {
+    let mut server = tokio::task::spawn_blocking({
+        let cmd = app.cli();
+        move || ServerProcess::start(cmd)
+    })
+    .await
+    .unwrap();
+    // No platform is configured in that process: the refusal is logged as a warning.
+    let start = app
+        .client
+        .post(server.api("/oauth/tiktok/start"))
+        .header("Authorization", format!("Apikey {}", app.api_key))
+        .header("X-Request-Id", "trace-me-123")
+        .json(&serde_json::json!({"profile": "default"}));
+    let (status, body) = send(start).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let lines = tokio::task::spawn_blocking(move || server.drain_output())
+        .await
+        .unwrap();
+    let logged: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "platform not available")
+        .collect();
+    assert_eq!(logged.len(), 1, "{lines:#?}");
+    let spans = logged[0]["spans"].as_array().expect("the request's spans");
+    assert_eq!(spans[0]["name"], "HTTP request", "{}", logged[0]);
+    assert_eq!(spans[0]["request_id"], "trace-me-123", "{}", logged[0]);
+    assert_eq!(
+        spans[0]["http.route"],
+        "/api/uploadposts/oauth/{platform}/start"
+    );
 }

@@ -14,6 +14,7 @@ mod http;
 mod limits;
 mod links;
 mod me;
+mod metrics;
 mod migrations;
 mod n8n;
 mod oauth;
@@ -41,6 +42,7 @@ fn main() {
         limits::cases(),
         links::cases(),
         me::cases(),
+        metrics::cases(),
         migrations::cases(),
         n8n::cases(),
         oauth::cases(),

@@ -209,6 +209,15 @@ impl TestApp {
         this
     }
 
+    /// A server with `/metrics` on, behind `token` if given.
+    pub async fn spawn_with_metrics(backend: Backend, token: Option<&str>) -> Self {
+        Self::spawn_with(backend, |raw| {
+            raw.metrics = true;
+            raw.metrics_token = token.map(postgate::domain::Secret::new);
+        })
+        .await
+    }
+
     /// Another API account on `plan`: `(account_id, api_key)`.
     pub async fn new_account(&self, plan: &str) -> (String, String) {
         let db = self.db.clone();
