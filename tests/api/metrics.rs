@@ -4,10 +4,10 @@
 use crate::cases;
 use crate::support::receiver::Receiver;
 use crate::support::sandbox::Consent;
+use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::{Duration, Instant};
 
 cases![
     off_by_default_it_is_the_json_404,
@@ -16,8 +16,6 @@ cases![
     refresh_outcomes,
     metrics_token_is_enforced,
 ];
-
-const WAIT: Duration = Duration::from_secs(15);
 
 /// A scrape, checked for status and content type.
 async fn scrape(app: &TestApp) -> String {
@@ -38,22 +36,16 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 /// Scrapes until every `(series, value)` holds; the last scrape.
 async fn wait_for_samples(app: &TestApp, expected: &[(&str, f64)]) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = scrape(app).await;
-        let missing: Vec<_> = expected
+    let mut text = String::new();
+    let what = format!("the samples {expected:?}");
+    wait::until(WAIT, &what, async || {
+        text = scrape(app).await;
+        expected
             .iter()
-            .filter(|(series, value)| sample(&text, series) != Some(*value))
-            .collect();
-        if missing.is_empty() {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {missing:?} in:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .all(|(series, value)| sample(&text, series) == Some(*value))
+    })
+    .await;
+    text
 }
 
 async fn off_by_default_it_is_the_json_404(app: &TestApp) {
