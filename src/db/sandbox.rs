@@ -7,7 +7,9 @@
 //! What is kept stays bounded: expired codes and tokens are deleted whenever new ones are
 //! written, and the call log keeps its newest `CALL_LOG_CAP` rows.
 
-use super::schema::{sandbox_calls, sandbox_codes, sandbox_faults, sandbox_platforms, sandbox_tokens};
+use super::schema::{
+    sandbox_calls, sandbox_codes, sandbox_faults, sandbox_platforms, sandbox_tokens,
+};
 use super::{DbConn, is_unique_violation};
 use crate::domain::Platform;
 use chrono::NaiveDateTime;
@@ -258,7 +260,11 @@ pub fn push_faults(
 /// Takes the oldest queued failure of `endpoint`. A process that loses the race for the
 /// oldest row (its DELETE removes nothing) tries the next one, so every failure is
 /// consumed exactly once.
-pub fn pop_fault(conn: &mut DbConn, platform: Platform, endpoint: &str) -> QueryResult<Option<String>> {
+pub fn pop_fault(
+    conn: &mut DbConn,
+    platform: Platform,
+    endpoint: &str,
+) -> QueryResult<Option<String>> {
     loop {
         let Some((seq, fault)) = sandbox_faults::table
             .filter(sandbox_faults::platform.eq(platform.key()))

@@ -1,12 +1,12 @@
 //! The emulator's consent page (the platform's `authorize` endpoint), the decision it posts,
 //! and the fake accounts' avatars.
 
-use super::people::{self, PEOPLE};
 use super::Sandbox;
-use crate::db::sandbox as state;
+use super::people::{self, PEOPLE};
 use crate::assets::AssetUrls;
-use crate::domain::{Platform, time};
+use crate::db::sandbox as state;
 use crate::domain::secrets::new_random_id;
+use crate::domain::{Platform, time};
 use crate::oauth::providers;
 use crate::oauth::registry;
 use actix_web::http::StatusCode;

@@ -388,7 +388,12 @@ async fn session(sandbox: &Sandbox, person: usize) -> Result<Value, Down> {
                         &grant,
                         now + Duration::seconds(life),
                     ),
-                    token_row(TokenKind::Refresh, &refresh, &grant, now + Duration::days(90)),
+                    token_row(
+                        TokenKind::Refresh,
+                        &refresh,
+                        &grant,
+                        now + Duration::days(90),
+                    ),
                 ];
                 state::insert_tokens(conn, &tokens, now)?;
                 Ok((access, refresh))
@@ -487,8 +492,9 @@ async fn api(
                     json!({"id": urn.rsplit(':').next().and_then(|s| s.parse::<i64>().ok()), "localizedName": tname, "vanityName": vanity})
                 }
                 None => {
-                    return Ok(HttpResponse::NotFound()
-                        .json(json!({"status": 404, "message": "Not Found", "code": "NOT_FOUND"})));
+                    return Ok(HttpResponse::NotFound().json(
+                        json!({"status": 404, "message": "Not Found", "code": "NOT_FOUND"}),
+                    ));
                 }
             }
         }

@@ -211,7 +211,9 @@ async fn calls(sandbox: Data<Sandbox>) -> HttpResponse {
         Ok(calls) => HttpResponse::Ok().json(
             calls
                 .iter()
-                .map(|c| json!({"platform": c.platform, "endpoint": c.endpoint, "method": c.method}))
+                .map(
+                    |c| json!({"platform": c.platform, "endpoint": c.endpoint, "method": c.method}),
+                )
                 .collect::<Vec<_>>(),
         ),
         Err(down) => {
