@@ -4,6 +4,9 @@
 //! database act as one platform. Later publishing state (posts, uploads) adds tables the
 //! same way: one `sandbox_` table per kind of thing, rows keyed by what the wire names.
 //!
+//! Codes and tokens are stored as their SHA-256 (`digest`), as a platform would keep them:
+//! nothing in these tables works at the emulator.
+//!
 //! What is kept stays bounded: expired codes and tokens are deleted whenever new ones are
 //! written, and the call log keeps its newest `CALL_LOG_CAP` rows.
 
@@ -14,6 +17,7 @@ use super::{DbConn, is_unique_violation};
 use crate::domain::Platform;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
 
 /// How many calls the log keeps; older ones are deleted as new ones come in.
 pub const CALL_LOG_CAP: i64 = 10_000;
@@ -22,7 +26,8 @@ pub const CALL_LOG_CAP: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sandbox_codes)]
 pub struct Code {
-    pub code: String,
+    /// `digest` of the code.
+    pub code_hash: String,
     pub platform: String,
     /// Index of the fake account that signed in.
     pub person: i64,
@@ -32,6 +37,28 @@ pub struct Code {
     /// The PKCE S256 challenge, when the authorization sent one.
     pub challenge: Option<String>,
     pub expires_at: NaiveDateTime,
+}
+
+impl Code {
+    pub fn new(
+        code: &str,
+        platform: Platform,
+        person: i64,
+        scopes: String,
+        redirect_uri: String,
+        challenge: Option<String>,
+        expires_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            code_hash: digest(code),
+            platform: platform.key().to_owned(),
+            person,
+            scopes,
+            redirect_uri,
+            challenge,
+            expires_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +80,8 @@ impl TokenKind {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sandbox_tokens)]
 pub struct Token {
-    pub token: String,
+    /// `digest` of the token.
+    pub token_hash: String,
     /// A `TokenKind`.
     pub kind: String,
     pub platform: String,
@@ -66,14 +94,14 @@ pub struct Token {
 impl Token {
     pub fn new(
         kind: TokenKind,
-        token: String,
+        token: &str,
         platform: Platform,
         person: i64,
         scopes: String,
         expires_at: NaiveDateTime,
     ) -> Self {
         Self {
-            token,
+            token_hash: digest(token),
             kind: kind.as_str().to_owned(),
             platform: platform.key().to_owned(),
             person,
@@ -116,6 +144,12 @@ pub struct Call {
     pub method: String,
 }
 
+/// Codes and tokens carry 190+ random bits: a fast hash is enough, and a deterministic
+/// one finds them by index.
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
 /// Stores a code, clearing out the ones that lapsed unused.
 pub fn insert_code(conn: &mut DbConn, code: &Code, now: NaiveDateTime) -> QueryResult<()> {
     diesel::delete(sandbox_codes::table.filter(sandbox_codes::expires_at.le(now))).execute(conn)?;
@@ -129,7 +163,7 @@ pub fn insert_code(conn: &mut DbConn, code: &Code, now: NaiveDateTime) -> QueryR
 /// once, only the one whose DELETE removed the row gets it.
 pub fn redeem_code(conn: &mut DbConn, code: &str, now: NaiveDateTime) -> QueryResult<Option<Code>> {
     let Some(found) = sandbox_codes::table
-        .find(code)
+        .find(digest(code))
         .filter(sandbox_codes::expires_at.gt(now))
         .select(Code::as_select())
         .first(conn)
@@ -137,7 +171,7 @@ pub fn redeem_code(conn: &mut DbConn, code: &str, now: NaiveDateTime) -> QueryRe
     else {
         return Ok(None);
     };
-    let deleted = diesel::delete(sandbox_codes::table.find(code)).execute(conn)?;
+    let deleted = diesel::delete(sandbox_codes::table.find(&found.code_hash)).execute(conn)?;
     Ok((deleted == 1).then_some(found))
 }
 
@@ -163,7 +197,7 @@ pub fn find_token(
     platform: Platform,
 ) -> QueryResult<Option<Token>> {
     sandbox_tokens::table
-        .find(token)
+        .find(digest(token))
         .filter(sandbox_tokens::platform.eq(platform.key()))
         .select(Token::as_select())
         .first(conn)
@@ -183,7 +217,7 @@ pub fn take_refresh_token(
     else {
         return Ok(None);
     };
-    let deleted = diesel::delete(sandbox_tokens::table.find(token)).execute(conn)?;
+    let deleted = diesel::delete(sandbox_tokens::table.find(&found.token_hash)).execute(conn)?;
     Ok((deleted == 1).then_some(found))
 }
 

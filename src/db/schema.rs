@@ -197,8 +197,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    sandbox_codes (code) {
-        code -> Text,
+    sandbox_codes (code_hash) {
+        code_hash -> Text,
         platform -> Text,
         person -> BigInt,
         scopes -> Text,
@@ -209,8 +209,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    sandbox_tokens (token) {
-        token -> Text,
+    sandbox_tokens (token_hash) {
+        token_hash -> Text,
         kind -> Text,
         platform -> Text,
         person -> BigInt,

@@ -131,18 +131,17 @@ pub async fn decide(sandbox: Data<Sandbox>, platform: Path<String>, body: Bytes)
             .unwrap_or(0);
         let code = new_random_id(32);
         let now = time::now();
-        let stored = state::Code {
-            code: code.clone(),
-            platform: platform.key().to_owned(),
-            person: i64::try_from(person).unwrap_or_default(),
-            scopes: serde_json::json!(scopes).to_string(),
-            redirect_uri: back.to_string(),
-            challenge: form
-                .get("code_challenge")
+        let stored = state::Code::new(
+            &code,
+            platform,
+            i64::try_from(person).unwrap_or_default(),
+            serde_json::json!(scopes).to_string(),
+            back.to_string(),
+            form.get("code_challenge")
                 .filter(|c| !c.is_empty())
                 .cloned(),
-            expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
-        };
+            now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
+        );
         if let Err(down) = sandbox
             .run(move |conn| state::insert_code(conn, &stored, now))
             .await

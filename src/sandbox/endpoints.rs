@@ -170,7 +170,7 @@ async fn issue(
 fn token_row(kind: TokenKind, token: &str, grant: &Grant, expires_at: NaiveDateTime) -> Token {
     Token::new(
         kind,
-        token.to_owned(),
+        token,
         grant.platform,
         grant.person(),
         grant.scopes_json(),

@@ -1,8 +1,10 @@
 -- The sandbox's state, so that a restarted server still honours the tokens its emulator
 -- issued and several processes on one database share one emulator. Grants are copied onto
 -- codes and tokens (JSON scopes as TEXT): a grant is only ever looked up through them.
+-- Codes and tokens are kept as their SHA-256, as a platform would: nothing stored here
+-- works at the emulator.
 CREATE TABLE sandbox_codes (
-    code TEXT PRIMARY KEY NOT NULL,
+    code_hash TEXT PRIMARY KEY NOT NULL,
     platform TEXT NOT NULL,
     person BIGINT NOT NULL,
     scopes TEXT NOT NULL,
@@ -13,7 +15,7 @@ CREATE TABLE sandbox_codes (
 CREATE INDEX sandbox_codes_expiry ON sandbox_codes (expires_at);
 
 CREATE TABLE sandbox_tokens (
-    token TEXT PRIMARY KEY NOT NULL,
+    token_hash TEXT PRIMARY KEY NOT NULL,
     kind TEXT NOT NULL,
     platform TEXT NOT NULL,
     person BIGINT NOT NULL,
