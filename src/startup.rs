@@ -114,7 +114,7 @@ impl Application {
         let sandbox = settings
             .oauth
             .sandbox
-            .then(|| web::Data::new(Sandbox::new(urls.clone())));
+            .then(|| web::Data::new(Sandbox::new(state.db.clone(), urls.clone())));
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let mut server = HttpServer::new(move || {
             let prefix = urls.prefix().to_owned();

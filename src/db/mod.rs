@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod pool;
 pub mod posts;
 pub mod profiles;
+pub mod sandbox;
 pub mod schema;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};

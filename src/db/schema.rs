@@ -196,6 +196,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sandbox_codes (code_hash) {
+        code_hash -> Text,
+        platform -> Text,
+        person -> BigInt,
+        scopes -> Text,
+        redirect_uri -> Text,
+        challenge -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sandbox_tokens (token_hash) {
+        token_hash -> Text,
+        kind -> Text,
+        platform -> Text,
+        person -> BigInt,
+        scopes -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sandbox_platforms (platform) {
+        platform -> Text,
+        expires_in -> Nullable<BigInt>,
+        refresh_tokens -> Bool,
+    }
+}
+
+diesel::table! {
+    sandbox_faults (seq) {
+        seq -> BigInt,
+        platform -> Text,
+        endpoint -> Text,
+        fault -> Text,
+    }
+}
+
+diesel::table! {
+    sandbox_calls (seq) {
+        seq -> BigInt,
+        platform -> Text,
+        endpoint -> Text,
+        method -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));

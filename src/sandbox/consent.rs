@@ -1,11 +1,12 @@
 //! The emulator's consent page (the platform's `authorize` endpoint), the decision it posts,
 //! and the fake accounts' avatars.
 
+use super::Sandbox;
 use super::people::{self, PEOPLE};
-use super::{Grant, Sandbox};
 use crate::assets::AssetUrls;
-use crate::domain::Platform;
+use crate::db::sandbox as state;
 use crate::domain::secrets::new_random_id;
+use crate::domain::{Platform, time};
 use crate::oauth::providers;
 use crate::oauth::registry;
 use actix_web::http::StatusCode;
@@ -14,6 +15,10 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use std::collections::HashMap;
+
+/// How long a code may wait to be redeemed (platforms allow minutes; ten is the common
+/// figure). Lapsed codes are deleted when new ones are stored.
+const CODE_LIFETIME_SECONDS: i64 = 600;
 
 #[derive(Template)]
 #[template(path = "sandbox/consent.html")]
@@ -125,17 +130,24 @@ pub async fn decide(sandbox: Data<Sandbox>, platform: Path<String>, body: Bytes)
             .filter(|p| *p < PEOPLE.len())
             .unwrap_or(0);
         let code = new_random_id(32);
-        let grant = Grant {
+        let now = time::now();
+        let stored = state::Code::new(
+            &code,
             platform,
-            person,
-            scopes,
-            redirect_uri: back.to_string(),
-            challenge: form
-                .get("code_challenge")
+            i64::try_from(person).unwrap_or_default(),
+            serde_json::json!(scopes).to_string(),
+            back.to_string(),
+            form.get("code_challenge")
                 .filter(|c| !c.is_empty())
                 .cloned(),
-        };
-        sandbox.with(|e| e.codes.insert(code.clone(), grant));
+            now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
+        );
+        if let Err(down) = sandbox
+            .run(move |conn| state::insert_code(conn, &stored, now))
+            .await
+        {
+            return down.answer(platform);
+        }
         back.query_pairs_mut()
             .append_pair("code", &code)
             .append_pair("state", &oauth_state);
@@ -194,11 +206,4 @@ pub async fn avatar(path: Path<(String, usize)>) -> HttpResponse {
 pub fn avatar_url(sandbox: &Sandbox, platform: Platform, n: usize) -> String {
     let base = sandbox.urls.sandbox(platform);
     format!("{}/_avatar/{n}", base.as_str().trim_end_matches('/'))
-}
-
-impl Sandbox {
-    /// Takes the code's grant: codes work once.
-    pub(super) fn redeem(&self, code: &str) -> Option<Grant> {
-        self.with(|e| e.codes.remove(code))
-    }
 }

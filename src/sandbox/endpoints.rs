@@ -3,7 +3,8 @@
 
 use super::people::{self, PEOPLE};
 use super::wire;
-use super::{Fault, Grant, Issued, Sandbox, consent};
+use super::{Down, Fault, Grant, Sandbox, consent};
+use crate::db::sandbox::{self as state, Token, TokenKind};
 use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use crate::oauth::provider::ClientAuth;
@@ -14,7 +15,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -26,46 +27,60 @@ pub async fn handle(
     body: Bytes,
     sandbox: Data<Sandbox>,
 ) -> HttpResponse {
-    let fault = sandbox.with(|e| {
-        e.calls.push((platform, name, req.method().to_string()));
-        e.faults
-            .get_mut(&(platform, name.to_owned()))
-            .and_then(std::collections::VecDeque::pop_front)
-    });
+    answer(platform, name, &req, &body, &sandbox)
+        .await
+        .unwrap_or_else(|down| down.answer(platform))
+}
+
+async fn answer(
+    platform: Platform,
+    name: &'static str,
+    req: &HttpRequest,
+    body: &Bytes,
+    sandbox: &Sandbox,
+) -> Result<HttpResponse, Down> {
+    let method = req.method().to_string();
+    let fault = sandbox
+        .run(move |conn| {
+            state::record_call(conn, platform, name, &method, time::now())?;
+            state::pop_fault(conn, platform, name)
+        })
+        .await?
+        .and_then(|f| Fault::parse(&f));
     match fault {
         Some(Fault::ServerError) => {
-            return wire::error(
+            return Ok(wire::error(
                 platform,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",
                 "The service is temporarily unavailable",
-            );
+            ));
         }
         Some(Fault::RateLimited) => {
-            return wire::error(
+            return Ok(wire::error(
                 platform,
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
                 "Too many requests",
-            );
+            ));
         }
         Some(Fault::InvalidGrant) => {
-            return wire::invalid_grant(platform);
+            return Ok(wire::invalid_grant(platform));
         }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
         None => {}
     }
-    let params = params(&req, &body);
+    let params = params(req, body);
     match name {
-        "authorize" => consent::page(&sandbox, platform, &req),
-        "token" | "long_lived" | "refresh" => token(&sandbox, platform, &req, &params),
-        "revoke" | "delete_session" => revoke(&sandbox, platform, &req, &params),
+        "authorize" => Ok(consent::page(sandbox, platform, req)),
+        "token" | "long_lived" | "refresh" => token(sandbox, platform, req, &params).await,
+        "revoke" | "delete_session" => revoke(sandbox, platform, req, &params).await,
         "permissions" if req.method() == Method::DELETE => {
-            revoke(&sandbox, platform, &req, &params)
+            revoke(sandbox, platform, req, &params).await
         }
-        "create_session" => create_session(&sandbox, &body),
-        "refresh_session" => refresh_session(&sandbox, &req),
-        _ => api(&sandbox, platform, name, &req, &params),
+        "create_session" => create_session(sandbox, body).await,
+        "refresh_session" => refresh_session(sandbox, req).await,
+        _ => api(sandbox, platform, name, req, &params).await,
     }
 }
 
@@ -111,57 +126,80 @@ fn client_ok(platform: Platform, req: &HttpRequest, params: &HashMap<String, Str
     }
 }
 
-fn lifetime(sandbox: &Sandbox, platform: Platform, long_lived: bool) -> i64 {
+/// Issues an access token (and, when `with_refresh` and the platform and its settings
+/// allow, a refresh token) for `grant`: `(access, refresh, expires_in)`.
+async fn issue(
+    sandbox: &Sandbox,
+    grant: &Grant,
+    long_lived: bool,
+    with_refresh: bool,
+) -> Result<(String, Option<String>, i64), Down> {
+    let grant = grant.clone();
     sandbox
-        .with(|e| e.expires_in.get(&platform).copied())
-        .unwrap_or_else(|| wire::default_lifetime(platform, long_lived))
+        .run(move |conn| {
+            let settings = state::settings(conn, grant.platform)?;
+            let expires_in = settings
+                .as_ref()
+                .and_then(|s| s.expires_in)
+                .unwrap_or_else(|| wire::default_lifetime(grant.platform, long_lived));
+            let withheld = settings.is_some_and(|s| !s.refresh_tokens);
+            let access = format!("sbx-at-{}", new_random_id(40));
+            let refresh = (with_refresh && wire::has_refresh_token(grant.platform) && !withheld)
+                .then(|| format!("sbx-rt-{}", new_random_id(40)));
+            let now = time::now();
+            let mut tokens = vec![token_row(
+                TokenKind::Access,
+                &access,
+                &grant,
+                now + Duration::seconds(expires_in),
+            )];
+            if let Some(r) = &refresh {
+                tokens.push(token_row(
+                    TokenKind::Refresh,
+                    r,
+                    &grant,
+                    now + Duration::days(365),
+                ));
+            }
+            state::insert_tokens(conn, &tokens, now)?;
+            Ok((access, refresh, expires_in))
+        })
+        .await
 }
 
-/// Issues an access token (and a refresh token where the platform has them) for `grant`.
-fn issue(sandbox: &Sandbox, grant: &Grant, long_lived: bool) -> (String, Option<String>, i64) {
-    let expires_in = lifetime(sandbox, grant.platform, long_lived);
-    let access = format!("sbx-at-{}", new_random_id(40));
-    let withheld = sandbox.with(|e| e.no_refresh_token.contains(&grant.platform));
-    let refresh = (wire::has_refresh_token(grant.platform) && !withheld)
-        .then(|| format!("sbx-rt-{}", new_random_id(40)));
+fn token_row(kind: TokenKind, token: &str, grant: &Grant, expires_at: NaiveDateTime) -> Token {
+    Token::new(
+        kind,
+        token,
+        grant.platform,
+        grant.person(),
+        grant.scopes_json(),
+        expires_at,
+    )
+}
+
+/// The grant of a live access token of `platform`.
+async fn live_access(
+    sandbox: &Sandbox,
+    platform: Platform,
+    token: &str,
+) -> Result<Option<Grant>, Down> {
+    let token = token.to_owned();
+    let found = sandbox
+        .run(move |conn| state::find_token(conn, &token, platform))
+        .await?;
     let now = time::now();
-    sandbox.with(|e| {
-        e.access.insert(
-            access.clone(),
-            Issued {
-                grant: grant.clone(),
-                expires_at: now + Duration::seconds(expires_in),
-            },
-        );
-        if let Some(r) = &refresh {
-            e.refresh.insert(
-                r.clone(),
-                Issued {
-                    grant: grant.clone(),
-                    expires_at: now + Duration::days(365),
-                },
-            );
-        }
-    });
-    (access, refresh, expires_in)
+    Ok(found
+        .filter(|t| t.is_live(TokenKind::Access, now))
+        .map(|t| Grant::stored(platform, t.person, &t.scopes)))
 }
 
-fn live_access(sandbox: &Sandbox, platform: Platform, token: &str) -> Option<Grant> {
-    let now = time::now();
-    sandbox.with(|e| {
-        e.access
-            .get(token)
-            .filter(|i| i.grant.platform == platform && i.expires_at > now)
-            .map(|i| i.grant.clone())
-    })
-}
-
-fn token(
+async fn token(
     sandbox: &Sandbox,
     platform: Platform,
     req: &HttpRequest,
     params: &HashMap<String, String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, Down> {
     let grant_type = params.get("grant_type").map(String::as_str).unwrap_or("");
     let needs_client = matches!(
         grant_type,
@@ -172,39 +210,44 @@ fn token(
             | "th_exchange_token"
     );
     if needs_client && !client_ok(platform, req, params) {
-        return wire::error(
+        return Ok(wire::error(
             platform,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
-        );
+        ));
     }
-    match grant_type {
+    Ok(match grant_type {
         "authorization_code" => {
-            let Some(grant) = params.get("code").and_then(|c| sandbox.redeem(c)) else {
-                return wire::invalid_grant(platform);
+            let code = params.get("code").cloned().unwrap_or_default();
+            let Some(code) = sandbox
+                .run(move |conn| state::redeem_code(conn, &code, time::now()))
+                .await?
+            else {
+                return Ok(wire::invalid_grant(platform));
             };
-            if grant.platform != platform
-                || params.get("redirect_uri") != Some(&grant.redirect_uri)
-                || grant.redirect_uri != sandbox.urls.oauth_callback(platform).as_str()
+            if code.platform != platform.key()
+                || params.get("redirect_uri") != Some(&code.redirect_uri)
+                || code.redirect_uri != sandbox.urls.oauth_callback(platform).as_str()
             {
-                return wire::invalid_grant(platform);
+                return Ok(wire::invalid_grant(platform));
             }
-            if let Some(challenge) = &grant.challenge {
+            if let Some(challenge) = &code.challenge {
                 let verifier = params
                     .get("code_verifier")
                     .map(String::as_str)
                     .unwrap_or("");
                 if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
-                    return wire::error(
+                    return Ok(wire::error(
                         platform,
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",
                         "code_verifier does not match the code_challenge",
-                    );
+                    ));
                 }
             }
-            let (access, refresh, expires_in) = issue(sandbox, &grant, false);
+            let grant = Grant::stored(platform, code.person, &code.scopes);
+            let (access, refresh, expires_in) = issue(sandbox, &grant, false, true).await?;
             let id = people::platform_id(platform, grant.person);
             HttpResponse::Ok().json(wire::code_answer(
                 platform,
@@ -217,27 +260,35 @@ fn token(
         }
         "refresh_token" => {
             let old = params.get("refresh_token").cloned().unwrap_or_default();
-            let now = time::now();
-            let Some(issued) = sandbox
-                .with(|e| e.refresh.get(&old).cloned())
-                .filter(|i| i.grant.platform == platform && i.expires_at > now)
-            else {
-                return wire::invalid_grant(platform);
+            let rotates = wire::rotates_refresh_token(platform);
+            let presented = old.clone();
+            // A rotated token is taken before its successor is issued, so that of two
+            // refreshes racing with it only one succeeds.
+            let found = sandbox
+                .run(move |conn| {
+                    let now = time::now();
+                    if rotates {
+                        state::take_refresh_token(conn, &presented, platform, now)
+                    } else {
+                        Ok(state::find_token(conn, &presented, platform)?
+                            .filter(|t| t.is_live(TokenKind::Refresh, now)))
+                    }
+                })
+                .await?;
+            let Some(found) = found else {
+                return Ok(wire::invalid_grant(platform));
             };
-            let (access, refresh, expires_in) = issue(sandbox, &issued.grant, false);
-            let refresh = if wire::rotates_refresh_token(platform) {
-                sandbox.with(|e| e.refresh.remove(&old));
+            let grant = Grant::stored(platform, found.person, &found.scopes);
+            let (access, refresh, expires_in) = issue(sandbox, &grant, false, rotates).await?;
+            let refresh = if rotates {
                 refresh
             } else {
-                if let Some(r) = refresh {
-                    sandbox.with(|e| e.refresh.remove(&r));
-                }
                 wire::repeats_refresh_token(platform).then_some(old)
             };
-            let id = people::platform_id(platform, issued.grant.person);
+            let id = people::platform_id(platform, grant.person);
             HttpResponse::Ok().json(wire::refresh_answer(
                 platform,
-                &issued.grant.scopes,
+                &grant.scopes,
                 &access,
                 refresh.as_deref(),
                 expires_in,
@@ -251,15 +302,15 @@ fn token(
                 .or_else(|| params.get("access_token"))
                 .cloned()
                 .unwrap_or_default();
-            let Some(grant) = live_access(sandbox, platform, &presented) else {
-                return wire::error(
+            let Some(grant) = live_access(sandbox, platform, &presented).await? else {
+                return Ok(wire::error(
                     platform,
                     StatusCode::BAD_REQUEST,
                     "OAuthException",
                     "Error validating access token: Session has expired",
-                );
+                ));
             };
-            let (access, _, expires_in) = issue(sandbox, &grant, true);
+            let (access, _, expires_in) = issue(sandbox, &grant, true, false).await?;
             HttpResponse::Ok().json(
                 json!({"access_token": access, "token_type": "bearer", "expires_in": expires_in}),
             )
@@ -270,42 +321,38 @@ fn token(
             "unsupported_grant_type",
             "grant_type is not supported",
         ),
-    }
+    })
 }
 
 /// Ends every token of the grant the presented token belongs to.
-fn revoke(
+async fn revoke(
     sandbox: &Sandbox,
     platform: Platform,
     req: &HttpRequest,
     params: &HashMap<String, String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, Down> {
     let presented = params
         .get("token")
         .or_else(|| params.get("access_token"))
         .cloned()
         .or_else(|| bearer_token(req))
         .unwrap_or_default();
-    let found = sandbox.with(|e| {
-        let grant = e
-            .access
-            .get(&presented)
-            .or_else(|| e.refresh.get(&presented))
-            .map(|i| i.grant.clone())
-            .filter(|g| g.platform == platform)?;
-        let same =
-            |i: &Issued| i.grant.platform == grant.platform && i.grant.person == grant.person;
-        e.access.retain(|_, i| !same(i));
-        e.refresh.retain(|_, i| !same(i));
-        Some(())
-    });
-    match (found, platform) {
-        (_, Platform::Facebook) => HttpResponse::Ok().json(json!({"success": found.is_some()})),
+    let found = sandbox
+        .run(move |conn| {
+            let Some(token) = state::find_token(conn, &presented, platform)? else {
+                return Ok(false);
+            };
+            state::revoke_grant(conn, platform, token.person)?;
+            Ok(true)
+        })
+        .await?;
+    Ok(match (found, platform) {
+        (_, Platform::Facebook) => HttpResponse::Ok().json(json!({"success": found})),
         (_, Platform::X) => HttpResponse::Ok().json(json!({"revoked": true})),
         (_, Platform::Reddit) => HttpResponse::NoContent().finish(),
-        (None, Platform::Bluesky) => wire::invalid_grant(platform),
+        (false, Platform::Bluesky) => wire::invalid_grant(platform),
         _ => HttpResponse::Ok().json(json!({})),
-    }
+    })
 }
 
 fn fake_jwt(did: &str, seconds: i64) -> String {
@@ -316,40 +363,49 @@ fn fake_jwt(did: &str, seconds: i64) -> String {
 }
 
 /// Bluesky sessions: an access JWT and a refresh JWT, both recorded as tokens.
-fn session(sandbox: &Sandbox, person: usize) -> Value {
+async fn session(sandbox: &Sandbox, person: usize) -> Result<Value, Down> {
     let platform = Platform::Bluesky;
     let did = people::platform_id(platform, person);
-    let life = lifetime(sandbox, platform, false);
-    let access = fake_jwt(&did, life);
-    let refresh = fake_jwt(&did, 90 * 86_400);
     let grant = Grant {
         platform,
         person,
         scopes: Vec::new(),
-        redirect_uri: String::new(),
-        challenge: None,
     };
-    let now = time::now();
-    sandbox.with(|e| {
-        e.access.insert(
-            access.clone(),
-            Issued {
-                grant: grant.clone(),
-                expires_at: now + Duration::seconds(life),
-            },
-        );
-        e.refresh.insert(
-            refresh.clone(),
-            Issued {
-                grant,
-                expires_at: now + Duration::days(90),
-            },
-        );
-    });
-    json!({"did": did, "handle": people::handle(platform, person), "accessJwt": access, "refreshJwt": refresh, "active": true})
+    let (access, refresh) = {
+        let did = did.clone();
+        sandbox
+            .run(move |conn| {
+                let life = state::settings(conn, platform)?
+                    .and_then(|s| s.expires_in)
+                    .unwrap_or_else(|| wire::default_lifetime(platform, false));
+                let access = fake_jwt(&did, life);
+                let refresh = fake_jwt(&did, 90 * 86_400);
+                let now = time::now();
+                let tokens = [
+                    token_row(
+                        TokenKind::Access,
+                        &access,
+                        &grant,
+                        now + Duration::seconds(life),
+                    ),
+                    token_row(
+                        TokenKind::Refresh,
+                        &refresh,
+                        &grant,
+                        now + Duration::days(90),
+                    ),
+                ];
+                state::insert_tokens(conn, &tokens, now)?;
+                Ok((access, refresh))
+            })
+            .await?
+    };
+    Ok(
+        json!({"did": did, "handle": people::handle(platform, person), "accessJwt": access, "refreshJwt": refresh, "active": true}),
+    )
 }
 
-fn create_session(sandbox: &Sandbox, body: &Bytes) -> HttpResponse {
+async fn create_session(sandbox: &Sandbox, body: &Bytes) -> Result<HttpResponse, Down> {
     let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let identifier = request["identifier"]
         .as_str()
@@ -366,41 +422,43 @@ fn create_session(sandbox: &Sandbox, body: &Bytes) -> HttpResponse {
         && password
             .split('-')
             .all(|p| p.len() == 4 && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    match person {
-        Some(n) if app_password => HttpResponse::Ok().json(session(sandbox, n)),
+    Ok(match person {
+        Some(n) if app_password => HttpResponse::Ok().json(session(sandbox, n).await?),
         _ => HttpResponse::Unauthorized().json(
             json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}),
         ),
-    }
+    })
 }
 
-fn refresh_session(sandbox: &Sandbox, req: &HttpRequest) -> HttpResponse {
+async fn refresh_session(sandbox: &Sandbox, req: &HttpRequest) -> Result<HttpResponse, Down> {
     let presented = bearer_token(req).unwrap_or_default();
-    let now = time::now();
-    let Some(issued) = sandbox
-        .with(|e| e.refresh.remove(&presented))
-        .filter(|i| i.expires_at > now)
+    let Some(taken) = sandbox
+        .run(move |conn| {
+            state::take_refresh_token(conn, &presented, Platform::Bluesky, time::now())
+        })
+        .await?
     else {
-        return wire::invalid_grant(Platform::Bluesky);
+        return Ok(wire::invalid_grant(Platform::Bluesky));
     };
-    HttpResponse::Ok().json(session(sandbox, issued.grant.person))
+    let person = Grant::stored(Platform::Bluesky, taken.person, &taken.scopes).person;
+    Ok(HttpResponse::Ok().json(session(sandbox, person).await?))
 }
 
 /// The account APIs: identity and listings, for a live access token.
-fn api(
+async fn api(
     sandbox: &Sandbox,
     platform: Platform,
     name: &str,
     req: &HttpRequest,
     params: &HashMap<String, String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, Down> {
     let token = params
         .get("access_token")
         .cloned()
         .or_else(|| bearer_token(req))
         .unwrap_or_default();
-    let Some(grant) = live_access(sandbox, platform, &token) else {
-        return wire::unauthorized(platform);
+    let Some(grant) = live_access(sandbox, platform, &token).await? else {
+        return Ok(wire::unauthorized(platform));
     };
     let n = grant.person;
     let id = people::platform_id(platform, n);
@@ -434,8 +492,9 @@ fn api(
                     json!({"id": urn.rsplit(':').next().and_then(|s| s.parse::<i64>().ok()), "localizedName": tname, "vanityName": vanity})
                 }
                 None => {
-                    return HttpResponse::NotFound()
-                        .json(json!({"status": 404, "message": "Not Found", "code": "NOT_FOUND"}));
+                    return Ok(HttpResponse::NotFound().json(
+                        json!({"status": 404, "message": "Not Found", "code": "NOT_FOUND"}),
+                    ));
                 }
             }
         }
@@ -450,12 +509,12 @@ fn api(
         (Platform::GoogleBusiness, "business_information") => {
             let tail = req.match_info().get("tail").unwrap_or("");
             let Some(account) = tail.strip_suffix("/locations") else {
-                return wire::error(
+                return Ok(wire::error(
                     platform,
                     StatusCode::NOT_FOUND,
                     "NOT_FOUND",
                     "Requested entity was not found.",
-                );
+                ));
             };
             json!({"locations": targets.iter().filter_map(|(t, title, _)| {
                 let location = t.strip_prefix(&format!("{account}/"))?;
@@ -468,5 +527,5 @@ fn api(
         }),
         _ => wire::identity(platform, &id, &handle, person.name, &avatar),
     };
-    HttpResponse::Ok().json(body)
+    Ok(HttpResponse::Ok().json(body))
 }

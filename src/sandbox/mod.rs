@@ -3,23 +3,26 @@
 //! platform's wire format (`wire`). A consent page lets a person pick a fake account
 //! (`people`). Tests script failures through `POST /sandbox/_control`.
 //!
-//! State lives in this process's memory: the sandbox is for trying Postgate and for tests,
-//! on one process.
+//! Its state (codes, tokens, settings, faults, the call log) is in the database
+//! (`db::sandbox`), so a restarted server still honours what it issued and several
+//! processes on one database are one platform.
 
 mod consent;
 mod endpoints;
 pub mod people;
 mod wire;
 
+use crate::db::sandbox::{self as state, SettingsChange};
+use crate::db::{Db, DbConn, DbError};
 use crate::domain::Platform;
 use crate::oauth::providers;
 use crate::urls::Urls;
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Json};
+use diesel::QueryResult;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
 
 /// A grant the emulator issued: who, for what.
 #[derive(Debug, Clone)]
@@ -27,15 +30,25 @@ struct Grant {
     platform: Platform,
     person: usize,
     scopes: Vec<String>,
-    redirect_uri: String,
-    challenge: Option<String>,
 }
 
-/// An issued token: its grant and when it lapses.
-#[derive(Debug, Clone)]
-struct Issued {
-    grant: Grant,
-    expires_at: chrono::NaiveDateTime,
+impl Grant {
+    /// The grant a stored code or token carries (`person` and `scopes` as stored).
+    fn stored(platform: Platform, person: i64, scopes: &str) -> Self {
+        Self {
+            platform,
+            person: usize::try_from(person).unwrap_or_default(),
+            scopes: serde_json::from_str(scopes).unwrap_or_default(),
+        }
+    }
+
+    fn person(&self) -> i64 {
+        i64::try_from(self.person).unwrap_or_default()
+    }
+
+    fn scopes_json(&self) -> String {
+        json!(self.scopes).to_string()
+    }
 }
 
 /// How a scripted call fails.
@@ -52,42 +65,71 @@ pub enum Fault {
     InvalidGrant,
 }
 
-#[derive(Default)]
-struct Emulator {
-    codes: HashMap<String, Grant>,
-    access: HashMap<String, Issued>,
-    refresh: HashMap<String, Issued>,
-    faults: HashMap<(Platform, String), VecDeque<Fault>>,
-    /// Access-token lifetime per platform, when a test shortened it.
-    expires_in: HashMap<Platform, i64>,
-    /// Platforms whose grants come without a refresh token, as a test asked.
-    no_refresh_token: HashSet<Platform>,
-    /// Every call: (platform, endpoint name, method).
-    calls: Vec<(Platform, &'static str, String)>,
+impl Fault {
+    const ALL: [Fault; 4] = [
+        Fault::ServerError,
+        Fault::RateLimited,
+        Fault::Slow,
+        Fault::InvalidGrant,
+    ];
+
+    /// The name it is stored under, as `_control` spells it.
+    fn key(self) -> &'static str {
+        match self {
+            Fault::ServerError => "server_error",
+            Fault::RateLimited => "rate_limited",
+            Fault::Slow => "slow",
+            Fault::InvalidGrant => "invalid_grant",
+        }
+    }
+
+    fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.key() == key)
+    }
 }
 
-/// The emulator: its state, and where it and Postgate are reached.
+/// The emulator's storage failed: it answers as a platform that is down.
+#[derive(Debug, thiserror::Error)]
+enum Down {
+    #[error(transparent)]
+    Pool(#[from] DbError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl Down {
+    fn log(&self) {
+        tracing::error!(error = %self, "sandbox storage failed");
+    }
+
+    fn answer(&self, platform: Platform) -> HttpResponse {
+        self.log();
+        wire::error(
+            platform,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "The service is temporarily unavailable",
+        )
+    }
+}
+
+/// The emulator: where its state is kept, and where it and Postgate are reached.
 pub struct Sandbox {
-    inner: Mutex<Emulator>,
+    db: Db,
     urls: Urls,
 }
 
 impl Sandbox {
-    pub fn new(urls: Urls) -> Self {
-        Self {
-            inner: Mutex::new(Emulator::default()),
-            urls,
-        }
+    pub fn new(db: Db, urls: Urls) -> Self {
+        Self { db, urls }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Emulator) -> T) -> T {
-        // A panic while holding the lock cannot leave the maps half-written in a way that
-        // matters to an emulator; keep serving.
-        let mut guard = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+    /// Runs storage work on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, Down> {
+        self.db.run(move |conn| f(conn).map_err(Down::from)).await
     }
 }
 
@@ -144,35 +186,39 @@ async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResp
     let Some(platform) = Platform::parse(&body.platform) else {
         return HttpResponse::BadRequest().json(json!({"error": "unknown platform"}));
     };
-    sandbox.with(|e| {
-        if let Some(endpoint) = &body.endpoint {
-            e.faults
-                .entry((platform, endpoint.clone()))
-                .or_default()
-                .extend(body.faults.iter().copied());
-        }
-        if let Some(s) = body.expires_in {
-            e.expires_in.insert(platform, s);
-        }
-        match body.refresh_tokens {
-            Some(false) => {
-                e.no_refresh_token.insert(platform);
+    let body = body.into_inner();
+    let change = SettingsChange {
+        expires_in: body.expires_in,
+        refresh_tokens: body.refresh_tokens,
+    };
+    let saved = sandbox
+        .run(move |conn| {
+            if let Some(endpoint) = &body.endpoint {
+                let faults: Vec<&str> = body.faults.iter().map(|f| f.key()).collect();
+                state::push_faults(conn, platform, endpoint, &faults)?;
             }
-            Some(true) => {
-                e.no_refresh_token.remove(&platform);
-            }
-            None => {}
-        }
-    });
-    HttpResponse::Ok().json(json!({"ok": true}))
+            state::change_settings(conn, platform, change)
+        })
+        .await;
+    match saved {
+        Ok(()) => HttpResponse::Ok().json(json!({"ok": true})),
+        Err(down) => down.answer(platform),
+    }
 }
 
 async fn calls(sandbox: Data<Sandbox>) -> HttpResponse {
-    let calls: Vec<_> = sandbox.with(|e| {
-        e.calls
-            .iter()
-            .map(|(p, name, method)| json!({"platform": p.key(), "endpoint": name, "method": method}))
-            .collect()
-    });
-    HttpResponse::Ok().json(calls)
+    match sandbox.run(state::calls).await {
+        Ok(calls) => HttpResponse::Ok().json(
+            calls
+                .iter()
+                .map(
+                    |c| json!({"platform": c.platform, "endpoint": c.endpoint, "method": c.method}),
+                )
+                .collect::<Vec<_>>(),
+        ),
+        Err(down) => {
+            down.log();
+            HttpResponse::ServiceUnavailable().json(json!({"error": "storage unavailable"}))
+        }
+    }
 }

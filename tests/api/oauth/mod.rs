@@ -6,6 +6,7 @@ mod events;
 mod failures;
 mod page_flow;
 mod refresh;
+mod restart;
 mod secrets;
 mod targets;
 
@@ -23,6 +24,7 @@ pub fn cases() -> Vec<Case> {
         events::cases(),
         targets::cases(),
         secrets::cases(),
+        restart::cases(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,351 @@
+//! The sandbox emulator's state: authorization codes, issued tokens, per-platform settings,
+//! scripted faults and the call log. Kept here rather than in a process's memory so that a
+//! restarted server still honours what its emulator issued, and several processes on one
+//! database act as one platform. Later publishing state (posts, uploads) adds tables the
+//! same way: one `sandbox_` table per kind of thing, rows keyed by what the wire names.
+//!
+//! Codes and tokens are stored as their SHA-256 (`digest`), as a platform would keep them:
+//! nothing in these tables works at the emulator.
+//!
+//! What is kept stays bounded: expired codes and tokens are deleted whenever new ones are
+//! written, and the call log keeps its newest `CALL_LOG_CAP` rows.
+
+use super::schema::{
+    sandbox_calls, sandbox_codes, sandbox_faults, sandbox_platforms, sandbox_tokens,
+};
+use super::{DbConn, is_unique_violation};
+use crate::domain::Platform;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// How many calls the log keeps; older ones are deleted as new ones come in.
+pub const CALL_LOG_CAP: i64 = 10_000;
+
+/// An authorization code and the grant it stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sandbox_codes)]
+pub struct Code {
+    /// `digest` of the code.
+    pub code_hash: String,
+    pub platform: String,
+    /// Index of the fake account that signed in.
+    pub person: i64,
+    /// JSON array of the granted scopes.
+    pub scopes: String,
+    pub redirect_uri: String,
+    /// The PKCE S256 challenge, when the authorization sent one.
+    pub challenge: Option<String>,
+    pub expires_at: NaiveDateTime,
+}
+
+impl Code {
+    pub fn new(
+        code: &str,
+        platform: Platform,
+        person: i64,
+        scopes: String,
+        redirect_uri: String,
+        challenge: Option<String>,
+        expires_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            code_hash: digest(code),
+            platform: platform.key().to_owned(),
+            person,
+            scopes,
+            redirect_uri,
+            challenge,
+            expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
+/// An issued token and the grant it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sandbox_tokens)]
+pub struct Token {
+    /// `digest` of the token.
+    pub token_hash: String,
+    /// A `TokenKind`.
+    pub kind: String,
+    pub platform: String,
+    pub person: i64,
+    /// JSON array of the granted scopes.
+    pub scopes: String,
+    pub expires_at: NaiveDateTime,
+}
+
+impl Token {
+    pub fn new(
+        kind: TokenKind,
+        token: &str,
+        platform: Platform,
+        person: i64,
+        scopes: String,
+        expires_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            token_hash: digest(token),
+            kind: kind.as_str().to_owned(),
+            platform: platform.key().to_owned(),
+            person,
+            scopes,
+            expires_at,
+        }
+    }
+
+    /// Whether it is a token of this kind that has not lapsed at `now`.
+    pub fn is_live(&self, kind: TokenKind, now: NaiveDateTime) -> bool {
+        self.kind == kind.as_str() && self.expires_at > now
+    }
+}
+
+/// What a test set for a platform; a platform without a row has the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sandbox_platforms)]
+pub struct PlatformSettings {
+    pub platform: String,
+    /// Lifetime of access tokens issued from now on, in seconds.
+    pub expires_in: Option<i64>,
+    /// `false`: grants come without a refresh token.
+    pub refresh_tokens: bool,
+}
+
+/// A change to a platform's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = sandbox_platforms)]
+pub struct SettingsChange {
+    pub expires_in: Option<i64>,
+    pub refresh_tokens: Option<bool>,
+}
+
+/// One logged call to an emulated endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = sandbox_calls)]
+pub struct Call {
+    pub platform: String,
+    pub endpoint: String,
+    pub method: String,
+}
+
+/// Codes and tokens carry 190+ random bits: a fast hash is enough, and a deterministic
+/// one finds them by index.
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Stores a code, clearing out the ones that lapsed unused.
+pub fn insert_code(conn: &mut DbConn, code: &Code, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(sandbox_codes::table.filter(sandbox_codes::expires_at.le(now))).execute(conn)?;
+    diesel::insert_into(sandbox_codes::table)
+        .values(code)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes an unexpired code: codes work once. Of two processes redeeming the same code at
+/// once, only the one whose DELETE removed the row gets it.
+pub fn redeem_code(conn: &mut DbConn, code: &str, now: NaiveDateTime) -> QueryResult<Option<Code>> {
+    let Some(found) = sandbox_codes::table
+        .find(digest(code))
+        .filter(sandbox_codes::expires_at.gt(now))
+        .select(Code::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let deleted = diesel::delete(sandbox_codes::table.find(&found.code_hash)).execute(conn)?;
+    Ok((deleted == 1).then_some(found))
+}
+
+/// Stores issued tokens, clearing out the ones that lapsed.
+pub fn insert_tokens(conn: &mut DbConn, tokens: &[Token], now: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(sandbox_tokens::table.filter(sandbox_tokens::expires_at.le(now)))
+        .execute(conn)?;
+    conn.transaction(|conn| {
+        // One row at a time: multi-row inserts are not portable across the two backends.
+        for token in tokens {
+            diesel::insert_into(sandbox_tokens::table)
+                .values(token)
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// A token of `platform`, live or not.
+pub fn find_token(
+    conn: &mut DbConn,
+    token: &str,
+    platform: Platform,
+) -> QueryResult<Option<Token>> {
+    sandbox_tokens::table
+        .find(digest(token))
+        .filter(sandbox_tokens::platform.eq(platform.key()))
+        .select(Token::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Takes a live refresh token of `platform` (a rotation): of two processes presenting the
+/// same token at once, only the one whose DELETE removed the row gets it.
+pub fn take_refresh_token(
+    conn: &mut DbConn,
+    token: &str,
+    platform: Platform,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Token>> {
+    let Some(found) =
+        find_token(conn, token, platform)?.filter(|t| t.is_live(TokenKind::Refresh, now))
+    else {
+        return Ok(None);
+    };
+    let deleted = diesel::delete(sandbox_tokens::table.find(&found.token_hash)).execute(conn)?;
+    Ok((deleted == 1).then_some(found))
+}
+
+/// Ends every token of one person's grant on `platform`.
+pub fn revoke_grant(conn: &mut DbConn, platform: Platform, person: i64) -> QueryResult<()> {
+    diesel::delete(
+        sandbox_tokens::table
+            .filter(sandbox_tokens::platform.eq(platform.key()))
+            .filter(sandbox_tokens::person.eq(person)),
+    )
+    .execute(conn)
+    .map(drop)
+}
+
+pub fn settings(conn: &mut DbConn, platform: Platform) -> QueryResult<Option<PlatformSettings>> {
+    sandbox_platforms::table
+        .find(platform.key())
+        .select(PlatformSettings::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Applies `change` to the platform's settings, creating its row with the defaults first.
+pub fn change_settings(
+    conn: &mut DbConn,
+    platform: Platform,
+    change: SettingsChange,
+) -> QueryResult<()> {
+    if change == SettingsChange::default() {
+        return Ok(());
+    }
+    let defaults = PlatformSettings {
+        platform: platform.key().to_owned(),
+        expires_in: None,
+        refresh_tokens: true,
+    };
+    // Not in a transaction: a PostgreSQL transaction would be aborted by the duplicate,
+    // which only means another process created the row first.
+    match diesel::insert_into(sandbox_platforms::table)
+        .values(&defaults)
+        .execute(conn)
+    {
+        Err(e) if !is_unique_violation(&e) => return Err(e),
+        _ => {}
+    }
+    diesel::update(sandbox_platforms::table.find(platform.key()))
+        .set(change)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Queues failures for the next calls of `endpoint`, in order.
+pub fn push_faults(
+    conn: &mut DbConn,
+    platform: Platform,
+    endpoint: &str,
+    faults: &[&str],
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        // One row at a time, so that each gets a larger `seq` than the one before.
+        for fault in faults {
+            diesel::insert_into(sandbox_faults::table)
+                .values((
+                    sandbox_faults::platform.eq(platform.key()),
+                    sandbox_faults::endpoint.eq(endpoint),
+                    sandbox_faults::fault.eq(fault),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Takes the oldest queued failure of `endpoint`. A process that loses the race for the
+/// oldest row (its DELETE removes nothing) tries the next one, so every failure is
+/// consumed exactly once.
+pub fn pop_fault(
+    conn: &mut DbConn,
+    platform: Platform,
+    endpoint: &str,
+) -> QueryResult<Option<String>> {
+    loop {
+        let Some((seq, fault)) = sandbox_faults::table
+            .filter(sandbox_faults::platform.eq(platform.key()))
+            .filter(sandbox_faults::endpoint.eq(endpoint))
+            .order(sandbox_faults::seq)
+            .select((sandbox_faults::seq, sandbox_faults::fault))
+            .first::<(i64, String)>(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if diesel::delete(sandbox_faults::table.find(seq)).execute(conn)? == 1 {
+            return Ok(Some(fault));
+        }
+    }
+}
+
+/// Logs a call, and drops the entries beyond the newest `CALL_LOG_CAP`.
+pub fn record_call(
+    conn: &mut DbConn,
+    platform: Platform,
+    endpoint: &str,
+    method: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sandbox_calls::table)
+        .values((
+            sandbox_calls::platform.eq(platform.key()),
+            sandbox_calls::endpoint.eq(endpoint),
+            sandbox_calls::method.eq(method),
+            sandbox_calls::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let newest: Option<i64> = sandbox_calls::table
+        .select(diesel::dsl::max(sandbox_calls::seq))
+        .first(conn)?;
+    if let Some(newest) = newest {
+        diesel::delete(sandbox_calls::table.filter(sandbox_calls::seq.le(newest - CALL_LOG_CAP)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The logged calls, oldest first.
+pub fn calls(conn: &mut DbConn) -> QueryResult<Vec<Call>> {
+    sandbox_calls::table
+        .order(sandbox_calls::seq)
+        .select(Call::as_select())
+        .load(conn)
+}
