@@ -163,7 +163,7 @@ impl Provider for Facebook {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -188,11 +188,7 @@ mod tests {
             ],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.access_token, "EAAB...long-lived");
         assert_in(t.expires_at, 5_183_944);
         assert_eq!(

@@ -205,7 +205,7 @@ impl Provider for Google {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -232,11 +232,7 @@ mod tests {
             &[("/token", 200, TOKEN), ("/token", 200, REFRESH)],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_in(t.expires_at, 3920);
         assert_eq!(scopes(&t).len(), 2);
         let fresh = app.provider.refresh(&app, &t).await.unwrap();

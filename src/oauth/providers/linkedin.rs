@@ -124,7 +124,7 @@ impl Provider for Linkedin {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -141,11 +141,7 @@ mod tests {
     #[actix_web::test]
     async fn token_answer_with_refresh_expiry() {
         let app = replay(Platform::Linkedin, &[("/oauth/v2/accessToken", 200, TOKEN)]).await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.access_token, "AQUvlL_DYEzvT2wz1QJiEPeLioeA");
         assert_eq!(
             t.refresh_token.as_deref(),

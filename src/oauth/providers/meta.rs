@@ -183,7 +183,7 @@ impl Provider for LongLivedLogin {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
 
     // developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
@@ -210,11 +210,7 @@ mod tests {
             ],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.access_token, "IGQVJ...long-lived");
         assert_in(t.expires_at, 5_183_944);
         assert_eq!(t.user_id.as_deref(), Some("17841405822304914"));
@@ -271,11 +267,7 @@ mod tests {
             ],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.access_token, "THQVJ...long-lived");
         assert_eq!(t.user_id.as_deref(), Some("12345678901234567"));
         assert_in(t.expires_at, 5_183_944);

@@ -101,7 +101,7 @@ impl Provider for Pinterest {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -117,11 +117,7 @@ mod tests {
     #[actix_web::test]
     async fn token_answer_with_space_separated_scopes() {
         let app = replay(Platform::Pinterest, &[("/v5/oauth/token", 200, TOKEN)]).await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.refresh_token.as_deref(), Some("pinr_AQMz7ASWAAAA"));
         assert_in(t.expires_at, 2_592_000);
         assert_in(t.refresh_expires_at, 31_536_000);

@@ -72,6 +72,14 @@ async fn answer(req: HttpRequest, script: web::Data<Script>) -> HttpResponse {
 }
 
 /// Tokens as Postgate holds them between calls.
+/// The tokens a successful code exchange against the replayed platform gives.
+pub async fn exchanged(app: &App) -> TokenSet {
+    app.provider
+        .exchange(app, "code", "verifier")
+        .await
+        .expect("the code exchange succeeds")
+}
+
 pub fn tokens(access: &str, refresh: Option<&str>, user_id: Option<&str>) -> TokenSet {
     TokenSet {
         access_token: access.to_owned(),

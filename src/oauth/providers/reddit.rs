@@ -56,7 +56,7 @@ impl Provider for Reddit {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -76,11 +76,7 @@ mod tests {
             ],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_in(t.expires_at, 86_400);
         assert_eq!(scopes(&t), ["identity", "submit", "read"]);
         let me = app.provider.identity(&app, &t).await.unwrap();

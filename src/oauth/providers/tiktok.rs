@@ -102,7 +102,7 @@ impl Provider for Tiktok {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -116,11 +116,7 @@ mod tests {
     #[actix_web::test]
     async fn reads_the_documented_token_answer() {
         let app = replay(Platform::Tiktok, &[("/v2/oauth/token/", 200, TOKEN)]).await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_eq!(t.access_token, "act.example12345Example12345Example");
         assert_eq!(
             t.refresh_token.as_deref(),

@@ -52,7 +52,7 @@ impl Provider for X {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recorded::{assert_in, replay, scopes, tokens};
+    use super::super::recorded::{assert_in, exchanged, replay, scopes, tokens};
     use crate::domain::Platform;
     use crate::oauth::ProviderError;
 
@@ -69,11 +69,7 @@ mod tests {
             &[("/2/oauth2/token", 200, TOKEN), ("/2/users/me", 200, ME)],
         )
         .await;
-        let t = app
-            .provider
-            .exchange(&app, "code", "verifier")
-            .await
-            .unwrap();
+        let t = exchanged(&app).await;
         assert_in(t.expires_at, 7200);
         assert!(t.refresh_token.is_some());
         assert_eq!(
