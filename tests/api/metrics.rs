@@ -2,7 +2,6 @@
 //! template, the pool, webhook and refresh outcomes, and `metrics_token`.
 
 use crate::cases;
-use crate::support::receiver::Receiver;
 use crate::support::sandbox::Consent;
 use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
@@ -111,13 +110,7 @@ async fn requests_are_counted_by_route_template_and_timed(app: &TestApp) {
 
 async fn webhook_backlog_and_delivery_outcomes(app: &TestApp) {
     let app = TestApp::spawn_with_metrics(app.test_db.backend, None).await;
-    let receiver = Receiver::start().await;
-    let (status, _) = send(app.post(
-        "/users/notifications",
-        &json!({"webhook_url": receiver.url}),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let receiver = app.receiving_webhooks().await;
     let attempts =
         |outcome: &str| format!("postgate_webhook_attempts_total{{outcome=\"{outcome}\"}}");
     let text = scrape(&app).await;

@@ -1,7 +1,6 @@
 //! Connection events (connected, reauth required, disconnected) reaching the webhook.
 
 use crate::cases;
-use crate::support::receiver::Receiver;
 use crate::support::sandbox::Consent;
 use crate::support::wait::{self, WAIT};
 use crate::support::{TestApp, send};
@@ -11,13 +10,7 @@ use serde_json::{Value, json};
 cases![connection_events_reach_the_webhook];
 
 async fn connection_events_reach_the_webhook(app: &TestApp) {
-    let receiver = Receiver::start().await;
-    let (status, _) = send(app.post(
-        "/users/notifications",
-        &json!({"webhook_url": receiver.url}),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let receiver = app.receiving_webhooks().await;
     app.sandbox_control(json!({"platform": "threads", "expires_in": 1}))
         .await;
     let token = app.profile_with_link("events", json!({})).await;

@@ -3,7 +3,6 @@
 
 use super::{all_platforms, not_connected, stored_tokens};
 use crate::cases;
-use crate::support::receiver::Receiver;
 use crate::support::sandbox::{Consent, PHONE_UA};
 use crate::support::{TestApp, send};
 use postgate::domain::Platform;
@@ -143,13 +142,7 @@ async fn every_platform_connects_and_disconnects(app: &TestApp) {
 }
 
 async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp) {
-    let receiver = Receiver::start().await;
-    let (status, _) = send(app.post(
-        "/users/notifications",
-        &json!({"webhook_url": receiver.url}),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let _receiver = app.receiving_webhooks().await;
     let token = app.profile_with_link("again", json!({})).await;
     app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
         .await;

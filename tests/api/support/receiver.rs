@@ -180,3 +180,17 @@ impl Receiver {
         self.accepted()
     }
 }
+
+impl super::TestApp {
+    /// A receiver that the account's webhook points at.
+    pub async fn receiving_webhooks(&self) -> Receiver {
+        let receiver = Receiver::start().await;
+        let (status, body) = super::send(self.post(
+            "/users/notifications",
+            &serde_json::json!({"webhook_url": receiver.url}),
+        ))
+        .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        receiver
+    }
+}
