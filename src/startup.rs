@@ -117,7 +117,7 @@ impl Application {
             .then(|| web::Data::new(Sandbox::new(state.db.clone(), urls.clone())));
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let mut server = HttpServer::new(move || {
-            let prefix = urls.prefix().to_owned();
+            let prefix: std::sync::Arc<str> = urls.prefix().into();
             let http_metrics = metrics.http.clone();
             App::new()
                 .wrap(actix_web::middleware::from_fn(move |req, next| {

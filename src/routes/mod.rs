@@ -259,13 +259,13 @@ fn pages(cfg: &mut web::ServiceConfig) {
 /// the path through) is routed as if the proxy had stripped it. `Urls::OWN_SEGMENTS` keeps a
 /// prefix from shadowing a route of ours.
 pub async fn strip_prefix(
-    prefix: String,
+    prefix: std::sync::Arc<str>,
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let rest = req
         .path()
-        .strip_prefix(prefix.as_str())
+        .strip_prefix(&*prefix)
         .filter(|rest| !prefix.is_empty() && (rest.is_empty() || rest.starts_with('/')));
     if let Some(rest) = rest {
         let path = if rest.is_empty() { "/" } else { rest };
