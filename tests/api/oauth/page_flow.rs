@@ -146,17 +146,7 @@ async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp
     let token = app.profile_with_link("again", json!({})).await;
     app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
         .await;
-    let profile_id = app.profile_id("again").await;
-    let first = app
-        .with_db({
-            let p = profile_id.clone();
-            move |c| {
-                postgate::db::connections::find(c, &p, "facebook")
-                    .unwrap()
-                    .unwrap()
-            }
-        })
-        .await;
+    let first = app.connection("again", "facebook").await;
     app.with_db({
         let id = first.id.clone();
         move |c| {
@@ -174,16 +164,7 @@ async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp
         .connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
         .await;
     assert!(page.body.contains("Facebook is connected."));
-    let again = app
-        .with_db({
-            let p = profile_id.clone();
-            move |c| {
-                postgate::db::connections::find(c, &p, "facebook")
-                    .unwrap()
-                    .unwrap()
-            }
-        })
-        .await;
+    let again = app.connection("again", "facebook").await;
     assert_eq!(again.id, first.id);
     assert_eq!(again.selected_target_id.as_deref(), Some("109876543210001"));
     // "Use another account" forces the platform to ask again; another person replaces.
@@ -195,13 +176,7 @@ async fn the_same_identity_reconnects_in_place_another_replaces_it(app: &TestApp
     );
     let callback = app.consent(&authorize, Consent::Allow { person: 1 }).await;
     app.hop(&callback).await;
-    let replaced = app
-        .with_db(move |c| {
-            postgate::db::connections::find(c, &profile_id, "facebook")
-                .unwrap()
-                .unwrap()
-        })
-        .await;
+    let replaced = app.connection("again", "facebook").await;
     assert_eq!(
         replaced.platform_user_id,
         people::platform_id(Platform::Facebook, 1)

@@ -211,14 +211,7 @@ async fn a_grant_without_a_refresh_token_lapses_unflagged(app: &TestApp) {
     );
     let account = app.social_account("no-refresh", "linkedin").await;
     assert_eq!(account["reauth_required"], true, "{account}");
-    let profile_id = app.profile_id("no-refresh").await;
-    let connection = app
-        .with_db(move |c| {
-            postgate::db::connections::find(c, &profile_id, "linkedin")
-                .unwrap()
-                .unwrap()
-        })
-        .await;
+    let connection = app.connection("no-refresh", "linkedin").await;
     assert_eq!(connection.reauth_reason.as_deref(), Some("token_expired"));
 }
 
@@ -231,13 +224,10 @@ async fn a_lapsed_token_is_renewed_before_listing(app: &TestApp) {
     app.connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
         .await;
     // The access token lapsed a minute ago, as far as Postgate knows.
-    let profile_id = app.profile_id("lapsed").await;
+    let connection = app.connection("lapsed", "pinterest").await;
     app.with_db(move |c| {
         use diesel::prelude::*;
         use postgate::db::schema::oauth_tokens::dsl as t;
-        let connection = postgate::db::connections::find(c, &profile_id, "pinterest")
-            .unwrap()
-            .unwrap();
         let lapsed = postgate::domain::time::now() - chrono::Duration::minutes(1);
         diesel::update(t::oauth_tokens.find(&connection.id))
             .set((t::expires_at.eq(lapsed), t::refresh_due_at.eq(lapsed)))
@@ -262,15 +252,7 @@ async fn one_refresh_lease_among_many_takers(app: &TestApp) {
     let token = app.profile_with_link("leased", json!({})).await;
     app.connect_on_page(&token, "pinterest", Consent::Allow { person: 0 })
         .await;
-    let profile_id = app.profile_id("leased").await;
-    let connection_id = app
-        .with_db(move |c| {
-            postgate::db::connections::find(c, &profile_id, "pinterest")
-                .unwrap()
-                .unwrap()
-                .id
-        })
-        .await;
+    let connection_id = app.connection("leased", "pinterest").await.id;
     // Due now, and no lease held.
     let id = connection_id.clone();
     app.with_db(move |c| {

@@ -109,6 +109,22 @@ impl TestApp {
         .await
     }
 
+    /// The profile's connection to `platform`, as stored.
+    pub async fn connection(
+        &self,
+        username: &str,
+        platform: &str,
+    ) -> postgate::db::connections::Connection {
+        let profile_id = self.profile_id(username).await;
+        let platform = platform.to_owned();
+        self.with_db(move |c| {
+            postgate::db::connections::find(c, &profile_id, &platform)
+                .unwrap()
+                .expect("a connection")
+        })
+        .await
+    }
+
     /// Stores a post for the calendar; returns its id.
     pub async fn insert_post(
         &self,
