@@ -14,6 +14,7 @@ pub mod limits;
 pub mod links;
 pub mod metrics;
 pub mod oauth;
+pub mod publish;
 pub mod routes;
 pub mod sandbox;
 pub mod startup;

@@ -14,6 +14,7 @@ pub mod secrets;
 pub mod sign_in;
 pub mod time;
 pub mod token_cipher;
+pub mod upload;
 pub mod username;
 pub mod webhooks;
 mod wire;

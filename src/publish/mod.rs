@@ -1,0 +1,6 @@
+//! Publishing: the job engine that takes an accepted upload to every platform it names,
+//! once, and the publishers that speak each platform's publishing API.
+
+pub mod http;
+pub mod publisher;
+pub mod publishers;

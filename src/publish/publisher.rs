@@ -1,0 +1,216 @@
+//! The seam between the job engine and each platform's publishing API: what a publisher is
+//! given (`Post`, `Call`) and what it answers (`Published`, `PublishError`).
+//!
+//! A publisher makes the platform calls of one post and nothing else: the engine resolves
+//! the account, renews its tokens, leases the work, records outcomes and decides about
+//! retries. Publishers never retry on their own, because only the engine knows whether a
+//! call whose outcome is unknown may be repeated.
+
+use crate::db::connections::Connection;
+use crate::domain::Platform;
+use crate::domain::upload::{Fields, MediaKind, PostKind};
+use crate::oauth::TokenSet;
+use crate::oauth::provider::App;
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+/// One stored media item of an upload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Media {
+    /// The store's id for it.
+    pub id: String,
+    pub kind: MediaKind,
+    /// Sniffed from the bytes, never taken from the client.
+    pub content_type: String,
+    pub size: u64,
+    pub filename: Option<String>,
+}
+
+/// Reads stored media for a publisher, and names a URL a platform can fetch it from.
+#[async_trait]
+pub trait MediaSource: Send + Sync {
+    /// The whole item. Photos and documents only: video is streamed (issue 15).
+    async fn bytes(&self, media: &Media) -> Result<Bytes, PublishError>;
+    /// A signed URL under Postgate's public address that serves the item for a few hours,
+    /// for APIs that pull media (Threads, Facebook, Instagram).
+    fn public_url(&self, media: &Media) -> String;
+}
+
+/// What to publish to one platform, as the request gave it.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub kind: PostKind,
+    pub media: Vec<Media>,
+    /// Every field of the request, normalised; a publisher reads its platform's options
+    /// here (`fields.for_platform("x", "title")`, `fields.flag("x_long_text_as_post")`).
+    pub fields: Fields,
+}
+
+impl Post {
+    /// The text for `platform`: `{platform}_title`, else `title` (the post's text on
+    /// `/upload_text`, the caption elsewhere).
+    pub fn text(&self, platform: Platform) -> &str {
+        self.fields
+            .for_platform(platform.key(), "title")
+            .unwrap_or_default()
+    }
+
+    /// `{platform}_description`, else `description`.
+    pub fn description(&self, platform: Platform) -> Option<&str> {
+        self.fields.for_platform(platform.key(), "description")
+    }
+
+    /// `{platform}_first_comment`, else `first_comment`.
+    pub fn first_comment(&self, platform: Platform) -> Option<&str> {
+        self.fields.for_platform(platform.key(), "first_comment")
+    }
+
+    /// `{platform}_link_url`, else `link_url`.
+    pub fn link_url(&self, platform: Platform) -> Option<&str> {
+        self.fields.for_platform(platform.key(), "link_url")
+    }
+
+    /// Alt texts per image: `{platform}_alt_text` as a list, else `alt_text`.
+    pub fn alt_texts(&self, platform: Platform) -> Vec<String> {
+        let own = format!("{}_alt_text", platform.key());
+        let texts = self.fields.list(&own, &["||", "|"]);
+        if texts.is_empty() {
+            self.fields.list("alt_text", &["||", "|"])
+        } else {
+            texts
+        }
+    }
+}
+
+/// The connected account a post goes to, with fresh tokens.
+pub struct Call<'a> {
+    /// The platform's configured app: endpoints (`app.url("…")`) and the HTTP client.
+    pub app: &'a App,
+    pub connection: &'a Connection,
+    pub tokens: &'a TokenSet,
+    pub media: &'a dyn MediaSource,
+    /// Unique to this post on this account and stable across attempts: a publisher that can
+    /// hand the platform a key of its own (Bluesky's record key) derives it from this, so
+    /// that `find` can look the post up after a crash.
+    pub marker: &'a str,
+    /// When the first attempt was made: `find` looks for posts made since.
+    pub since: NaiveDateTime,
+}
+
+/// What a platform made of a post.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Published {
+    /// The platform's id of the post (the first one of a thread).
+    pub post_id: String,
+    pub url: Option<String>,
+    /// More keys of the per-platform result, in the reference's names (`post_ids`,
+    /// `image_urns`, `container_id`, `first_comment_posted`, …).
+    pub extra: Map<String, Value>,
+    /// Things that did not stop the post (a first comment that failed, an ignored field).
+    pub warnings: Vec<String>,
+}
+
+/// Why a post did not go out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The post breaks one of the platform's rules (too long, too many images, a missing
+    /// field). Found before any call where possible; final, `error_source: client`.
+    #[error("{message}")]
+    Invalid { code: String, message: String },
+    /// The platform refused. `retryable`: rate limits and outages, which a later attempt
+    /// may pass.
+    #[error("{message}")]
+    Refused {
+        code: String,
+        message: String,
+        retryable: bool,
+    },
+    /// The platform no longer accepts the account's grant: it must be connected again.
+    #[error("{message}")]
+    Reauth { reason: String, message: String },
+    /// The request may have reached the platform, and its answer was lost (a timeout, a
+    /// connection cut after sending). The engine must find out before trying again.
+    #[error("{0}")]
+    InDoubt(String),
+    /// The platform, or this server, cannot do this (a lookup the API lacks, video before
+    /// its publisher exists, deleting a post where the API has no delete).
+    #[error("{message}")]
+    Unsupported { code: String, message: String },
+}
+
+impl PublishError {
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn refused(code: &str, message: impl Into<String>, retryable: bool) -> Self {
+        Self::Refused {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable,
+        }
+    }
+
+    pub fn unsupported(code: &str, message: impl Into<String>) -> Self {
+        Self::Unsupported {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The per-platform result's `error_code`.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Invalid { code, .. }
+            | Self::Refused { code, .. }
+            | Self::Unsupported { code, .. } => code,
+            Self::Reauth { .. } => "account_reauth_required",
+            Self::InDoubt(_) => "outcome_unknown",
+        }
+    }
+
+    /// The per-platform result's `error_source`: whose mistake it was.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } | Self::Unsupported { .. } => "client",
+            Self::Refused { .. } | Self::Reauth { .. } | Self::InDoubt(_) => "platform",
+        }
+    }
+
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+/// One platform's publishing API.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    fn platform(&self) -> Platform;
+
+    /// Checks the post against the platform's rules before any call, so that a post that
+    /// cannot go out fails at once with the limit named. Returns warnings (fields ignored).
+    fn check(&self, post: &Post) -> Result<Vec<String>, PublishError>;
+
+    /// Makes the post. Long posts become threads where the platform does that.
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError>;
+
+    /// After an attempt whose outcome is unknown: the post it made, if the platform has it
+    /// (looked up by `call.marker`, or by text and time since `call.since`). `Unsupported`
+    /// when the platform cannot be asked: the engine then fails the post as
+    /// `outcome_unknown` rather than risk a second copy.
+    async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError>;
+
+    /// Deletes a post this account made.
+    async fn unpublish(&self, call: &Call<'_>, post_id: &str) -> Result<(), PublishError>;
+}
