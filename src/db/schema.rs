@@ -246,6 +246,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    upload_jobs (id) {
+        id -> Text,
+        request_id -> Text,
+        account_id -> Text,
+        profile_id -> Text,
+        kind -> Text,
+        title -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        payload -> Text,
+        is_async -> Bool,
+        state -> Text,
+        scheduled_for -> Nullable<Timestamp>,
+        queued -> Bool,
+        credits -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    upload_targets (job_id, platform) {
+        job_id -> Text,
+        platform -> Text,
+        state -> Text,
+        connection_id -> Nullable<Text>,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        first_call_at -> Nullable<Timestamp>,
+        call_started_at -> Nullable<Timestamp>,
+        result -> Nullable<Text>,
+        platform_post_id -> Nullable<Text>,
+        post_url -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    upload_idempotency (account_id, key) {
+        account_id -> Text,
+        key -> Text,
+        job_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));
@@ -253,6 +303,7 @@ diesel::joinable!(social_connections -> profiles (profile_id));
 diesel::joinable!(posts -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
 diesel::joinable!(oauth_tokens -> social_connections (connection_id));
+diesel::joinable!(upload_targets -> upload_jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -268,4 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     profile_webhooks,
     webhook_deliveries,
     webhook_circuits,
+    upload_jobs,
+    upload_targets,
+    upload_idempotency,
 );

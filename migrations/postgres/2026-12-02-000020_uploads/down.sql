@@ -1,0 +1,3 @@
+DROP TABLE upload_idempotency;
+DROP TABLE upload_targets;
+DROP TABLE upload_jobs;
