@@ -86,6 +86,15 @@ pub enum ApiError {
         "Too many failed authentication attempts from this address; try again in {retry_after} seconds"
     )]
     AuthBlocked { retry_after: u64 },
+    /// An upload none of whose platforms is connected to the profile; each platform with why.
+    #[error("Invalid platforms: none of the requested platforms is connected to this profile")]
+    NoConnectedPlatform(Vec<(String, String)>),
+    /// A status or history query that cannot be answered; publishing's clients read `error`.
+    #[error("{0}")]
+    InvalidUploadQuery(String),
+    /// No upload with this id (`by_job`: it was asked for as `job_id`).
+    #[error("No upload request found with this ID")]
+    UploadNotFound { id: String, by_job: bool },
     #[error("Not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -127,6 +136,9 @@ impl ApiError {
             ApiError::NothingFound(_) => "NOT_FOUND",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
+            ApiError::NoConnectedPlatform(_) => "INVALID_PLATFORMS",
+            ApiError::InvalidUploadQuery(_) => "INVALID_QUERY",
+            ApiError::UploadNotFound { .. } => "NOT_FOUND",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -168,12 +180,15 @@ impl ResponseError for ApiError {
             | ApiError::InvalidUsername(_)
             | ApiError::InvalidField(_)
             | ApiError::InvalidQuery(_)
+            | ApiError::NoConnectedPlatform(_)
+            | ApiError::InvalidUploadQuery(_)
             | ApiError::UnsupportedSignIn(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ProfileNotFound
             | ApiError::RouteNotFound
             | ApiError::LinkNotFound
             | ApiError::DeliveryNotFound
+            | ApiError::UploadNotFound { .. }
             | ApiError::UnknownPlatform(_)
             | ApiError::NotConnected(_)
             | ApiError::NothingFound(_) => StatusCode::NOT_FOUND,
@@ -218,6 +233,21 @@ impl ResponseError for ApiError {
         if let ApiError::InvalidToken(reason) = self {
             body["isValid"] = false.into();
             body["reason"] = reason.to_string().into();
+        }
+        match self {
+            ApiError::InvalidUploadQuery(why) => body["error"] = why.as_str().into(),
+            ApiError::UploadNotFound { id, by_job } => {
+                body[if *by_job { "job_id" } else { "request_id" }] = id.as_str().into();
+                body["status"] = "not_found".into();
+            }
+            _ => {}
+        }
+        if let ApiError::NoConnectedPlatform(platforms) = self {
+            body["invalid_platforms"] = platforms
+                .iter()
+                .map(|(p, why)| (p.clone(), serde_json::Value::from(why.as_str())))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
         }
         builder.json(body)
     }

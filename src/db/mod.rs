@@ -27,6 +27,7 @@ pub mod pool;
 pub mod posts;
 pub mod profiles;
 pub mod sandbox;
+pub mod uploads;
 pub mod schema;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};

@@ -162,6 +162,15 @@ pub fn list(
         .load(conn)
 }
 
+/// A profile by its id.
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Profile>> {
+    profiles::table
+        .find(id)
+        .select(Profile::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find(conn: &mut DbConn, account_id: &str, username: &str) -> QueryResult<Option<Profile>> {
     profiles::table
         .filter(profiles::account_id.eq(account_id))

@@ -304,6 +304,8 @@ diesel::joinable!(posts -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
 diesel::joinable!(oauth_tokens -> social_connections (connection_id));
 diesel::joinable!(upload_targets -> upload_jobs (job_id));
+diesel::joinable!(upload_idempotency -> upload_jobs (job_id));
+diesel::joinable!(upload_jobs -> profiles (profile_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,

@@ -27,6 +27,42 @@ wire_names! {
     }
 }
 
+wire_names! {
+    /// Where one platform of an upload stands: the status body's per-platform `status`.
+    pub enum TargetState {
+        /// Waiting for its time or for a worker.
+        Queued = "queued",
+        /// A worker holds it.
+        Processing = "processing",
+        Completed = "completed",
+        Failed = "failed",
+        /// Failed in a way a later attempt may pass; one is planned.
+        Retryable = "retryable",
+        /// Never attempted: the profile has no such account.
+        Skipped = "skipped",
+    }
+}
+
+impl TargetState {
+    /// Whether nothing more will happen to it (retry aside).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Skipped)
+    }
+}
+
+wire_names! {
+    /// Where an upload stands as a whole, in the `upload_jobs.state` column.
+    pub enum JobState {
+        /// Accepted for a later time (a date or a queue slot).
+        Scheduled = "scheduled",
+        /// Due: its platforms are being published.
+        Active = "active",
+        /// Every platform is final.
+        Done = "done",
+        Cancelled = "cancelled",
+    }
+}
+
 /// A field that was given but cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid value for '{field}': {reason}")]

@@ -3,7 +3,7 @@
 //! backoff and never flag the account, and a final refusal sets `reauth_required` with the
 //! platform's reason and reports `social_account_reauth_required`.
 
-use super::{OAuth, ProviderError, vault};
+use super::{OAuth, ProviderError, flow, vault};
 use crate::db::connections;
 use crate::db::oauth_tokens;
 use crate::db::outbox::Queued;
@@ -146,6 +146,43 @@ pub async fn refresh_if_due(oauth: &OAuth, connection_id: &str) -> Result<bool, 
         oauth.metrics.record(outcome);
     }
     Ok(true)
+}
+
+/// The connection's tokens, renewed first when they lapse within `margin` (a call that takes
+/// a while must not start with a token about to expire). Tokens that lapsed with nothing to
+/// renew them flag the account (`lapsed`).
+pub async fn usable_tokens(
+    oauth: &OAuth,
+    connection_id: &str,
+    platform: Platform,
+    margin: std::time::Duration,
+) -> Result<crate::oauth::TokenSet, ApiError> {
+    let app = oauth
+        .platforms
+        .get(platform)
+        .ok_or(ApiError::PlatformNotConfigured(platform))?;
+    let mut tokens = flow::tokens_of(oauth, connection_id)
+        .await?
+        .ok_or(ApiError::NotConnected(platform))?;
+    let margin = Duration::from_std(margin).unwrap_or(Duration::zero());
+    if tokens
+        .expires_at
+        .is_some_and(|e| e <= time::now() + margin)
+    {
+        let lapsed_now = tokens.expires_at.is_some_and(|e| e <= time::now());
+        if !app.provider.renewal().possible(&tokens) {
+            if lapsed_now {
+                return Err(lapsed(oauth, connection_id, platform).await);
+            }
+            return Ok(tokens);
+        }
+        if refresh_if_due(oauth, connection_id).await? {
+            tokens = flow::tokens_of(oauth, connection_id)
+                .await?
+                .ok_or(ApiError::NotConnected(platform))?;
+        }
+    }
+    Ok(tokens)
 }
 
 /// Flags a connection whose access token lapsed with nothing to renew it: the account must

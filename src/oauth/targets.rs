@@ -2,7 +2,7 @@
 //! platform with the connection's tokens, and kept for a minute so that a page load and the
 //! pin that follows it do not each cost a round trip.
 
-use super::{OAuth, ProviderError, Target, flow, refresh};
+use super::{OAuth, ProviderError, Target, refresh};
 use crate::db::connections::Connection;
 use crate::domain::Platform;
 use crate::error::ApiError;
@@ -66,24 +66,7 @@ pub async fn of_connection(
         .platforms
         .get(platform)
         .ok_or(ApiError::PlatformNotConfigured(platform))?;
-    let mut tokens = flow::tokens_of(oauth, &connection.id)
-        .await?
-        .ok_or(ApiError::NotConnected(platform))?;
-    // An access token that lapsed before the engine got to it is renewed first, as the
-    // platform would refuse it; one that nothing can renew means signing in again.
-    if tokens
-        .expires_at
-        .is_some_and(|e| e <= crate::domain::time::now())
-    {
-        if !app.provider.renewal().possible(&tokens) {
-            return Err(refresh::lapsed(oauth, &connection.id, platform).await);
-        }
-        if refresh::refresh_if_due(oauth, &connection.id).await? {
-            tokens = flow::tokens_of(oauth, &connection.id)
-                .await?
-                .ok_or(ApiError::NotConnected(platform))?;
-        }
-    }
+    let tokens = refresh::usable_tokens(oauth, &connection.id, platform, Duration::ZERO).await?;
     let targets = app
         .provider
         .targets(app, &tokens)

@@ -4,3 +4,6 @@
 pub mod http;
 pub mod publisher;
 pub mod publishers;
+pub mod engine;
+pub mod results;
+pub mod report;

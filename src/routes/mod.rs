@@ -68,7 +68,10 @@ fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
 }
 
 fn api_routes(cfg: &mut web::ServiceConfig) {
-    use api::{accounts, deliveries, links, me, notifications, preferences, targets, users};
+    use api::{
+        accounts, deliveries, links, me, notifications, preferences, targets, upload_reports,
+        users,
+    };
     cfg.service(
         web::scope(API)
             .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
@@ -165,6 +168,13 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 resource(API, "/users/{username}", &[Method::GET]).route(get().to(users::get_one)),
+            )
+            .service(
+                resource(API, "/status", &[Method::GET]).route(get().to(upload_reports::status)),
+            )
+            .service(
+                resource(API, "/history", &[Method::GET])
+                    .route(get().to(upload_reports::history)),
             )
             .service(
                 resource(API, "/facebook/pages", &[Method::GET])

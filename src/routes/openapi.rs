@@ -118,6 +118,8 @@ impl Modify for Common {
         crate::api::targets::get_google_location,
         crate::api::targets::set_google_location,
         crate::api::targets::delete_google_location,
+        crate::api::upload_reports::status,
+        crate::api::upload_reports::history,
         crate::connect::bounce::page,
         crate::connect::accounts_tab::connect,
         crate::connect::calendar_tab::calendar,

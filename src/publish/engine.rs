@@ -1,0 +1,674 @@
+//! The job engine: accepts uploads into the database, and takes each platform of each upload
+//! to its publisher exactly once.
+//!
+//! Every attempt runs under a lease on its target (`db::uploads`). An upload that is due now
+//! is stored already leased by the process that accepted it, which starts on it at once (and
+//! a synchronous request waits for it); anything else — scheduled uploads, retries, and the
+//! work of a process that died — is found by the worker loop. Before a call that makes a
+//! post, the target records that the call started; a target found with that mark had a call
+//! whose outcome is unknown, and is reconciled with the platform (`Publisher::find`) before
+//! anything is sent again, or fails as `outcome_unknown` where the platform cannot be asked.
+
+use super::publisher::{Call, MediaSource, Post, PublishError, Published};
+use super::publishers;
+use super::results::{self, CompletedUpload};
+use crate::db::connections::{self, Connection};
+use crate::db::outbox::Queued;
+use crate::db::profiles::{self, Profile};
+use crate::db::uploads::{self, Finish, Job, Target};
+use crate::db::{Db, DbConn, accounts, is_unique_violation};
+use crate::domain::upload::{Fields, PostKind, TargetState};
+use crate::domain::{Platform, time};
+use crate::error::ApiError;
+use crate::oauth::{OAuth, refresh};
+use chrono::{Duration, NaiveDateTime};
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+/// How the engine runs; from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// How long a synchronous upload request waits before it answers as an async one.
+    pub sync_budget: std::time::Duration,
+    /// How long a worker owns a target. Longer than any publish takes (every platform call
+    /// has the OAuth timeout), so a lease runs out only when its holder died or stalled.
+    pub lease: std::time::Duration,
+    /// Attempts per target before a retryable failure becomes final.
+    pub max_attempts: i32,
+    /// The first retry's delay; it doubles per attempt.
+    pub retry_base: std::time::Duration,
+    /// Whether this process runs the worker loop.
+    pub worker: bool,
+    /// Targets one process publishes at once.
+    pub concurrency: u32,
+    /// How often the worker looks for due work when nothing woke it.
+    pub poll: std::time::Duration,
+}
+
+/// What a job publishes, as stored in its `payload` column.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Payload {
+    pub fields: Fields,
+    pub media: Vec<super::publisher::Media>,
+    /// The zone a scheduled date was read in, and the date as sent, for the schedule list.
+    pub timezone: Option<String>,
+    pub original_scheduled: Option<String>,
+}
+
+/// When an accepted upload goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Now,
+    /// At a scheduled date, or in a queue slot (`queued`).
+    At { utc: NaiveDateTime, queued: bool },
+}
+
+/// An upload request, validated and with its media stored.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub account_id: String,
+    pub profile: Profile,
+    pub kind: PostKind,
+    pub platforms: Vec<Platform>,
+    pub payload: Payload,
+    /// The client's `request_id`, when it chose one.
+    pub request_id: Option<String>,
+    /// `Idempotency-Key` (or its aliases): a repeat within a day gets the first job.
+    pub idempotency_key: Option<String>,
+    pub external_id: Option<String>,
+    pub is_async: bool,
+    pub when: When,
+}
+
+/// What accepting an upload came to.
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// A new job; `lease` is set when this process holds its targets and must run them.
+    New {
+        job: Job,
+        targets: Vec<Target>,
+        lease: Option<NaiveDateTime>,
+    },
+    /// The key was used within the last day: the job it made.
+    Repeat(Job),
+}
+
+/// Idempotency keys are remembered this long.
+const KEY_LIFETIME_HOURS: i64 = 24;
+/// Tokens that lapse within this are renewed before publishing.
+const TOKEN_MARGIN: std::time::Duration = std::time::Duration::from_secs(120);
+
+pub struct Engine {
+    db: Db,
+    oauth: Arc<OAuth>,
+    media: Arc<dyn MediaSource>,
+    settings: EngineSettings,
+    /// Wakes this process's worker: new due work, or a retry planned.
+    wake: Notify,
+}
+
+impl Engine {
+    pub fn new(
+        db: Db,
+        oauth: Arc<OAuth>,
+        media: Arc<dyn MediaSource>,
+        settings: EngineSettings,
+    ) -> Self {
+        Self {
+            db,
+            oauth,
+            media,
+            settings,
+            wake: Notify::new(),
+        }
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    fn lease_until(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now + Duration::from_std(self.settings.lease).unwrap_or(Duration::minutes(10))
+    }
+
+    /// Stores the upload (or finds the job its key already made). An upload due now comes
+    /// back leased to this process: call `start` with it.
+    pub async fn accept(&self, submission: Submission) -> Result<Accepted, ApiError> {
+        let submission = Arc::new(submission);
+        // A concurrent repeat of the same key loses the insert race: it then finds the job
+        // the winner made.
+        for _ in 0..3 {
+            let s = submission.clone();
+            let now = time::now();
+            let lease = self.lease_until(now);
+            let attempt = self
+                .db
+                .run_queueing(move |conn| insert(conn, &s, now, lease))
+                .await;
+            match attempt {
+                Err(InsertError::Taken) => continue,
+                Err(InsertError::Api(e)) => return Err(e),
+                Ok(accepted) => return Ok(accepted),
+            }
+        }
+        Err(ApiError::Internal(anyhow::anyhow!(
+            "an idempotency key kept colliding without a job to show for it"
+        )))
+    }
+
+    /// Publishes a job's targets that this process holds, all platforms at once. Runs to the
+    /// end even when the request that started it is gone.
+    pub fn start(
+        self: &Arc<Self>,
+        job: Job,
+        targets: Vec<Target>,
+        lease: NaiveDateTime,
+    ) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let runs = targets
+                .into_iter()
+                .filter(|t| t.state() == TargetState::Processing)
+                .map(|t| engine.run_target(&job, t, lease));
+            join_all(runs).await;
+        })
+    }
+
+    /// Claims and publishes due targets until `stop` turns true, then finishes what is in
+    /// flight.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let slots = self.settings.concurrency.max(1) as usize;
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        while !*stop.borrow() {
+            let free = slots.saturating_sub(in_flight.len());
+            if free > 0 {
+                let now = time::now();
+                let lease = self.lease_until(now);
+                let claimed = self
+                    .db
+                    .run(move |conn| {
+                        uploads::claim(conn, now, lease, free as i64).map_err(ApiError::from)
+                    })
+                    .await;
+                match claimed {
+                    Ok(batch) => {
+                        for (job, target) in batch {
+                            let engine = self.clone();
+                            in_flight.spawn(async move {
+                                engine.run_target(&job, target, lease).await;
+                            });
+                        }
+                    }
+                    Err(e) => e.log_if_ours(),
+                }
+            }
+            tokio::select! {
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.settings.poll) => {}
+                _ = stop.changed() => {}
+            }
+            while in_flight.try_join_next().is_some() {}
+        }
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    /// One attempt on one target, start to recorded outcome.
+    async fn run_target(&self, job: &Job, target: Target, lease: NaiveDateTime) {
+        let outcome = self.attempt(job, &target, lease).await;
+        let Some(outcome) = outcome else {
+            return;
+        };
+        if let Err(e) = self.finish(job, &target, lease, outcome).await {
+            // The lease runs out and the target is taken again; `call_started_at` makes that
+            // attempt reconcile instead of posting twice.
+            tracing::warn!(job = %job.id, platform = %target.platform, error = %e, "cannot record a publish outcome");
+        }
+    }
+
+    /// Decides an attempt's outcome; `None` when the lease was lost before the call.
+    async fn attempt(&self, job: &Job, target: &Target, lease: NaiveDateTime) -> Option<Finish> {
+        let Some(platform) = Platform::parse(&target.platform) else {
+            return Some(final_failure(
+                "platform_not_supported",
+                "Unknown platform",
+                "client",
+            ));
+        };
+        let prepared = match self.prepare(job, target, platform).await {
+            Ok(p) => p,
+            Err(finish) => return Some(finish),
+        };
+        let Prepared {
+            connection,
+            post,
+            publisher,
+        } = prepared;
+        let Some(app) = self.oauth.platforms.get(platform) else {
+            return Some(final_failure(
+                "platform_not_configured",
+                &format!("{} is not configured on this server", platform.display_name()),
+                "platform",
+            ));
+        };
+        let tokens = match refresh::usable_tokens(&self.oauth, &connection.id, platform, TOKEN_MARGIN)
+            .await
+        {
+            Ok(t) => t,
+            Err(ApiError::PlatformRefused(..) | ApiError::NotConnected(_)) => {
+                return Some(final_failure(
+                    "account_reauth_required",
+                    &format!(
+                        "The {} account must be connected again",
+                        platform.display_name()
+                    ),
+                    "platform",
+                ));
+            }
+            Err(e) => {
+                return Some(self.retry_or_fail(
+                    target,
+                    PublishError::refused("platform_unavailable", e.to_string(), true),
+                    false,
+                ));
+            }
+        };
+        let marker = format!("{}:{}", job.id, target.platform);
+        let call = Call {
+            app,
+            connection: &connection,
+            tokens: &tokens,
+            media: self.media.as_ref(),
+            marker: &marker,
+            since: target.first_call_at.unwrap_or(job.created_at),
+        };
+        if target.call_started_at.is_some() {
+            match publisher.find(&call, &post).await {
+                Ok(Some(found)) => return Some(published(found)),
+                Ok(None) => {}
+                Err(PublishError::Unsupported { .. }) => {
+                    return Some(final_failure(
+                        "outcome_unknown",
+                        "An earlier attempt was interrupted and the platform cannot tell whether \
+                         it published the post; it was not sent again",
+                        "platform",
+                    ));
+                }
+                Err(e) => return Some(self.retry_or_fail(target, e, true)),
+            }
+        }
+        let (job_id, name, conn_id, now) = (
+            job.id.clone(),
+            target.platform.clone(),
+            connection.id.clone(),
+            time::now(),
+        );
+        let started = self
+            .db
+            .run(move |conn| {
+                uploads::start_call(conn, &job_id, &name, lease, &conn_id, now)
+                    .map_err(ApiError::from)
+            })
+            .await;
+        match started {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                e.log_if_ours();
+                return None;
+            }
+        }
+        match publisher.publish(&call, &post).await {
+            Ok(done) => Some(published(done)),
+            Err(PublishError::Reauth { reason, message }) => {
+                let id = connection.id.clone();
+                let flagged = self
+                    .db
+                    .run_queueing(move |conn| {
+                        connections::require_reauth(conn, &id, &reason).map_err(ApiError::from)
+                    })
+                    .await;
+                if let Err(e) = flagged {
+                    e.log_if_ours();
+                }
+                Some(final_failure(
+                    "account_reauth_required",
+                    &message,
+                    "platform",
+                ))
+            }
+            Err(e @ PublishError::InDoubt(_)) => Some(self.retry_or_fail(target, e, true)),
+            Err(e) => Some(self.retry_or_fail(target, e, false)),
+        }
+    }
+
+    /// The account, the post and the publisher, or the final outcome when one is missing.
+    async fn prepare(
+        &self,
+        job: &Job,
+        target: &Target,
+        platform: Platform,
+    ) -> Result<Prepared, Finish> {
+        let payload: Payload = serde_json::from_str(&job.payload).map_err(|e| {
+            tracing::error!(job = %job.id, error = %e, "unreadable job payload");
+            final_failure("internal_error", "The upload could not be read", "platform")
+        })?;
+        let kind = PostKind::parse(&job.kind).unwrap_or(PostKind::Text);
+        let profile_id = job.profile_id.clone();
+        let name = target.platform.clone();
+        let found = self
+            .db
+            .run(move |conn| {
+                let all = connections::for_profiles(conn, &[&profile_id])?;
+                let profile = profiles::find_by_id(conn, &profile_id)?;
+                Ok::<_, ApiError>((all.into_iter().find(|c| c.platform == name), profile))
+            })
+            .await;
+        let (connection, profile) = match found {
+            Ok(found) => found,
+            Err(e) => {
+                return Err(self.retry_or_fail(
+                    target,
+                    PublishError::refused("storage_unavailable", e.to_string(), true),
+                    target.call_started_at.is_some(),
+                ));
+            }
+        };
+        let Some(connection) = connection else {
+            let username = profile.map(|p| p.username).unwrap_or_default();
+            return Err(Finish::Failed {
+                state: TargetState::Skipped,
+                result: results::skipped(&username, platform),
+                code: "profile_platform_mapping_invalid".into(),
+                message: "The profile has no account on this platform".into(),
+            });
+        };
+        if connection.reauth_required {
+            return Err(final_failure(
+                "account_reauth_required",
+                &format!(
+                    "The {} account must be connected again",
+                    platform.display_name()
+                ),
+                "platform",
+            ));
+        }
+        let Some(publisher) = publishers::for_platform(platform) else {
+            return Err(final_failure(
+                "platform_not_supported",
+                &format!(
+                    "Publishing to {} is not available on this server yet",
+                    platform.display_name()
+                ),
+                "client",
+            ));
+        };
+        let post = Post {
+            kind,
+            media: payload.media,
+            fields: payload.fields,
+        };
+        if let Err(e) = publisher.check(&post) {
+            return Err(Finish::Failed {
+                state: TargetState::Failed,
+                result: results::precheck(e.code(), &e.to_string(), e.source()),
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            });
+        }
+        Ok(Prepared {
+            connection,
+            post,
+            publisher,
+        })
+    }
+
+    /// A failure that may pass later: retried with backoff while attempts remain. A call in
+    /// doubt that runs out of attempts ends `outcome_unknown`.
+    fn retry_or_fail(&self, target: &Target, e: PublishError, in_doubt: bool) -> Finish {
+        let retryable = e.retryable() || matches!(e, PublishError::InDoubt(_));
+        if retryable && target.attempts < self.settings.max_attempts {
+            let base = self.settings.retry_base.as_secs_f64();
+            let delay = base * 2f64.powi((target.attempts - 1).clamp(0, 16));
+            let at = time::now() + Duration::milliseconds((delay.min(3600.0) * 1000.0) as i64);
+            return Finish::Retry {
+                at,
+                in_doubt,
+                result: results::failed(&e, true),
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            };
+        }
+        Finish::Failed {
+            state: TargetState::Failed,
+            result: results::failed(&e, false),
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+
+    async fn finish(
+        &self,
+        job: &Job,
+        target: &Target,
+        lease: NaiveDateTime,
+        outcome: Finish,
+    ) -> Result<(), ApiError> {
+        let retry = matches!(outcome, Finish::Retry { .. });
+        let job = job.clone();
+        let platform = target.platform.clone();
+        let recorded = self
+            .db
+            .run_queueing(move |conn| {
+                let email = accounts::find(conn, &job.account_id)?.and_then(|a| a.email);
+                let now = time::now();
+                uploads::finish(conn, &job, &platform, lease, &outcome, now, |profile, result| {
+                    results::completed_event(&CompletedUpload {
+                        job_id: &job.id,
+                        request_id: &job.request_id,
+                        external_id: job.external_id.as_deref(),
+                        user_email: email.as_deref(),
+                        profile_username: &profile.username,
+                        platform: &platform,
+                        media_type: &job.kind,
+                        title: job.title.as_deref(),
+                        caption: job.caption.as_deref(),
+                        result,
+                        at: now,
+                    })
+                })
+                .map_err(ApiError::from)
+            })
+            .await?;
+        if retry && recorded {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+struct Prepared {
+    connection: Connection,
+    post: Post,
+    publisher: &'static dyn super::publisher::Publisher,
+}
+
+fn published(p: Published) -> Finish {
+    Finish::Published {
+        result: results::published(&p),
+        post_id: p.post_id,
+        url: p.url,
+    }
+}
+
+fn final_failure(code: &str, message: &str, source: &str) -> Finish {
+    Finish::Failed {
+        state: TargetState::Failed,
+        result: results::precheck(code, message, source),
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+enum InsertError {
+    /// The idempotency key or request id was taken by a concurrent insert.
+    Taken,
+    Api(ApiError),
+}
+
+impl From<crate::db::DbError> for InsertError {
+    fn from(e: crate::db::DbError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for InsertError {
+    fn from(e: diesel::result::Error) -> Self {
+        if is_unique_violation(&e) {
+            Self::Taken
+        } else {
+            Self::Api(e.into())
+        }
+    }
+}
+
+/// The accept transaction: the key's earlier job, or a new job with its targets.
+fn insert(
+    conn: &mut DbConn,
+    s: &Submission,
+    now: NaiveDateTime,
+    lease: NaiveDateTime,
+) -> Result<Queued<Accepted>, InsertError> {
+    use diesel::Connection as _;
+    conn.transaction(|conn| {
+        let since = now - Duration::hours(KEY_LIFETIME_HOURS);
+        if let Some(key) = &s.idempotency_key
+            && let Some(job) = uploads::by_idempotency_key(conn, &s.account_id, key, since)?
+        {
+            return Ok(Queued::nothing(Accepted::Repeat(job)));
+        }
+        if let Some(request_id) = &s.request_id
+            && let Some(job) =
+                uploads::find(conn, &s.account_id, uploads::JobRef::Request(request_id))?
+        {
+            return Ok(Queued::nothing(Accepted::Repeat(job)));
+        }
+        let connected = connections::for_profiles(conn, &[&s.profile.id])?;
+        let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
+        let due_now = s.when == When::Now;
+        let (state, scheduled_for, queued) = match s.when {
+            When::Now => (crate::domain::upload::JobState::Active, None, false),
+            When::At { utc, queued } => {
+                (crate::domain::upload::JobState::Scheduled, Some(utc), queued)
+            }
+        };
+        let mut targets = Vec::with_capacity(s.platforms.len());
+        let mut skipped = Vec::new();
+        for platform in &s.platforms {
+            let connection = connected.iter().find(|c| c.platform == platform.key());
+            // Scheduled uploads keep every platform and check again when they run.
+            let skip = due_now && connection.is_none();
+            let (state, result) = if skip {
+                skipped.push(*platform);
+                (
+                    TargetState::Skipped,
+                    Some(results::skipped(&s.profile.username, *platform)),
+                )
+            } else if due_now {
+                (TargetState::Processing, None)
+            } else {
+                (TargetState::Queued, None)
+            };
+            targets.push(Target {
+                job_id: job_id.clone(),
+                platform: platform.key().to_owned(),
+                state: state.as_str().to_owned(),
+                connection_id: connection.map(|c| c.id.clone()),
+                attempts: i32::from(state == TargetState::Processing),
+                due_at: scheduled_for.unwrap_or(now),
+                locked_until: (state == TargetState::Processing).then_some(lease),
+                first_call_at: None,
+                call_started_at: None,
+                result: result.as_ref().map(|r| r.to_string()),
+                platform_post_id: None,
+                post_url: None,
+                error_code: skip.then(|| "profile_platform_mapping_invalid".to_owned()),
+                error_message: result
+                    .as_ref()
+                    .and_then(|r| r["error"].as_str().map(str::to_owned)),
+                updated_at: now,
+                finished_at: skip.then_some(now),
+            });
+        }
+        if skipped.len() == targets.len() {
+            return Err(InsertError::Api(ApiError::NoConnectedPlatform(
+                skipped
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.key().to_owned(),
+                            results::skipped(&s.profile.username, *p)["error"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        )
+                    })
+                    .collect(),
+            )));
+        }
+        let job = Job {
+            id: job_id.clone(),
+            request_id: s.request_id.clone().unwrap_or_else(|| job_id.clone()),
+            account_id: s.account_id.clone(),
+            profile_id: s.profile.id.clone(),
+            kind: s.kind.as_str().to_owned(),
+            title: s.payload.fields.text("title").map(str::to_owned),
+            caption: s.payload.fields.text("description").map(str::to_owned),
+            external_id: s.external_id.clone(),
+            payload: serde_json::to_string(&s.payload)
+                .map_err(|e| InsertError::Api(ApiError::Internal(e.into())))?,
+            is_async: s.is_async,
+            state: state.as_str().to_owned(),
+            scheduled_for,
+            queued,
+            credits: 0,
+            created_at: now,
+        };
+        let email = accounts::find(conn, &s.account_id)?.and_then(|a| a.email);
+        let events: Vec<serde_json::Value> = skipped
+            .iter()
+            .map(|platform| {
+                results::completed_event(&CompletedUpload {
+                    job_id: &job.id,
+                    request_id: &job.request_id,
+                    external_id: job.external_id.as_deref(),
+                    user_email: email.as_deref(),
+                    profile_username: &s.profile.username,
+                    platform: platform.key(),
+                    media_type: &job.kind,
+                    title: job.title.as_deref(),
+                    caption: job.caption.as_deref(),
+                    result: &results::skipped(&s.profile.username, *platform),
+                    at: now,
+                })
+            })
+            .collect();
+        let queued = uploads::insert(
+            conn,
+            &job,
+            &s.profile,
+            &targets,
+            s.idempotency_key.as_deref(),
+            &events,
+        )?;
+        let accepted = Accepted::New {
+            job,
+            targets,
+            lease: due_now.then_some(lease),
+        };
+        Ok(queued.map(|()| accepted))
+    })
+}
