@@ -89,9 +89,10 @@ pub enum ApiError {
     /// An upload none of whose platforms is connected to the profile; each platform with why.
     #[error("Invalid platforms: none of the requested platforms is connected to this profile")]
     NoConnectedPlatform(Vec<(String, String)>),
-    /// A status or history query that cannot be answered; publishing's clients read `error`.
+    /// A publishing request (an upload, a status or history query) that cannot be taken;
+    /// publishing's clients read `error` as well as `message`.
     #[error("{0}")]
-    InvalidUploadQuery(String),
+    UploadRejected(String),
     /// No upload with this id (`by_job`: it was asked for as `job_id`).
     #[error("No upload request found with this ID")]
     UploadNotFound { id: String, by_job: bool },
@@ -137,7 +138,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
             ApiError::NoConnectedPlatform(_) => "INVALID_PLATFORMS",
-            ApiError::InvalidUploadQuery(_) => "INVALID_QUERY",
+            ApiError::UploadRejected(_) => "INVALID_REQUEST",
             ApiError::UploadNotFound { .. } => "NOT_FOUND",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -181,7 +182,7 @@ impl ResponseError for ApiError {
             | ApiError::InvalidField(_)
             | ApiError::InvalidQuery(_)
             | ApiError::NoConnectedPlatform(_)
-            | ApiError::InvalidUploadQuery(_)
+            | ApiError::UploadRejected(_)
             | ApiError::UnsupportedSignIn(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ProfileNotFound
@@ -235,7 +236,7 @@ impl ResponseError for ApiError {
             body["reason"] = reason.to_string().into();
         }
         match self {
-            ApiError::InvalidUploadQuery(why) => body["error"] = why.as_str().into(),
+            ApiError::UploadRejected(why) => body["error"] = why.as_str().into(),
             ApiError::UploadNotFound { id, by_job } => {
                 body[if *by_job { "job_id" } else { "request_id" }] = id.as_str().into();
                 body["status"] = "not_found".into();

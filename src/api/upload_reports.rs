@@ -33,7 +33,7 @@ pub async fn status(
         (Some(job), _) => (job, true),
         (None, Some(request)) => (request, false),
         (None, None) => {
-            return Err(ApiError::InvalidUploadQuery(
+            return Err(ApiError::UploadRejected(
                 "request_id or job_id is required".to_owned(),
             ));
         }
@@ -95,7 +95,7 @@ impl HistoryQuery {
                     .parse::<i64>()
                     .ok()
                     .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| ApiError::InvalidUploadQuery(format!("Invalid {what}"))),
+                    .ok_or_else(|| ApiError::UploadRejected(format!("Invalid {what}"))),
             }
         };
         Ok((
@@ -110,7 +110,7 @@ impl HistoryQuery {
             Some("success") => Some(true),
             Some("failed") => Some(false),
             Some(_) => {
-                return Err(ApiError::InvalidUploadQuery(
+                return Err(ApiError::UploadRejected(
                     "status must be success or failed".to_owned(),
                 ));
             }
@@ -121,14 +121,14 @@ impl HistoryQuery {
                 let from = instant(&start, false)?;
                 let to = instant(&end, true)?;
                 if to <= from || to - from > Duration::days(MAX_SPAN_DAYS) {
-                    return Err(ApiError::InvalidUploadQuery(
+                    return Err(ApiError::UploadRejected(
                         "start must be before end, at most two months apart".to_owned(),
                     ));
                 }
                 (Some(from), Some(to))
             }
             _ => {
-                return Err(ApiError::InvalidUploadQuery(
+                return Err(ApiError::UploadRejected(
                     "start and end must be given together".to_owned(),
                 ));
             }
@@ -162,7 +162,7 @@ fn instant(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.naive_utc())
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f"))
-        .map_err(|_| ApiError::InvalidUploadQuery(format!("Invalid date: {raw}")))
+        .map_err(|_| ApiError::UploadRejected(format!("Invalid date: {raw}")))
 }
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]

@@ -1,0 +1,377 @@
+//! `POST /api/upload_text`, `/api/upload_photos`, `/api/upload` and `/api/upload_document`:
+//! read the request (any encoding real clients use), store its media, hand it to the
+//! publishing engine, and answer in the shape its mode calls for (publishing reference 1.4).
+
+use super::extract::Authenticated;
+use super::upload_form::{MediaInput, UploadForm};
+use crate::db::profiles;
+use crate::db::uploads::{self, Job, JobRef, Target};
+use crate::domain::platform_list::PlatformList;
+use crate::domain::schedule::ScheduledDate;
+use crate::domain::time;
+use crate::domain::upload::{Fields, JobState, MediaKind, PostKind};
+use crate::error::ApiError;
+use crate::publish::engine::{Accepted, Payload, Submission, When};
+use crate::publish::report;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{Map, Value, json};
+
+/// `external_id` is a label of at most this many characters.
+const MAX_EXTERNAL_ID: usize = 255;
+/// Client-chosen request ids and idempotency keys are at most this long.
+const MAX_KEY: usize = 200;
+
+#[utoipa::path(post, path = "/api/upload_text", tag = "publishing", security(("apikey" = [])),
+    request_body(content = String, description = "Form fields (multipart, urlencoded or JSON): `user`, `platform[]`, `title`, per-platform fields, `scheduled_date`, `add_to_queue`, `async_upload`", content_type = "multipart/form-data"),
+    responses((status = 200, description = "`{success, results{platform:{…}}, usage}`, or `{success, message, request_id}` when async", body = serde_json::Value),
+              (status = 202, description = "Scheduled or queued: `{success, job_id, scheduled_date}`", body = serde_json::Value)))]
+pub async fn upload_text(
+    state: Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    form: UploadForm,
+) -> Result<HttpResponse, ApiError> {
+    submit(state, auth, req, form, PostKind::Text).await
+}
+
+#[utoipa::path(post, path = "/api/upload_photos", tag = "publishing", security(("apikey" = [])),
+    request_body(content = String, description = "As `/api/upload_text`, with `photos[]` (files or URLs)", content_type = "multipart/form-data"),
+    responses((status = 200, description = "As `/api/upload_text`", body = serde_json::Value),
+              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+pub async fn upload_photos(
+    state: Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    form: UploadForm,
+) -> Result<HttpResponse, ApiError> {
+    submit(state, auth, req, form, PostKind::Photos).await
+}
+
+#[utoipa::path(post, path = "/api/upload", tag = "publishing", security(("apikey" = [])),
+    request_body(content = String, description = "As `/api/upload_text`, with `video` (a file or a URL)", content_type = "multipart/form-data"),
+    responses((status = 200, description = "As `/api/upload_text`", body = serde_json::Value),
+              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+pub async fn upload_video(
+    state: Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    form: UploadForm,
+) -> Result<HttpResponse, ApiError> {
+    submit(state, auth, req, form, PostKind::Video).await
+}
+
+#[utoipa::path(post, path = "/api/upload_document", tag = "publishing", security(("apikey" = [])),
+    request_body(content = String, description = "As `/api/upload_text`, with `document` (PDF, PPT, PPTX, DOC or DOCX); LinkedIn only", content_type = "multipart/form-data"),
+    responses((status = 200, description = "`{success, message, request_id, results}`", body = serde_json::Value),
+              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+pub async fn upload_document(
+    state: Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    form: UploadForm,
+) -> Result<HttpResponse, ApiError> {
+    submit(state, auth, req, form, PostKind::Document).await
+}
+
+/// Which media field each kind of upload publishes, and what it may hold.
+fn media_rules(kind: PostKind) -> Option<(&'static str, &'static [MediaKind])> {
+    match kind {
+        PostKind::Text => None,
+        PostKind::Photos => Some(("photos", &[MediaKind::Image, MediaKind::Video])),
+        PostKind::Video => Some(("video", &[MediaKind::Video])),
+        PostKind::Document => Some(("document", &[MediaKind::Document])),
+    }
+}
+
+/// The request's idempotency key: `Idempotency-Key`, `X-Idempotency-Key`.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    ["idempotency-key", "x-idempotency-key"]
+        .iter()
+        .find_map(|h| req.headers().get(*h))
+        .map(|v| bounded("Idempotency-Key", v.to_str().unwrap_or_default(), MAX_KEY))
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// A client label, trimmed; empty means absent; too long is refused.
+fn bounded(what: &str, raw: &str, max: usize) -> Result<Option<String>, ApiError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.chars().count() > max {
+        return Err(ApiError::UploadRejected(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    Ok(Some(raw.to_owned()))
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn submit(
+    state: Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    form: UploadForm,
+    kind: PostKind,
+) -> Result<HttpResponse, ApiError> {
+    let account = auth.0;
+    let UploadForm { mut fields, media } = form;
+    let username = fields
+        .text("user")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::UploadRejected("Username required in form data".to_owned()))?;
+    if kind == PostKind::Document && fields.all("platform").is_empty() {
+        fields.push("platform", "linkedin");
+    }
+    let platforms = PlatformList::from_fields(&fields)
+        .map_err(|e| ApiError::UploadRejected(e.to_string()))?;
+    if kind != PostKind::Photos && fields.text("title").is_none() {
+        return Err(ApiError::UploadRejected(
+            match kind {
+                PostKind::Video => "Video file and title are required",
+                PostKind::Document => "Document file and title are required",
+                _ => "Title is required",
+            }
+            .to_owned(),
+        ));
+    }
+    let when = schedule(&fields)?;
+    let request_id = fields
+        .text("request_id")
+        .or_else(|| header(&req, "x-request-id"))
+        .map(|r| bounded("request_id", r, MAX_KEY))
+        .transpose()?
+        .flatten();
+    let idempotency_key = idempotency_key(&req)?;
+    let external_id = fields
+        .text("external_id")
+        .or_else(|| header(&req, "x-external-id"))
+        .map(|e| bounded("external_id", e, MAX_EXTERNAL_ID))
+        .transpose()?
+        .flatten();
+    let is_async = fields
+        .flag("async_upload")
+        .map_err(|e| ApiError::UploadRejected(e.to_string()))?
+        .unwrap_or(false);
+    let account_id = account.id.clone();
+    let (profile, repeat) = {
+        let (key, request) = (idempotency_key.clone(), request_id.clone());
+        state
+            .db
+            .run(move |conn| {
+                let profile = profiles::find(conn, &account_id, &username)?;
+                let since = time::now() - chrono::Duration::hours(24);
+                let repeat = match (&key, &request) {
+                    (Some(k), _) => uploads::by_idempotency_key(conn, &account_id, k, since)?,
+                    (None, Some(r)) => uploads::find(conn, &account_id, JobRef::Request(r))?,
+                    (None, None) => None,
+                };
+                Ok::<_, ApiError>((profile, repeat))
+            })
+            .await?
+    };
+    let profile = profile.ok_or(ApiError::NothingFound("User not found"))?;
+    // A repeat costs nothing: no media is stored again.
+    if let Some(job) = repeat {
+        return answer_repeat(&state, job).await;
+    }
+    let stored = store_media(&state, &account.id, &profile.id, kind, media).await?;
+    let (timezone, original_scheduled) = match &when {
+        Scheduling::At(date) => (date.timezone().map(str::to_owned), Some(date.original().to_owned())),
+        _ => (None, None),
+    };
+    let submission = Submission {
+        account_id: account.id.clone(),
+        profile,
+        kind,
+        platforms: platforms.as_slice().to_vec(),
+        payload: Payload {
+            fields,
+            media: stored,
+            timezone,
+            original_scheduled,
+        },
+        request_id,
+        idempotency_key,
+        external_id,
+        is_async,
+        when: when.resolve(),
+    };
+    let when = submission.when;
+    let engine = state.publishing.clone();
+    match engine.accept(submission).await? {
+        Accepted::Repeat(job) => answer_repeat(&state, job).await,
+        Accepted::New {
+            job,
+            targets,
+            lease: Some(lease),
+        } => {
+            let total = targets.len();
+            let running = engine.start(job.clone(), targets, lease);
+            if is_async {
+                return Ok(HttpResponse::Ok().json(async_body(&job, total, false)));
+            }
+            let budget = engine.settings().sync_budget;
+            if tokio::time::timeout(budget, running).await.is_err() {
+                return Ok(HttpResponse::Ok().json(async_body(&job, total, true)));
+            }
+            let targets = targets_of(&state, &job).await?;
+            Ok(HttpResponse::Ok().json(sync_body(&job, &targets)))
+        }
+        Accepted::New { job, .. } => Ok(HttpResponse::build(StatusCode::ACCEPTED)
+            .json(scheduled_body(&job, matches!(when, When::At { queued: true, .. })))),
+    }
+}
+
+/// When the request asked for its upload to go out.
+enum Scheduling {
+    Now,
+    At(ScheduledDate),
+}
+
+impl Scheduling {
+    fn resolve(&self) -> When {
+        match self {
+            Self::Now => When::Now,
+            Self::At(date) => When::At {
+                utc: date.utc().naive_utc(),
+                queued: false,
+            },
+        }
+    }
+}
+
+fn schedule(fields: &Fields) -> Result<Scheduling, ApiError> {
+    let Some(raw) = fields.text("scheduled_date") else {
+        return Ok(Scheduling::Now);
+    };
+    ScheduledDate::parse(raw, fields.text("timezone"), chrono::Utc::now())
+        .map(Scheduling::At)
+        .map_err(|e| ApiError::UploadRejected(e.to_string()))
+}
+
+/// Stores the request's media of the kind's field, in order; others are ignored.
+async fn store_media(
+    state: &AppState,
+    account_id: &str,
+    profile_id: &str,
+    kind: PostKind,
+    parts: Vec<super::upload_form::MediaPart>,
+) -> Result<Vec<crate::publish::publisher::Media>, ApiError> {
+    let Some((field, allowed)) = media_rules(kind) else {
+        return Ok(Vec::new());
+    };
+    let mut stored = Vec::new();
+    for part in parts.into_iter().filter(|p| p.field == field) {
+        let media = match part.input {
+            MediaInput::File { path, filename, .. } => {
+                state
+                    .media
+                    .ingest_file(account_id, Some(profile_id), &path, filename, allowed)
+                    .await?
+            }
+            MediaInput::Url(url) => {
+                state
+                    .media
+                    .ingest_url(account_id, Some(profile_id), url.as_str(), allowed)
+                    .await?
+            }
+        };
+        stored.push(media);
+    }
+    if stored.is_empty() {
+        return Err(ApiError::UploadRejected(match kind {
+            PostKind::Photos => "At least one photo is required (photos[])".to_owned(),
+            PostKind::Video => "Video file and title are required".to_owned(),
+            _ => "Document file and title are required".to_owned(),
+        }));
+    }
+    Ok(stored)
+}
+
+async fn targets_of(state: &AppState, job: &Job) -> Result<Vec<Target>, ApiError> {
+    let id = job.id.clone();
+    state
+        .db
+        .run(move |conn| uploads::targets_of(conn, &[&id]).map_err(ApiError::from))
+        .await
+}
+
+/// The synchronous answer: every platform's result, keyed by platform.
+fn sync_body(job: &Job, targets: &[Target]) -> Value {
+    let results: Map<String, Value> = targets
+        .iter()
+        .map(|t| {
+            let result = t.result_json().unwrap_or_else(|| {
+                json!({"success": false, "status": t.state().as_str(), "error": t.error_message})
+            });
+            (t.platform.clone(), result)
+        })
+        .collect();
+    let mut body = json!({
+        "success": true,
+        "request_id": job.request_id,
+        "job_id": job.id,
+        "results": results,
+    });
+    if job.kind == PostKind::Document.as_str() {
+        body["message"] = "Document uploaded successfully".into();
+    }
+    body
+}
+
+/// The background answer; `fallback`: a synchronous request that ran out of time.
+fn async_body(job: &Job, total_platforms: usize, fallback: bool) -> Value {
+    json!({
+        "success": true,
+        "message": if fallback {
+            "Upload is taking longer than expected and continues in the background. Poll the status endpoint with request_id or job_id."
+        } else {
+            "Upload initiated successfully in background."
+        },
+        "request_id": job.request_id,
+        "job_id": job.id,
+        "total_platforms": total_platforms,
+    })
+}
+
+fn scheduled_body(job: &Job, queued: bool) -> Value {
+    let at = job.scheduled_for.map(report::timestamp);
+    let mut body = json!({
+        "success": true,
+        "job_id": job.id,
+        "request_id": job.request_id,
+        "scheduled_date": at,
+    });
+    if queued {
+        body["queue_slot"] = at.into();
+        body["message"] = "Post added to queue".into();
+    }
+    body
+}
+
+/// A repeat of an earlier request: the answer the first one would give now.
+async fn answer_repeat(state: &AppState, job: Job) -> Result<HttpResponse, ApiError> {
+    let targets = targets_of(state, &job).await?;
+    let mut body = if job.state == JobState::Scheduled.as_str() {
+        scheduled_body(&job, job.queued)
+    } else if targets.iter().all(|t| t.state().is_final()) {
+        sync_body(&job, &targets)
+    } else {
+        async_body(&job, targets.len(), false)
+    };
+    body["idempotent_replay"] = true.into();
+    let status = if job.state == JobState::Scheduled.as_str() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(body))
+}
