@@ -767,8 +767,8 @@ mod tests {
         assert_eq!(s.max_file_bytes, 1024 * 1024 * 1024);
         assert_eq!(s.max_files, 40);
         let s = load(
-            &[("uploads_max_field_kb", "2"), ("uploads_max_body_mb", "3")],
-            None,
+            &[],
+            Some("uploads_max_field_kb = 2\nuploads_max_body_mb = 3"),
         )
         .unwrap()
         .uploads;
@@ -827,7 +827,9 @@ mod tests {
         assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
         assert!(msg(&[("env", "staging")], None).contains("env"));
         assert!(msg(&[("webhooks_timeout_seconds", "0")], None).contains("webhooks_timeout"));
-        assert!(msg(&[("uploads_max_files", "0")], None).contains("uploads_max_files"));
+        assert!(
+            msg(&[], Some("uploads_max_files = 0")).contains("uploads_max_files: must be between")
+        );
     }
 
     #[test]

@@ -525,3 +525,584 @@ fn base_name(filename: &str) -> Option<String> {
         .trim();
     (!name.is_empty()).then(|| name.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::StatusCode;
+    use actix_web::test as actix_test;
+    use actix_web::{App, HttpResponse, web};
+    use serde_json::json;
+    use std::path::Path;
+    use std::time::Duration;
+
+    /// Small limits, in the settings' own units.
+    fn config(dir: &Path) -> UploadFormConfig {
+        UploadFormConfig {
+            spool_dir: dir.to_owned(),
+            limits: UploadSettings {
+                max_file_bytes: MB,
+                max_files: 3,
+                max_body_bytes: 3 * MB,
+                max_fields: 12,
+                max_field_bytes: KB,
+                max_text_bytes: 2 * KB,
+            },
+        }
+    }
+
+    /// What the extractor produced, read back while the request is handled: each file's
+    /// bytes come from the spool directory.
+    async fn echo(form: UploadForm, config: Data<UploadFormConfig>) -> HttpResponse {
+        let media: Vec<Value> = form
+            .media
+            .iter()
+            .map(|m| match &m.input {
+                MediaInput::File {
+                    path,
+                    filename,
+                    declared_type,
+                    size,
+                } => json!({
+                    "field": m.field,
+                    "path": path.to_str(),
+                    "in_spool": path.parent() == Some(config.spool_dir.as_path()),
+                    "bytes": String::from_utf8_lossy(&std::fs::read(path).unwrap()),
+                    "filename": filename,
+                    "declared_type": declared_type,
+                    "size": size,
+                }),
+                MediaInput::Url(url) => json!({"field": m.field, "url": url.as_str()}),
+            })
+            .collect();
+        HttpResponse::Ok().json(json!({"fields": form.fields, "media": media}))
+    }
+
+    /// Posts a body through a real actix service whose handler is `echo`.
+    async fn post(
+        config: UploadFormConfig,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let app = actix_test::init_service(
+            App::new()
+                .app_data(Data::new(config))
+                .route("/", web::post().to(echo)),
+        )
+        .await;
+        let mut req = actix_test::TestRequest::post().uri("/").set_payload(body);
+        if let Some(ct) = content_type {
+            req = req.insert_header((header::CONTENT_TYPE, ct));
+        }
+        let resp = actix_test::call_service(&app, req.to_request()).await;
+        let status = resp.status();
+        let body = actix_test::read_body(resp).await;
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    struct Part<'a> {
+        name: &'a str,
+        filename: Option<&'a str>,
+        content_type: Option<&'a str>,
+        body: &'a [u8],
+    }
+
+    fn text<'a>(name: &'a str, body: &'a str) -> Part<'a> {
+        Part {
+            name,
+            filename: None,
+            content_type: None,
+            body: body.as_bytes(),
+        }
+    }
+
+    fn file<'a>(name: &'a str, filename: &'a str, body: &'a [u8]) -> Part<'a> {
+        Part {
+            name,
+            filename: Some(filename),
+            content_type: None,
+            body,
+        }
+    }
+
+    const MULTIPART: &str = "multipart/form-data; boundary=XyZzY";
+
+    fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for p in parts {
+            body.extend_from_slice(b"--XyZzY\r\n");
+            let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", p.name);
+            if let Some(f) = p.filename {
+                disposition.push_str(&format!("; filename=\"{f}\""));
+            }
+            body.extend_from_slice(disposition.as_bytes());
+            body.extend_from_slice(b"\r\n");
+            if let Some(ct) = p.content_type {
+                body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+            }
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(p.body);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZzY--\r\n");
+        body
+    }
+
+    fn spooled(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    /// Every spooled file the echo saw is gone once the request was answered.
+    fn assert_files_removed(body: &Value) {
+        for m in body["media"].as_array().unwrap() {
+            if let Some(path) = m["path"].as_str() {
+                assert!(!Path::new(path).exists(), "{path} left behind");
+            }
+        }
+    }
+
+    fn error(status: StatusCode, body: &Value) -> (u16, &str, &str) {
+        assert_eq!(body["success"], false, "{body}");
+        (
+            status.as_u16(),
+            body["error_code"].as_str().unwrap(),
+            body["message"].as_str().unwrap(),
+        )
+    }
+
+    #[actix_web::test]
+    async fn python_sdk_urlencoded_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "user=alice&platform%5B%5D=x&platform%5B%5D=bluesky&title=Hello+w%C3%B6rld\
+                    &facebook_page_id=&video=https%3A%2F%2Fcdn.example.com%2Fv.mp4";
+        let (status, body) = post(
+            config(dir.path()),
+            Some("application/x-www-form-urlencoded"),
+            body.into(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({
+                "fields": {"platform": ["x", "bluesky"], "title": ["Hello wörld"], "user": ["alice"]},
+                "media": [{"field": "video", "url": "https://cdn.example.com/v.mp4"}],
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn npm_sdk_multipart_with_a_json_array_field_and_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = multipart(&[
+            text("user", "alice"),
+            text("platform", r#"["x","bluesky"]"#),
+            text("title", "Hi"),
+            Part {
+                content_type: Some("video/mp4"),
+                ..file("video", "clip.mp4", b"not really an mp4")
+            },
+        ]);
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["fields"],
+            json!({"platform": [r#"["x","bluesky"]"#], "title": ["Hi"], "user": ["alice"]})
+        );
+        let video = &body["media"][0];
+        assert_eq!(video["field"], "video");
+        assert_eq!(video["in_spool"], true);
+        assert_eq!(video["bytes"], "not really an mp4");
+        assert_eq!(video["size"], 17);
+        assert_eq!(video["filename"], "clip.mp4");
+        assert_eq!(video["declared_type"], "video/mp4");
+        assert_files_removed(&body);
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn n8n_upload_bin_without_a_type_beside_a_url_photo() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = multipart(&[
+            text("title", ""),
+            file("photos[]", "upload.bin", b"\x89PNG\r\n"),
+            text("photos[]", " https://cdn.example.com/2.jpg "),
+            file("youtube_subtitle_file_1", "../../etc/en.srt", b"1\n00:00"),
+        ]);
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["fields"], json!({}));
+        let media = body["media"].as_array().unwrap();
+        assert_eq!(media.len(), 3);
+        assert_eq!(media[0]["field"], "photos");
+        assert_eq!(media[0]["filename"], "upload.bin");
+        assert_eq!(media[0]["declared_type"], Value::Null);
+        assert_eq!(media[0]["size"], 6);
+        assert_eq!(
+            media[1],
+            json!({"field": "photos", "url": "https://cdn.example.com/2.jpg"})
+        );
+        assert_eq!(media[2]["field"], "youtube_subtitle_file_1");
+        assert_eq!(media[2]["filename"], "en.srt");
+        assert_files_removed(&body);
+    }
+
+    #[actix_web::test]
+    async fn an_empty_file_input_is_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = multipart(&[file("video", "", b"")]);
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["media"], json!([]));
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn json_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = json!({
+            "user": "alice",
+            "platform[]": ["x", "twitter"],
+            "async_upload": true,
+            "cover_timestamp": 1000,
+            "description": null,
+            "title": "",
+            "facebook_targeting": {"geo_locations": {"countries": ["US"]}},
+            "user_tags": [{"username": "bob", "x": 0.5, "y": 0.5}],
+            "photos": ["https://a.example/1.jpg", "http://b.example/2.png"],
+        });
+        let (status, body) = post(
+            config(dir.path()),
+            Some("application/json; charset=utf-8"),
+            request.to_string().into(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({
+                "fields": {
+                    "async_upload": ["true"],
+                    "cover_timestamp": ["1000"],
+                    "facebook_targeting": [r#"{"geo_locations":{"countries":["US"]}}"#],
+                    "platform": ["x", "twitter"],
+                    "user": ["alice"],
+                    "user_tags": [r#"[{"username":"bob","x":0.5,"y":0.5}]"#],
+                },
+                "media": [
+                    {"field": "photos", "url": "https://a.example/1.jpg"},
+                    {"field": "photos", "url": "http://b.example/2.png"},
+                ],
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn oversize_file_is_413_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'a'; MB as usize + 1];
+        let body = multipart(&[text("user", "alice"), file("video", "big.mp4", &big)]);
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), body).await;
+        assert_eq!(
+            error(status, &body),
+            (
+                413,
+                "PAYLOAD_TOO_LARGE",
+                "Upload too large: a file is larger than 1 MB (uploads_max_file_mb)"
+            )
+        );
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn too_many_files_is_413() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts: Vec<Part<'_>> = (0..4).map(|_| file("photos[]", "p.jpg", b"jpeg")).collect();
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), multipart(&parts)).await;
+        assert_eq!(
+            error(status, &body),
+            (
+                413,
+                "PAYLOAD_TOO_LARGE",
+                "Upload too large: more than 3 files (uploads_max_files)"
+            )
+        );
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = multipart(&[file("video", "v.mp4", &vec![0; 3 * MB as usize])]);
+        let (status, body) = post(config(dir.path()), Some(MULTIPART), body).await;
+        assert_eq!(
+            error(status, &body).2,
+            "Upload too large: the request body is larger than 3 MB (uploads_max_body_mb)"
+        );
+        let long = format!("title={}", "a".repeat(3 * KB as usize));
+        let (status, body) = post(
+            config(dir.path()),
+            Some("application/x-www-form-urlencoded"),
+            long.into(),
+        )
+        .await;
+        assert_eq!(
+            error(status, &body).2,
+            "Upload too large: the text fields are longer than 2 KB in all (uploads_max_text_kb)"
+        );
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn text_limits_are_413() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                multipart(&[text("title", &"a".repeat(KB as usize + 1))]),
+                "field 'title' is longer than 1 KB (uploads_max_field_kb)",
+            ),
+            (
+                multipart(&[
+                    text("title", &"a".repeat(KB as usize)),
+                    text("description", &"a".repeat(KB as usize)),
+                    text("x_title", "a"),
+                ]),
+                "the text fields are longer than 2 KB in all (uploads_max_text_kb)",
+            ),
+            (
+                multipart(&(0..13).map(|_| text("tags[]", "a")).collect::<Vec<_>>()),
+                "more than 12 text fields (uploads_max_fields)",
+            ),
+        ];
+        for (request, message) in cases {
+            let (status, body) = post(config(dir.path()), Some(MULTIPART), request).await;
+            assert_eq!(
+                error(status, &body),
+                (
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    &*format!("Upload too large: {message}")
+                )
+            );
+        }
+        let many = (0..13).map(|_| "tags=a").collect::<Vec<_>>().join("&");
+        let (status, body) = post(
+            config(dir.path()),
+            Some("application/x-www-form-urlencoded"),
+            many.into(),
+        )
+        .await;
+        assert_eq!(error(status, &body).0, 413);
+    }
+
+    #[actix_web::test]
+    async fn broken_bodies_are_400() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut truncated = multipart(&[text("user", "alice"), file("video", "v.mp4", b"abc")]);
+        truncated.truncate(truncated.len() - 20);
+        let cases: [(&str, Vec<u8>, &str); 8] = [
+            (MULTIPART, truncated, "MALFORMED_BODY"),
+            (
+                MULTIPART,
+                b"garbage without any boundary".to_vec(),
+                "MALFORMED_BODY",
+            ),
+            (
+                "multipart/form-data",
+                multipart(&[text("a", "b")]),
+                "MALFORMED_BODY",
+            ),
+            (
+                MULTIPART,
+                b"--XyZzY\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZzY--\r\n".to_vec(),
+                "MALFORMED_BODY",
+            ),
+            (
+                "application/x-www-form-urlencoded",
+                b"title=%FF".to_vec(),
+                "MALFORMED_BODY",
+            ),
+            ("application/json", b"{oops".to_vec(), "INVALID_JSON"),
+            ("application/json", b"[\"x\"]".to_vec(), "INVALID_JSON"),
+            (
+                MULTIPART,
+                multipart(&[Part {
+                    body: b"\xff\xfe",
+                    ..text("title", "")
+                }]),
+                "INVALID_FIELD",
+            ),
+        ];
+        for (content_type, request, code) in cases {
+            let (status, body) = post(config(dir.path()), Some(content_type), request).await;
+            assert_eq!(error(status, &body).0, 400, "{body}");
+            assert_eq!(error(status, &body).1, code, "{body}");
+        }
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn media_fields_take_only_files_and_http_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "application/x-www-form-urlencoded",
+                b"video=ftp%3A%2F%2Fexample.com%2Fv.mp4".to_vec(),
+                "Invalid value for 'video': expected a file or an http(s) URL",
+            ),
+            (
+                "application/json",
+                br#"{"photos": ["https://a.example/1.jpg", "not a url"]}"#.to_vec(),
+                "Invalid value for 'photos': expected a file or an http(s) URL",
+            ),
+            (
+                "application/json",
+                br#"{"document": 42}"#.to_vec(),
+                "Invalid value for 'document': expected a file or an http(s) URL",
+            ),
+            (
+                MULTIPART,
+                multipart(&[file("title[]", "t.txt", b"hello")]),
+                "Invalid value for 'title': this field does not take a file",
+            ),
+        ];
+        for (content_type, request, message) in cases {
+            let (status, body) = post(config(dir.path()), Some(content_type), request).await;
+            assert_eq!(error(status, &body), (400, "INVALID_FIELD", message));
+        }
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn other_content_types_are_415() {
+        let dir = tempfile::tempdir().unwrap();
+        for content_type in [Some("text/plain"), None] {
+            let (status, body) =
+                post(config(dir.path()), content_type, b"user=alice".to_vec()).await;
+            assert_eq!(error(status, &body).0, 415, "{body}");
+            assert_eq!(error(status, &body).1, "UNSUPPORTED_MEDIA_TYPE");
+        }
+    }
+
+    #[test]
+    fn media_field_names() {
+        for name in [
+            "video",
+            "photos",
+            "youtube_subtitle_file",
+            "youtube_subtitle_file_12",
+        ] {
+            assert!(is_media_field(name), "{name}");
+        }
+        for name in [
+            "title",
+            "photos[]",
+            "youtube_subtitle_file_",
+            "youtube_subtitle_file_x",
+        ] {
+            assert!(!is_media_field(name), "{name}");
+        }
+    }
+
+    /// A request whose body arrives as the test sends it, through the extractor itself.
+    fn streamed(
+        config: UploadFormConfig,
+    ) -> (
+        HttpRequest,
+        Payload,
+        futures::channel::mpsc::UnboundedSender<Result<Bytes, PayloadError>>,
+    ) {
+        let (send, receive) = futures::channel::mpsc::unbounded();
+        let (req, _) = actix_test::TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, MULTIPART))
+            .app_data(Data::new(config))
+            .to_http_parts();
+        (
+            req,
+            Payload::from(Box::pin(receive) as std::pin::Pin<Box<dyn Stream<Item = _>>>),
+            send,
+        )
+    }
+
+    /// The head of a multipart body up to the middle of a file part.
+    fn half_a_file() -> Bytes {
+        let mut body = multipart(&[file("video", "v.mp4", &[7; 4096])]);
+        body.truncate(body.len() - 2048);
+        body.into()
+    }
+
+    #[actix_web::test]
+    async fn a_client_that_disconnects_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The connection breaks: the body ends in an error.
+        let (req, mut payload, send) = streamed(config(dir.path()));
+        send.unbounded_send(Ok(half_a_file())).unwrap();
+        send.unbounded_send(Err(PayloadError::Incomplete(None)))
+            .unwrap();
+        let err = UploadForm::from_request(&req, &mut payload)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApiError::MalformedBody(_)), "{err:?}");
+        assert_eq!(spooled(dir.path()), 0);
+
+        // The server drops the request mid-file: the file was being written, then is gone.
+        let (req, mut payload, send) = streamed(config(dir.path()));
+        send.unbounded_send(Ok(half_a_file())).unwrap();
+        let mut reading = UploadForm::from_request(&req, &mut payload);
+        let waited = tokio::time::timeout(Duration::from_millis(200), &mut reading).await;
+        assert!(waited.is_err(), "still waiting for the rest of the body");
+        assert_eq!(spooled(dir.path()), 1);
+        drop(reading);
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[actix_web::test]
+    async fn an_undeclared_body_is_cut_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = UploadFormConfig {
+            limits: UploadSettings {
+                max_body_bytes: MB,
+                max_file_bytes: 2 * MB,
+                ..config(dir.path()).limits
+            },
+            ..config(dir.path())
+        };
+        let (req, mut payload, send) = streamed(config);
+        let body = multipart(&[file("video", "v.mp4", &vec![1; MB as usize + KB as usize])]);
+        for chunk in body.chunks(64 * KB as usize) {
+            send.unbounded_send(Ok(Bytes::copy_from_slice(chunk)))
+                .unwrap();
+        }
+        drop(send);
+        let err = UploadForm::from_request(&req, &mut payload)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Upload too large: the request body is larger than 1 MB (uploads_max_body_mb)"
+        );
+        assert_eq!(spooled(dir.path()), 0);
+    }
+
+    #[test]
+    fn spool_directory_is_private_and_under_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::from_raw(crate::config::RawSettings {
+            data_dir: dir.path().join("data"),
+            ..Default::default()
+        })
+        .unwrap();
+        let config = UploadFormConfig::from_settings(&settings).unwrap();
+        assert_eq!(config.spool_dir, dir.path().join("data/tmp/uploads"));
+        assert_eq!(config.limits.max_files, 40);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&config.spool_dir)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+    }
+}
