@@ -97,6 +97,18 @@ pub struct RawSettings {
     /// The first retry after a transient refresh failure; each next one doubles, up to an
     /// hour.
     pub oauth_refresh_retry_base_ms: u64,
+    /// The largest file one upload request may carry.
+    pub uploads_max_file_mb: u64,
+    /// Files (media parts) per upload request.
+    pub uploads_max_files: u32,
+    /// The whole body of an upload request, files included.
+    pub uploads_max_body_mb: u64,
+    /// Text fields per upload request.
+    pub uploads_max_fields: u32,
+    /// The longest text field.
+    pub uploads_max_field_kb: u64,
+    /// All text fields of a request together (and the whole body when it is not multipart).
+    pub uploads_max_text_kb: u64,
 }
 
 /// One platform's app as the operator registered it.
@@ -222,6 +234,12 @@ impl Default for RawSettings {
             oauth_refresh_worker: true,
             oauth_refresh_interval_ms: 30_000,
             oauth_refresh_retry_base_ms: 30_000,
+            uploads_max_file_mb: 1024,
+            uploads_max_files: 40,
+            uploads_max_body_mb: 2048,
+            uploads_max_fields: 1000,
+            uploads_max_field_kb: 256,
+            uploads_max_text_kb: 2048,
         }
     }
 }
@@ -253,6 +271,8 @@ pub struct Settings {
     pub oauth: OAuthSettings,
     /// `metrics` and `metrics_token`.
     pub metrics: MetricsSettings,
+    /// `uploads_*`.
+    pub uploads: UploadSettings,
 }
 
 /// Where and how HTTP is served.
@@ -300,6 +320,17 @@ pub struct KeySettings {
 pub struct MetricsSettings {
     pub enabled: bool,
     pub token: Option<Secret>,
+}
+
+/// What one upload request may carry, in bytes and counts (the keys give MB and KB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadSettings {
+    pub max_file_bytes: u64,
+    pub max_files: usize,
+    pub max_body_bytes: u64,
+    pub max_fields: usize,
+    pub max_field_bytes: u64,
+    pub max_text_bytes: u64,
 }
 
 /// How webhooks are delivered.
@@ -488,6 +519,31 @@ impl Settings {
                 10..=3_600_000,
             )?),
         };
+        const KB: u64 = 1024;
+        const MB: u64 = 1024 * KB;
+        let uploads = UploadSettings {
+            max_file_bytes: in_range("uploads_max_file_mb", raw.uploads_max_file_mb, 1..=102_400)?
+                * MB,
+            max_files: in_range("uploads_max_files", raw.uploads_max_files.into(), 1..=1000)?
+                as usize,
+            max_body_bytes: in_range("uploads_max_body_mb", raw.uploads_max_body_mb, 1..=204_800)?
+                * MB,
+            max_fields: in_range(
+                "uploads_max_fields",
+                raw.uploads_max_fields.into(),
+                1..=100_000,
+            )? as usize,
+            max_field_bytes: in_range(
+                "uploads_max_field_kb",
+                raw.uploads_max_field_kb,
+                1..=102_400,
+            )? * KB,
+            max_text_bytes: in_range(
+                "uploads_max_text_kb",
+                raw.uploads_max_text_kb,
+                1..=1_048_576,
+            )? * KB,
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -521,6 +577,7 @@ impl Settings {
             },
             webhooks,
             oauth,
+            uploads,
         })
     }
 }
@@ -705,6 +762,21 @@ mod tests {
     }
 
     #[test]
+    fn upload_limits_are_read_in_their_units() {
+        let s = load(&[], None).unwrap().uploads;
+        assert_eq!(s.max_file_bytes, 1024 * 1024 * 1024);
+        assert_eq!(s.max_files, 40);
+        let s = load(
+            &[],
+            Some("uploads_max_field_kb = 2\nuploads_max_body_mb = 3"),
+        )
+        .unwrap()
+        .uploads;
+        assert_eq!(s.max_field_bytes, 2048);
+        assert_eq!(s.max_body_bytes, 3 * 1024 * 1024);
+    }
+
+    #[test]
     fn toml_plans_merge_with_defaults() {
         let s = load(
             &[],
@@ -755,6 +827,9 @@ mod tests {
         assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
         assert!(msg(&[("env", "staging")], None).contains("env"));
         assert!(msg(&[("webhooks_timeout_seconds", "0")], None).contains("webhooks_timeout"));
+        assert!(
+            msg(&[], Some("uploads_max_files = 0")).contains("uploads_max_files: must be between")
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use crate::db::DbError;
 use crate::domain::link_token::TokenError;
+use crate::domain::platform_list::PlatformListError;
 use crate::domain::profile_fields::FieldError;
+use crate::domain::upload::FieldValueError;
 use crate::domain::{Limit, Platform, UsernameError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -33,6 +35,20 @@ pub enum ApiError {
     BodyNotAnObject,
     #[error("Request body is too large (limit {0} bytes)")]
     PayloadTooLarge(usize),
+    /// An upload over one of the `uploads_*` limits; the text names the limit.
+    #[error("Upload too large: {0}")]
+    UploadTooLarge(String),
+    #[error("Malformed request body: {0}")]
+    MalformedBody(String),
+    #[error(
+        "Unsupported Content-Type {0:?}: send multipart/form-data, \
+         application/x-www-form-urlencoded or application/json"
+    )]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    InvalidValue(#[from] FieldValueError),
+    #[error("{0}")]
+    InvalidPlatforms(#[from] PlatformListError),
     #[error("{0}")]
     InvalidUsername(#[from] UsernameError),
     #[error("{0}")]
@@ -113,7 +129,12 @@ impl ApiError {
             | ApiError::InvalidApiKey
             | ApiError::InvalidMetricsToken => "UNAUTHORIZED",
             ApiError::InvalidJson(_) | ApiError::BodyNotAnObject => "INVALID_JSON",
-            ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            ApiError::PayloadTooLarge(_) | ApiError::UploadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            ApiError::MalformedBody(_) => "MALFORMED_BODY",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::InvalidValue(_) => "INVALID_FIELD",
+            ApiError::InvalidPlatforms(PlatformListError::Missing) => "PLATFORM_REQUIRED",
+            ApiError::InvalidPlatforms(PlatformListError::Unknown(_)) => "INVALID_PLATFORMS",
             ApiError::InvalidUsername(_) => "INVALID_USERNAME",
             ApiError::InvalidField(_) => "INVALID_FIELD",
             ApiError::InvalidQuery(_) => "INVALID_QUERY",
@@ -183,8 +204,14 @@ impl ResponseError for ApiError {
             | ApiError::InvalidQuery(_)
             | ApiError::NoConnectedPlatform(_)
             | ApiError::UploadRejected(_)
-            | ApiError::UnsupportedSignIn(_) => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            | ApiError::UnsupportedSignIn(_)
+            | ApiError::MalformedBody(_)
+            | ApiError::InvalidValue(_)
+            | ApiError::InvalidPlatforms(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) | ApiError::UploadTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::ProfileNotFound
             | ApiError::RouteNotFound
             | ApiError::LinkNotFound

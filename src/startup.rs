@@ -1,5 +1,6 @@
 //! Building the application: the same code for `postgate serve` and for the tests.
 
+use crate::api::upload_form::UploadFormConfig;
 use crate::assets::AssetUrls;
 use crate::config::Settings;
 use crate::db::{self, Db};
@@ -116,6 +117,7 @@ impl Application {
             .sandbox
             .then(|| web::Data::new(Sandbox::new(state.db.clone(), urls.clone())));
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
+        let upload_form = web::Data::new(UploadFormConfig::from_settings(settings)?);
         let mut server = HttpServer::new(move || {
             let prefix: std::sync::Arc<str> = urls.prefix().into();
             let http_metrics = metrics.http.clone();
@@ -129,6 +131,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(upload_form.clone())
                 .configure(|cfg| routes::configure(cfg, sandbox.clone(), scrape.clone()))
         })
         .listen(listener)?;

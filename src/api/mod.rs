@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod preferences;
 pub mod schemas;
 pub mod targets;
+pub mod upload_form;
 pub mod upload_reports;
 pub mod users;
 pub mod views;

@@ -193,7 +193,8 @@ impl Db {
     }
 }
 
-fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+/// Creates a directory (and its parents) only this user can enter, unless it exists.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     if dir.exists() {
         return Ok(());
     }

@@ -8,6 +8,7 @@ pub mod language;
 pub mod link_token;
 pub mod plan;
 pub mod platform;
+pub mod platform_list;
 pub mod profile_fields;
 pub mod secret;
 pub mod secrets;
@@ -32,7 +33,9 @@ mod untrusted_input {
     use super::connect_settings::{ConnectRequest, PageUrl, UiLabels};
     use super::language::Language;
     use super::link_token::{LinkClaims, LinkSigner};
+    use super::platform_list::PlatformList;
     use super::secrets::parse_authorization;
+    use super::upload::Fields;
     use super::webhooks::{Switches, WebhookUrl};
     use super::{Platform, Username};
     use rand::rngs::StdRng;
@@ -52,6 +55,23 @@ mod untrusted_input {
         (0..n)
             .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
             .collect()
+    }
+
+    /// A request's platforms from generated values: never a panic, and an accepted list is
+    /// never empty and names each platform once.
+    fn platform_list(values: &[String]) {
+        let mut fields = Fields::new();
+        for v in values {
+            fields.push("platform[]", v.as_str());
+        }
+        if let Ok(list) = PlatformList::from_fields(&fields) {
+            let platforms = list.as_slice();
+            assert!(!platforms.is_empty(), "{values:?}");
+            let mut unique = platforms.to_vec();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), platforms.len(), "{values:?}");
+        }
     }
 
     fn value(rng: &mut StdRng, depth: u32) -> Value {
@@ -90,6 +110,10 @@ mod untrusted_input {
             let _ = PageUrl::parse("f", &s);
             let _ = WebhookUrl::parse("f", &s, false);
             let _ = crate::domain::calendar::Month::parse(&s);
+            // Real names spliced in, so that some lists are accepted.
+            let name = Platform::ALL[rng.random_range(0..Platform::ALL.len())].key();
+            platform_list(&[s.clone(), format!("{name},{s}"), format!("{s}{name}")]);
+            platform_list(&[name.to_owned(), name.to_uppercase()]);
             assert!(signer.verify(&s, 1).is_err(), "{s:?}");
             // Splice generated text into a real token, where a decoder is most fragile.
             let at = rng.random_range(0..=good.len());
@@ -108,6 +132,7 @@ mod untrusted_input {
             let _ = UiLabels::change_from_json(Some(&v));
             let _ = Switches::from_json("f", Some(&v));
             let _ = Username::from_json(Some(&v));
+            platform_list(&[v.to_string()]);
             let body = match &v {
                 Value::Object(map) => map.clone(),
                 other => [("ui_labels".to_owned(), other.clone())]
