@@ -10,5 +10,6 @@ pub mod notifications;
 pub mod preferences;
 pub mod schemas;
 pub mod targets;
+pub mod usage;
 pub mod users;
 pub mod views;

@@ -28,6 +28,7 @@ pub mod posts;
 pub mod profiles;
 pub mod sandbox;
 pub mod schema;
+pub mod usage;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};
 pub use pool::{Db, DbError, PoolState};
