@@ -6,6 +6,7 @@ use crate::domain::link_token::TokenError;
 use crate::domain::platform_list::PlatformListError;
 use crate::domain::profile_fields::FieldError;
 use crate::domain::upload::FieldValueError;
+use crate::domain::usage::{CapViolation, Exceeded};
 use crate::domain::{Limit, Platform, UsernameError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -112,6 +113,10 @@ pub enum ApiError {
     /// No upload with this id (`by_job`: it was asked for as `job_id`).
     #[error("No upload request found with this ID")]
     UploadNotFound { id: String, by_job: bool },
+    #[error("{0}")]
+    MonthlyLimitExceeded(#[from] Exceeded),
+    #[error("Post verification failed")]
+    DailyCapReached(Vec<CapViolation>),
     #[error("Not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -161,6 +166,8 @@ impl ApiError {
             ApiError::NoConnectedPlatform(_) => "INVALID_PLATFORMS",
             ApiError::UploadRejected(_) => "INVALID_REQUEST",
             ApiError::UploadNotFound { .. } => "NOT_FOUND",
+            ApiError::MonthlyLimitExceeded(_) => "MONTHLY_LIMIT_EXCEEDED",
+            ApiError::DailyCapReached(_) => "DAILY_CAP_REACHED",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -231,9 +238,10 @@ impl ResponseError for ApiError {
             ApiError::ProfileLimitReached { .. } | ApiError::ProfileBlocked { .. } => {
                 StatusCode::FORBIDDEN
             }
-            ApiError::RateLimited { .. } | ApiError::AuthBlocked { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ApiError::RateLimited { .. }
+            | ApiError::AuthBlocked { .. }
+            | ApiError::MonthlyLimitExceeded(_)
+            | ApiError::DailyCapReached(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -257,10 +265,16 @@ impl ResponseError for ApiError {
             "message": self.to_string(),
             "error_code": self.code(),
         });
-        // validate-jwt's documented invalid-token fields, for clients that read them.
-        if let ApiError::InvalidToken(reason) = self {
-            body["isValid"] = false.into();
-            body["reason"] = reason.to_string().into();
+        match self {
+            // validate-jwt's documented invalid-token fields, for clients that read them.
+            ApiError::InvalidToken(reason) => {
+                body["isValid"] = false.into();
+                body["reason"] = reason.to_string().into();
+            }
+            // Upload-Post's quota 429s carry the usage, or what broke which daily cap.
+            ApiError::MonthlyLimitExceeded(e) => body["usage"] = json!(e.usage),
+            ApiError::DailyCapReached(violations) => body["violations"] = json!(violations),
+            _ => {}
         }
         match self {
             ApiError::UploadRejected(why) => body["error"] = why.as_str().into(),
@@ -322,6 +336,55 @@ mod tests {
         assert_eq!(
             v,
             json!({"success": false, "message": "Profile not found", "error_code": "PROFILE_NOT_FOUND"})
+        );
+    }
+
+    async fn wire(e: ApiError) -> (StatusCode, serde_json::Value) {
+        let resp = e.error_response();
+        let status = resp.status();
+        let body = to_bytes(resp.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn quota_429s_carry_the_reference_bodies() {
+        use crate::domain::usage::{Period, Usage};
+        let period = Period::containing(
+            chrono::NaiveDate::from_ymd_opt(2025, 9, 3)
+                .unwrap()
+                .and_hms_opt(8, 0, 0)
+                .unwrap(),
+        );
+        let usage = Usage::new(10, Limit::Max(10), &period);
+        assert_eq!(
+            wire(Exceeded { usage }.into()).await,
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"success": false,
+                       "message": "This upload would exceed your monthly limit.",
+                       "usage": {"count": 10, "limit": 10,
+                                 "last_reset": "2025-09-01T00:00:00.000Z"},
+                       "error_code": "MONTHLY_LIMIT_EXCEEDED"})
+            )
+        );
+        let violations = [(Platform::Instagram, 50), (Platform::Tiktok, 15)]
+            .into_iter()
+            .filter_map(|(p, used)| CapViolation::check(p, used))
+            .collect();
+        assert_eq!(
+            wire(ApiError::DailyCapReached(violations)).await,
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"success": false, "message": "Post verification failed",
+                       "violations": [
+                           {"platform": "instagram", "type": "hard_cap",
+                            "message": "Daily cap reached for instagram: 50/50 in last 24h",
+                            "used_last_24h": 50, "cap": 50},
+                           {"platform": "tiktok", "type": "hard_cap",
+                            "message": "Daily cap reached for tiktok: 15/15 in last 24h",
+                            "used_last_24h": 15, "cap": 15}],
+                       "error_code": "DAILY_CAP_REACHED"})
+            )
         );
     }
 

@@ -2,7 +2,7 @@
 
 use super::extract::Authenticated;
 use super::preferences;
-use crate::db::profiles;
+use super::usage;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::HttpResponse;
@@ -10,15 +10,15 @@ use actix_web::web::Data;
 use serde_json::json;
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(get, path = "/api/uploadposts/me", tag = "account", security(("apikey" = [])), responses((status = 200, description = "The calling account: email, plan, preferences, limits, usage", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/api/uploadposts/me", tag = "account", security(("apikey" = [])), responses((status = 200, description = "The calling account: email, plan, preferences, limits, usage, api_usage (this month's posts: `{count, limit, last_reset}`)", body = serde_json::Value)))]
 pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
-    let plan = state.plan_of(&account)?.clone();
-    let account_id = account.id.clone();
-    let profile_count = state
-        .db
-        .run(move |conn| profiles::count(conn, &account_id).map_err(ApiError::from))
-        .await?;
+    let usage::Current {
+        plan,
+        profiles,
+        posts,
+        ..
+    } = usage::current(&state, &account).await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "message": "Token is valid",
@@ -27,6 +27,9 @@ pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpRespo
         "preferences": preferences::view(&account),
         "account": {"id": account.id, "name": account.name, "plan": plan.name},
         "limits": {"profiles": plan.profiles.as_json(), "monthly_posts": plan.monthly_posts.as_json()},
-        "usage": {"profiles": profile_count},
+        "usage": {"profiles": profiles, "posts": posts.count},
+        // Upload-Post documents only `api_usage.count`; the rest is the `usage` object of
+        // its upload responses.
+        "api_usage": posts,
     })))
 }

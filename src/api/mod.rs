@@ -12,5 +12,6 @@ pub mod schemas;
 pub mod targets;
 pub mod upload_form;
 pub mod upload_reports;
+pub mod usage;
 pub mod users;
 pub mod views;

@@ -29,6 +29,7 @@ pub mod profiles;
 pub mod sandbox;
 pub mod uploads;
 pub mod schema;
+pub mod usage;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};
 pub use pool::{Db, DbError, PoolState};

@@ -296,6 +296,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    post_usage (account_id, period) {
+        account_id -> Text,
+        period -> Text,
+        count -> BigInt,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));
@@ -306,6 +314,7 @@ diesel::joinable!(oauth_tokens -> social_connections (connection_id));
 diesel::joinable!(upload_targets -> upload_jobs (job_id));
 diesel::joinable!(upload_idempotency -> upload_jobs (job_id));
 diesel::joinable!(upload_jobs -> profiles (profile_id));
+diesel::joinable!(post_usage -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -324,4 +333,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_jobs,
     upload_targets,
     upload_idempotency,
+    post_usage,
 );

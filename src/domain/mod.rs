@@ -16,6 +16,7 @@ pub mod sign_in;
 pub mod time;
 pub mod token_cipher;
 pub mod upload;
+pub mod usage;
 pub mod username;
 pub mod webhooks;
 mod wire;

@@ -70,9 +70,14 @@ impl Limit {
 
     /// The wire form: a number, or `null` for unlimited.
     pub fn as_json(self) -> serde_json::Value {
+        self.max().into()
+    }
+
+    /// The maximum, `None` when unlimited (a typed wire form: `null` when unlimited).
+    pub fn max(self) -> Option<u64> {
         match self {
-            Limit::Max(n) => n.into(),
-            Limit::Unlimited => serde_json::Value::Null,
+            Limit::Max(n) => Some(n),
+            Limit::Unlimited => None,
         }
     }
 }

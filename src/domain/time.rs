@@ -23,6 +23,13 @@ pub fn rfc3339(t: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// RFC 3339 in UTC with milliseconds and a `Z` (`2025-09-01T10:00:00.000Z`), as
+/// Upload-Post's usage and history show instants.
+pub fn rfc3339_millis(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +43,7 @@ mod tests {
             .unwrap();
         assert_eq!(rfc1123(t), "Fri, 02 May 2025 21:43:14 GMT");
         assert_eq!(rfc3339(t), "2025-05-02T21:43:14Z");
+        assert_eq!(rfc3339_millis(t), "2025-05-02T21:43:14.229Z");
         assert_eq!(now().and_utc().timestamp_subsec_nanos() % 1000, 0);
     }
 }

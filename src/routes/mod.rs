@@ -70,12 +70,13 @@ fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
 fn api_routes(cfg: &mut web::ServiceConfig) {
     use api::{
         accounts, deliveries, links, me, notifications, preferences, targets, upload_reports,
-        users,
+        usage, users,
     };
     cfg.service(
         web::scope(API)
             .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
             .service(resource(API, "/me", &[Method::GET]).route(get().to(me::get)))
+            .service(resource(API, "/usage", &[Method::GET]).route(get().to(usage::get)))
             .service(
                 resource(API, "/users", &[Method::GET, Method::POST, Method::DELETE])
                     .route(get().to(users::list))

@@ -84,6 +84,7 @@ impl Modify for Common {
         crate::api::health::ready,
         crate::metrics::endpoint::scrape,
         crate::api::me::get,
+        crate::api::usage::get,
         crate::api::users::list,
         crate::api::users::create,
         crate::api::users::delete,

@@ -23,6 +23,7 @@ mod pages;
 mod plans;
 mod prefix;
 mod storage;
+mod usage;
 mod users;
 mod webhook_processes;
 mod webhooks;
@@ -51,6 +52,7 @@ fn main() {
         plans::cases(),
         prefix::cases(),
         storage::cases(),
+        usage::cases(),
         users::cases(),
         webhooks::cases(),
         webhook_processes::both::cases(),
