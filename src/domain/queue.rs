@@ -284,6 +284,25 @@ pub fn slot_instant(field: &'static str, text: &str) -> Result<DateTime<Utc>, Fi
         .map_err(|_| FieldError::new(field, "must be an ISO 8601 date and time"))
 }
 
+/// A yes/no field, as JSON or as text (`true`/`false`, `1`/`0`, `yes`/`no`, any case).
+pub fn flag(field: &'static str, value: &Value) -> Result<bool, FieldError> {
+    let invalid = || FieldError::new(field, "must be true or false");
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Ok(true),
+            Some(0) => Ok(false),
+            _ => Err(invalid()),
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(invalid()),
+        },
+        _ => Err(invalid()),
+    }
+}
+
 fn timezone(value: &Value) -> Result<TimeZoneName, FieldError> {
     let name = value
         .as_str()
@@ -604,6 +623,17 @@ mod tests {
             "slot_datetime"
         );
         assert_eq!(max_posts_per_slot("m", &json!("100")).unwrap(), 100);
+        for (v, want) in [
+            (json!(true), true),
+            (json!("False"), false),
+            (json!(1), true),
+            (json!(" no "), false),
+        ] {
+            assert_eq!(flag("full", &v).unwrap(), want, "{v}");
+        }
+        for v in [json!(2), json!("maybe"), json!(null), json!([])] {
+            assert_eq!(flag("full", &v).unwrap_err().field, "full", "{v}");
+        }
         assert!(max_posts_per_slot("m", &json!(-3)).is_err());
     }
 }
