@@ -5,8 +5,8 @@ use crate::cases;
 use crate::support::{TestApp, send};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use diesel::prelude::*;
-use postgate::db::profiles;
 use postgate::db::schema::{upload_jobs, upload_targets};
+use postgate::db::{DbConn, accounts, profiles, queue};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -18,10 +18,68 @@ cases![
     next_slot_skips_full_and_manually_full_slots,
     slot_full_checks_the_slot,
     a_profile_link_sees_only_its_profile,
+    concurrent_queued_uploads_take_distinct_slots,
 ];
 
 /// A job queued for `at` on `platforms`, written straight into `upload_jobs` as the upload
 /// engine writes one, in `state` (`scheduled`, or `cancelled`).
+fn insert_job_row(
+    conn: &mut DbConn,
+    account_id: &str,
+    profile_id: &str,
+    at: DateTime<Utc>,
+    title: &str,
+    platforms: &[String],
+    state: &str,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(upload_jobs::table)
+        .values((
+            upload_jobs::id.eq(&id),
+            upload_jobs::request_id.eq(&id),
+            upload_jobs::account_id.eq(account_id),
+            upload_jobs::profile_id.eq(profile_id),
+            upload_jobs::kind.eq("text"),
+            upload_jobs::title.eq(title),
+            upload_jobs::payload.eq("{}"),
+            upload_jobs::is_async.eq(true),
+            upload_jobs::state.eq(state),
+            upload_jobs::scheduled_for.eq(at.naive_utc()),
+            upload_jobs::queued.eq(true),
+            upload_jobs::credits.eq(platforms.len() as i32),
+            upload_jobs::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    for platform in platforms {
+        diesel::insert_into(upload_targets::table)
+            .values((
+                upload_targets::job_id.eq(&id),
+                upload_targets::platform.eq(platform),
+                upload_targets::state.eq("queued"),
+                upload_targets::attempts.eq(0),
+                upload_targets::due_at.eq(at.naive_utc()),
+                upload_targets::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+/// The id of one of the test account's profiles.
+async fn profile_id(app: &TestApp, username: &str) -> String {
+    let db = app.db.clone();
+    let (account_id, username) = (app.account_id.clone(), username.to_owned());
+    tokio::task::spawn_blocking(move || {
+        profiles::find(&mut db.conn().unwrap(), &account_id, &username)
+            .unwrap()
+            .expect("profile")
+            .id
+    })
+    .await
+    .unwrap()
+}
+
 async fn insert_job(
     app: &TestApp,
     profile: &str,
@@ -30,49 +88,23 @@ async fn insert_job(
     platforms: &[&str],
     state: &str,
 ) -> String {
+    let profile_id = profile_id(app, profile).await;
     let db = app.db.clone();
     let account_id = app.account_id.clone();
-    let (profile, title, state) = (profile.to_owned(), title.to_owned(), state.to_owned());
+    let (title, state) = (title.to_owned(), state.to_owned());
     let platforms: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         let conn = &mut db.conn().unwrap();
-        let profile = profiles::find(conn, &account_id, &profile)
-            .unwrap()
-            .expect("profile");
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = Utc::now().naive_utc();
-        diesel::insert_into(upload_jobs::table)
-            .values((
-                upload_jobs::id.eq(&id),
-                upload_jobs::request_id.eq(&id),
-                upload_jobs::account_id.eq(&account_id),
-                upload_jobs::profile_id.eq(&profile.id),
-                upload_jobs::kind.eq("text"),
-                upload_jobs::title.eq(&title),
-                upload_jobs::payload.eq("{}"),
-                upload_jobs::is_async.eq(true),
-                upload_jobs::state.eq(&state),
-                upload_jobs::scheduled_for.eq(at.naive_utc()),
-                upload_jobs::queued.eq(true),
-                upload_jobs::credits.eq(platforms.len() as i32),
-                upload_jobs::created_at.eq(now),
-            ))
-            .execute(conn)
-            .unwrap();
-        for platform in &platforms {
-            diesel::insert_into(upload_targets::table)
-                .values((
-                    upload_targets::job_id.eq(&id),
-                    upload_targets::platform.eq(platform),
-                    upload_targets::state.eq("queued"),
-                    upload_targets::attempts.eq(0),
-                    upload_targets::due_at.eq(at.naive_utc()),
-                    upload_targets::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .unwrap();
-        }
-        id
+        insert_job_row(
+            conn,
+            &account_id,
+            &profile_id,
+            at,
+            &title,
+            &platforms,
+            &state,
+        )
+        .unwrap()
     })
     .await
     .unwrap()
@@ -446,4 +478,52 @@ async fn a_profile_link_sees_only_its_profile(app: &TestApp) {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error_code"], "READONLY_CALENDAR");
+}
+
+/// What the upload engine does for `add_to_queue`: lock the account, ask for the next free
+/// slot and insert the job, in one transaction. Run at once from several connections, no two
+/// take the last place of one slot (without the lock, PostgreSQL gives two the same slot).
+async fn concurrent_queued_uploads_take_distinct_slots(app: &TestApp) {
+    daily_utc_queue(app, "default", 1).await;
+    let profile_id = profile_id(app, "default").await;
+    let uploads = (0..3).map(|i| {
+        let db = app.db.clone();
+        let (account_id, profile_id) = (app.account_id.clone(), profile_id.clone());
+        tokio::task::spawn_blocking(move || {
+            let conn = &mut db.conn().unwrap();
+            conn.transaction(|conn| {
+                accounts::lock(conn, &account_id)?;
+                let settings = queue::settings(conn, &profile_id)?;
+                let slot = queue::next_free_slot(conn, &profile_id, &settings, Utc::now(), None)?
+                    .expect("a free slot");
+                let platforms = ["x".to_owned()];
+                insert_job_row(
+                    conn,
+                    &account_id,
+                    &profile_id,
+                    slot,
+                    &format!("post {i}"),
+                    &platforms,
+                    "scheduled",
+                )?;
+                QueryResult::Ok(slot)
+            })
+            .unwrap()
+        })
+    });
+    let mut slots: Vec<DateTime<Utc>> = futures::future::join_all(uploads)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    slots.sort();
+    let (_, preview) = send(app.get("/queue/preview?count=4")).await;
+    let listed: Vec<DateTime<Utc>> = (0..3)
+        .map(|i| at(&preview["slots"][i]["datetime_utc"]))
+        .collect();
+    assert_eq!(slots, listed);
+    assert_eq!(
+        preview["next_available"]["datetime_utc"],
+        preview["slots"][3]["datetime_utc"]
+    );
 }
