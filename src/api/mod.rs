@@ -8,6 +8,7 @@ pub mod links;
 pub mod me;
 pub mod notifications;
 pub mod preferences;
+pub mod queue;
 pub mod schemas;
 pub mod targets;
 pub mod upload_form;

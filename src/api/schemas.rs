@@ -148,3 +148,38 @@ pub struct ProfileWebhookTarget {
 pub struct Redeliver {
     pub id: String,
 }
+
+/// One posting time of a queue, on its zone's wall clock.
+#[derive(Serialize, ToSchema)]
+pub struct QueueSlotTime {
+    /// 0-23.
+    pub hour: u32,
+    /// 0-59; default 0.
+    pub minute: Option<u32>,
+}
+
+/// `POST /queue/settings`: only the fields sent change.
+#[derive(Serialize, ToSchema)]
+pub struct QueueSettingsChange {
+    /// The profile (alias `profile`); default: the account's default profile.
+    pub profile_username: Option<String>,
+    /// IANA name, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// 1-24 distinct times (`"09:30"` strings are accepted too).
+    pub slots: Option<Vec<QueueSlotTime>>,
+    /// Distinct days, 0 (Monday) to 6 (Sunday).
+    pub days_of_week: Option<Vec<u32>>,
+    /// 1-100.
+    pub max_posts_per_slot: Option<u32>,
+}
+
+/// `POST` / `DELETE /queue/slot-full`.
+#[derive(Serialize, ToSchema)]
+pub struct QueueSlotFull {
+    /// The profile (alias `profile`); default: the account's default profile.
+    pub profile_username: Option<String>,
+    /// The slot as the preview lists it (`datetime_utc`); a time without offset is UTC.
+    pub slot_datetime: String,
+    /// POST only: true (default) marks the slot full, false frees it.
+    pub full: Option<bool>,
+}

@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod pool;
 pub mod posts;
 pub mod profiles;
+pub mod queue;
 pub mod sandbox;
 pub mod uploads;
 pub mod schema;

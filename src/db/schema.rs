@@ -304,6 +304,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    queue_settings (profile_id) {
+        profile_id -> Text,
+        settings -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_full_slots (profile_id, slot_at) {
+        profile_id -> Text,
+        slot_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));
@@ -334,4 +350,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_targets,
     upload_idempotency,
     post_usage,
+    queue_settings,
+    queue_full_slots,
 );

@@ -10,6 +10,8 @@ pub mod plan;
 pub mod platform;
 pub mod platform_list;
 pub mod profile_fields;
+pub mod queue;
+pub mod schedule;
 pub mod secret;
 pub mod secrets;
 pub mod sign_in;
@@ -35,6 +37,8 @@ mod untrusted_input {
     use super::language::Language;
     use super::link_token::{LinkClaims, LinkSigner};
     use super::platform_list::PlatformList;
+    use super::queue::SettingsChange;
+    use super::schedule::{ScheduledDate, TimeZoneName};
     use super::secrets::parse_authorization;
     use super::upload::Fields;
     use super::webhooks::{Switches, WebhookUrl};
@@ -99,6 +103,7 @@ mod untrusted_input {
         let mut rng = StdRng::seed_from_u64(20261124);
         let signer = LinkSigner::new("robustness-test-signing-key-0123456789", &[]).unwrap();
         let good = signer.sign(&LinkClaims::new("l", "p", "a", 0, i64::MAX));
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
         for _ in 0..ROUNDS {
             let s = text(&mut rng, 60);
             let _ = parse_authorization(&s);
@@ -115,6 +120,24 @@ mod untrusted_input {
             let name = Platform::ALL[rng.random_range(0..Platform::ALL.len())].key();
             platform_list(&[s.clone(), format!("{name},{s}"), format!("{s}{name}")]);
             platform_list(&[name.to_owned(), name.to_uppercase()]);
+            if let Ok(zone) = TimeZoneName::parse(&s) {
+                assert_eq!(TimeZoneName::parse(zone.as_str()).unwrap(), zone, "{s:?}");
+            }
+            // Digits, separators and zone names where the date parser looks for them.
+            let date = format!(
+                "2026-0{}-1{}T{s}",
+                rng.random_range(0..=9),
+                rng.random_range(0..=9)
+            );
+            let zone =
+                ["", "Europe/Berlin", "America/New_York", s.as_str()][rng.random_range(0..4)];
+            for raw in [s.as_str(), date.as_str()] {
+                if let Ok(d) = ScheduledDate::parse(raw, Some(zone), now) {
+                    let again = ScheduledDate::parse(&d.wire(), None, now).unwrap();
+                    assert_eq!(again.utc(), d.utc(), "{raw:?} in {zone:?}");
+                }
+                let _ = crate::domain::queue::slot_instant("slot_datetime", raw);
+            }
             assert!(signer.verify(&s, 1).is_err(), "{s:?}");
             // Splice generated text into a real token, where a decoder is most fragile.
             let at = rng.random_range(0..=good.len());
@@ -134,6 +157,17 @@ mod untrusted_input {
             let _ = Switches::from_json("f", Some(&v));
             let _ = Username::from_json(Some(&v));
             platform_list(&[v.to_string()]);
+            if let Value::Object(map) = &v {
+                let _ = SettingsChange::from_json(map);
+            }
+            let _ = SettingsChange::from_json(
+                &[
+                    ("slots".to_owned(), v.clone()),
+                    ("days_of_week".to_owned(), v.clone()),
+                ]
+                .into_iter()
+                .collect(),
+            );
             let body = match &v {
                 Value::Object(map) => map.clone(),
                 other => [("ui_labels".to_owned(), other.clone())]

@@ -69,8 +69,8 @@ fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
 
 fn api_routes(cfg: &mut web::ServiceConfig) {
     use api::{
-        accounts, deliveries, links, me, notifications, preferences, targets, upload_reports,
-        usage, users,
+        accounts, deliveries, links, me, notifications, preferences, queue, targets,
+        upload_reports, usage, users,
     };
     cfg.service(
         web::scope(API)
@@ -196,6 +196,22 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             .service(
                 resource(API, "/google-business/locations/select", &[Method::POST])
                     .route(web::post().to(targets::select_google_location)),
+            )
+            .service(
+                resource(API, "/queue/settings", &[Method::GET, Method::POST])
+                    .route(get().to(queue::get_settings))
+                    .route(web::post().to(queue::update_settings)),
+            )
+            .service(
+                resource(API, "/queue/preview", &[Method::GET]).route(get().to(queue::preview)),
+            )
+            .service(
+                resource(API, "/queue/next-slot", &[Method::GET]).route(get().to(queue::next_slot)),
+            )
+            .service(
+                resource(API, "/queue/slot-full", &[Method::POST, Method::DELETE])
+                    .route(web::post().to(queue::mark_slot_full))
+                    .route(web::delete().to(queue::free_slot)),
             )
             .service(
                 resource(API, "/oauth/{platform}/start", &[Method::POST])

@@ -22,6 +22,7 @@ mod openapi;
 mod pages;
 mod plans;
 mod prefix;
+mod queue;
 mod storage;
 mod usage;
 mod users;
@@ -51,6 +52,7 @@ fn main() {
         pages::cases(),
         plans::cases(),
         prefix::cases(),
+        queue::cases(),
         storage::cases(),
         usage::cases(),
         users::cases(),

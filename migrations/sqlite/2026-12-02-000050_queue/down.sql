@@ -1,0 +1,2 @@
+DROP TABLE queue_full_slots;
+DROP TABLE queue_settings;
