@@ -109,6 +109,21 @@ pub struct RawSettings {
     pub uploads_max_field_kb: u64,
     /// All text fields of a request together (and the whole body when it is not multipart).
     pub uploads_max_text_kb: u64,
+    /// Run a publishing worker in this process (scheduled posts, retries, work of processes
+    /// that died); uploads accepted here are published here either way.
+    pub publishing_worker: bool,
+    /// How long a synchronous upload request waits before answering as an async one.
+    pub publishing_sync_budget_seconds: u64,
+    /// How long a worker owns a platform of an upload; past it, another process takes over.
+    pub publishing_lease_seconds: u64,
+    /// Attempts per platform before a retryable failure becomes final.
+    pub publishing_max_attempts: u32,
+    /// The first retry's delay; each next one doubles, up to an hour.
+    pub publishing_retry_base_ms: u64,
+    /// Platforms of uploads published at once, per process.
+    pub publishing_concurrency: u32,
+    /// How often an idle publishing worker looks for due work.
+    pub publishing_poll_ms: u64,
 }
 
 /// One platform's app as the operator registered it.
@@ -240,6 +255,13 @@ impl Default for RawSettings {
             uploads_max_fields: 1000,
             uploads_max_field_kb: 256,
             uploads_max_text_kb: 2048,
+            publishing_worker: true,
+            publishing_sync_budget_seconds: 59,
+            publishing_lease_seconds: 600,
+            publishing_max_attempts: 5,
+            publishing_retry_base_ms: 30_000,
+            publishing_concurrency: 8,
+            publishing_poll_ms: 1000,
         }
     }
 }
@@ -273,6 +295,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// `uploads_*`.
     pub uploads: UploadSettings,
+    /// `publishing_*`.
+    pub publishing: PublishingSettings,
 }
 
 /// Where and how HTTP is served.
@@ -331,6 +355,20 @@ pub struct UploadSettings {
     pub max_fields: usize,
     pub max_field_bytes: u64,
     pub max_text_bytes: u64,
+}
+
+/// How uploads are published (`publishing_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishingSettings {
+    pub worker: bool,
+    pub sync_budget: std::time::Duration,
+    /// Longer than any publish takes, so a lease runs out only when its holder died or
+    /// stalled.
+    pub lease: std::time::Duration,
+    pub max_attempts: i32,
+    pub retry_base: std::time::Duration,
+    pub concurrency: u32,
+    pub poll: std::time::Duration,
 }
 
 /// How webhooks are delivered.
@@ -544,6 +582,39 @@ impl Settings {
                 1..=1_048_576,
             )? * KB,
         };
+        let publishing = PublishingSettings {
+            worker: raw.publishing_worker,
+            sync_budget: std::time::Duration::from_secs(in_range(
+                "publishing_sync_budget_seconds",
+                raw.publishing_sync_budget_seconds,
+                1..=600,
+            )?),
+            lease: std::time::Duration::from_secs(in_range(
+                "publishing_lease_seconds",
+                raw.publishing_lease_seconds,
+                2..=86_400,
+            )?),
+            max_attempts: in_range(
+                "publishing_max_attempts",
+                raw.publishing_max_attempts.into(),
+                1..=50,
+            )? as i32,
+            retry_base: std::time::Duration::from_millis(in_range(
+                "publishing_retry_base_ms",
+                raw.publishing_retry_base_ms,
+                10..=3_600_000,
+            )?),
+            concurrency: in_range(
+                "publishing_concurrency",
+                raw.publishing_concurrency.into(),
+                1..=256,
+            )? as u32,
+            poll: std::time::Duration::from_millis(in_range(
+                "publishing_poll_ms",
+                raw.publishing_poll_ms,
+                10..=60_000,
+            )?),
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -578,6 +649,7 @@ impl Settings {
             webhooks,
             oauth,
             uploads,
+            publishing,
         })
     }
 }

@@ -16,9 +16,11 @@ use crate::db::connections::{self, Connection};
 use crate::db::outbox::Queued;
 use crate::db::profiles::{self, Profile};
 use crate::db::uploads::{self, Finish, Job, Target};
-use crate::db::{Db, DbConn, accounts, is_unique_violation};
-use crate::domain::upload::{Fields, PostKind, TargetState};
-use crate::domain::{Platform, time};
+use crate::config::PublishingSettings;
+use crate::db::{Db, DbConn, accounts, is_unique_violation, queue, usage};
+use crate::domain::upload::{Fields, JobState, PostKind, TargetState};
+use crate::domain::usage::{CapViolation, Period};
+use crate::domain::{Limit, Platform, time};
 use crate::error::ApiError;
 use crate::oauth::{OAuth, refresh};
 use chrono::{Duration, NaiveDateTime};
@@ -27,26 +29,6 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
-
-/// How the engine runs; from configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct EngineSettings {
-    /// How long a synchronous upload request waits before it answers as an async one.
-    pub sync_budget: std::time::Duration,
-    /// How long a worker owns a target. Longer than any publish takes (every platform call
-    /// has the OAuth timeout), so a lease runs out only when its holder died or stalled.
-    pub lease: std::time::Duration,
-    /// Attempts per target before a retryable failure becomes final.
-    pub max_attempts: i32,
-    /// The first retry's delay; it doubles per attempt.
-    pub retry_base: std::time::Duration,
-    /// Whether this process runs the worker loop.
-    pub worker: bool,
-    /// Targets one process publishes at once.
-    pub concurrency: u32,
-    /// How often the worker looks for due work when nothing woke it.
-    pub poll: std::time::Duration,
-}
 
 /// What a job publishes, as stored in its `payload` column.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,8 +44,11 @@ pub struct Payload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
     Now,
-    /// At a scheduled date, or in a queue slot (`queued`).
-    At { utc: NaiveDateTime, queued: bool },
+    /// At a scheduled date.
+    At(NaiveDateTime),
+    /// In the profile's next free queue slot, with at most this many posts per slot when
+    /// given (else the queue's setting).
+    Queue { max_per_slot: Option<u32> },
 }
 
 /// An upload request, validated and with its media stored.
@@ -81,6 +66,8 @@ pub struct Submission {
     pub external_id: Option<String>,
     pub is_async: bool,
     pub when: When,
+    /// The account's monthly post allowance: one credit per platform.
+    pub allowance: Limit,
 }
 
 /// What accepting an upload came to.
@@ -105,7 +92,7 @@ pub struct Engine {
     db: Db,
     oauth: Arc<OAuth>,
     media: Arc<dyn MediaSource>,
-    settings: EngineSettings,
+    settings: PublishingSettings,
     /// Wakes this process's worker: new due work, or a retry planned.
     wake: Notify,
 }
@@ -115,7 +102,7 @@ impl Engine {
         db: Db,
         oauth: Arc<OAuth>,
         media: Arc<dyn MediaSource>,
-        settings: EngineSettings,
+        settings: PublishingSettings,
     ) -> Self {
         Self {
             db,
@@ -126,7 +113,7 @@ impl Engine {
         }
     }
 
-    pub fn settings(&self) -> &EngineSettings {
+    pub fn settings(&self) -> &PublishingSettings {
         &self.settings
     }
 
@@ -544,6 +531,8 @@ fn insert(
 ) -> Result<Queued<Accepted>, InsertError> {
     use diesel::Connection as _;
     conn.transaction(|conn| {
+        // Uploads of one account take credits, caps and queue slots one at a time.
+        accounts::lock(conn, &s.account_id)?;
         let since = now - Duration::hours(KEY_LIFETIME_HOURS);
         if let Some(key) = &s.idempotency_key
             && let Some(job) = uploads::by_idempotency_key(conn, &s.account_id, key, since)?
@@ -560,9 +549,18 @@ fn insert(
         let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
         let due_now = s.when == When::Now;
         let (state, scheduled_for, queued) = match s.when {
-            When::Now => (crate::domain::upload::JobState::Active, None, false),
-            When::At { utc, queued } => {
-                (crate::domain::upload::JobState::Scheduled, Some(utc), queued)
+            When::Now => (JobState::Active, None, false),
+            When::At(utc) => (JobState::Scheduled, Some(utc), false),
+            When::Queue { max_per_slot } => {
+                let settings = queue::settings(conn, &s.profile.id)?;
+                let slot =
+                    queue::next_free_slot(conn, &s.profile.id, &settings, now.and_utc(), max_per_slot)?
+                        .ok_or_else(|| {
+                            InsertError::Api(ApiError::UploadRejected(
+                                "The queue has no free slot in the next year".to_owned(),
+                            ))
+                        })?;
+                (JobState::Scheduled, Some(slot.naive_utc()), true)
             }
         };
         let mut targets = Vec::with_capacity(s.platforms.len());
@@ -619,6 +617,29 @@ fn insert(
                     .collect(),
             )));
         }
+        let going = targets
+            .iter()
+            .filter(|t| t.state() != TargetState::Skipped)
+            .collect::<Vec<_>>();
+        if due_now {
+            let mut violations = Vec::new();
+            for t in &going {
+                let (Some(id), Some(platform)) = (&t.connection_id, Platform::parse(&t.platform))
+                else {
+                    continue;
+                };
+                violations.extend(CapViolation::check(
+                    platform,
+                    usage::used_last_24h(conn, id, now)?,
+                ));
+            }
+            if !violations.is_empty() {
+                return Err(InsertError::Api(ApiError::DailyCapReached(violations)));
+            }
+        }
+        let credits = u32::try_from(going.len()).unwrap_or(u32::MAX);
+        usage::reserve(conn, &s.account_id, &Period::containing(now), credits, s.allowance)?
+            .map_err(|e| InsertError::Api(e.into()))?;
         let job = Job {
             id: job_id.clone(),
             request_id: s.request_id.clone().unwrap_or_else(|| job_id.clone()),
@@ -634,7 +655,7 @@ fn insert(
             state: state.as_str().to_owned(),
             scheduled_for,
             queued,
-            credits: 0,
+            credits: i32::try_from(credits).unwrap_or(i32::MAX),
             created_at: now,
         };
         let email = accounts::find(conn, &s.account_id)?.and_then(|a| a.email);
