@@ -86,6 +86,22 @@ pub enum ApiError {
         "Too many failed authentication attempts from this address; try again in {retry_after} seconds"
     )]
     AuthBlocked { retry_after: u64 },
+    #[error("{message}")]
+    MediaTooLarge { message: String },
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    #[error("{0}")]
+    InvalidMediaUrl(String),
+    #[error("Media storage is full; try again once older media has been deleted")]
+    MediaStorageFull,
+    #[error("Media upload not found")]
+    MediaUploadNotFound,
+    #[error("{0}")]
+    MediaUrlRefused(&'static str),
+    #[error("{0}")]
+    MediaUploadState(String),
+    #[error("{0}")]
+    InvalidMediaUpload(String),
     #[error("Not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -127,6 +143,14 @@ impl ApiError {
             ApiError::NothingFound(_) => "NOT_FOUND",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::AuthBlocked { .. } => "AUTH_BLOCKED",
+            ApiError::MediaTooLarge { .. } => "MEDIA_TOO_LARGE",
+            ApiError::UnsupportedMedia(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::InvalidMediaUrl(_) => "INVALID_MEDIA_URL",
+            ApiError::MediaStorageFull => "MEDIA_STORAGE_FULL",
+            ApiError::MediaUploadNotFound => "MEDIA_UPLOAD_NOT_FOUND",
+            ApiError::MediaUrlRefused(_) => "INVALID_SIGNATURE",
+            ApiError::MediaUploadState(_) => "MEDIA_UPLOAD_STATE",
+            ApiError::InvalidMediaUpload(_) => "INVALID_MEDIA_UPLOAD",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -191,6 +215,15 @@ impl ResponseError for ApiError {
             ApiError::RateLimited { .. } | ApiError::AuthBlocked { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            ApiError::MediaTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InvalidMediaUrl(_) | ApiError::InvalidMediaUpload(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::MediaStorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::MediaUploadNotFound => StatusCode::NOT_FOUND,
+            ApiError::MediaUrlRefused(_) => StatusCode::FORBIDDEN,
+            ApiError::MediaUploadState(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -73,9 +73,7 @@ pub async fn send(request: RequestBuilder, effect: Effect) -> Result<Answer, Pub
 /// A failure after the request may have been sent.
 fn lost(effect: Effect, why: &str) -> PublishError {
     match effect {
-        Effect::Creates => {
-            PublishError::InDoubt(format!("the platform's answer was lost ({why})"))
-        }
+        Effect::Creates => PublishError::InDoubt(format!("the platform's answer was lost ({why})")),
         Effect::Harmless => PublishError::refused(
             "platform_unavailable",
             format!("the platform did not answer ({why})"),
@@ -153,7 +151,8 @@ mod tests {
             PublishError::InDoubt(_)
         ));
         assert!(refusal(StatusCode::BAD_GATEWAY, &json!({}), Effect::Harmless).retryable());
-        let x = json!({"title": "Forbidden", "detail": "You are not permitted", "type": "about:blank"});
+        let x =
+            json!({"title": "Forbidden", "detail": "You are not permitted", "type": "about:blank"});
         assert_eq!(
             refusal(StatusCode::FORBIDDEN, &x, Effect::Creates).to_string(),
             "You are not permitted"
