@@ -14,6 +14,7 @@ mod http;
 mod limits;
 mod links;
 mod me;
+mod media;
 mod metrics;
 mod migrations;
 mod n8n;
@@ -42,6 +43,7 @@ fn main() {
         limits::cases(),
         links::cases(),
         me::cases(),
+        media::cases(),
         metrics::cases(),
         migrations::cases(),
         n8n::cases(),
@@ -84,6 +86,11 @@ fn main() {
             "scripts/install-clients",
         ),
         (fuzz::cases(), fuzz::available(), "scripts/install-clients"),
+        (
+            media::s3_cases::cases(),
+            support::s3::available(),
+            "scripts/install-clients",
+        ),
     ];
     for (cases, available, installer) in tooled {
         for case in &cases {
