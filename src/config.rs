@@ -910,6 +910,23 @@ mod tests {
         assert_eq!(s.tokens.previous_keys[0].expose(), secrets[3]);
         let tiktok = &s.oauth.platforms[&Platform::Tiktok];
         assert_eq!(tiktok.client_secret.as_ref().unwrap().expose(), secrets[4]);
+        let s3 = load(
+            &[
+                ("media_store", "s3"),
+                ("media_s3_bucket", "media"),
+                ("media_s3_secret_access_key", "s3-secret-access-key-value"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(!format!("{s3:?}").contains("s3-secret-access-key-value"));
+        let MediaStore::S3(bucket) = &s3.media.store else {
+            panic!("an S3 store")
+        };
+        assert_eq!(
+            bucket.secret_access_key.as_ref().unwrap().expose(),
+            "s3-secret-access-key-value"
+        );
         // An empty secret is unset, as for every other key.
         let unset = load(&[("token_encryption_key", "")], None).unwrap();
         assert!(unset.tokens.key.is_none());
