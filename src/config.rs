@@ -124,6 +124,35 @@ pub struct RawSettings {
     pub publishing_concurrency: u32,
     /// How often an idle publishing worker looks for due work.
     pub publishing_poll_ms: u64,
+    /// Where uploaded and fetched media is kept: `local` (`<data_dir>/media`) or `s3`.
+    pub media_store: MediaStoreKind,
+    /// The bucket, with `media_store = "s3"`.
+    pub media_s3_bucket: Option<String>,
+    /// The S3-compatible service's URL; unset for AWS itself.
+    pub media_s3_endpoint: Option<String>,
+    pub media_s3_region: String,
+    pub media_s3_access_key_id: Option<String>,
+    #[serde(skip_serializing)]
+    pub media_s3_secret_access_key: Option<Secret>,
+    /// Allow an `http://` endpoint (a store on the local network).
+    pub media_s3_allow_http: bool,
+    /// The largest image, video and document accepted, in MB.
+    pub media_max_image_mb: u64,
+    pub media_max_video_mb: u64,
+    pub media_max_document_mb: u64,
+    /// The most media kept at once, in MB; an upload that would pass it is refused.
+    pub media_max_stored_mb: u64,
+    /// How long fetching a media URL may take.
+    pub media_fetch_timeout_seconds: u64,
+    /// How often expired media and objects without a row are deleted.
+    pub media_sweep_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaStoreKind {
+    Local,
+    S3,
 }
 
 /// One platform's app as the operator registered it.
@@ -262,6 +291,19 @@ impl Default for RawSettings {
             publishing_retry_base_ms: 30_000,
             publishing_concurrency: 8,
             publishing_poll_ms: 1000,
+            media_store: MediaStoreKind::Local,
+            media_s3_bucket: None,
+            media_s3_endpoint: None,
+            media_s3_region: "us-east-1".to_owned(),
+            media_s3_access_key_id: None,
+            media_s3_secret_access_key: None,
+            media_s3_allow_http: false,
+            media_max_image_mb: 20,
+            media_max_video_mb: 2048,
+            media_max_document_mb: 100,
+            media_max_stored_mb: 50 * 1024,
+            media_fetch_timeout_seconds: 120,
+            media_sweep_interval_ms: 600_000,
         }
     }
 }
@@ -297,7 +339,41 @@ pub struct Settings {
     pub uploads: UploadSettings,
     /// `publishing_*`.
     pub publishing: PublishingSettings,
+    /// `media_*`, and `webhooks_allow_private_targets` for media URLs.
+    pub media: MediaSettings,
 }
+
+/// Where media is kept, how big it may be, and how it is fetched.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    pub store: MediaStore,
+    pub max_image_bytes: u64,
+    pub max_video_bytes: u64,
+    pub max_document_bytes: u64,
+    pub max_stored_bytes: u64,
+    pub fetch_timeout: std::time::Duration,
+    pub sweep_interval: std::time::Duration,
+    /// The switch that lets webhooks reach private addresses lets media URLs do so too.
+    pub allow_private_urls: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum MediaStore {
+    /// `<data_dir>/media`.
+    Local,
+    S3(S3Settings),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub allow_http: bool,
+}
+
 
 /// Where and how HTTP is served.
 #[derive(Debug, Clone)]
@@ -615,6 +691,49 @@ impl Settings {
                 10..=60_000,
             )?),
         };
+        let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let store = match raw.media_store {
+            MediaStoreKind::Local => MediaStore::Local,
+            MediaStoreKind::S3 => MediaStore::S3(S3Settings {
+                bucket: set(raw.media_s3_bucket).ok_or_else(|| {
+                    invalid("media_s3_bucket: required with media_store = \"s3\"")
+                })?,
+                endpoint: set(raw.media_s3_endpoint),
+                region: raw.media_s3_region,
+                access_key_id: set(raw.media_s3_access_key_id),
+                secret_access_key: raw
+                    .media_s3_secret_access_key
+                    .filter(|s| !s.expose().trim().is_empty()),
+                allow_http: raw.media_s3_allow_http,
+            }),
+        };
+        let media = MediaSettings {
+            store,
+            max_image_bytes: in_range("media_max_image_mb", raw.media_max_image_mb, 1..=1024)? * MB,
+            max_video_bytes: in_range("media_max_video_mb", raw.media_max_video_mb, 1..=65_536)?
+                * MB,
+            max_document_bytes: in_range(
+                "media_max_document_mb",
+                raw.media_max_document_mb,
+                1..=1024,
+            )? * MB,
+            max_stored_bytes: in_range(
+                "media_max_stored_mb",
+                raw.media_max_stored_mb,
+                1..=1 << 30,
+            )? * MB,
+            fetch_timeout: std::time::Duration::from_secs(in_range(
+                "media_fetch_timeout_seconds",
+                raw.media_fetch_timeout_seconds,
+                1..=3600,
+            )?),
+            sweep_interval: std::time::Duration::from_millis(in_range(
+                "media_sweep_interval_ms",
+                raw.media_sweep_interval_ms,
+                50..=86_400_000,
+            )?),
+            allow_private_urls: raw.webhooks_allow_private_targets,
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -650,6 +769,7 @@ impl Settings {
             oauth,
             uploads,
             publishing,
+            media,
         })
     }
 }
@@ -902,6 +1022,8 @@ mod tests {
         assert!(
             msg(&[], Some("uploads_max_files = 0")).contains("uploads_max_files: must be between")
         );
+        assert!(msg(&[("media_store", "s3")], None).contains("media_s3_bucket"));
+        assert!(msg(&[("media_max_image_mb", "0")], None).contains("media_max_image_mb"));
     }
 
     #[test]
@@ -934,6 +1056,23 @@ mod tests {
         assert_eq!(s.tokens.previous_keys[0].expose(), secrets[3]);
         let tiktok = &s.oauth.platforms[&Platform::Tiktok];
         assert_eq!(tiktok.client_secret.as_ref().unwrap().expose(), secrets[4]);
+        let s3 = load(
+            &[
+                ("media_store", "s3"),
+                ("media_s3_bucket", "media"),
+                ("media_s3_secret_access_key", "s3-secret-access-key-value"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(!format!("{s3:?}").contains("s3-secret-access-key-value"));
+        let MediaStore::S3(bucket) = &s3.media.store else {
+            panic!("an S3 store")
+        };
+        assert_eq!(
+            bucket.secret_access_key.as_ref().unwrap().expose(),
+            "s3-secret-access-key-value"
+        );
         // An empty secret is unset, as for every other key.
         let unset = load(&[("token_encryption_key", "")], None).unwrap();
         assert!(unset.tokens.key.is_none());

@@ -117,6 +117,22 @@ pub enum ApiError {
     MonthlyLimitExceeded(#[from] Exceeded),
     #[error("Post verification failed")]
     DailyCapReached(Vec<CapViolation>),
+    #[error("{message}")]
+    MediaTooLarge { message: String },
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    #[error("{0}")]
+    InvalidMediaUrl(String),
+    #[error("Media storage is full; try again once older media has been deleted")]
+    MediaStorageFull,
+    #[error("Media upload not found")]
+    MediaUploadNotFound,
+    #[error("{0}")]
+    MediaUrlRefused(&'static str),
+    #[error("{0}")]
+    MediaUploadState(String),
+    #[error("{0}")]
+    InvalidMediaUpload(String),
     #[error("Not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -168,6 +184,14 @@ impl ApiError {
             ApiError::UploadNotFound { .. } => "NOT_FOUND",
             ApiError::MonthlyLimitExceeded(_) => "MONTHLY_LIMIT_EXCEEDED",
             ApiError::DailyCapReached(_) => "DAILY_CAP_REACHED",
+            ApiError::MediaTooLarge { .. } => "MEDIA_TOO_LARGE",
+            ApiError::UnsupportedMedia(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::InvalidMediaUrl(_) => "INVALID_MEDIA_URL",
+            ApiError::MediaStorageFull => "MEDIA_STORAGE_FULL",
+            ApiError::MediaUploadNotFound => "MEDIA_UPLOAD_NOT_FOUND",
+            ApiError::MediaUrlRefused(_) => "INVALID_SIGNATURE",
+            ApiError::MediaUploadState(_) => "MEDIA_UPLOAD_STATE",
+            ApiError::InvalidMediaUpload(_) => "INVALID_MEDIA_UPLOAD",
             ApiError::RouteNotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -242,6 +266,15 @@ impl ResponseError for ApiError {
             | ApiError::AuthBlocked { .. }
             | ApiError::MonthlyLimitExceeded(_)
             | ApiError::DailyCapReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::MediaTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InvalidMediaUrl(_) | ApiError::InvalidMediaUpload(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::MediaStorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::MediaUploadNotFound => StatusCode::NOT_FOUND,
+            ApiError::MediaUrlRefused(_) => StatusCode::FORBIDDEN,
+            ApiError::MediaUploadState(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::key_files;
 use crate::limits::{AuthGuard, RequestLimiter};
+use crate::media::{self, Library};
 use crate::metrics::{Metrics, Scrape};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
 use crate::routes;
@@ -56,6 +57,9 @@ pub struct Application {
     worker: Option<Worker>,
     /// What the token refresh engine runs with; `None` when it runs elsewhere.
     refresher: Option<Arc<OAuth>>,
+    /// Sweeps expired and orphaned media.
+    media: Library,
+    sweep_every: std::time::Duration,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -97,6 +101,7 @@ impl Application {
             metrics: metrics.refresh.clone(),
         });
         let refresher = settings.oauth.refresh_worker.then(|| oauth.clone());
+        let library = Library::open(settings, db.clone(), urls.clone(), metrics.media.clone())?;
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -111,6 +116,7 @@ impl Application {
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
             oauth,
+            media: library.clone(),
         });
         let sandbox = settings
             .oauth
@@ -142,6 +148,8 @@ impl Application {
             server: server.run(),
             worker,
             refresher,
+            media: library,
+            sweep_every: settings.media.sweep_interval,
             addr,
             public_url,
         })
@@ -159,16 +167,20 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves and delivers webhooks until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
+    /// Serves, delivers webhooks and sweeps media until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
     /// in-flight requests and webhook attempts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stopped.clone())));
         let refresher = self
             .refresher
-            .map(|oauth| tokio::spawn(oauth::refresh::run(oauth, stopped)));
+            .map(|oauth| tokio::spawn(oauth::refresh::run(oauth, stopped.clone())));
+        let sweeper = tokio::spawn(media::sweeper::run(self.media, self.sweep_every, stopped));
         let served = self.server.await;
         let _ = stop.send(true);
+        if let Err(e) = sweeper.await {
+            tracing::error!(error = %e, "the media sweeper failed");
+        }
         if let Some(refresher) = refresher
             && let Err(e) = refresher.await
         {

@@ -8,6 +8,7 @@ use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
 use crate::limits::{AuthGuard, RequestLimiter};
+use crate::media::Library;
 use crate::oauth::OAuth;
 use crate::urls::Urls;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub webhooks: WebhookSettings,
     /// Connecting accounts: shared with the token refresh engine.
     pub oauth: Arc<OAuth>,
+    /// Stored media: shared with the media sweeper (and the publishing engine).
+    pub media: Library,
 }
 
 impl AppState {

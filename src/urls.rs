@@ -11,7 +11,9 @@ use url::form_urlencoded::Serializer;
 
 /// The first path segments Postgate itself serves: a prefix may not be one of them, or
 /// stripping it would change which route answers.
-pub const OWN_SEGMENTS: [&str; 6] = ["api", "connect", "static", "sandbox", "healthz", "readyz"];
+pub const OWN_SEGMENTS: [&str; 7] = [
+    "api", "connect", "static", "sandbox", "healthz", "readyz", "media",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Urls {

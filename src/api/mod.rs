@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod links;
 pub mod me;
+pub mod media_uploads;
 pub mod notifications;
 pub mod preferences;
 pub mod queue;

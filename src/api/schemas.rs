@@ -183,3 +183,16 @@ pub struct QueueSlotFull {
     /// POST only: true (default) marks the slot full, false frees it.
     pub full: Option<bool>,
 }
+
+/// `POST /media-uploads`.
+#[derive(Serialize, ToSchema)]
+pub struct NewMediaUpload {
+    pub filename: String,
+    /// What the client believes the file is; the bytes decide on `complete`.
+    pub content_type: Option<String>,
+    /// The exact size of the file that will be PUT, in bytes.
+    pub content_length: u64,
+    /// `video`, `image` (or `photo`) or `document`.
+    pub media_type: String,
+    pub source: Option<String>,
+}

@@ -18,6 +18,7 @@ pub mod api_keys;
 pub mod bootstrap;
 pub mod connections;
 pub mod links;
+pub mod media;
 pub mod migrations;
 pub mod notifications;
 pub mod oauth_states;

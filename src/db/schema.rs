@@ -353,3 +353,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     queue_settings,
     queue_full_slots,
 );
+
+diesel::table! {
+    media_objects (id) {
+        id -> Text,
+        account_id -> Text,
+        profile_id -> Nullable<Text>,
+        kind -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        filename -> Nullable<Text>,
+        object_key -> Text,
+        state -> Text,
+        source -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

@@ -160,18 +160,30 @@ impl LinkSigner {
 
     /// The CSRF token of a link's forms: an HMAC of the link id under the current key.
     pub fn csrf_token(&self, link_id: &str) -> String {
-        hex::encode(self.current().mac("csrf", link_id).finalize().into_bytes())
+        self.mac_hex("csrf", link_id)
     }
 
     /// Whether `presented` is the CSRF token of this link under any configured key. Compared
     /// in constant time.
     pub fn csrf_matches(&self, link_id: &str, presented: &str) -> bool {
+        self.mac_matches("csrf", link_id, presented)
+    }
+
+    /// An HMAC of `subject` for one `purpose` (a signed URL, a form), hex, under the current
+    /// key: every process configured with the same keys computes the same one.
+    pub fn mac_hex(&self, purpose: &str, subject: &str) -> String {
+        hex::encode(self.current().mac(purpose, subject).finalize().into_bytes())
+    }
+
+    /// Whether `presented` is `mac_hex(purpose, subject)` under any configured key, compared
+    /// in constant time.
+    pub fn mac_matches(&self, purpose: &str, subject: &str, presented: &str) -> bool {
         let Ok(bytes) = hex::decode(presented) else {
             return false;
         };
         self.keys
             .iter()
-            .any(|k| k.mac("csrf", link_id).verify_slice(&bytes).is_ok())
+            .any(|k| k.mac(purpose, subject).verify_slice(&bytes).is_ok())
     }
 }
 

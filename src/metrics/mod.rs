@@ -147,6 +147,36 @@ impl RefreshMetrics {
     }
 }
 
+/// Media storage, as the media library last counted it.
+#[derive(Clone, Debug, Default)]
+pub struct MediaMetrics {
+    stored: Gauge,
+    budget: Gauge,
+}
+
+impl MediaMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let this = Self::default();
+        registry.register(
+            "stored_bytes",
+            "Bytes of media stored or reserved by staged uploads, across all processes",
+            this.stored.clone(),
+        );
+        registry.register(
+            "budget_bytes",
+            "The most media bytes kept at once (media_max_stored_mb)",
+            this.budget.clone(),
+        );
+        this
+    }
+
+    pub fn usage(&self, stored: u64, budget: u64) {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.stored.set(n(stored));
+        self.budget.set(n(budget));
+    }
+}
+
 /// The database pool, as last scraped.
 #[derive(Clone, Debug, Default)]
 struct PoolGauges {
@@ -199,6 +229,7 @@ pub struct Metrics {
     pub http: HttpMetrics,
     pub webhooks: WebhookMetrics,
     pub refresh: RefreshMetrics,
+    pub media: MediaMetrics,
     pool: PoolGauges,
 }
 
@@ -209,11 +240,13 @@ impl Metrics {
         let pool = PoolGauges::register(registry.sub_registry_with_prefix("db_pool"));
         let webhooks = WebhookMetrics::register(registry.sub_registry_with_prefix("webhook"));
         let refresh = RefreshMetrics::register(registry.sub_registry_with_prefix("oauth"));
+        let media = MediaMetrics::register(registry.sub_registry_with_prefix("media"));
         Self {
             registry: Arc::new(registry),
             http,
             webhooks,
             refresh,
+            media,
             pool,
         }
     }

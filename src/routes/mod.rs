@@ -47,6 +47,8 @@ pub fn configure(
     .service(resource("", "/healthz", &[Method::GET]).route(get().to(api::health::live)))
     .service(resource("", "/readyz", &[Method::GET]).route(get().to(api::health::ready)))
     .default_service(web::to(not_found));
+    // Before the API's scope, which would otherwise claim `/api/uploadposts/media-uploads`.
+    media_routes(cfg);
     api_routes(cfg);
     static_files(cfg);
     pages(cfg);
@@ -232,6 +234,41 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                     ))
                     .route(get().to(connect::accounts::callback)),
             ),
+    );
+}
+
+/// Staged uploads under the API, and the signed media URLs they and publishers hand out.
+fn media_routes(cfg: &mut web::ServiceConfig) {
+    use api::media_uploads;
+    cfg.service(
+        web::scope(&format!("{API}/media-uploads"))
+            .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
+            .service(
+                resource(&format!("{API}/media-uploads"), "", &[Method::POST])
+                    .route(web::post().to(media_uploads::create)),
+            )
+            .service(
+                resource(
+                    &format!("{API}/media-uploads"),
+                    "/{id}",
+                    &[Method::GET, Method::DELETE],
+                )
+                .route(get().to(media_uploads::get))
+                .route(web::delete().to(media_uploads::delete)),
+            )
+            .service(
+                resource(
+                    &format!("{API}/media-uploads"),
+                    "/{id}/complete",
+                    &[Method::POST],
+                )
+                .route(web::post().to(media_uploads::complete)),
+            ),
+    )
+    .service(
+        resource("", "/media/{id}", &[Method::GET, Method::PUT])
+            .route(get().to(media_uploads::serve))
+            .route(web::put().to(media_uploads::receive)),
     );
 }
 

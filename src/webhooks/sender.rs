@@ -1,54 +1,28 @@
 //! One webhook attempt over HTTP, signed as Upload-Post signs them, to public addresses only
-//! (unless the operator allows private ones). The address check happens on the resolved
-//! addresses the connection will use, so DNS tricks cannot reach inside.
+//! (unless the operator allows private ones), through the guard in `outbound`.
 
 use crate::db::outbox::{Claimed, Outcome};
-use crate::domain::webhooks::{host_may_be_public, is_public, signature};
+use crate::domain::webhooks::signature;
+use crate::outbound::{self, Guarded};
 use chrono::NaiveDateTime;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const USER_AGENT: &str = "Upload-Post-Webhooks/1.0";
 
-/// Resolves names, keeping only public addresses.
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| is_public(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
 #[derive(Clone)]
 pub struct Sender {
-    client: reqwest::Client,
-    allow_private: bool,
+    /// No redirects: a receiver that moved must be configured again.
+    guarded: Guarded,
 }
 
 impl Sender {
     pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(USER_AGENT);
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
-        }
         Ok(Self {
-            client: builder.build()?,
-            allow_private,
+            guarded: Guarded::new(builder, 0, allow_private)?,
         })
     }
 
@@ -63,12 +37,13 @@ impl Sender {
         let Ok(url) = url::Url::parse(&d.target_url) else {
             return refuse("the target URL is not valid".to_owned());
         };
-        if !self.allow_private && !host_may_be_public(&url) {
+        if self.guarded.check(&url).is_err() {
             return refuse("the target is not a public address".to_owned());
         }
         let timestamp = now.and_utc().timestamp();
         let mut request = self
-            .client
+            .guarded
+            .client()
             .post(url)
             .header("Content-Type", "application/json")
             .header("X-Upload-Post-Timestamp", timestamp.to_string())
@@ -98,7 +73,7 @@ impl Sender {
                     error,
                 }
             }
-            Err(e) => refuse(describe(&e)),
+            Err(e) => refuse(outbound::describe(&e)),
         }
     }
 }
@@ -143,20 +118,4 @@ impl Attempt {
             },
         }
     }
-}
-
-/// A short reason without the URL (which the log already has), with the root cause.
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut root: &dyn std::error::Error = e;
-    while let Some(source) = root.source() {
-        root = source;
-    }
-    format!("{kind}: {root}")
 }

@@ -14,6 +14,7 @@ mod http;
 mod limits;
 mod links;
 mod me;
+mod media;
 mod metrics;
 mod migrations;
 mod n8n;
@@ -44,6 +45,7 @@ fn main() {
         limits::cases(),
         links::cases(),
         me::cases(),
+        media::cases(),
         metrics::cases(),
         migrations::cases(),
         n8n::cases(),
@@ -88,6 +90,11 @@ fn main() {
             "scripts/install-clients",
         ),
         (fuzz::cases(), fuzz::available(), "scripts/install-clients"),
+        (
+            media::s3_cases::cases(),
+            support::s3::available(),
+            "scripts/install-clients",
+        ),
     ];
     for (cases, available, installer) in tooled {
         for case in &cases {

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod outbox;
 pub mod process;
 pub mod receiver;
+pub mod s3;
 pub mod sandbox;
 pub mod snapshot;
 pub mod wait;
@@ -181,6 +182,8 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut RawSettings)) -> Self {
         let test_db = TestDb::new(backend);
         let mut raw = test_settings(&test_db.url);
+        // The test's own data directory (generated keys, media), as `cli()` uses it.
+        raw.data_dir = test_db.dir.path().to_owned();
         customize(&mut raw);
         let settings = Settings::from_raw(raw).expect("test settings");
         let db = {
