@@ -91,12 +91,12 @@ fn x_plain_length(text: &str) -> usize {
         .sum()
 }
 
-/// A grapheme that shows as an emoji: a pictograph, or one made so by a variation
-/// selector, a skin tone or a keycap.
+/// A grapheme that shows as an emoji: a pictograph (flags and skin tones among them), or
+/// one made so by a variation selector or a keycap.
 fn is_emoji(grapheme: &str) -> bool {
     grapheme.chars().any(|c| {
         matches!(u32::from(c),
-            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x20E3 | 0x1F1E6..=0x1F1FF)
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x20E3)
     })
 }
 

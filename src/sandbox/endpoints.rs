@@ -2,6 +2,7 @@
 //! platform's documented field names and error shapes (`wire`).
 
 use super::people::{self, PEOPLE};
+use super::publish;
 use super::wire;
 use super::{Down, Fault, Grant, Sandbox, consent};
 use crate::db::sandbox::{self as state, Token, TokenKind};
@@ -83,6 +84,9 @@ async fn answer(
         }
         "create_session" => create_session(sandbox, body).await,
         "refresh_session" => refresh_session(sandbox, req).await,
+        _ if publish::emulates(platform, name) => {
+            publish::answer(sandbox, platform, name, req, body).await
+        }
         _ => api(sandbox, platform, name, req, &params).await,
     }
 }

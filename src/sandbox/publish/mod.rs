@@ -6,7 +6,9 @@
 //! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
 //! the data directory, never held in memory beyond one request.
 
+mod bluesky;
 mod page;
+mod x;
 
 use super::{Down, Sandbox, endpoints, people};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
@@ -17,6 +19,30 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 pub use page::{media, post_page};
+
+/// Whether `name` is a publishing endpoint of `platform` emulated here.
+pub fn emulates(platform: Platform, name: &str) -> bool {
+    match platform {
+        Platform::X => x::ENDPOINTS.contains(&name),
+        Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
+        _ => false,
+    }
+}
+
+/// Answers a call of a publishing endpoint (`emulates` said yes), after the fault and
+/// call-log path every emulated endpoint goes through.
+pub async fn answer(
+    sandbox: &Sandbox,
+    platform: Platform,
+    name: &str,
+    req: &actix_web::HttpRequest,
+    body: &Bytes,
+) -> Result<actix_web::HttpResponse, Down> {
+    match platform {
+        Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
+        _ => x::answer(sandbox, name, req, body).await,
+    }
+}
 
 /// The account behind the bearer token of a call: its person index, `None` when the
 /// token is not a live access token of `platform`.
