@@ -161,7 +161,7 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
 fn image_layout(layout: Option<&str>, count: usize) -> Result<Vec<usize>, PublishError> {
     let Some(layout) = layout else {
         let mut groups = vec![IMAGES_PER_POST; count / IMAGES_PER_POST];
-        if count % IMAGES_PER_POST > 0 {
+        if !count.is_multiple_of(IMAGES_PER_POST) {
             groups.push(count % IMAGES_PER_POST);
         }
         return Ok(groups);
@@ -396,9 +396,8 @@ impl Publisher for X {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|t| t["text"].as_str().map(comparable).as_deref() == Some(wanted.as_str()))
             // Newest first: the oldest match is the first attempt's.
-            .last()
+            .rfind(|t| t["text"].as_str().map(comparable).as_deref() == Some(wanted.as_str()))
             .and_then(|t| t["id"].as_str());
         Ok(found.map(|id| Published {
             post_id: id.to_owned(),

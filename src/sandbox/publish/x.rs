@@ -163,10 +163,10 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
         return Ok(invalid("media.media_ids: at most 4 items"));
     }
     let poll = &request["poll"];
-    if !poll.is_null() {
-        if let Some(problem) = poll_problem(poll, !media_ids.is_empty()) {
-            return Ok(invalid(problem));
-        }
+    if !poll.is_null()
+        && let Some(problem) = poll_problem(poll, !media_ids.is_empty())
+    {
+        return Ok(invalid(problem));
     }
     let reply_to = request["reply"]["in_reply_to_tweet_id"]
         .as_str()
