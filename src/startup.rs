@@ -118,10 +118,13 @@ impl Application {
             oauth,
             media: library.clone(),
         });
-        let sandbox = settings
-            .oauth
-            .sandbox
-            .then(|| web::Data::new(Sandbox::new(state.db.clone(), urls.clone())));
+        let sandbox = settings.oauth.sandbox.then(|| {
+            web::Data::new(Sandbox::new(
+                state.db.clone(),
+                urls.clone(),
+                settings.data_dir.join("sandbox").join("media"),
+            ))
+        });
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let upload_form = web::Data::new(UploadFormConfig::from_settings(settings)?);
         let mut server = HttpServer::new(move || {

@@ -7,3 +7,4 @@ pub mod publishers;
 pub mod engine;
 pub mod results;
 pub mod report;
+pub mod text;

@@ -2,6 +2,7 @@
 //! platform's documented field names and error shapes (`wire`).
 
 use super::people::{self, PEOPLE};
+use super::publish;
 use super::wire;
 use super::{Down, Fault, Grant, Sandbox, consent};
 use crate::db::sandbox::{self as state, Token, TokenKind};
@@ -67,6 +68,9 @@ async fn answer(
         Some(Fault::InvalidGrant) => {
             return Ok(wire::invalid_grant(platform));
         }
+        Some(Fault::TokenRevoked) => {
+            return Ok(wire::unauthorized(platform));
+        }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
         None => {}
     }
@@ -80,6 +84,9 @@ async fn answer(
         }
         "create_session" => create_session(sandbox, body).await,
         "refresh_session" => refresh_session(sandbox, req).await,
+        _ if publish::emulates(platform, name) => {
+            publish::answer(sandbox, platform, name, req, body).await
+        }
         _ => api(sandbox, platform, name, req, &params).await,
     }
 }
@@ -179,7 +186,7 @@ fn token_row(kind: TokenKind, token: &str, grant: &Grant, expires_at: NaiveDateT
 }
 
 /// The grant of a live access token of `platform`.
-async fn live_access(
+pub(super) async fn live_access(
     sandbox: &Sandbox,
     platform: Platform,
     token: &str,

@@ -24,6 +24,7 @@ mod pages;
 mod plans;
 mod prefix;
 mod queue;
+mod publishing;
 mod storage;
 mod usage;
 mod users;
@@ -55,6 +56,7 @@ fn main() {
         plans::cases(),
         prefix::cases(),
         queue::cases(),
+        publishing::cases(),
         storage::cases(),
         usage::cases(),
         users::cases(),

@@ -1,0 +1,159 @@
+//! Publishers against the built-in emulators over real HTTP: an account connected through
+//! the sandbox, a publisher called through the library API, and what the emulator stored
+//! and shows at the post's page.
+
+mod bluesky;
+mod x;
+
+use crate::support::sandbox::Consent;
+use crate::support::{Case, TestApp, test_settings};
+use async_trait::async_trait;
+use postgate::config::Settings;
+use postgate::db::connections::{self, Connection};
+use postgate::db::oauth_tokens;
+use postgate::domain::upload::{Fields, MediaKind, PostKind};
+use postgate::domain::{Platform, time};
+use postgate::oauth::TokenSet;
+use postgate::oauth::http::Http;
+use postgate::oauth::provider::App;
+use postgate::oauth::registry::Platforms;
+use postgate::oauth::vault;
+use postgate::publish::publisher::{
+    Call, Media, MediaSource, Post, PublishError, Published, Publisher,
+};
+use postgate::urls::Urls;
+use std::collections::BTreeMap;
+
+pub fn cases() -> Vec<Case> {
+    [x::cases(), bluesky::cases()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The fixture every image is read from.
+const PIXEL: &[u8] = include_bytes!("fixtures/pixel.png");
+
+/// Media read from the fixture files.
+struct Fixtures;
+
+#[async_trait]
+impl MediaSource for Fixtures {
+    async fn bytes(&self, _media: &Media) -> Result<bytes::Bytes, PublishError> {
+        Ok(bytes::Bytes::from_static(PIXEL))
+    }
+
+    fn public_url(&self, media: &Media) -> String {
+        format!("http://fixtures.invalid/{}", media.id)
+    }
+}
+
+/// A connected sandbox account and what a publisher needs to post as it.
+struct Account {
+    platforms: Platforms,
+    platform: Platform,
+    connection: Connection,
+    tokens: TokenSet,
+}
+
+impl Account {
+    /// Connects `platform` as sandbox `person` through the connect page.
+    async fn connect(app: &TestApp, platform: Platform, person: usize) -> Self {
+        let username = format!("poster{person}");
+        let link = app
+            .profile_with_link(&username, serde_json::json!({}))
+            .await;
+        app.connect_on_page(&link, platform.key(), Consent::Allow { person })
+            .await;
+        let profile_id = app.profile_id(&username).await;
+        let (connection, stored) = app
+            .with_db(move |c| {
+                let connection = connections::find(c, &profile_id, platform.key())
+                    .unwrap()
+                    .expect("connected");
+                let stored = oauth_tokens::get(c, &connection.id)
+                    .unwrap()
+                    .expect("tokens");
+                (connection, stored)
+            })
+            .await;
+        let settings = Settings::from_raw(test_settings(&app.test_db.url)).expect("settings");
+        let cipher = postgate::key_files::token_cipher(&settings).expect("cipher");
+        let mut tokens = vault::open(&cipher, &stored).expect("tokens open");
+        tokens.user_id = Some(connection.platform_user_id.clone());
+        let urls = Urls::new(&url::Url::parse(&app.address).unwrap());
+        let http = Http::new(std::time::Duration::from_secs(2)).unwrap();
+        let platforms = Platforms::new(&BTreeMap::new(), true, &urls, &urls, &http).unwrap();
+        Self {
+            platforms,
+            platform,
+            connection,
+            tokens,
+        }
+    }
+
+    fn app(&self) -> &App {
+        self.platforms.get(self.platform).expect("sandbox app")
+    }
+
+    fn publisher(&self) -> &'static dyn Publisher {
+        postgate::publish::publishers::for_platform(self.platform).expect("a publisher")
+    }
+
+    fn call<'a>(&'a self, marker: &'a str, since: chrono::NaiveDateTime) -> Call<'a> {
+        Call {
+            app: self.app(),
+            connection: &self.connection,
+            tokens: &self.tokens,
+            media: &Fixtures,
+            marker,
+            since,
+        }
+    }
+
+    /// Publishes with a fresh marker.
+    async fn publish(&self, post: &Post) -> Result<Published, PublishError> {
+        let marker = uuid::Uuid::now_v7().to_string();
+        self.publisher()
+            .publish(&self.call(&marker, time::now()), post)
+            .await
+    }
+}
+
+/// A post of `kind` with `fields` and `images` fixture images.
+fn post(kind: PostKind, fields: &[(&str, &str)], images: usize) -> Post {
+    let mut f = Fields::new();
+    for (k, v) in fields {
+        f.push(k, *v);
+    }
+    Post {
+        kind,
+        media: (0..images)
+            .map(|i| Media {
+                id: format!("image{i}"),
+                kind: MediaKind::Image,
+                content_type: "image/png".into(),
+                size: PIXEL.len() as u64,
+                filename: Some(format!("image{i}.png")),
+            })
+            .collect(),
+        fields: f,
+    }
+}
+
+/// GET a sandbox page by its absolute URL: status and body.
+async fn page(app: &TestApp, url: &str) -> (reqwest::StatusCode, String) {
+    let resp = app.client.get(url).send().await.expect("page");
+    let status = resp.status();
+    (status, resp.text().await.expect("body"))
+}
+
+/// The sandbox media URLs a page shows, in order.
+fn media_urls(html: &str) -> Vec<String> {
+    html.split("src=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|s| s.contains("/_media/"))
+        .map(str::to_owned)
+        .collect()
+}
