@@ -7,6 +7,7 @@ use crate::db::{self, Db};
 use crate::key_files;
 use crate::limits::{AuthGuard, RequestLimiter};
 use crate::media::{self, Library};
+use crate::publish::engine::Engine;
 use crate::metrics::{Metrics, Scrape};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
 use crate::routes;
@@ -59,6 +60,8 @@ pub struct Application {
     refresher: Option<Arc<OAuth>>,
     /// Sweeps expired and orphaned media.
     media: Library,
+    /// The publishing worker's engine; `None` when this process leaves it to others.
+    publisher: Option<Arc<Engine>>,
     sweep_every: std::time::Duration,
     addr: SocketAddr,
     public_url: Url,
@@ -102,6 +105,13 @@ impl Application {
         });
         let refresher = settings.oauth.refresh_worker.then(|| oauth.clone());
         let library = Library::open(settings, db.clone(), urls.clone(), metrics.media.clone())?;
+        let publishing = Arc::new(Engine::new(
+            db.clone(),
+            oauth.clone(),
+            Arc::new(library.clone()),
+            settings.publishing,
+        ));
+        let publisher = settings.publishing.worker.then(|| publishing.clone());
         let state = web::Data::new(AppState {
             db,
             plans: settings.plans.clone(),
@@ -117,6 +127,7 @@ impl Application {
             webhooks: settings.webhooks,
             oauth,
             media: library.clone(),
+            publishing,
         });
         let sandbox = settings.oauth.sandbox.then(|| {
             web::Data::new(Sandbox::new(
@@ -153,6 +164,7 @@ impl Application {
             refresher,
             media: library,
             sweep_every: settings.media.sweep_interval,
+            publisher,
             addr,
             public_url,
         })
@@ -170,7 +182,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves, delivers webhooks and sweeps media until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
+    /// Serves, publishes, delivers webhooks and sweeps media until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
     /// in-flight requests and webhook attempts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
@@ -178,9 +190,17 @@ impl Application {
         let refresher = self
             .refresher
             .map(|oauth| tokio::spawn(oauth::refresh::run(oauth, stopped.clone())));
+        let publisher = self
+            .publisher
+            .map(|engine| tokio::spawn(engine.run(stopped.clone())));
         let sweeper = tokio::spawn(media::sweeper::run(self.media, self.sweep_every, stopped));
         let served = self.server.await;
         let _ = stop.send(true);
+        if let Some(publisher) = publisher
+            && let Err(e) = publisher.await
+        {
+            tracing::error!(error = %e, "the publishing worker failed");
+        }
         if let Err(e) = sweeper.await {
             tracing::error!(error = %e, "the media sweeper failed");
         }

@@ -9,6 +9,7 @@ use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
 use crate::limits::{AuthGuard, RequestLimiter};
 use crate::media::Library;
+use crate::publish::engine::Engine;
 use crate::oauth::OAuth;
 use crate::urls::Urls;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub oauth: Arc<OAuth>,
     /// Stored media: shared with the media sweeper (and the publishing engine).
     pub media: Library,
+    /// Accepts uploads and publishes them.
+    pub publishing: Arc<Engine>,
 }
 
 impl AppState {

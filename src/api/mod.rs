@@ -14,6 +14,7 @@ pub mod schemas;
 pub mod targets;
 pub mod upload_form;
 pub mod upload_reports;
+pub mod uploads;
 pub mod usage;
 pub mod users;
 pub mod views;

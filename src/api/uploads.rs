@@ -3,19 +3,23 @@
 //! publishing engine, and answer in the shape its mode calls for (publishing reference 1.4).
 
 use super::extract::Authenticated;
-use super::upload_form::{MediaInput, UploadForm};
+use super::upload_form::{MediaInput, UploadForm, UploadFormConfig};
 use crate::db::profiles;
 use crate::db::uploads::{self, Job, JobRef, Target};
 use crate::domain::platform_list::PlatformList;
-use crate::domain::schedule::ScheduledDate;
+use crate::db::usage as db_usage;
+use crate::domain::Limit;
+use crate::domain::profile_fields::FieldError;
+use crate::domain::queue;
+use crate::domain::schedule::{ScheduledDate, utc_z};
+use crate::domain::usage::{Period, Usage};
 use crate::domain::time;
 use crate::domain::upload::{Fields, JobState, MediaKind, PostKind};
 use crate::error::ApiError;
 use crate::publish::engine::{Accepted, Payload, Submission, When};
-use crate::publish::report;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::web::Data;
+use actix_web::web::{self, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 
@@ -32,9 +36,9 @@ pub async fn upload_text(
     state: Data<AppState>,
     auth: Authenticated,
     req: HttpRequest,
-    form: UploadForm,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    submit(state, auth, req, form, PostKind::Text).await
+    submit(state, auth, req, payload, PostKind::Text).await
 }
 
 #[utoipa::path(post, path = "/api/upload_photos", tag = "publishing", security(("apikey" = [])),
@@ -45,9 +49,9 @@ pub async fn upload_photos(
     state: Data<AppState>,
     auth: Authenticated,
     req: HttpRequest,
-    form: UploadForm,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    submit(state, auth, req, form, PostKind::Photos).await
+    submit(state, auth, req, payload, PostKind::Photos).await
 }
 
 #[utoipa::path(post, path = "/api/upload", tag = "publishing", security(("apikey" = [])),
@@ -58,9 +62,9 @@ pub async fn upload_video(
     state: Data<AppState>,
     auth: Authenticated,
     req: HttpRequest,
-    form: UploadForm,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    submit(state, auth, req, form, PostKind::Video).await
+    submit(state, auth, req, payload, PostKind::Video).await
 }
 
 #[utoipa::path(post, path = "/api/upload_document", tag = "publishing", security(("apikey" = [])),
@@ -71,9 +75,9 @@ pub async fn upload_document(
     state: Data<AppState>,
     auth: Authenticated,
     req: HttpRequest,
-    form: UploadForm,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    submit(state, auth, req, form, PostKind::Document).await
+    submit(state, auth, req, payload, PostKind::Document).await
 }
 
 /// Which media field each kind of upload publishes, and what it may hold.
@@ -114,15 +118,22 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// One path for the four endpoints. The body is read only once the caller is known: a
+/// request with a bad key never spools a file.
 async fn submit(
     state: Data<AppState>,
     auth: Authenticated,
     req: HttpRequest,
-    form: UploadForm,
+    payload: web::Payload,
     kind: PostKind,
 ) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
-    let UploadForm { mut fields, media } = form;
+    let config = req
+        .app_data::<Data<UploadFormConfig>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("UploadFormConfig missing")))?;
+    let UploadForm { mut fields, media } =
+        UploadForm::read(&req, payload.into_inner(), &config).await?;
     let username = fields
         .text("user")
         .map(str::to_owned)
@@ -130,8 +141,7 @@ async fn submit(
     if kind == PostKind::Document && fields.all("platform").is_empty() {
         fields.push("platform", "linkedin");
     }
-    let platforms = PlatformList::from_fields(&fields)
-        .map_err(|e| ApiError::UploadRejected(e.to_string()))?;
+    let platforms = PlatformList::from_fields(&fields)?;
     if kind != PostKind::Photos && fields.text("title").is_none() {
         return Err(ApiError::UploadRejected(
             match kind {
@@ -156,10 +166,8 @@ async fn submit(
         .map(|e| bounded("external_id", e, MAX_EXTERNAL_ID))
         .transpose()?
         .flatten();
-    let is_async = fields
-        .flag("async_upload")
-        .map_err(|e| ApiError::UploadRejected(e.to_string()))?
-        .unwrap_or(false);
+    let is_async = fields.flag("async_upload")?.unwrap_or(false);
+    let allowance = state.plan_of(&account)?.monthly_posts;
     let account_id = account.id.clone();
     let (profile, repeat) = {
         let (key, request) = (idempotency_key.clone(), request_id.clone());
@@ -184,7 +192,10 @@ async fn submit(
     }
     let stored = store_media(&state, &account.id, &profile.id, kind, media).await?;
     let (timezone, original_scheduled) = match &when {
-        Scheduling::At(date) => (date.timezone().map(str::to_owned), Some(date.original().to_owned())),
+        Scheduling::At(date) => (
+            Some(date.original_timezone().as_str().to_owned()),
+            Some(date.original_scheduled_str().to_owned()),
+        ),
         _ => (None, None),
     };
     let submission = Submission {
@@ -203,6 +214,7 @@ async fn submit(
         external_id,
         is_async,
         when: when.resolve(),
+        allowance,
     };
     let when = submission.when;
     let engine = state.publishing.clone();
@@ -223,38 +235,68 @@ async fn submit(
                 return Ok(HttpResponse::Ok().json(async_body(&job, total, true)));
             }
             let targets = targets_of(&state, &job).await?;
-            Ok(HttpResponse::Ok().json(sync_body(&job, &targets)))
+            let mut body = sync_body(&job, &targets);
+            body["usage"] = usage_now(&state, &account.id, allowance).await?;
+            Ok(HttpResponse::Ok().json(body))
         }
         Accepted::New { job, .. } => Ok(HttpResponse::build(StatusCode::ACCEPTED)
-            .json(scheduled_body(&job, matches!(when, When::At { queued: true, .. })))),
+            .json(scheduled_body(&job, matches!(when, When::Queue { .. })))),
     }
+}
+
+/// The account's post usage this month, as sync answers carry it.
+async fn usage_now(state: &AppState, account_id: &str, allowance: Limit) -> Result<Value, ApiError> {
+    let account_id = account_id.to_owned();
+    let period = Period::containing(time::now());
+    let count = state
+        .db
+        .run(move |conn| db_usage::current(conn, &account_id, &period).map_err(ApiError::from))
+        .await?;
+    serde_json::to_value(Usage::new(count, allowance, &Period::containing(time::now())))
+        .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// When the request asked for its upload to go out.
 enum Scheduling {
     Now,
     At(ScheduledDate),
+    Queue(Option<u32>),
 }
 
 impl Scheduling {
     fn resolve(&self) -> When {
         match self {
             Self::Now => When::Now,
-            Self::At(date) => When::At {
-                utc: date.utc().naive_utc(),
-                queued: false,
+            Self::At(date) => When::At(date.naive_utc()),
+            Self::Queue(max_per_slot) => When::Queue {
+                max_per_slot: *max_per_slot,
             },
         }
     }
 }
 
+/// `scheduled_date` (with `timezone`), or `add_to_queue` (with `max_posts_per_slot`); not
+/// both.
 fn schedule(fields: &Fields) -> Result<Scheduling, ApiError> {
-    let Some(raw) = fields.text("scheduled_date") else {
-        return Ok(Scheduling::Now);
-    };
-    ScheduledDate::parse(raw, fields.text("timezone"), chrono::Utc::now())
-        .map(Scheduling::At)
-        .map_err(|e| ApiError::UploadRejected(e.to_string()))
+    let queued = fields.flag("add_to_queue")?.unwrap_or(false);
+    match (fields.text("scheduled_date"), queued) {
+        (Some(_), true) => Err(ApiError::UploadRejected(
+            "scheduled_date and add_to_queue cannot be combined".to_owned(),
+        )),
+        (Some(raw), false) => {
+            let date = ScheduledDate::parse(raw, fields.text("timezone"), chrono::Utc::now())
+                .map_err(FieldError::from)?;
+            Ok(Scheduling::At(date))
+        }
+        (None, true) => {
+            let max = fields
+                .text("max_posts_per_slot")
+                .map(|raw| queue::max_posts_per_slot("max_posts_per_slot", &raw.into()))
+                .transpose()?;
+            Ok(Scheduling::Queue(max))
+        }
+        (None, false) => Ok(Scheduling::Now),
+    }
 }
 
 /// Stores the request's media of the kind's field, in order; others are ignored.
@@ -274,7 +316,7 @@ async fn store_media(
             MediaInput::File { path, filename, .. } => {
                 state
                     .media
-                    .ingest_file(account_id, Some(profile_id), &path, filename, allowed)
+                    .ingest_file(account_id, Some(profile_id), &path, filename.as_deref(), allowed)
                     .await?
             }
             MediaInput::Url(url) => {
@@ -342,16 +384,20 @@ fn async_body(job: &Job, total_platforms: usize, fallback: bool) -> Value {
     })
 }
 
+/// The 202 of a scheduled upload (`scheduled_date` in UTC with `Z`), or of a queued one
+/// (the queue's `+00:00` style, and the slot).
 fn scheduled_body(job: &Job, queued: bool) -> Value {
-    let at = job.scheduled_for.map(report::timestamp);
+    let at = job.scheduled_for.map(|t| t.and_utc());
     let mut body = json!({
         "success": true,
         "job_id": job.id,
         "request_id": job.request_id,
-        "scheduled_date": at,
+        "scheduled_date": at.map(utc_z),
     });
     if queued {
-        body["queue_slot"] = at.into();
+        let slot = at.map(queue::utc_offset);
+        body["scheduled_date"] = slot.clone().into();
+        body["queue_slot"] = slot.into();
         body["message"] = "Post added to queue".into();
     }
     body

@@ -50,6 +50,7 @@ pub fn configure(
     // Before the API's scope, which would otherwise claim `/api/uploadposts/media-uploads`.
     media_routes(cfg);
     api_routes(cfg);
+    upload_routes(cfg);
     static_files(cfg);
     pages(cfg);
 }
@@ -238,6 +239,31 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Staged uploads under the API, and the signed media URLs they and publishers hand out.
+/// The four upload endpoints, at `/api/…` beside the `uploadposts` scope, as Upload-Post
+/// has them.
+fn upload_routes(cfg: &mut web::ServiceConfig) {
+    use api::uploads;
+    for (path, handler) in [
+        ("/api/upload_text", uploads::upload_text as UploadHandler),
+        ("/api/upload_photos", uploads::upload_photos),
+        ("/api/upload", uploads::upload_video),
+        ("/api/upload_document", uploads::upload_document),
+    ] {
+        cfg.service(
+            resource("", path, &[Method::POST])
+                .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
+                .route(web::post().to(handler)),
+        );
+    }
+}
+
+type UploadHandler = fn(
+    Data<crate::state::AppState>,
+    api::extract::Authenticated,
+    actix_web::HttpRequest,
+    web::Payload,
+) -> futures_util::future::LocalBoxFuture<'static, Result<HttpResponse, ApiError>>;
+
 fn media_routes(cfg: &mut web::ServiceConfig) {
     use api::media_uploads;
     cfg.service(
