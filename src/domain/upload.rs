@@ -201,10 +201,7 @@ mod tests {
         assert_eq!(repeated.list("tags", &[","]), ["a", "b"]);
         assert_eq!(json.list("tags", &[","]), ["a", "b"]);
         assert_eq!(csv.list("tags", &[","]), ["a", "b"]);
-        assert_eq!(
-            pipes.list("alt", &["||", "|"]),
-            ["one, with comma", "two"]
-        );
+        assert_eq!(pipes.list("alt", &["||", "|"]), ["one, with comma", "two"]);
         assert!(Fields::new().list("tags", &[","]).is_empty());
     }
 

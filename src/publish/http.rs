@@ -40,8 +40,22 @@ impl Answer {
     }
 }
 
+/// Reads a non-2xx answer into the error it means.
+pub type Refusal = fn(StatusCode, &Value, Effect) -> PublishError;
+
 /// Sends `request` and reads the answer.
 pub async fn send(request: RequestBuilder, effect: Effect) -> Result<Answer, PublishError> {
+    send_reading(request, effect, refusal).await
+}
+
+/// `send`, for platforms whose error bodies say more than the status does (Meta's Graph
+/// answers a dead token or a rate limit with a 400 and a numeric code): `read` turns their
+/// refusals into errors, and may fall back on `refusal`.
+pub async fn send_reading(
+    request: RequestBuilder,
+    effect: Effect,
+    read: Refusal,
+) -> Result<Answer, PublishError> {
     let response = match request.send().await {
         Ok(r) => r,
         // Never connected: the platform cannot have seen it.
@@ -67,15 +81,13 @@ pub async fn send(request: RequestBuilder, effect: Effect) -> Result<Answer, Pub
             body,
         });
     }
-    Err(refusal(status, &body, effect))
+    Err(read(status, &body, effect))
 }
 
 /// A failure after the request may have been sent.
 fn lost(effect: Effect, why: &str) -> PublishError {
     match effect {
-        Effect::Creates => {
-            PublishError::InDoubt(format!("the platform's answer was lost ({why})"))
-        }
+        Effect::Creates => PublishError::InDoubt(format!("the platform's answer was lost ({why})")),
         Effect::Harmless => PublishError::refused(
             "platform_unavailable",
             format!("the platform did not answer ({why})"),
@@ -153,7 +165,8 @@ mod tests {
             PublishError::InDoubt(_)
         ));
         assert!(refusal(StatusCode::BAD_GATEWAY, &json!({}), Effect::Harmless).retryable());
-        let x = json!({"title": "Forbidden", "detail": "You are not permitted", "type": "about:blank"});
+        let x =
+            json!({"title": "Forbidden", "detail": "You are not permitted", "type": "about:blank"});
         assert_eq!(
             refusal(StatusCode::FORBIDDEN, &x, Effect::Creates).to_string(),
             "You are not permitted"
