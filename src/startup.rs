@@ -111,10 +111,13 @@ impl Application {
             webhooks: settings.webhooks,
             oauth,
         });
-        let sandbox = settings
-            .oauth
-            .sandbox
-            .then(|| web::Data::new(Sandbox::new(state.db.clone(), urls.clone())));
+        let sandbox = settings.oauth.sandbox.then(|| {
+            web::Data::new(Sandbox::new(
+                state.db.clone(),
+                urls.clone(),
+                settings.data_dir.join("sandbox").join("media"),
+            ))
+        });
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let mut server = HttpServer::new(move || {
             let prefix: std::sync::Arc<str> = urls.prefix().into();

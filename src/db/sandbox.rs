@@ -1,8 +1,8 @@
 //! The sandbox emulator's state: authorization codes, issued tokens, per-platform settings,
 //! scripted faults and the call log. Kept here rather than in a process's memory so that a
 //! restarted server still honours what its emulator issued, and several processes on one
-//! database act as one platform. Later publishing state (posts, uploads) adds tables the
-//! same way: one `sandbox_` table per kind of thing, rows keyed by what the wire names.
+//! database act as one platform. Publishing state is kept the same way: one `sandbox_`
+//! table per kind of thing (posts, media), rows keyed by what the wire names.
 //!
 //! Codes and tokens are stored as their SHA-256 (`digest`), as a platform would keep them:
 //! nothing in these tables works at the emulator.
@@ -11,7 +11,8 @@
 //! written, and the call log keeps its newest `CALL_LOG_CAP` rows.
 
 use super::schema::{
-    sandbox_calls, sandbox_codes, sandbox_faults, sandbox_platforms, sandbox_tokens,
+    sandbox_calls, sandbox_codes, sandbox_faults, sandbox_media, sandbox_platforms, sandbox_posts,
+    sandbox_tokens,
 };
 use super::{DbConn, is_unique_violation};
 use crate::domain::Platform;
@@ -348,4 +349,220 @@ pub fn calls(conn: &mut DbConn) -> QueryResult<Vec<Call>> {
         .order(sandbox_calls::seq)
         .select(Call::as_select())
         .load(conn)
+}
+
+/// A post (or reply) a publish emulator stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = sandbox_posts)]
+pub struct Post {
+    pub seq: i64,
+    pub platform: String,
+    pub person: i64,
+    /// The platform's id of the post.
+    pub post_id: String,
+    pub text: String,
+    /// The id of the post this one answers.
+    pub reply_to: Option<String>,
+    /// The id of the post this one quotes.
+    pub quote_of: Option<String>,
+    /// JSON array of media ids, in order.
+    pub media_ids: String,
+    /// A key the client chose (Bluesky's record key).
+    pub client_key: Option<String>,
+    /// JSON object: what else the platform keeps.
+    pub extra: String,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Post {
+    pub fn media_ids(&self) -> Vec<String> {
+        serde_json::from_str(&self.media_ids).unwrap_or_default()
+    }
+
+    pub fn extra(&self) -> serde_json::Value {
+        serde_json::from_str(&self.extra).unwrap_or_default()
+    }
+}
+
+/// A post to store.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = sandbox_posts)]
+pub struct NewPost {
+    pub platform: String,
+    pub person: i64,
+    pub post_id: String,
+    pub text: String,
+    pub reply_to: Option<String>,
+    pub quote_of: Option<String>,
+    pub media_ids: String,
+    pub client_key: Option<String>,
+    pub extra: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a post. `false`: the account already has a post with that id or client key
+/// (a repeated create), and nothing was stored.
+pub fn insert_post(conn: &mut DbConn, post: &NewPost) -> QueryResult<bool> {
+    match diesel::insert_into(sandbox_posts::table)
+        .values(post)
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn live_posts(
+    platform: Platform,
+) -> sandbox_posts::BoxedQuery<'static, <DbConn as Connection>::Backend> {
+    sandbox_posts::table
+        .filter(sandbox_posts::platform.eq(platform.key()))
+        .filter(sandbox_posts::deleted_at.is_null())
+        .into_boxed()
+}
+
+/// A post that was not deleted, by its id (the newest, should two accounts share an id).
+pub fn find_post(
+    conn: &mut DbConn,
+    platform: Platform,
+    post_id: &str,
+) -> QueryResult<Option<Post>> {
+    live_posts(platform)
+        .filter(sandbox_posts::post_id.eq(post_id.to_owned()))
+        .order(sandbox_posts::seq.desc())
+        .select(Post::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An account's post that was not deleted, by the key its client chose.
+pub fn find_post_by_key(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    client_key: &str,
+) -> QueryResult<Option<Post>> {
+    live_posts(platform)
+        .filter(sandbox_posts::person.eq(person))
+        .filter(sandbox_posts::client_key.eq(client_key.to_owned()))
+        .select(Post::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An account's posts made at or after `since` and not deleted, newest first, at most
+/// `limit`.
+pub fn posts_since(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Post>> {
+    live_posts(platform)
+        .filter(sandbox_posts::person.eq(person))
+        .filter(sandbox_posts::created_at.ge(since))
+        .order(sandbox_posts::seq.desc())
+        .limit(limit)
+        .select(Post::as_select())
+        .load(conn)
+}
+
+/// The posts that answer any of `post_ids` and were not deleted, oldest first.
+pub fn replies(
+    conn: &mut DbConn,
+    platform: Platform,
+    post_ids: &[String],
+) -> QueryResult<Vec<Post>> {
+    live_posts(platform)
+        .filter(sandbox_posts::reply_to.eq_any(post_ids.to_vec()))
+        .order(sandbox_posts::seq)
+        .select(Post::as_select())
+        .load(conn)
+}
+
+/// Marks an account's post deleted. `false`: it has no such post (or it was deleted).
+pub fn delete_post(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    post_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sandbox_posts::table
+            .filter(sandbox_posts::platform.eq(platform.key()))
+            .filter(sandbox_posts::person.eq(person))
+            .filter(sandbox_posts::post_id.eq(post_id))
+            .filter(sandbox_posts::deleted_at.is_null()),
+    )
+    .set(sandbox_posts::deleted_at.eq(now))
+    .execute(conn)?;
+    Ok(updated > 0)
+}
+
+/// What is known of an uploaded media item (its bytes are a file, see `sandbox::publish`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sandbox_media)]
+pub struct Media {
+    pub platform: String,
+    pub person: i64,
+    /// The platform's id of it (X's media id, Bluesky's blob CID).
+    pub id: String,
+    pub content_type: String,
+    pub size: i64,
+    pub alt_text: Option<String>,
+    pub created_at: NaiveDateTime,
+    /// `ready`, or a step of a multi-step upload.
+    pub state: String,
+    /// JSON object: the progress of a multi-step upload.
+    pub upload: String,
+}
+
+/// The state of media that can be attached.
+pub const MEDIA_READY: &str = "ready";
+
+/// Stores an uploaded item. A second upload of the same id by the same account (Bluesky's
+/// ids are content hashes) keeps the first row.
+pub fn insert_media(conn: &mut DbConn, media: &Media) -> QueryResult<()> {
+    match diesel::insert_into(sandbox_media::table)
+        .values(media)
+        .execute(conn)
+    {
+        Err(e) if !is_unique_violation(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// An uploaded item by id: the account's own when `person` is given, else anyone's.
+pub fn find_media(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: Option<i64>,
+    id: &str,
+) -> QueryResult<Option<Media>> {
+    let mut query = sandbox_media::table
+        .filter(sandbox_media::platform.eq(platform.key()))
+        .filter(sandbox_media::id.eq(id.to_owned()))
+        .into_boxed();
+    if let Some(person) = person {
+        query = query.filter(sandbox_media::person.eq(person));
+    }
+    query.select(Media::as_select()).first(conn).optional()
+}
+
+/// Sets the alt text of an account's uploaded item. `false`: it has no such item.
+pub fn set_media_alt_text(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    id: &str,
+    alt_text: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(sandbox_media::table.find((platform.key(), person, id)))
+        .set(sandbox_media::alt_text.eq(alt_text))
+        .execute(conn)?;
+    Ok(updated > 0)
 }

@@ -323,3 +323,34 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_targets,
     upload_idempotency,
 );
+
+diesel::table! {
+    sandbox_posts (seq) {
+        seq -> BigInt,
+        platform -> Text,
+        person -> BigInt,
+        post_id -> Text,
+        text -> Text,
+        reply_to -> Nullable<Text>,
+        quote_of -> Nullable<Text>,
+        media_ids -> Text,
+        client_key -> Nullable<Text>,
+        extra -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sandbox_media (platform, person, id) {
+        platform -> Text,
+        person -> BigInt,
+        id -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        alt_text -> Nullable<Text>,
+        created_at -> Timestamp,
+        state -> Text,
+        upload -> Text,
+    }
+}

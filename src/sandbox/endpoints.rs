@@ -67,6 +67,9 @@ async fn answer(
         Some(Fault::InvalidGrant) => {
             return Ok(wire::invalid_grant(platform));
         }
+        Some(Fault::TokenRevoked) => {
+            return Ok(wire::unauthorized(platform));
+        }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
         None => {}
     }
@@ -179,7 +182,7 @@ fn token_row(kind: TokenKind, token: &str, grant: &Grant, expires_at: NaiveDateT
 }
 
 /// The grant of a live access token of `platform`.
-async fn live_access(
+pub(super) async fn live_access(
     sandbox: &Sandbox,
     platform: Platform,
     token: &str,

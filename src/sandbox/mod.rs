@@ -1,15 +1,17 @@
 //! The sandbox: an emulator of every platform's sign-in and account APIs, mounted under
 //! `/sandbox/<platform>/<the platform's own path>` when the sandbox is on, speaking each
 //! platform's wire format (`wire`). A consent page lets a person pick a fake account
-//! (`people`). Tests script failures through `POST /sandbox/_control`.
+//! (`people`). The publish emulators (`publish`) keep what was published and show it at
+//! `/sandbox/<platform>/_posts/<id>`. Tests script failures through `POST /sandbox/_control`.
 //!
-//! Its state (codes, tokens, settings, faults, the call log) is in the database
-//! (`db::sandbox`), so a restarted server still honours what it issued and several
-//! processes on one database are one platform.
+//! Its state (codes, tokens, settings, faults, the call log, posts and media) is in the
+//! database (`db::sandbox`), media bytes in the data directory, so a restarted server still
+//! honours what it issued and several processes on one database are one platform.
 
 mod consent;
 mod endpoints;
 pub mod people;
+pub mod publish;
 mod wire;
 
 use crate::db::sandbox::{self as state, SettingsChange};
@@ -23,6 +25,7 @@ use actix_web::web::{self, Data, Json};
 use diesel::QueryResult;
 use serde::Deserialize;
 use serde_json::json;
+use std::path::PathBuf;
 
 /// A grant the emulator issued: who, for what.
 #[derive(Debug, Clone)]
@@ -63,14 +66,17 @@ pub enum Fault {
     Slow,
     /// 400 `invalid_grant` (or the platform's equivalent).
     InvalidGrant,
+    /// The platform's 401 for an access token that was revoked.
+    TokenRevoked,
 }
 
 impl Fault {
-    const ALL: [Fault; 4] = [
+    const ALL: [Fault; 5] = [
         Fault::ServerError,
         Fault::RateLimited,
         Fault::Slow,
         Fault::InvalidGrant,
+        Fault::TokenRevoked,
     ];
 
     /// The name it is stored under, as `_control` spells it.
@@ -80,6 +86,7 @@ impl Fault {
             Fault::RateLimited => "rate_limited",
             Fault::Slow => "slow",
             Fault::InvalidGrant => "invalid_grant",
+            Fault::TokenRevoked => "token_revoked",
         }
     }
 
@@ -90,11 +97,14 @@ impl Fault {
 
 /// The emulator's storage failed: it answers as a platform that is down.
 #[derive(Debug, thiserror::Error)]
-enum Down {
+pub enum Down {
     #[error(transparent)]
     Pool(#[from] DbError),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// Media could not be written or read.
+    #[error("media storage: {0}")]
+    Disk(String),
 }
 
 impl Down {
@@ -117,11 +127,17 @@ impl Down {
 pub struct Sandbox {
     db: Db,
     urls: Urls,
+    /// Where uploaded media is written (`<data_dir>/sandbox/media`).
+    media_dir: PathBuf,
 }
 
 impl Sandbox {
-    pub fn new(db: Db, urls: Urls) -> Self {
-        Self { db, urls }
+    pub fn new(db: Db, urls: Urls, media_dir: PathBuf) -> Self {
+        Self {
+            db,
+            urls,
+            media_dir,
+        }
     }
 
     /// Runs storage work on the blocking pool.
@@ -145,6 +161,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
         .route(
             "/sandbox/{platform}/_avatar/{n}",
             web::get().to(consent::avatar),
+        )
+        .route(
+            "/sandbox/{platform}/_posts/{id}",
+            web::get().to(publish::post_page),
+        )
+        .route(
+            "/sandbox/{platform}/_media/{id}",
+            web::get().to(publish::media),
         );
     for platform in Platform::ALL {
         for (name, url) in providers::for_platform(platform).endpoints() {

@@ -1,0 +1,2 @@
+DROP TABLE sandbox_media;
+DROP TABLE sandbox_posts;

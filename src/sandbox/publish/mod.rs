@@ -1,0 +1,136 @@
+//! The publish emulators: each platform's publishing endpoints, at the platform's paths and
+//! with its bodies, plus what every emulator shares — who is calling, storing posts and
+//! media, and the pages that show a stored post (`_posts/<id>`) and its media
+//! (`_media/<id>`) so that a post made in the sandbox can be looked at.
+//!
+//! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
+//! the data directory, never held in memory beyond one request.
+
+mod page;
+
+use super::{Down, Sandbox, endpoints, people};
+use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
+use crate::domain::{Platform, time};
+use crate::web::bearer_token;
+use actix_web::web::{self, Bytes};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+pub use page::{media, post_page};
+
+/// The account behind the bearer token of a call: its person index, `None` when the
+/// token is not a live access token of `platform`.
+pub async fn caller(
+    sandbox: &Sandbox,
+    platform: Platform,
+    req: &actix_web::HttpRequest,
+) -> Result<Option<usize>, Down> {
+    let token = bearer_token(req).unwrap_or_default();
+    Ok(endpoints::live_access(sandbox, platform, &token)
+        .await?
+        .map(|grant| grant.person))
+}
+
+/// Stores a post. `false`: the account already has one with that id or client key.
+pub async fn store_post(sandbox: &Sandbox, post: NewPost) -> Result<bool, Down> {
+    sandbox
+        .run(move |conn| state::insert_post(conn, &post))
+        .await
+}
+
+/// An uploaded item that is ready to attach.
+pub struct NewMedia<'a> {
+    pub platform: Platform,
+    pub person: usize,
+    pub id: &'a str,
+    pub content_type: &'a str,
+    pub bytes: Bytes,
+}
+
+/// Writes an uploaded item's bytes to disk, then records it.
+pub async fn store_media(sandbox: &Sandbox, media: NewMedia<'_>) -> Result<(), Down> {
+    let path = sandbox.media_path(media.platform, media.id);
+    let bytes = media.bytes;
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    web::block(move || write_file(&path, &bytes))
+        .await
+        .map_err(|e| Down::Disk(e.to_string()))?
+        .map_err(|e| Down::Disk(e.to_string()))?;
+    let row = state::Media {
+        platform: media.platform.key().to_owned(),
+        person: i64::try_from(media.person).unwrap_or_default(),
+        id: media.id.to_owned(),
+        content_type: media.content_type.to_owned(),
+        size,
+        alt_text: None,
+        created_at: time::now(),
+        state: MEDIA_READY.to_owned(),
+        upload: "{}".to_owned(),
+    };
+    sandbox
+        .run(move |conn| state::insert_media(conn, &row))
+        .await
+}
+
+/// Writes through a temporary file, so a reader never sees half a file.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
+}
+
+impl Sandbox {
+    /// Where an item's bytes are kept: named by a hash of its platform and id, which are
+    /// the platform's strings and may hold anything.
+    fn media_path(&self, platform: Platform, id: &str) -> PathBuf {
+        let name = hex::encode(Sha256::digest(format!("{}/{id}", platform.key())));
+        self.media_dir.join(platform.key()).join(name)
+    }
+
+    /// The emulator's page of a post, as the account's audience would open it.
+    pub fn post_url(&self, platform: Platform, post_id: &str) -> String {
+        format!(
+            "{}/_posts/{}",
+            self.urls.sandbox(platform).as_str().trim_end_matches('/'),
+            urlencoding(post_id)
+        )
+    }
+
+    /// Where an uploaded item is served.
+    pub fn media_url(&self, platform: Platform, id: &str) -> String {
+        format!(
+            "{}/_media/{}",
+            self.urls.sandbox(platform).as_str().trim_end_matches('/'),
+            urlencoding(id)
+        )
+    }
+}
+
+fn urlencoding(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+/// A person index as stored.
+pub fn person_id(person: usize) -> i64 {
+    i64::try_from(person).unwrap_or_default()
+}
+
+/// The account's handle and display name, for answers that name the author.
+pub fn author(platform: Platform, person: usize) -> (String, &'static str) {
+    (
+        people::handle(platform, person),
+        people::PEOPLE[person].name,
+    )
+}
+
+/// A fresh id in the shape of X's (and many platforms') 64-bit snowflakes: milliseconds
+/// since 2010-11-04 above 22 random bits, so ids grow with time.
+pub fn snowflake() -> String {
+    const EPOCH_MS: i64 = 1_288_834_974_657;
+    let ms = time::now().and_utc().timestamp_millis() - EPOCH_MS;
+    let random = i64::from(rand::random::<u32>() & 0x3f_ffff);
+    ((ms << 22) | random).to_string()
+}
