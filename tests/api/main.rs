@@ -22,6 +22,7 @@ mod openapi;
 mod pages;
 mod plans;
 mod prefix;
+mod publishing;
 mod storage;
 mod users;
 mod webhook_processes;
@@ -50,6 +51,7 @@ fn main() {
         pages::cases(),
         plans::cases(),
         prefix::cases(),
+        publishing::cases(),
         storage::cases(),
         users::cases(),
         webhooks::cases(),

@@ -6,6 +6,9 @@
 //! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
 //! the data directory, never held in memory beyond one request.
 
+pub mod facebook;
+pub mod linkedin;
+mod meta;
 mod page;
 
 use super::{Down, Sandbox, endpoints, people};
@@ -133,4 +136,21 @@ pub fn snowflake() -> String {
     let ms = time::now().and_utc().timestamp_millis() - EPOCH_MS;
     let random = i64::from(rand::random::<u32>() & 0x3f_ffff);
     ((ms << 22) | random).to_string()
+}
+
+/// The publishing endpoints of `platform`'s emulator. `None`: `name` is one of its account
+/// endpoints.
+pub async fn handle(
+    sandbox: &Sandbox,
+    platform: Platform,
+    name: &str,
+    req: &actix_web::HttpRequest,
+    body: &Bytes,
+    params: &std::collections::HashMap<String, String>,
+) -> Result<Option<actix_web::HttpResponse>, Down> {
+    match (platform, name) {
+        (Platform::Linkedin, _) => linkedin::handle(sandbox, name, req, body).await,
+        (Platform::Facebook, "graph") => facebook::graph(sandbox, req, params).await.map(Some),
+        _ => Ok(None),
+    }
 }
