@@ -12,6 +12,7 @@ pub mod profile_fields;
 pub mod secret;
 pub mod secrets;
 pub mod sign_in;
+pub mod tid;
 pub mod time;
 pub mod token_cipher;
 pub mod upload;

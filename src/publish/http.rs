@@ -116,7 +116,9 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String
 /// word, with its own code and message.
 pub fn refusal(status: StatusCode, body: &Value, effect: Effect) -> PublishError {
     let (code, description) = error_fields(body);
+    // X's validation errors name the field in `errors[0].message`; `detail` is generic.
     let words = description
+        .or_else(|| body["errors"][0]["message"].as_str().map(str::to_owned))
         .or_else(|| body["detail"].as_str().map(str::to_owned))
         .or_else(|| body["title"].as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
@@ -170,6 +172,11 @@ mod tests {
         assert_eq!(
             refusal(StatusCode::FORBIDDEN, &x, Effect::Creates).to_string(),
             "You are not permitted"
+        );
+        let x = json!({"errors": [{"message": "text: too long"}], "detail": "One or more parameters to your request was invalid."});
+        assert_eq!(
+            refusal(StatusCode::BAD_REQUEST, &x, Effect::Creates).to_string(),
+            "text: too long"
         );
     }
 }

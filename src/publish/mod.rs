@@ -4,3 +4,4 @@
 pub mod http;
 pub mod publisher;
 pub mod publishers;
+pub mod text;

@@ -2,8 +2,9 @@
 //! platform's documented field names and error shapes (`wire`).
 
 use super::people::{self, PEOPLE};
+use super::publish;
 use super::wire;
-use super::{Down, Fault, Grant, Sandbox, consent, publish};
+use super::{Down, Fault, Grant, Sandbox, consent};
 use crate::db::sandbox::{self as state, Token, TokenKind};
 use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
@@ -83,10 +84,10 @@ async fn answer(
         }
         "create_session" => create_session(sandbox, body).await,
         "refresh_session" => refresh_session(sandbox, req).await,
-        _ => match publish::handle(sandbox, platform, name, req, body, &params).await? {
-            Some(published) => Ok(published),
-            None => api(sandbox, platform, name, req, &params).await,
-        },
+        _ if publish::emulates(platform, name) => {
+            publish::answer(sandbox, platform, name, req, body, &params).await
+        }
+        _ => api(sandbox, platform, name, req, &params).await,
     }
 }
 

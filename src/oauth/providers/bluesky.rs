@@ -58,6 +58,27 @@ impl Provider for Bluesky {
                 "get_profile",
                 "https://bsky.social/xrpc/app.bsky.actor.getProfile",
             ),
+            // Publishing, at the same service as the session.
+            (
+                "upload_blob",
+                "https://bsky.social/xrpc/com.atproto.repo.uploadBlob",
+            ),
+            (
+                "create_record",
+                "https://bsky.social/xrpc/com.atproto.repo.createRecord",
+            ),
+            (
+                "get_record",
+                "https://bsky.social/xrpc/com.atproto.repo.getRecord",
+            ),
+            (
+                "delete_record",
+                "https://bsky.social/xrpc/com.atproto.repo.deleteRecord",
+            ),
+            (
+                "resolve_handle",
+                "https://bsky.social/xrpc/com.atproto.identity.resolveHandle",
+            ),
         ]
     }
 

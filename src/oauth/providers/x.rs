@@ -19,6 +19,12 @@ impl Provider for X {
             ("token", "https://api.x.com/2/oauth2/token"),
             ("revoke", "https://api.x.com/2/oauth2/revoke"),
             ("me", "https://api.x.com/2/users/me"),
+            // Publishing. `users` and `tweet` are bases: `<id>/tweets`, `<id>`.
+            ("users", "https://api.x.com/2/users/"),
+            ("tweets", "https://api.x.com/2/tweets"),
+            ("tweet", "https://api.x.com/2/tweets/"),
+            ("media_upload", "https://api.x.com/2/media/upload"),
+            ("media_metadata", "https://api.x.com/2/media/metadata"),
         ]
     }
 

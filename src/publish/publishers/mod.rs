@@ -1,30 +1,60 @@
 //! One publisher per platform that Postgate can publish to.
 
+pub mod bluesky;
 mod facebook;
 mod graph;
 mod linkedin;
-// mod threads;
+mod threads;
+pub mod x;
 
-use super::publisher::{PublishError, Published, Publisher};
+use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
 use crate::oauth::provider::App;
-use url::Url;
 
 /// The publisher of `platform`, when Postgate publishes there.
 pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
     match platform {
+        Platform::X => Some(&x::X),
+        Platform::Bluesky => Some(&bluesky::Bluesky),
         Platform::Linkedin => Some(&linkedin::Linkedin),
         Platform::Facebook => Some(&facebook::Facebook),
-        //        Platform::Threads => Some(&threads::Threads),
+        Platform::Threads => Some(&threads::Threads),
         _ => None,
     }
 }
 
-/// A named endpoint of the platform's app. Every provider lists its publishing endpoints, so
-/// a missing one is a configuration that cannot publish there.
-fn endpoint(app: &App, name: &str) -> Result<Url, PublishError> {
-    app.url(name).map_err(|e| {
-        PublishError::unsupported("endpoint_missing", format!("cannot publish here: {e}"))
+/// In the sandbox, the emulator's page of a post (`…/sandbox/<platform>/_posts/<id>`),
+/// found from where the app's `endpoint` was moved; `None` against the real platform.
+fn sandbox_page(app: &App, endpoint: &str, post_id: &str) -> Option<String> {
+    if !app.sandbox {
+        return None;
+    }
+    let mut url = app.url(endpoint).ok()?;
+    let base = format!("/sandbox/{}/", app.platform().key());
+    let at = url.path().find(&base)? + base.len();
+    let path = format!("{}_posts/{post_id}", &url.path()[..at]);
+    url.set_path(&path);
+    url.set_query(None);
+    Some(url.to_string())
+}
+
+/// A named endpoint of the platform's app; a missing one is the operator's configuration.
+fn endpoint(app: &App, name: &str) -> Result<url::Url, PublishError> {
+    app.url(name)
+        .map_err(|e| PublishError::refused("platform_misconfigured", e.to_string(), false))
+}
+
+/// The refusal of an image larger than a platform's `limit`.
+fn too_large(media: &Media, limit: u64, platform: &str) -> Option<PublishError> {
+    (media.size > limit).then(|| {
+        PublishError::invalid(
+            "media_too_large",
+            format!(
+                "{platform} takes images up to {limit} bytes; {} is {} bytes",
+                media.filename.as_deref().unwrap_or("an image"),
+                media.size
+            ),
+        )
     })
 }
 

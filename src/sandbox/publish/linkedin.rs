@@ -73,30 +73,32 @@ fn unescape(commentary: &str) -> String {
     out
 }
 
-/// The endpoints of the Posts API. `None`: not a publishing endpoint.
-pub async fn handle(
+/// The endpoints this module answers.
+pub const ENDPOINTS: [&str; 6] = [
+    "posts",
+    "post",
+    "images",
+    "documents",
+    "social_actions",
+    "post_page",
+];
+
+/// A call of one of `ENDPOINTS`.
+pub async fn answer(
     sandbox: &Sandbox,
     name: &str,
     req: &HttpRequest,
     body: &Bytes,
-) -> Result<Option<HttpResponse>, Down> {
+) -> Result<HttpResponse, Down> {
     let tail = decoded(req.match_info().get("tail").unwrap_or(""));
     if name == "post_page" {
         let urn = tail.trim_end_matches('/');
-        return Ok(Some(
-            HttpResponse::Found()
-                .insert_header((header::LOCATION, sandbox.post_url(PLATFORM, urn)))
-                .finish(),
-        ));
-    }
-    if !matches!(
-        name,
-        "posts" | "post" | "images" | "documents" | "social_actions"
-    ) {
-        return Ok(None);
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, sandbox.post_url(PLATFORM, urn)))
+            .finish());
     }
     let Some(person) = caller(sandbox, PLATFORM, req).await? else {
-        return Ok(Some(wire::unauthorized(PLATFORM)));
+        return Ok(wire::unauthorized(PLATFORM));
     };
     let has = |h: &str| {
         req.headers()
@@ -105,22 +107,22 @@ pub async fn handle(
             .map(str::to_owned)
     };
     if has("LinkedIn-Version").is_none() {
-        return Ok(Some(rest_error(
+        return Ok(rest_error(
             StatusCode::BAD_REQUEST,
             "VERSION_MISSING",
             "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
-        )));
+        ));
     }
     if has("X-Restli-Protocol-Version").as_deref() != Some("2.0.0") {
-        return Ok(Some(rest_error(
+        return Ok(rest_error(
             StatusCode::BAD_REQUEST,
             "ILLEGAL_ARGUMENT",
             "This API speaks Rest.li protocol 2.0.0 (X-Restli-Protocol-Version)",
-        )));
+        ));
     }
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let method = req.method();
-    Ok(Some(match (name, method) {
+    Ok(match (name, method) {
         ("images" | "documents", &Method::POST) => initialize(req, name, person, &json),
         ("posts", &Method::POST) => create(sandbox, person, &json).await?,
         ("posts", &Method::GET) => list(sandbox, req, person).await?,
@@ -131,7 +133,7 @@ pub async fn handle(
             "METHOD_NOT_ALLOWED",
             "The method is not allowed on this resource",
         ),
-    }))
+    })
 }
 
 /// `?action=initializeUpload`: a URN and where to PUT the bytes.

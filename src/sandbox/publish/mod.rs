@@ -6,10 +6,13 @@
 //! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
 //! the data directory, never held in memory beyond one request.
 
+mod bluesky;
 pub mod facebook;
 pub mod linkedin;
 mod meta;
 mod page;
+mod threads;
+mod x;
 
 use super::{Down, Sandbox, endpoints, people};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
@@ -20,6 +23,37 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 pub use page::{media, post_page};
+
+/// Whether `name` is a publishing endpoint of `platform` emulated here.
+pub fn emulates(platform: Platform, name: &str) -> bool {
+    match platform {
+        Platform::X => x::ENDPOINTS.contains(&name),
+        Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
+        Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        // Graph's nodes and edges are all under its root.
+        Platform::Facebook | Platform::Threads => name == "graph",
+        _ => false,
+    }
+}
+
+/// Answers a call of a publishing endpoint (`emulates` said yes), after the fault and
+/// call-log path every emulated endpoint goes through.
+pub async fn answer(
+    sandbox: &Sandbox,
+    platform: Platform,
+    name: &str,
+    req: &actix_web::HttpRequest,
+    body: &Bytes,
+    params: &std::collections::HashMap<String, String>,
+) -> Result<actix_web::HttpResponse, Down> {
+    match platform {
+        Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
+        Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
+        Platform::Facebook => facebook::graph(sandbox, req, params).await,
+        Platform::Threads => threads::graph(sandbox, req, params).await,
+        _ => x::answer(sandbox, name, req, body).await,
+    }
+}
 
 /// The account behind the bearer token of a call: its person index, `None` when the
 /// token is not a live access token of `platform`.
@@ -136,21 +170,4 @@ pub fn snowflake() -> String {
     let ms = time::now().and_utc().timestamp_millis() - EPOCH_MS;
     let random = i64::from(rand::random::<u32>() & 0x3f_ffff);
     ((ms << 22) | random).to_string()
-}
-
-/// The publishing endpoints of `platform`'s emulator. `None`: `name` is one of its account
-/// endpoints.
-pub async fn handle(
-    sandbox: &Sandbox,
-    platform: Platform,
-    name: &str,
-    req: &actix_web::HttpRequest,
-    body: &Bytes,
-    params: &std::collections::HashMap<String, String>,
-) -> Result<Option<actix_web::HttpResponse>, Down> {
-    match (platform, name) {
-        (Platform::Linkedin, _) => linkedin::handle(sandbox, name, req, body).await,
-        (Platform::Facebook, "graph") => facebook::graph(sandbox, req, params).await.map(Some),
-        _ => Ok(None),
-    }
 }

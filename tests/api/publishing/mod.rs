@@ -5,6 +5,7 @@
 
 mod facebook;
 mod linkedin;
+mod threads;
 
 use crate::support::sandbox::Consent;
 use crate::support::{Case, TEST_OAUTH_TIMEOUT_SECONDS, TestApp, test_settings};
@@ -27,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub fn cases() -> Vec<Case> {
-    [linkedin::cases(), facebook::cases()]
+    [linkedin::cases(), facebook::cases(), threads::cases()]
         .into_iter()
         .flatten()
         .collect()
