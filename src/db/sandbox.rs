@@ -66,6 +66,9 @@ impl Code {
 pub enum TokenKind {
     Access,
     Refresh,
+    /// A Facebook Page's token: its `scopes` column holds `[<page id>]`, the Page it speaks
+    /// for.
+    Page,
 }
 
 impl TokenKind {
@@ -73,6 +76,7 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::Page => "page",
         }
     }
 }

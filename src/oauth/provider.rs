@@ -347,10 +347,14 @@ pub fn endpoints(
         .collect()
 }
 
+/// Endpoints a browser opens rather than this server calls: the consent page, and the page a
+/// post is seen at (a link in the post's result).
+const BROWSER_ENDPOINTS: [&str; 2] = ["authorize", "post_page"];
+
 /// The same endpoints moved under `base` (the sandbox): `https://host/path?q` becomes
 /// `<base>/path?q`.
-/// The endpoints moved onto the emulator: the consent page (which the browser opens) under
-/// `public` (`public_url`), the rest (which this server calls) under `local`, so that a
+/// The endpoints moved onto the emulator: the pages a browser opens (`BROWSER_ENDPOINTS`)
+/// under `public` (`public_url`), the rest (which this server calls) under `local`, so that a
 /// server behind a proxy never calls itself through it.
 pub fn moved_to_sandbox(
     endpoints: &BTreeMap<&'static str, Url>,
@@ -360,7 +364,11 @@ pub fn moved_to_sandbox(
     endpoints
         .iter()
         .map(|(name, url)| {
-            let base = if *name == "authorize" { public } else { local };
+            let base = if BROWSER_ENDPOINTS.contains(name) {
+                public
+            } else {
+                local
+            };
             let mut moved = base.clone();
             let path = format!("{}{}", base.path().trim_end_matches('/'), url.path());
             moved.set_path(&path);

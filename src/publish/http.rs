@@ -40,8 +40,22 @@ impl Answer {
     }
 }
 
+/// Reads a non-2xx answer into the error it means.
+pub type Refusal = fn(StatusCode, &Value, Effect) -> PublishError;
+
 /// Sends `request` and reads the answer.
 pub async fn send(request: RequestBuilder, effect: Effect) -> Result<Answer, PublishError> {
+    send_reading(request, effect, refusal).await
+}
+
+/// `send`, for platforms whose error bodies say more than the status does (Meta's Graph
+/// answers a dead token or a rate limit with a 400 and a numeric code): `read` turns their
+/// refusals into errors, and may fall back on `refusal`.
+pub async fn send_reading(
+    request: RequestBuilder,
+    effect: Effect,
+    read: Refusal,
+) -> Result<Answer, PublishError> {
     let response = match request.send().await {
         Ok(r) => r,
         // Never connected: the platform cannot have seen it.
@@ -67,7 +81,7 @@ pub async fn send(request: RequestBuilder, effect: Effect) -> Result<Answer, Pub
             body,
         });
     }
-    Err(refusal(status, &body, effect))
+    Err(read(status, &body, effect))
 }
 
 /// A failure after the request may have been sent.

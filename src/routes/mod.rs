@@ -243,26 +243,15 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
 /// has them.
 fn upload_routes(cfg: &mut web::ServiceConfig) {
     use api::uploads;
-    for (path, handler) in [
-        ("/api/upload_text", uploads::upload_text as UploadHandler),
-        ("/api/upload_photos", uploads::upload_photos),
-        ("/api/upload", uploads::upload_video),
-        ("/api/upload_document", uploads::upload_document),
-    ] {
-        cfg.service(
-            resource("", path, &[Method::POST])
-                .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
-                .route(web::post().to(handler)),
-        );
-    }
+    let upload = |path| {
+        resource("", path, &[Method::POST])
+            .wrap(actix_web::middleware::from_fn(crate::limits::quota_headers))
+    };
+    cfg.service(upload("/api/upload_text").route(web::post().to(uploads::upload_text)))
+        .service(upload("/api/upload_photos").route(web::post().to(uploads::upload_photos)))
+        .service(upload("/api/upload").route(web::post().to(uploads::upload_video)))
+        .service(upload("/api/upload_document").route(web::post().to(uploads::upload_document)));
 }
-
-type UploadHandler = fn(
-    Data<crate::state::AppState>,
-    api::extract::Authenticated,
-    actix_web::HttpRequest,
-    web::Payload,
-) -> futures_util::future::LocalBoxFuture<'static, Result<HttpResponse, ApiError>>;
 
 fn media_routes(cfg: &mut web::ServiceConfig) {
     use api::media_uploads;

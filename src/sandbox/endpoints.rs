@@ -72,7 +72,7 @@ async fn answer(
             return Ok(wire::unauthorized(platform));
         }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
-        None => {}
+        Some(Fault::Pass) | None => {}
     }
     let params = params(req, body);
     match name {
@@ -85,7 +85,7 @@ async fn answer(
         "create_session" => create_session(sandbox, body).await,
         "refresh_session" => refresh_session(sandbox, req).await,
         _ if publish::emulates(platform, name) => {
-            publish::answer(sandbox, platform, name, req, body).await
+            publish::answer(sandbox, platform, name, req, body, &params).await
         }
         _ => api(sandbox, platform, name, req, &params).await,
     }
@@ -477,14 +477,18 @@ async fn api(
         (Platform::Facebook, "permissions") => {
             json!({"data": grant.scopes.iter().map(|s| json!({"permission": s, "status": "granted"})).collect::<Vec<_>>()})
         }
-        (Platform::Facebook, "accounts") => json!({
-            "data": targets.iter().enumerate().map(|(i, (tid, tname, _))| json!({
-                "id": tid, "name": tname, "access_token": format!("sbx-page-{}", new_random_id(20)),
+        (Platform::Facebook, "accounts") => {
+            let ids: Vec<String> = targets.iter().map(|(tid, _, _)| tid.clone()).collect();
+            let tokens = publish::facebook::page_tokens(sandbox, n, &ids).await?;
+            json!({
+            "data": targets.iter().zip(tokens).enumerate().map(|(i, ((tid, tname, _), token))| json!({
+                "id": tid, "name": tname, "access_token": token,
                 "picture": {"data": {"url": consent::avatar_url(sandbox, platform, (n + i + 1) % PEOPLE.len())}},
                 "followers_count": 12_840 - 1000 * i as i64, "fan_count": 11_902 - 1000 * i as i64,
             })).collect::<Vec<_>>(),
             "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}},
-        }),
+            })
+        }
         (Platform::Linkedin, "organization_acls") => json!({
             "paging": {"start": 0, "count": 10, "links": [], "total": targets.len()},
             "elements": targets.iter().map(|(urn, _, _)| json!({"roleAssignee": format!("urn:li:person:{id}"), "state": "APPROVED", "role": "ADMINISTRATOR", "organization": urn})).collect::<Vec<_>>(),

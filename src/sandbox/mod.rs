@@ -68,15 +68,19 @@ pub enum Fault {
     InvalidGrant,
     /// The platform's 401 for an access token that was revoked.
     TokenRevoked,
+    /// No failure: the call is answered as usual. Scripts a failure of a later call of the
+    /// same endpoint (Graph's calls share one).
+    Pass,
 }
 
 impl Fault {
-    const ALL: [Fault; 5] = [
+    const ALL: [Fault; 6] = [
         Fault::ServerError,
         Fault::RateLimited,
         Fault::Slow,
         Fault::InvalidGrant,
         Fault::TokenRevoked,
+        Fault::Pass,
     ];
 
     /// The name it is stored under, as `_control` spells it.
@@ -87,6 +91,7 @@ impl Fault {
             Fault::Slow => "slow",
             Fault::InvalidGrant => "invalid_grant",
             Fault::TokenRevoked => "token_revoked",
+            Fault::Pass => "pass",
         }
     }
 
@@ -169,6 +174,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
         .route(
             "/sandbox/{platform}/_media/{id}",
             web::get().to(publish::media),
+        )
+        .service(
+            web::resource(publish::linkedin::UPLOAD_ROUTE)
+                .app_data(web::PayloadConfig::new(publish::linkedin::MAX_UPLOAD_BYTES))
+                .route(web::put().to(publish::linkedin::upload)),
         );
     for platform in Platform::ALL {
         for (name, url) in providers::for_platform(platform).endpoints() {

@@ -28,6 +28,9 @@ impl Provider for Facebook {
                 "permissions",
                 "https://graph.facebook.com/v21.0/me/permissions",
             ),
+            // Publishing: the Graph root, to which node ids and edges are appended
+            // (`{page-id}/feed`, `{post-id}`). Last, so the named paths above match first.
+            ("graph", "https://graph.facebook.com/v21.0/"),
         ]
     }
 

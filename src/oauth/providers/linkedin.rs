@@ -11,7 +11,7 @@ use serde_json::Value;
 pub struct Linkedin;
 
 /// The `/rest` API version we speak (YYYYMM).
-const API_VERSION: &str = "202411";
+pub const API_VERSION: &str = "202411";
 const ORGANIZATION_URN: &str = "urn:li:organization:";
 /// Organizations we look up per listing.
 const MAX_ORGANIZATIONS: usize = 50;
@@ -49,6 +49,18 @@ impl Provider for Linkedin {
                 "organizations",
                 "https://api.linkedin.com/rest/organizations/",
             ),
+            // Publishing (the Posts API and its media): `posts` creates and lists, `post`
+            // is the base the URN of one post is appended to.
+            ("posts", "https://api.linkedin.com/rest/posts"),
+            ("post", "https://api.linkedin.com/rest/posts/"),
+            ("images", "https://api.linkedin.com/rest/images"),
+            ("documents", "https://api.linkedin.com/rest/documents"),
+            (
+                "social_actions",
+                "https://api.linkedin.com/rest/socialActions/",
+            ),
+            // Where a post is seen: the URN and a `/` are appended.
+            ("post_page", "https://www.linkedin.com/feed/update/"),
         ]
     }
 

@@ -17,6 +17,9 @@ mod x;
 use super::provider::Provider;
 use crate::domain::Platform;
 
+/// The LinkedIn `/rest` version every LinkedIn call speaks (publishing too).
+pub use linkedin::API_VERSION as LINKEDIN_API_VERSION;
+
 /// The provider of a platform.
 pub fn for_platform(platform: Platform) -> &'static dyn Provider {
     match platform {

@@ -11,6 +11,9 @@ pub const THREADS: LongLivedLogin = LongLivedLogin {
         ("long_lived", "https://graph.threads.net/access_token"),
         ("refresh", "https://graph.threads.net/refresh_access_token"),
         ("me", "https://graph.threads.net/v1.0/me"),
+        // Publishing: the API root, to which ids and edges are appended
+        // (`{user-id}/threads`, `{container-id}`). Last, so `me` matches first.
+        ("graph", "https://graph.threads.net/v1.0/"),
     ],
     scopes: &["threads_basic", "threads_content_publish"],
     exchange_grant: "th_exchange_token",

@@ -1,9 +1,13 @@
 //! One publisher per platform that Postgate can publish to.
 
 pub mod bluesky;
+mod facebook;
+mod graph;
+mod linkedin;
+mod threads;
 pub mod x;
 
-use super::publisher::{Media, PublishError, Publisher};
+use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
 use crate::oauth::provider::App;
 
@@ -12,6 +16,9 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
     match platform {
         Platform::X => Some(&x::X),
         Platform::Bluesky => Some(&bluesky::Bluesky),
+        Platform::Linkedin => Some(&linkedin::Linkedin),
+        Platform::Facebook => Some(&facebook::Facebook),
+        Platform::Threads => Some(&threads::Threads),
         _ => None,
     }
 }
@@ -49,4 +56,41 @@ fn too_large(media: &Media, limit: u64, platform: &str) -> Option<PublishError> 
             ),
         )
     })
+}
+
+/// Notes how a first comment went: `first_comment_posted` when it was made, a warning when
+/// not — a first comment never fails its post.
+fn note_first_comment(published: &mut Published, outcome: Result<(), PublishError>) {
+    match outcome {
+        Ok(()) => {
+            published
+                .extra
+                .insert("first_comment_posted".to_owned(), true.into());
+        }
+        Err(e) => {
+            published
+                .extra
+                .insert("first_comment_posted".to_owned(), false.into());
+            published
+                .warnings
+                .push(format!("The first comment was not posted: {e}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_first_comment_is_a_warning() {
+        let mut p = Published::default();
+        note_first_comment(&mut p, Err(PublishError::refused("x", "no", false)));
+        assert_eq!(p.extra["first_comment_posted"], false);
+        assert_eq!(p.warnings, ["The first comment was not posted: no"]);
+        let mut p = Published::default();
+        note_first_comment(&mut p, Ok(()));
+        assert_eq!(p.extra["first_comment_posted"], true);
+        assert!(p.warnings.is_empty());
+    }
 }

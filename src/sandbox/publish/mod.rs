@@ -7,7 +7,11 @@
 //! the data directory, never held in memory beyond one request.
 
 mod bluesky;
+pub mod facebook;
+pub mod linkedin;
+mod meta;
 mod page;
+mod threads;
 mod x;
 
 use super::{Down, Sandbox, endpoints, people};
@@ -25,6 +29,9 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
     match platform {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
+        Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        // Graph's nodes and edges are all under its root.
+        Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
     }
 }
@@ -37,9 +44,13 @@ pub async fn answer(
     name: &str,
     req: &actix_web::HttpRequest,
     body: &Bytes,
+    params: &std::collections::HashMap<String, String>,
 ) -> Result<actix_web::HttpResponse, Down> {
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
+        Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
+        Platform::Facebook => facebook::graph(sandbox, req, params).await,
+        Platform::Threads => threads::graph(sandbox, req, params).await,
         _ => x::answer(sandbox, name, req, body).await,
     }
 }

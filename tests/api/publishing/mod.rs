@@ -3,6 +3,10 @@
 //! and shows at the post's page.
 
 mod bluesky;
+mod facebook;
+mod graph_support;
+mod linkedin;
+mod threads;
 mod x;
 
 use crate::support::sandbox::Consent;
@@ -25,7 +29,13 @@ use postgate::urls::Urls;
 use std::collections::BTreeMap;
 
 pub fn cases() -> Vec<Case> {
-    [x::cases(), bluesky::cases()]
+    [
+        x::cases(),
+        bluesky::cases(),
+        linkedin::cases(),
+        facebook::cases(),
+        threads::cases(),
+    ]
         .into_iter()
         .flatten()
         .collect()

@@ -1,0 +1,450 @@
+//! Facebook Pages through the Graph API, always as a Page with the Page's own token: text
+//! and links to `/{page}/feed`, one photo to `/{page}/photos`, several photos uploaded
+//! unpublished and then attached to one `feed` post. Facebook pulls each photo from the
+//! signed URL Postgate serves it at.
+
+use super::graph::{self, id_of};
+use super::note_first_comment;
+use crate::domain::Platform;
+use crate::domain::upload::{MediaKind, PostKind};
+use crate::oauth::http::string_at;
+use crate::publish::http::Effect;
+use crate::publish::publisher::{Call, Post, PublishError, Published, Publisher};
+use async_trait::async_trait;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+pub struct Facebook;
+
+const PLATFORM: Platform = Platform::Facebook;
+/// A Page post's message, in characters.
+const MAX_TEXT: usize = 63_206;
+/// Photos attached to one post.
+const MAX_PHOTOS: usize = 10;
+const PHOTO_TYPES: [&str; 5] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/bmp",
+    "image/tiff",
+];
+/// How far back of `since` a found post may be dated (the two clocks differ a little).
+const CLOCK_SLACK_SECONDS: i64 = 60;
+
+/// A post as the Graph API will get it, read from the request once.
+#[derive(Debug, Clone, PartialEq)]
+struct Plan {
+    message: String,
+    link: Option<String>,
+    alt_texts: Vec<String>,
+    first_comment: Option<String>,
+    /// `facebook_page_id`, for a connection without a pinned Page.
+    page: Option<String>,
+    warnings: Vec<String>,
+}
+
+fn plan(post: &Post) -> Result<Plan, PublishError> {
+    let message = post.text(PLATFORM);
+    if message.chars().count() > MAX_TEXT {
+        return Err(PublishError::invalid(
+            "text_too_long",
+            format!("Facebook posts are at most {MAX_TEXT} characters"),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let link = match (post.kind, post.link_url(PLATFORM)) {
+        (PostKind::Text, link) => link.map(str::to_owned),
+        (_, Some(_)) => {
+            warnings.push("A link is only attached to text posts; the link was ignored".to_owned());
+            None
+        }
+        (_, None) => None,
+    };
+    match post.kind {
+        PostKind::Video => {
+            return Err(PublishError::unsupported(
+                "video_not_supported_yet",
+                "Video posts to Facebook are not supported yet",
+            ));
+        }
+        PostKind::Document => {
+            return Err(PublishError::invalid(
+                "unsupported_media",
+                "Facebook Pages do not take documents",
+            ));
+        }
+        PostKind::Photos if post.media.is_empty() || post.media.len() > MAX_PHOTOS => {
+            return Err(PublishError::invalid(
+                "too_many_images",
+                format!("A Facebook post takes 1 to {MAX_PHOTOS} photos"),
+            ));
+        }
+        PostKind::Photos => {
+            if let Some(m) = post.media.iter().find(|m| {
+                m.kind != MediaKind::Image || !PHOTO_TYPES.contains(&m.content_type.as_str())
+            }) {
+                return Err(PublishError::invalid(
+                    "unsupported_media",
+                    format!(
+                        "Facebook takes JPEG, PNG, GIF, BMP and TIFF photos, not {}",
+                        m.content_type
+                    ),
+                ));
+            }
+        }
+        PostKind::Text if message.is_empty() && link.is_none() => {
+            return Err(PublishError::invalid(
+                "text_required",
+                "A Facebook text post needs a text or a link",
+            ));
+        }
+        PostKind::Text => {}
+    }
+    Ok(Plan {
+        message: message.to_owned(),
+        link,
+        alt_texts: post.alt_texts(PLATFORM),
+        first_comment: post.first_comment(PLATFORM).map(str::to_owned),
+        page: post.fields.text("facebook_page_id").map(str::to_owned),
+        warnings,
+    })
+}
+
+/// The Page a post goes to and its token: the pinned Page, else `facebook_page_id`, else the
+/// account's only Page.
+async fn page(call: &Call<'_>, requested: Option<&str>) -> Result<(String, String), PublishError> {
+    if let Some(id) = call.connection.selected_target_id.as_deref().or(requested) {
+        return Ok((id.to_owned(), page_token(call, id).await?));
+    }
+    let mut url = super::endpoint(call.app, "accounts")?;
+    url.query_pairs_mut()
+        .append_pair("fields", "id,name,access_token")
+        .append_pair("limit", "100")
+        .append_pair("access_token", &call.tokens.access_token);
+    let listed = crate::publish::http::send_reading(
+        call.app.http.request(reqwest::Method::GET, &url),
+        Effect::Harmless,
+        graph::refusal,
+    )
+    .await?;
+    let pages: Vec<&Value> = listed.body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    match pages.as_slice() {
+        [one] => match (string_at(one, "id"), string_at(one, "access_token")) {
+            (Some(id), Some(token)) => Ok((id, token)),
+            _ => Err(no_page_token()),
+        },
+        [] => Err(PublishError::invalid(
+            "facebook_page_required",
+            "This Facebook account manages no Page to post to",
+        )),
+        several => Err(PublishError::invalid(
+            "facebook_page_required",
+            format!(
+                "This Facebook account manages several Pages: choose one with facebook_page_id or pin it. available_pages: {}",
+                several
+                    .iter()
+                    .map(|p| format!(
+                        "{} ({})",
+                        string_at(p, "id").unwrap_or_default(),
+                        string_at(p, "name").unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn no_page_token() -> PublishError {
+    PublishError::refused(
+        "facebook_page_token_missing",
+        "Facebook gave no access token for the Page: the account may no longer manage it",
+        false,
+    )
+}
+
+/// The Page's own token, which the account's token can read while it manages the Page.
+async fn page_token(call: &Call<'_>, page_id: &str) -> Result<String, PublishError> {
+    let page = graph::get(
+        call.app,
+        page_id,
+        &[("fields", "access_token")],
+        &call.tokens.access_token,
+    )
+    .await?;
+    string_at(&page, "access_token").ok_or_else(no_page_token)
+}
+
+/// `attached_media[i]` parameters for unpublished photos.
+fn attached_media(photo_ids: &[String]) -> Vec<(String, String)> {
+    photo_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                format!("attached_media[{i}]"),
+                json!({"media_fbid": id}).to_string(),
+            )
+        })
+        .collect()
+}
+
+fn photo_params(
+    call: &Call<'_>,
+    plan: &Plan,
+    post: &Post,
+    i: usize,
+) -> Vec<(&'static str, String)> {
+    let mut params = vec![("url", call.media.public_url(&post.media[i]))];
+    if let Some(alt) = plan.alt_texts.get(i) {
+        params.push(("alt_text_custom", alt.clone()));
+    }
+    params
+}
+
+/// Makes the post: its id.
+async fn create(
+    call: &Call<'_>,
+    post: &Post,
+    plan: &Plan,
+    page: &str,
+    token: &str,
+) -> Result<String, PublishError> {
+    let app = call.app;
+    if post.kind == PostKind::Photos && post.media.len() == 1 {
+        let mut params = photo_params(call, plan, post, 0);
+        if !plan.message.is_empty() {
+            params.push(("caption", plan.message.clone()));
+        }
+        let made = graph::post(
+            app,
+            &format!("{page}/photos"),
+            &params,
+            token,
+            Effect::Creates,
+        )
+        .await?;
+        return id_of(&made, "post_id");
+    }
+    let mut photo_ids = Vec::new();
+    for i in 0..post.media.len() {
+        let mut params = photo_params(call, plan, post, i);
+        params.push(("published", "false".to_owned()));
+        // Unpublished photos are seen by no one: uploading them again is harmless.
+        let photo = graph::post(
+            app,
+            &format!("{page}/photos"),
+            &params,
+            token,
+            Effect::Harmless,
+        )
+        .await?;
+        photo_ids.push(string_at(&photo, "id").ok_or_else(|| {
+            PublishError::refused("malformed_answer", "Facebook named no photo", true)
+        })?);
+    }
+    let mut params: Vec<(String, String)> = attached_media(&photo_ids);
+    if !plan.message.is_empty() {
+        params.push(("message".to_owned(), plan.message.clone()));
+    }
+    if let Some(link) = &plan.link {
+        params.push(("link".to_owned(), link.clone()));
+    }
+    let params: Vec<(&str, String)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let made = graph::post(
+        app,
+        &format!("{page}/feed"),
+        &params,
+        token,
+        Effect::Creates,
+    )
+    .await?;
+    id_of(&made, "id")
+}
+
+/// Where the post is seen: its `permalink_url`, else Facebook's page for the id.
+async fn permalink(call: &Call<'_>, post_id: &str, token: &str) -> String {
+    graph::get(call.app, post_id, &[("fields", "permalink_url")], token)
+        .await
+        .ok()
+        .and_then(|p| string_at(&p, "permalink_url"))
+        .unwrap_or_else(|| format!("https://www.facebook.com/{post_id}"))
+}
+
+#[async_trait]
+impl Publisher for Facebook {
+    fn platform(&self) -> Platform {
+        PLATFORM
+    }
+
+    fn check(&self, post: &Post) -> Result<Vec<String>, PublishError> {
+        plan(post).map(|p| p.warnings)
+    }
+
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+        let plan = plan(post)?;
+        let (page, token) = page(call, plan.page.as_deref()).await?;
+        let post_id = create(call, post, &plan, &page, &token).await?;
+        let mut published = Published {
+            url: Some(permalink(call, &post_id, &token).await),
+            post_id,
+            warnings: plan.warnings.clone(),
+            ..Published::default()
+        };
+        if let Some(text) = &plan.first_comment {
+            let params = [("message", text.clone())];
+            let outcome = graph::post(
+                call.app,
+                &format!("{}/comments", published.post_id),
+                &params,
+                &token,
+                Effect::Creates,
+            )
+            .await
+            .map(drop);
+            note_first_comment(&mut published, outcome);
+        }
+        Ok(published)
+    }
+
+    /// The Page's feed since `call.since`, for a post with the same message.
+    async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError> {
+        let plan = plan(post)?;
+        let (page, token) = page(call, plan.page.as_deref()).await?;
+        let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
+            .and_utc()
+            .timestamp()
+            .to_string();
+        let feed = graph::get(
+            call.app,
+            &format!("{page}/feed"),
+            &[
+                ("fields", "id,message,created_time,permalink_url"),
+                ("since", &since),
+                ("limit", "25"),
+            ],
+            &token,
+        )
+        .await?;
+        Ok(feed["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["message"].as_str().unwrap_or_default() == plan.message)
+            .and_then(|p| {
+                let id = string_at(p, "id")?;
+                Some(Published {
+                    url: Some(
+                        string_at(p, "permalink_url")
+                            .unwrap_or_else(|| format!("https://www.facebook.com/{id}")),
+                    ),
+                    post_id: id,
+                    ..Published::default()
+                })
+            }))
+    }
+
+    /// Deletes with the token of the Page the post is on (a Page post's id starts with it).
+    async fn unpublish(&self, call: &Call<'_>, post_id: &str) -> Result<(), PublishError> {
+        let page = match post_id.split_once('_') {
+            Some((page, _)) => page.to_owned(),
+            None => page(call, None).await?.0,
+        };
+        let token = page_token(call, &page).await?;
+        graph::delete(call.app, post_id, &token).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::upload::Fields;
+    use crate::publish::publisher::Media;
+
+    fn post(kind: PostKind, pairs: &[(&str, &str)], photos: usize) -> Post {
+        let mut fields = Fields::new();
+        for (k, v) in pairs {
+            fields.push(k, *v);
+        }
+        let media = (0..photos)
+            .map(|i| Media {
+                id: format!("m{i}"),
+                kind: MediaKind::Image,
+                content_type: "image/png".to_owned(),
+                size: 10,
+                filename: None,
+            })
+            .collect();
+        Post {
+            kind,
+            media,
+            fields,
+        }
+    }
+
+    #[test]
+    fn fields_read_once() {
+        let p = post(
+            PostKind::Text,
+            &[
+                ("title", "Hi"),
+                ("facebook_link_url", "https://e.com"),
+                ("link_url", "https://other"),
+                ("facebook_page_id", "42"),
+                ("facebook_first_comment", "c"),
+            ],
+            0,
+        );
+        let plan = plan(&p).unwrap();
+        assert_eq!(plan.link.as_deref(), Some("https://e.com"));
+        assert_eq!(plan.page.as_deref(), Some("42"));
+        assert_eq!(plan.first_comment.as_deref(), Some("c"));
+        let photos = post(PostKind::Photos, &[("link_url", "https://e.com")], 2);
+        let plan = super::plan(&photos).unwrap();
+        assert_eq!(plan.link, None);
+        assert_eq!(plan.warnings.len(), 1);
+    }
+
+    #[test]
+    fn limits_before_any_call() {
+        let code = |p: &Post| plan(p).unwrap_err().code().to_owned();
+        assert_eq!(code(&post(PostKind::Photos, &[], 11)), "too_many_images");
+        assert_eq!(code(&post(PostKind::Text, &[], 0)), "text_required");
+        assert_eq!(
+            code(&post(
+                PostKind::Text,
+                &[("title", &"x".repeat(MAX_TEXT + 1))],
+                0
+            )),
+            "text_too_long"
+        );
+        assert_eq!(
+            code(&post(PostKind::Video, &[], 0)),
+            "video_not_supported_yet"
+        );
+    }
+
+    #[test]
+    fn several_photos_are_attached_by_id() {
+        assert_eq!(
+            attached_media(&["1".to_owned(), "2".to_owned()]),
+            [
+                (
+                    "attached_media[0]".to_owned(),
+                    r#"{"media_fbid":"1"}"#.to_owned()
+                ),
+                (
+                    "attached_media[1]".to_owned(),
+                    r#"{"media_fbid":"2"}"#.to_owned()
+                ),
+            ]
+        );
+    }
+}
