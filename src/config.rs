@@ -374,7 +374,6 @@ pub struct S3Settings {
     pub allow_http: bool,
 }
 
-
 /// Where and how HTTP is served.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {

@@ -9,8 +9,8 @@ use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
 use crate::limits::{AuthGuard, RequestLimiter};
 use crate::media::Library;
-use crate::publish::engine::Engine;
 use crate::oauth::OAuth;
+use crate::publish::engine::Engine;
 use crate::urls::Urls;
 use std::sync::Arc;
 

@@ -88,16 +88,16 @@ const IN_PROGRESS_MAX: i64 = 100;
 
 impl HistoryQuery {
     fn page_and_limit(&self) -> Result<(i64, i64), ApiError> {
-        let number = |raw: &Option<String>, default: i64, max: i64, what: &str| {
-            match non_empty(raw.clone()) {
+        let number =
+            |raw: &Option<String>, default: i64, max: i64, what: &str| match non_empty(raw.clone())
+            {
                 None => Ok(default),
                 Some(s) => s
                     .parse::<i64>()
                     .ok()
                     .filter(|n| (1..=max).contains(n))
                     .ok_or_else(|| ApiError::UploadRejected(format!("Invalid {what}"))),
-            }
-        };
+            };
         Ok((
             number(&self.page, 1, 1_000_000, "page")?,
             number(&self.limit, 10, MAX_LIMIT, "limit")?,
@@ -134,9 +134,8 @@ impl HistoryQuery {
             }
         };
         Ok(HistoryFilter {
-            platform: non_empty(self.platform.clone()).map(|p| {
-                crate::domain::Platform::parse(&p).map_or(p, |p| p.key().to_owned())
-            }),
+            platform: non_empty(self.platform.clone())
+                .map(|p| crate::domain::Platform::parse(&p).map_or(p, |p| p.key().to_owned())),
             success,
             profile_username: non_empty(self.profile_username.clone())
                 .or_else(|| non_empty(self.profile.clone())),
@@ -204,13 +203,22 @@ pub async fn history(
             let running = running
                 .into_iter()
                 .map(|(job, _)| {
-                    let own: Vec<_> = targets.iter().filter(|t| t.job_id == job.id).cloned().collect();
+                    let own: Vec<_> = targets
+                        .iter()
+                        .filter(|t| t.job_id == job.id)
+                        .cloned()
+                        .collect();
                     (job, own)
                 })
                 .collect::<Vec<_>>();
             let totals: Vec<(String, usize)> = rows
                 .iter()
-                .map(|(j, _, _)| (j.id.clone(), targets.iter().filter(|t| t.job_id == j.id).count()))
+                .map(|(j, _, _)| {
+                    (
+                        j.id.clone(),
+                        targets.iter().filter(|t| t.job_id == j.id).count(),
+                    )
+                })
                 .collect();
             Ok::<_, ApiError>((
                 rows.into_iter().zip(totals).collect::<Vec<_>>(),
@@ -222,7 +230,14 @@ pub async fn history(
     let history: Vec<_> = rows
         .iter()
         .map(|((job, target, username), (_, count))| {
-            report::history_row(job, target, username, account.email.as_deref(), *count, media_bytes(job))
+            report::history_row(
+                job,
+                target,
+                username,
+                account.email.as_deref(),
+                *count,
+                media_bytes(job),
+            )
         })
         .collect();
     let in_progress: Vec<_> = running

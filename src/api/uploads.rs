@@ -6,15 +6,15 @@ use super::extract::Authenticated;
 use super::upload_form::{MediaInput, UploadForm, UploadFormConfig};
 use crate::db::profiles;
 use crate::db::uploads::{self, Job, JobRef, Target};
-use crate::domain::platform_list::PlatformList;
 use crate::db::usage as db_usage;
 use crate::domain::Limit;
+use crate::domain::platform_list::PlatformList;
 use crate::domain::profile_fields::FieldError;
 use crate::domain::queue;
 use crate::domain::schedule::{ScheduledDate, utc_z};
-use crate::domain::usage::{Period, Usage};
 use crate::domain::time;
 use crate::domain::upload::{Fields, JobState, MediaKind, PostKind};
+use crate::domain::usage::{Period, Usage};
 use crate::error::ApiError;
 use crate::publish::engine::{Accepted, Payload, Submission, When};
 use crate::state::AppState;
@@ -245,15 +245,23 @@ async fn submit(
 }
 
 /// The account's post usage this month, as sync answers carry it.
-async fn usage_now(state: &AppState, account_id: &str, allowance: Limit) -> Result<Value, ApiError> {
+async fn usage_now(
+    state: &AppState,
+    account_id: &str,
+    allowance: Limit,
+) -> Result<Value, ApiError> {
     let account_id = account_id.to_owned();
     let period = Period::containing(time::now());
     let count = state
         .db
         .run(move |conn| db_usage::current(conn, &account_id, &period).map_err(ApiError::from))
         .await?;
-    serde_json::to_value(Usage::new(count, allowance, &Period::containing(time::now())))
-        .map_err(|e| ApiError::Internal(e.into()))
+    serde_json::to_value(Usage::new(
+        count,
+        allowance,
+        &Period::containing(time::now()),
+    ))
+    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// When the request asked for its upload to go out.
@@ -316,7 +324,13 @@ async fn store_media(
             MediaInput::File { path, filename, .. } => {
                 state
                     .media
-                    .ingest_file(account_id, Some(profile_id), &path, filename.as_deref(), allowed)
+                    .ingest_file(
+                        account_id,
+                        Some(profile_id),
+                        &path,
+                        filename.as_deref(),
+                        allowed,
+                    )
                     .await?
             }
             MediaInput::Url(url) => {

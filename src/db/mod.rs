@@ -29,8 +29,8 @@ pub mod posts;
 pub mod profiles;
 pub mod queue;
 pub mod sandbox;
-pub mod uploads;
 pub mod schema;
+pub mod uploads;
 pub mod usage;
 
 pub use crate::domain::database_url::{Backend, DatabaseUrl};

@@ -462,10 +462,9 @@ macro_rules! history_query {
         }
         q = match f.success {
             Some(true) => q.filter(t::state.eq(TargetState::Completed.as_str())),
-            Some(false) => q.filter(t::state.eq_any([
-                TargetState::Failed.as_str(),
-                TargetState::Skipped.as_str(),
-            ])),
+            Some(false) => q.filter(
+                t::state.eq_any([TargetState::Failed.as_str(), TargetState::Skipped.as_str()]),
+            ),
             None => q.filter(t::state.eq_any([
                 TargetState::Completed.as_str(),
                 TargetState::Failed.as_str(),

@@ -165,10 +165,7 @@ pub async fn usable_tokens(
         .await?
         .ok_or(ApiError::NotConnected(platform))?;
     let margin = Duration::from_std(margin).unwrap_or(Duration::zero());
-    if tokens
-        .expires_at
-        .is_some_and(|e| e <= time::now() + margin)
-    {
+    if tokens.expires_at.is_some_and(|e| e <= time::now() + margin) {
         let lapsed_now = tokens.expires_at.is_some_and(|e| e <= time::now());
         if !app.provider.renewal().possible(&tokens) {
             if lapsed_now {

@@ -12,11 +12,11 @@
 use super::publisher::{Call, MediaSource, Post, PublishError, Published};
 use super::publishers;
 use super::results::{self, CompletedUpload};
+use crate::config::PublishingSettings;
 use crate::db::connections::{self, Connection};
 use crate::db::outbox::Queued;
 use crate::db::profiles::{self, Profile};
 use crate::db::uploads::{self, Finish, Job, Target};
-use crate::config::PublishingSettings;
 use crate::db::{Db, DbConn, accounts, is_unique_violation, queue, usage};
 use crate::domain::upload::{Fields, JobState, PostKind, TargetState};
 use crate::domain::usage::{CapViolation, Period};
@@ -48,7 +48,9 @@ pub enum When {
     At(NaiveDateTime),
     /// In the profile's next free queue slot, with at most this many posts per slot when
     /// given (else the queue's setting).
-    Queue { max_per_slot: Option<u32> },
+    Queue {
+        max_per_slot: Option<u32>,
+    },
 }
 
 /// An upload request, validated and with its media stored.
@@ -237,32 +239,35 @@ impl Engine {
         let Some(app) = self.oauth.platforms.get(platform) else {
             return Some(final_failure(
                 "platform_not_configured",
-                &format!("{} is not configured on this server", platform.display_name()),
+                &format!(
+                    "{} is not configured on this server",
+                    platform.display_name()
+                ),
                 "platform",
             ));
         };
-        let tokens = match refresh::usable_tokens(&self.oauth, &connection.id, platform, TOKEN_MARGIN)
-            .await
-        {
-            Ok(t) => t,
-            Err(ApiError::PlatformRefused(..) | ApiError::NotConnected(_)) => {
-                return Some(final_failure(
-                    "account_reauth_required",
-                    &format!(
-                        "The {} account must be connected again",
-                        platform.display_name()
-                    ),
-                    "platform",
-                ));
-            }
-            Err(e) => {
-                return Some(self.retry_or_fail(
-                    target,
-                    PublishError::refused("platform_unavailable", e.to_string(), true),
-                    false,
-                ));
-            }
-        };
+        let tokens =
+            match refresh::usable_tokens(&self.oauth, &connection.id, platform, TOKEN_MARGIN).await
+            {
+                Ok(t) => t,
+                Err(ApiError::PlatformRefused(..) | ApiError::NotConnected(_)) => {
+                    return Some(final_failure(
+                        "account_reauth_required",
+                        &format!(
+                            "The {} account must be connected again",
+                            platform.display_name()
+                        ),
+                        "platform",
+                    ));
+                }
+                Err(e) => {
+                    return Some(self.retry_or_fail(
+                        target,
+                        PublishError::refused("platform_unavailable", e.to_string(), true),
+                        false,
+                    ));
+                }
+            };
         let marker = format!("{}:{}", job.id, target.platform);
         let call = Call {
             app,
@@ -452,21 +457,29 @@ impl Engine {
             .run_queueing(move |conn| {
                 let email = accounts::find(conn, &job.account_id)?.and_then(|a| a.email);
                 let now = time::now();
-                uploads::finish(conn, &job, &platform, lease, &outcome, now, |profile, result| {
-                    results::completed_event(&CompletedUpload {
-                        job_id: &job.id,
-                        request_id: &job.request_id,
-                        external_id: job.external_id.as_deref(),
-                        user_email: email.as_deref(),
-                        profile_username: &profile.username,
-                        platform: &platform,
-                        media_type: &job.kind,
-                        title: job.title.as_deref(),
-                        caption: job.caption.as_deref(),
-                        result,
-                        at: now,
-                    })
-                })
+                uploads::finish(
+                    conn,
+                    &job,
+                    &platform,
+                    lease,
+                    &outcome,
+                    now,
+                    |profile, result| {
+                        results::completed_event(&CompletedUpload {
+                            job_id: &job.id,
+                            request_id: &job.request_id,
+                            external_id: job.external_id.as_deref(),
+                            user_email: email.as_deref(),
+                            profile_username: &profile.username,
+                            platform: &platform,
+                            media_type: &job.kind,
+                            title: job.title.as_deref(),
+                            caption: job.caption.as_deref(),
+                            result,
+                            at: now,
+                        })
+                    },
+                )
                 .map_err(ApiError::from)
             })
             .await?;
@@ -553,13 +566,18 @@ fn insert(
             When::At(utc) => (JobState::Scheduled, Some(utc), false),
             When::Queue { max_per_slot } => {
                 let settings = queue::settings(conn, &s.profile.id)?;
-                let slot =
-                    queue::next_free_slot(conn, &s.profile.id, &settings, now.and_utc(), max_per_slot)?
-                        .ok_or_else(|| {
-                            InsertError::Api(ApiError::UploadRejected(
-                                "The queue has no free slot in the next year".to_owned(),
-                            ))
-                        })?;
+                let slot = queue::next_free_slot(
+                    conn,
+                    &s.profile.id,
+                    &settings,
+                    now.and_utc(),
+                    max_per_slot,
+                )?
+                .ok_or_else(|| {
+                    InsertError::Api(ApiError::UploadRejected(
+                        "The queue has no free slot in the next year".to_owned(),
+                    ))
+                })?;
                 (JobState::Scheduled, Some(slot.naive_utc()), true)
             }
         };
@@ -638,8 +656,14 @@ fn insert(
             }
         }
         let credits = u32::try_from(going.len()).unwrap_or(u32::MAX);
-        usage::reserve(conn, &s.account_id, &Period::containing(now), credits, s.allowance)?
-            .map_err(|e| InsertError::Api(e.into()))?;
+        usage::reserve(
+            conn,
+            &s.account_id,
+            &Period::containing(now),
+            credits,
+            s.allowance,
+        )?
+        .map_err(|e| InsertError::Api(e.into()))?;
         let job = Job {
             id: job_id.clone(),
             request_id: s.request_id.clone().unwrap_or_else(|| job_id.clone()),

@@ -159,7 +159,10 @@ fn platform_status(job: &Job, t: &Target) -> Value {
             TargetState::Queued => "Queued".to_owned(),
             TargetState::Processing => "Processing".to_owned(),
             TargetState::Completed => "Published".to_owned(),
-            _ => t.error_message.clone().unwrap_or_else(|| "Failed".to_owned()),
+            _ => t
+                .error_message
+                .clone()
+                .unwrap_or_else(|| "Failed".to_owned()),
         }
         .into(),
     );

@@ -134,7 +134,10 @@ mod tests {
         let v = published(&p);
         assert_eq!(v["post_ids"], json!(["1", "2"]));
         assert_eq!(v["warnings"][0], "first comment failed");
-        let e = failed(&PublishError::refused("rate_limited", "slow down", true), true);
+        let e = failed(
+            &PublishError::refused("rate_limited", "slow down", true),
+            true,
+        );
         assert_eq!(e["error_source"], "platform");
         assert_eq!(e["retryable"], true);
     }

@@ -177,8 +177,7 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                 resource(API, "/status", &[Method::GET]).route(get().to(upload_reports::status)),
             )
             .service(
-                resource(API, "/history", &[Method::GET])
-                    .route(get().to(upload_reports::history)),
+                resource(API, "/history", &[Method::GET]).route(get().to(upload_reports::history)),
             )
             .service(
                 resource(API, "/facebook/pages", &[Method::GET])

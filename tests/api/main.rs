@@ -23,9 +23,10 @@ mod openapi;
 mod pages;
 mod plans;
 mod prefix;
-mod queue;
 mod publishing;
+mod queue;
 mod storage;
+mod uploads;
 mod usage;
 mod users;
 mod webhook_processes;
@@ -59,6 +60,7 @@ fn main() {
         publishing::cases(),
         storage::cases(),
         usage::cases(),
+        uploads::cases(),
         users::cases(),
         webhooks::cases(),
         webhook_processes::both::cases(),

@@ -36,9 +36,9 @@ pub fn cases() -> Vec<Case> {
         facebook::cases(),
         threads::cases(),
     ]
-        .into_iter()
-        .flatten()
-        .collect()
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The fixture every image is read from.

@@ -146,6 +146,8 @@ pub fn test_settings(db_url: &str) -> RawSettings {
         oauth_timeout_seconds: TEST_OAUTH_TIMEOUT_SECONDS,
         oauth_refresh_interval_ms: 100,
         oauth_refresh_retry_base_ms: 100,
+        publishing_retry_base_ms: 100,
+        publishing_poll_ms: 50,
         ..RawSettings::default()
     };
     for (name, n) in TEST_PLANS {

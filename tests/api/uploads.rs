@@ -1,0 +1,447 @@
+//! The upload endpoints end to end: real request bodies as the SDKs send them, the engine
+//! publishing to the sandbox's emulators, and what status, history and webhooks report.
+
+use crate::cases;
+use crate::support::sandbox::Consent;
+use crate::support::wait::{WAIT, until};
+use crate::support::{TestApp, send};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+cases![
+    text_goes_out_to_every_connected_platform,
+    async_uploads_are_polled_to_completion,
+    photos_are_sniffed_stored_and_published,
+    scheduled_and_queued_uploads_wait_for_their_time,
+    a_repeated_key_makes_one_job,
+    an_upload_with_no_connected_platform_is_refused,
+    bad_requests_are_json_4xx,
+    each_platform_reports_upload_completed_once,
+    a_rate_limited_platform_is_retried_until_it_publishes,
+];
+
+const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
+
+/// A profile with X and Bluesky connected through the sandbox.
+async fn olivia(app: &TestApp) {
+    let link = app.profile_with_link("olivia", json!({})).await;
+    app.connect_on_page(&link, "x", Consent::Allow { person: 0 })
+        .await;
+    app.connect_on_page(&link, "bluesky", Consent::Allow { person: 0 })
+        .await;
+}
+
+/// `POST /api/<endpoint>` urlencoded, as the Python SDK sends it when there is no file.
+async fn upload_form(app: &TestApp, endpoint: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+    send(
+        app.client
+            .post(app.url(&format!("/api/{endpoint}")))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .form(pairs),
+    )
+    .await
+}
+
+async fn status_of(app: &TestApp, request_id: &str) -> Value {
+    let (status, body) = send(app.get(&format!("/status?request_id={request_id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Polls status as the n8n node does: until `success` is true or the status is final.
+async fn poll_until_final(app: &TestApp, request_id: &str) -> Value {
+    let mut last = Value::Null;
+    until(WAIT, "the upload to finish", async || {
+        last = status_of(app, request_id).await;
+        let done = matches!(last["status"].as_str(), Some("completed" | "failed"));
+        if !done {
+            assert!(
+                last.get("success").is_none(),
+                "success before the end: {last}"
+            );
+        }
+        done
+    })
+    .await;
+    last
+}
+
+async fn text_goes_out_to_every_connected_platform(app: &TestApp) {
+    olivia(app).await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("platform[]", "bluesky"),
+            ("platform[]", "linkedin"),
+            ("title", "Launch day <3"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true);
+    for p in ["x", "bluesky"] {
+        let r = &body["results"][p];
+        assert_eq!(r["success"], true, "{p}: {body}");
+        let url = r["url"].as_str().expect("a post url");
+        let page = app
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Launch day &#60;3"),
+            "{p} page shows the text escaped"
+        );
+    }
+    let linkedin = &body["results"]["linkedin"];
+    assert_eq!(linkedin["skipped"], true);
+    assert_eq!(linkedin["error_code"], "profile_platform_mapping_invalid");
+    assert_eq!(
+        linkedin["error"],
+        "Profile olivia has no Linkedin account configured"
+    );
+    assert_eq!(
+        body["usage"]["count"], 2,
+        "one credit per platform that went out"
+    );
+    let request_id = body["request_id"].as_str().unwrap();
+    let report = status_of(app, request_id).await;
+    assert_eq!(report["status"], "completed");
+    assert_eq!(report["success"], true);
+    assert_eq!(
+        (report["completed"].clone(), report["total"].clone()),
+        (json!(3), json!(3))
+    );
+    assert_eq!(report["skipped"], 1);
+    let (status, history) = send(app.get("/history?limit=20")).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["total"], 3, "one row per platform: {history}");
+    let rows = history["history"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["request_id"] == request_id && r["media_type"] == "text")
+    );
+    assert_eq!(rows.iter().filter(|r| r["success"] == true).count(), 2);
+    let (_, only_x) = send(app.get("/history?platform=x&status=success")).await;
+    assert_eq!(only_x["total"], 1, "{only_x}");
+}
+
+async fn async_uploads_are_polled_to_completion(app: &TestApp) {
+    olivia(app).await;
+    // The npm SDK and n8n always send multipart.
+    let form = Form::new()
+        .text("user", "olivia")
+        .text("platform[]", "bluesky")
+        .text("title", "In the background")
+        .text("async_upload", "true");
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_text"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["message"],
+        "Upload initiated successfully in background."
+    );
+    assert_eq!(body["total_platforms"], 1);
+    let report = poll_until_final(app, body["request_id"].as_str().unwrap()).await;
+    assert_eq!(report["success"], true, "{report}");
+    assert_eq!(report["results"][0]["platform"], "bluesky");
+    assert_eq!(report["results"][0]["status"], "completed");
+    assert!(report["results"][0]["post_url"].is_string());
+    let (_, by_job) = send(app.get(&format!(
+        "/status?job_id={}",
+        body["job_id"].as_str().unwrap()
+    )))
+    .await;
+    assert_eq!(by_job["job_id"], body["job_id"]);
+}
+
+async fn photos_are_sniffed_stored_and_published(app: &TestApp) {
+    olivia(app).await;
+    // The Python SDK's file parts carry no content type; n8n names them upload.bin.
+    let form = Form::new()
+        .text("user", "olivia")
+        .text("platform[]", "x")
+        .text("title", "A pixel")
+        .part(
+            "photos[]",
+            Part::bytes(PNG.to_vec()).file_name("upload.bin"),
+        );
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_photos"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = body["results"]["x"]["url"].as_str().expect("published");
+    let page = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/_media/"), "the post shows its image");
+    let (_, history) = send(app.get("/history")).await;
+    assert_eq!(history["history"][0]["media_type"], "photo");
+    assert_eq!(history["history"][0]["media_size_bytes"], PNG.len());
+    // Not an image: refused before anything is published.
+    let form = Form::new()
+        .text("user", "olivia")
+        .text("platform[]", "x")
+        .part(
+            "photos[]",
+            Part::bytes(b"just text".to_vec()).file_name("a.png"),
+        );
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_photos"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert_eq!(body["success"], false);
+}
+
+async fn scheduled_and_queued_uploads_wait_for_their_time(app: &TestApp) {
+    olivia(app).await;
+    let at = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("title", "Later"),
+            ("scheduled_date", &at),
+            ("timezone", "Europe/Berlin"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let date = body["scheduled_date"].as_str().unwrap();
+    assert!(date.ends_with('Z'), "{date}");
+    let report = status_of(app, body["request_id"].as_str().unwrap()).await;
+    assert_eq!(report["status"], "pending");
+    assert!(report.get("success").is_none());
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("title", "Queued"),
+            ("add_to_queue", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["message"], "Post added to queue");
+    assert!(body["queue_slot"].as_str().unwrap().ends_with("+00:00"));
+    let calls = app.sandbox_calls().await;
+    assert!(
+        !calls.iter().any(|(p, e, _)| p == "x" && e == "tweets"),
+        "nothing was published yet: {calls:?}"
+    );
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("title", "Past"),
+            ("scheduled_date", "2020-01-01T00:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+async fn a_repeated_key_makes_one_job(app: &TestApp) {
+    olivia(app).await;
+    let requests = (0..20).map(|_| {
+        send(
+            app.client
+                .post(app.url("/api/upload_text"))
+                .header("Authorization", format!("Apikey {}", app.api_key))
+                .header("Idempotency-Key", "launch-1")
+                .form(&[
+                    ("user", "olivia"),
+                    ("platform[]", "bluesky"),
+                    ("title", "Once"),
+                ]),
+        )
+    });
+    let answers = futures::future::join_all(requests).await;
+    let mut jobs: Vec<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+            body["job_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    jobs.dedup();
+    assert_eq!(jobs.len(), 1, "every repeat answers with the first job");
+    poll_until_final(app, answers[0].1["request_id"].as_str().unwrap()).await;
+    let creates = app
+        .sandbox_calls()
+        .await
+        .into_iter()
+        .filter(|(p, e, _)| p == "bluesky" && e == "create_record")
+        .count();
+    assert_eq!(creates, 1, "published once");
+}
+
+async fn an_upload_with_no_connected_platform_is_refused(app: &TestApp) {
+    assert_eq!(app.create_profile("nobody").await.0, StatusCode::CREATED);
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[("user", "nobody"), ("platform[]", "x"), ("title", "Hello")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["invalid_platforms"]["x"].is_string(), "{body}");
+    let (_, usage) = send(app.get("/usage")).await;
+    assert_eq!(usage["posts"]["used"], 0, "no credit taken: {usage}");
+}
+
+async fn bad_requests_are_json_4xx(app: &TestApp) {
+    olivia(app).await;
+    let cases: [(&[(&str, &str)], StatusCode); 4] = [
+        (
+            &[("platform[]", "x"), ("title", "t")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &[
+                ("user", "olivia"),
+                ("platform[]", "myspace"),
+                ("title", "t"),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &[("user", "ghost"), ("platform[]", "x"), ("title", "t")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &[("user", "olivia"), ("platform[]", "x")],
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (pairs, expected) in cases {
+        let (status, body) = upload_form(app, "upload_text", pairs).await;
+        assert_eq!(status, expected, "{pairs:?}: {body}");
+        assert_eq!(body["success"], false);
+        assert!(body["message"].is_string());
+    }
+    let (status, body) = send(app.get("/status")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "request_id or job_id is required");
+    let (status, body) = send(app.get("/status?request_id=nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (body["status"].clone(), body["request_id"].clone()),
+        (json!("not_found"), json!("nope"))
+    );
+    let (status, body) = send(app.get("/history?limit=0")).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (StatusCode::BAD_REQUEST, json!("Invalid limit"))
+    );
+    let (status, _) = send(
+        app.client
+            .post(app.url("/api/upload_text"))
+            .header("Authorization", "Apikey wrong")
+            .form(&[("user", "olivia")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn each_platform_reports_upload_completed_once(app: &TestApp) {
+    olivia(app).await;
+    let receiver = app.receiving_webhooks().await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("platform[]", "linkedin"),
+            ("title", "Hooked"),
+            ("external_id", "campaign-7"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let events = receiver.wait_for_accepted(2, WAIT).await;
+    let mut platforms: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let e = e.json();
+            assert_eq!(e["event"], "upload_completed");
+            assert_eq!(e["request_id"], body["request_id"]);
+            assert_eq!(e["external_id"], "campaign-7");
+            assert_eq!(e["profile_username"], "olivia");
+            e["platform"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    platforms.sort_unstable();
+    assert_eq!(platforms, ["linkedin", "x"]);
+    // A later event proves the earlier ones were all sent: nothing else came for them.
+    let (_, other) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "bluesky"),
+            ("title", "Next"),
+        ],
+    )
+    .await;
+    assert_eq!(other["success"], true, "{other}");
+    let all = receiver.wait_for_accepted(3, WAIT).await;
+    assert_eq!(all.len(), 3, "once per platform per upload");
+}
+
+async fn a_rate_limited_platform_is_retried_until_it_publishes(app: &TestApp) {
+    olivia(app).await;
+    app.sandbox_control(json!({"platform": "x", "endpoint": "tweets", "faults": ["rate_limited"]}))
+        .await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("title", "Eventually"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"]["x"]["retryable"], true, "{body}");
+    let report = poll_until_final(app, body["request_id"].as_str().unwrap()).await;
+    assert_eq!(report["success"], true, "{report}");
+    assert_eq!(report["results"][0]["attempts"], 2);
+}
