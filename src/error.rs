@@ -110,6 +110,9 @@ pub enum ApiError {
     /// publishing's clients read `error` as well as `message`.
     #[error("{0}")]
     UploadRejected(String),
+    /// No scheduled job with this id that the caller may see.
+    #[error("Job not found")]
+    JobNotFound,
     /// No upload with this id (`by_job`: it was asked for as `job_id`).
     #[error("No upload request found with this ID")]
     UploadNotFound { id: String, by_job: bool },
@@ -182,6 +185,7 @@ impl ApiError {
             ApiError::NoConnectedPlatform(_) => "INVALID_PLATFORMS",
             ApiError::UploadRejected(_) => "INVALID_REQUEST",
             ApiError::UploadNotFound { .. } => "NOT_FOUND",
+            ApiError::JobNotFound => "JOB_NOT_FOUND",
             ApiError::MonthlyLimitExceeded(_) => "MONTHLY_LIMIT_EXCEEDED",
             ApiError::DailyCapReached(_) => "DAILY_CAP_REACHED",
             ApiError::MediaTooLarge { .. } => "MEDIA_TOO_LARGE",
@@ -248,6 +252,7 @@ impl ResponseError for ApiError {
             | ApiError::LinkNotFound
             | ApiError::DeliveryNotFound
             | ApiError::UploadNotFound { .. }
+            | ApiError::JobNotFound
             | ApiError::UnknownPlatform(_)
             | ApiError::NotConnected(_)
             | ApiError::NothingFound(_) => StatusCode::NOT_FOUND,
@@ -311,6 +316,7 @@ impl ResponseError for ApiError {
         }
         match self {
             ApiError::UploadRejected(why) => body["error"] = why.as_str().into(),
+            ApiError::JobNotFound => body["error"] = "Job not found".into(),
             ApiError::UploadNotFound { id, by_job } => {
                 body[if *by_job { "job_id" } else { "request_id" }] = id.as_str().into();
                 body["status"] = "not_found".into();

@@ -10,6 +10,7 @@ pub mod media_uploads;
 pub mod notifications;
 pub mod preferences;
 pub mod queue;
+pub mod schedule;
 pub mod schemas;
 pub mod targets;
 pub mod upload_form;

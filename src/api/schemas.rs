@@ -196,3 +196,14 @@ pub struct NewMediaUpload {
     pub media_type: String,
     pub source: Option<String>,
 }
+
+/// `PATCH` (or `POST`) `/schedule/{job_id}`: at least one field.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleEdit {
+    /// ISO 8601; naive times are read in `timezone`.
+    pub scheduled_date: Option<String>,
+    /// IANA name; default UTC.
+    pub timezone: Option<String>,
+    pub title: Option<String>,
+    pub caption: Option<String>,
+}

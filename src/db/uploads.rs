@@ -541,3 +541,156 @@ pub fn in_progress(
     }
     q.load(conn)
 }
+
+/// The account's scheduled (not yet due) jobs, of one profile if given, due in `[from, to)`
+/// when given, soonest first, with their profiles' usernames; and how many there are.
+pub fn scheduled(
+    conn: &mut DbConn,
+    account_id: &str,
+    profile_id: Option<&str>,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+    offset: i64,
+    limit: Option<i64>,
+) -> QueryResult<(Vec<(Job, String)>, i64)> {
+    macro_rules! query {
+        () => {{
+            let mut q = upload_jobs::table
+                .inner_join(profiles::table)
+                .filter(upload_jobs::account_id.eq(account_id.to_owned()))
+                .filter(upload_jobs::state.eq(JobState::Scheduled.as_str()))
+                .into_boxed();
+            if let Some(p) = profile_id {
+                q = q.filter(upload_jobs::profile_id.eq(p.to_owned()));
+            }
+            if let Some(from) = from {
+                q = q.filter(upload_jobs::scheduled_for.ge(from));
+            }
+            if let Some(to) = to {
+                q = q.filter(upload_jobs::scheduled_for.lt(to));
+            }
+            q
+        }};
+    }
+    let total: i64 = query!().count().get_result(conn)?;
+    // SQLite takes OFFSET only with a LIMIT.
+    let rows = query!()
+        .select((Job::as_select(), profiles::username))
+        .order((upload_jobs::scheduled_for, upload_jobs::id))
+        .offset(offset)
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// One of the account's jobs (of `profile_id` when given).
+fn pending_job(
+    conn: &mut DbConn,
+    account_id: &str,
+    job_id: &str,
+    profile_id: Option<&str>,
+) -> QueryResult<Option<Job>> {
+    let mut q = upload_jobs::table
+        .filter(upload_jobs::account_id.eq(account_id.to_owned()))
+        .filter(upload_jobs::id.eq(job_id.to_owned()))
+        .select(Job::as_select())
+        .into_boxed();
+    if let Some(p) = profile_id {
+        q = q.filter(upload_jobs::profile_id.eq(p.to_owned()));
+    }
+    q.first(conn).optional()
+}
+
+/// Why a scheduled job could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScheduleChange<T> {
+    Done(T),
+    NotFound,
+    /// It is already running, done or cancelled.
+    NotScheduled,
+}
+
+/// Cancels a job that has not started, giving back its credits to the period they were
+/// taken from. Returns the job (its media is the caller's to delete) and the credits given
+/// back.
+pub fn cancel_scheduled(
+    conn: &mut DbConn,
+    account_id: &str,
+    job_id: &str,
+    profile_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<ScheduleChange<(Job, i32)>> {
+    conn.transaction(|conn| {
+        super::accounts::lock(conn, account_id)?;
+        let Some(job) = pending_job(conn, account_id, job_id, profile_id)? else {
+            return Ok(ScheduleChange::NotFound);
+        };
+        if job.state != JobState::Scheduled.as_str() {
+            return Ok(ScheduleChange::NotScheduled);
+        }
+        diesel::update(upload_jobs::table.filter(upload_jobs::id.eq(job_id)))
+            .set(upload_jobs::state.eq(JobState::Cancelled.as_str()))
+            .execute(conn)?;
+        diesel::update(upload_targets::table.filter(upload_targets::job_id.eq(job_id)))
+            .set((
+                upload_targets::state.eq(TargetState::Failed.as_str()),
+                upload_targets::error_code.eq(Some("cancelled")),
+                upload_targets::error_message.eq(Some("The scheduled post was cancelled")),
+                upload_targets::finished_at.eq(Some(now)),
+                upload_targets::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let credits = job.credits.max(0);
+        super::usage::refund(
+            conn,
+            account_id,
+            &crate::domain::usage::Period::containing(job.created_at),
+            u32::try_from(credits).unwrap_or(0),
+        )?;
+        Ok(ScheduleChange::Done((job, credits)))
+    })
+}
+
+/// Moves a job that has not started to `at`, and replaces its payload when given.
+pub fn edit_scheduled(
+    conn: &mut DbConn,
+    account_id: &str,
+    job_id: &str,
+    profile_id: Option<&str>,
+    at: Option<NaiveDateTime>,
+    edit: Option<(String, Option<String>, Option<String>)>,
+    now: NaiveDateTime,
+) -> QueryResult<ScheduleChange<Job>> {
+    conn.transaction(|conn| {
+        super::accounts::lock(conn, account_id)?;
+        let Some(job) = pending_job(conn, account_id, job_id, profile_id)? else {
+            return Ok(ScheduleChange::NotFound);
+        };
+        if job.state != JobState::Scheduled.as_str() {
+            return Ok(ScheduleChange::NotScheduled);
+        }
+        let row = upload_jobs::table.filter(upload_jobs::id.eq(job_id));
+        if let Some(at) = at {
+            diesel::update(row)
+                .set(upload_jobs::scheduled_for.eq(Some(at)))
+                .execute(conn)?;
+            diesel::update(upload_targets::table.filter(upload_targets::job_id.eq(job_id)))
+                .set((
+                    upload_targets::due_at.eq(at),
+                    upload_targets::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        if let Some((payload, title, caption)) = edit {
+            diesel::update(upload_jobs::table.filter(upload_jobs::id.eq(job_id)))
+                .set((
+                    upload_jobs::payload.eq(payload),
+                    upload_jobs::title.eq(title),
+                    upload_jobs::caption.eq(caption),
+                ))
+                .execute(conn)?;
+        }
+        let job = pending_job(conn, account_id, &job.id, profile_id)?.unwrap_or(job);
+        Ok(ScheduleChange::Done(job))
+    })
+}

@@ -275,7 +275,9 @@ impl Engine {
             tokens: &tokens,
             media: self.media.as_ref(),
             marker: &marker,
-            since: target.first_call_at.unwrap_or(job.created_at),
+            // The same for every attempt (Bluesky's record key derives from it), and never
+            // after the first call.
+            since: job.scheduled_for.unwrap_or(job.created_at),
         };
         if target.call_started_at.is_some() {
             match publisher.find(&call, &post).await {

@@ -72,7 +72,7 @@ fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
 
 fn api_routes(cfg: &mut web::ServiceConfig) {
     use api::{
-        accounts, deliveries, links, me, notifications, preferences, queue, targets,
+        accounts, deliveries, links, me, notifications, preferences, queue, schedule, targets,
         upload_reports, usage, users,
     };
     cfg.service(
@@ -178,6 +178,22 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 resource(API, "/history", &[Method::GET]).route(get().to(upload_reports::history)),
+            )
+            .service(resource(API, "/schedule", &[Method::GET]).route(get().to(schedule::list)))
+            // POST is n8n's "Edit Scheduled": an alias of PATCH.
+            .service(
+                resource(
+                    API,
+                    "/schedule/{job_id}",
+                    &[Method::DELETE, Method::PATCH, Method::POST],
+                )
+                .route(web::delete().to(schedule::cancel))
+                .route(web::patch().to(schedule::edit))
+                .route(web::post().to(schedule::edit)),
+            )
+            .service(
+                resource(API, "/schedule/{job_id}/preview", &[Method::GET])
+                    .route(get().to(schedule::preview)),
             )
             .service(
                 resource(API, "/facebook/pages", &[Method::GET])

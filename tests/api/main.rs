@@ -23,6 +23,7 @@ mod openapi;
 mod pages;
 mod plans;
 mod prefix;
+mod publish_processes;
 mod publishing;
 mod queue;
 mod storage;
@@ -64,6 +65,7 @@ fn main() {
         users::cases(),
         webhooks::cases(),
         webhook_processes::both::cases(),
+        publish_processes::both::cases(),
     ]
     .into_iter()
     .flatten()
@@ -76,7 +78,10 @@ fn main() {
             );
         }
     }
-    for case in &webhook_processes::postgres_only::cases() {
+    for case in webhook_processes::postgres_only::cases()
+        .iter()
+        .chain(&publish_processes::postgres_only::cases())
+    {
         trials.push(trial(Backend::Postgres, case).with_ignored_flag(!have_pg));
     }
     // Tests driving installed tools run on SQLite: what they check does not depend on the

@@ -3,7 +3,7 @@
 //! `s3_cases`, a real S3 server).
 
 use crate::support::wait::{WAIT, until};
-use crate::support::{TEST_LINK_SIGNING_KEY, TestApp, send, test_settings};
+use crate::support::{TEST_LINK_SIGNING_KEY, TestApp, send};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use bytes::Bytes;
 use postgate::config::{RawSettings, Settings};
@@ -329,8 +329,7 @@ async fn the_disk_budget_refuses_and_is_reported(app: &TestApp) {
 
 /// A library of its own on the test's database and data directory.
 fn library(app: &TestApp, customize: impl FnOnce(&mut RawSettings)) -> Library {
-    let mut raw = test_settings(&app.test_db.url);
-    raw.data_dir = app.test_db.dir.path().to_owned();
+    let mut raw = app.raw_settings();
     customize(&mut raw);
     let settings = Settings::from_raw(raw).expect("settings");
     let base = url::Url::parse(&app.address).unwrap();

@@ -19,6 +19,8 @@ cases![
     bad_requests_are_json_4xx,
     each_platform_reports_upload_completed_once,
     a_rate_limited_platform_is_retried_until_it_publishes,
+    scheduled_posts_are_listed_moved_edited_and_cancelled,
+    a_profile_link_sees_and_edits_only_its_own_schedule,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
@@ -444,4 +446,122 @@ async fn a_rate_limited_platform_is_retried_until_it_publishes(app: &TestApp) {
     let report = poll_until_final(app, body["request_id"].as_str().unwrap()).await;
     assert_eq!(report["success"], true, "{report}");
     assert_eq!(report["results"][0]["attempts"], 2);
+}
+
+/// Schedules a text post to X for `user` in `hours`; its job id.
+async fn schedule(app: &TestApp, user: &str, title: &str, hours: i64) -> String {
+    let at = (chrono::Utc::now() + chrono::Duration::hours(hours))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", user),
+            ("platform[]", "x"),
+            ("title", title),
+            ("scheduled_date", &at),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body["job_id"].as_str().unwrap().to_owned()
+}
+
+async fn scheduled_posts_are_listed_moved_edited_and_cancelled(app: &TestApp) {
+    olivia(app).await;
+    let first = schedule(app, "olivia", "First", 2).await;
+    let second = schedule(app, "olivia", "Second", 3).await;
+    let (status, list) = send(app.get("/schedule")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["total"], 2);
+    let posts = list["scheduled_posts"].as_array().unwrap();
+    assert_eq!(posts[0]["job_id"], first.as_str(), "soonest first");
+    assert_eq!(posts[0]["platforms"], json!(["x"]));
+    assert_eq!(posts[0]["post_type"], "text");
+    assert_eq!(posts[0]["profile_username"], "olivia");
+    // n8n edits with POST; the SDKs with PATCH.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(5))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let (status, edited) = send(app.post(
+        &format!("/schedule/{first}"),
+        &json!({"scheduled_date": later, "timezone": "UTC"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert!(edited["scheduled_date"].as_str().unwrap().ends_with('Z'));
+    let (status, edited) = send(
+        app.client
+            .patch(app.api(&format!("/schedule/{second}")))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .json(&json!({"title": "Second, edited"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["title"], "Second, edited");
+    let (status, body) = send(app.post(&format!("/schedule/{second}"), &json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, list) = send(app.get("/schedule")).await;
+    assert_eq!(
+        list["scheduled_posts"][0]["job_id"],
+        second.as_str(),
+        "the moved one is later now"
+    );
+    let (status, cancelled) = send(app.delete(&format!("/schedule/{first}"), &json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["credits_refunded"], 1);
+    let (status, again) = send(app.delete(&format!("/schedule/{first}"), &json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{again}");
+    let (status, missing) = send(app.delete("/schedule/job_nope", &json!({}))).await;
+    assert_eq!(
+        (status, missing["error"].clone()),
+        (StatusCode::NOT_FOUND, json!("Job not found"))
+    );
+    let (_, list) = send(app.get("/schedule")).await;
+    assert_eq!(list["total"], 1);
+    let (_, usage) = send(app.get("/usage")).await;
+    assert_eq!(
+        usage["posts"]["used"], 1,
+        "the cancelled post's credit came back: {usage}"
+    );
+}
+
+async fn a_profile_link_sees_and_edits_only_its_own_schedule(app: &TestApp) {
+    olivia(app).await;
+    let mine = schedule(app, "olivia", "Mine", 2).await;
+    let link = app.profile_with_link("noah", json!({})).await;
+    app.connect_on_page(&link, "x", Consent::Allow { person: 1 })
+        .await;
+    let theirs = schedule(app, "noah", "Theirs", 2).await;
+    let as_link = |req: reqwest::RequestBuilder| req.bearer_auth(&link);
+    let (status, list) = send(as_link(app.client.get(app.api("/schedule")))).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["scheduled_posts"][0]["job_id"], theirs.as_str());
+    let (status, _) = send(as_link(
+        app.client.delete(app.api(&format!("/schedule/{mine}"))),
+    ))
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another profile's job is not there"
+    );
+    let readonly = app
+        .link_token("noah", json!({"readonly_calendar": true}))
+        .await;
+    let (status, body) = send(
+        app.client
+            .delete(app.api(&format!("/schedule/{theirs}")))
+            .bearer_auth(&readonly),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error_code"], "READONLY_CALENDAR");
+    let (status, _) = send(as_link(
+        app.client.delete(app.api(&format!("/schedule/{theirs}"))),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

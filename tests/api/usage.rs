@@ -210,6 +210,8 @@ fn insert_target(
             upload_targets::due_at.eq(due_at),
             upload_targets::updated_at.eq(finished_at.unwrap_or(due_at)),
             upload_targets::finished_at.eq(finished_at),
+            // Held by a worker that is not there: the app's own worker leaves them alone.
+            upload_targets::locked_until.eq(Some(time::now() + Duration::days(7))),
         ))
         .execute(conn)
         .unwrap();

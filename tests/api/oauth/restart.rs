@@ -40,6 +40,7 @@ async fn a_restarted_server_honours_what_the_sandbox_issued(app: &TestApp) {
 
     let other = TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.database_url = Some(app.test_db.url.clone());
+        raw.data_dir = app.test_db.dir.path().to_owned();
     })
     .await;
     // The call log and the scripted fault outlived the first server.
@@ -91,6 +92,7 @@ async fn a_code_works_once_across_servers(app: &TestApp) {
     // processes behind one address would be: a code issued by one redeems at the other.
     let twin = TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.database_url = Some(app.test_db.url.clone());
+        raw.data_dir = app.test_db.dir.path().to_owned();
         raw.public_url = Some(app.address.clone());
     })
     .await;

@@ -4,7 +4,7 @@
 //! the post at — is checked.
 
 use crate::support::sandbox::Consent;
-use crate::support::{TEST_OAUTH_TIMEOUT_SECONDS, TestApp, test_settings};
+use crate::support::{TEST_OAUTH_TIMEOUT_SECONDS, TestApp};
 use actix_web::{HttpResponse, HttpServer, web};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -119,7 +119,7 @@ impl Account {
             })
             .await;
         // The server's own key, as its settings find it.
-        let settings = Settings::from_raw(test_settings(&app.test_db.url)).unwrap();
+        let settings = Settings::from_raw(app.raw_settings()).expect("settings");
         let cipher = postgate::key_files::token_cipher(&settings).unwrap();
         let tokens = vault::open(&cipher, &stored).expect("tokens open");
         let provider = providers::for_platform(platform);

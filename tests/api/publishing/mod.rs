@@ -10,7 +10,7 @@ mod threads;
 mod x;
 
 use crate::support::sandbox::Consent;
-use crate::support::{Case, TestApp, test_settings};
+use crate::support::{Case, TestApp};
 use async_trait::async_trait;
 use postgate::config::Settings;
 use postgate::db::connections::{self, Connection};
@@ -87,7 +87,7 @@ impl Account {
                 (connection, stored)
             })
             .await;
-        let settings = Settings::from_raw(test_settings(&app.test_db.url)).expect("settings");
+        let settings = Settings::from_raw(app.raw_settings()).expect("settings");
         let cipher = postgate::key_files::token_cipher(&settings).expect("cipher");
         let mut tokens = vault::open(&cipher, &stored).expect("tokens open");
         tokens.user_id = Some(connection.platform_user_id.clone());

@@ -184,7 +184,8 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut RawSettings)) -> Self {
         let test_db = TestDb::new(backend);
         let mut raw = test_settings(&test_db.url);
-        // The test's own data directory (generated keys, media), as `cli()` uses it.
+        // The test's own data directory (generated keys, media), as `cli()` and
+        // `raw_settings()` use it.
         raw.data_dir = test_db.dir.path().to_owned();
         customize(&mut raw);
         let settings = Settings::from_raw(raw).expect("test settings");
@@ -239,6 +240,14 @@ impl TestApp {
         .unwrap()
         .expect("create account");
         (created.account.id, created.api_key.full)
+    }
+
+    /// The settings this app runs with, before any customization: its database, and its
+    /// data directory (where the generated token key is).
+    pub fn raw_settings(&self) -> RawSettings {
+        let mut raw = test_settings(&self.test_db.url);
+        raw.data_dir = self.test_db.dir.path().to_owned();
+        raw
     }
 
     pub async fn stop(&self) {

@@ -1,0 +1,236 @@
+//! Publishing by real `postgate serve` processes: one killed (SIGKILL) under a stream of
+//! uploads with a platform call in flight, then another taking over; and two processes
+//! publishing from one PostgreSQL database. Nothing accepted is lost, nothing goes out twice.
+
+use crate::support::process::ServerProcess;
+use crate::support::sandbox::Consent;
+use crate::support::wait::until;
+use crate::support::{Backend, TEST_LINK_SIGNING_KEY, TestApp, send};
+use postgate::domain::{Platform, time};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs on both backends.
+pub mod both {
+    use super::*;
+    crate::cases![killed_while_publishing_then_restarted_publishes_everything_once];
+}
+
+/// Runs on PostgreSQL only: several processes on one SQLite file is not a supported setup.
+pub mod postgres_only {
+    use super::*;
+    crate::cases![two_processes_publish_each_post_once];
+}
+
+const LEASE_SECONDS: &str = "3";
+
+/// An in-process app that serves the API and the emulator but publishes nothing itself,
+/// with an account allowed any number of posts.
+async fn api_only(app: &TestApp) -> TestApp {
+    let api = TestApp::spawn_with(app.test_db.backend, |raw| {
+        raw.publishing_worker = false;
+        if let Some(plan) = raw.plans.get_mut("default") {
+            plan.monthly_posts = postgate::domain::Limit::Unlimited;
+        }
+    })
+    .await;
+    let link = api.profile_with_link("olivia", json!({})).await;
+    api.connect_on_page(&link, "x", Consent::Allow { person: 0 })
+        .await;
+    api.connect_on_page(&link, "bluesky", Consent::Allow { person: 0 })
+        .await;
+    api
+}
+
+/// `postgate serve` on the test's database, with the emulator on and short leases.
+fn server(api: &TestApp) -> Command {
+    let mut cmd = api.cli();
+    cmd.env("POSTGATE_SANDBOX", "true")
+        .env("POSTGATE_LINK_SIGNING_KEY", TEST_LINK_SIGNING_KEY)
+        .env("POSTGATE_PLANS__DEFAULT__MONTHLY_POSTS", "unlimited")
+        .env("POSTGATE_OAUTH_TIMEOUT_SECONDS", "2")
+        .env("POSTGATE_PUBLISHING_LEASE_SECONDS", LEASE_SECONDS)
+        .env("POSTGATE_PUBLISHING_RETRY_BASE_MS", "100")
+        .env("POSTGATE_PUBLISHING_POLL_MS", "50");
+    cmd
+}
+
+async fn start(cmd: Command) -> ServerProcess {
+    tokio::task::spawn_blocking(move || ServerProcess::start(cmd))
+        .await
+        .unwrap()
+}
+
+/// Uploads `text` to X and Bluesky through `address`; the request id when it was accepted.
+async fn upload(
+    client: &reqwest::Client,
+    address: &str,
+    key: &str,
+    text: &str,
+    extra: &[(&str, &str)],
+) -> Option<String> {
+    let mut form = vec![
+        ("user", "olivia"),
+        ("platform[]", "x"),
+        ("platform[]", "bluesky"),
+        ("title", text),
+    ];
+    form.extend_from_slice(extra);
+    let resp = client
+        .post(format!("{address}/api/upload_text"))
+        .header("Authorization", format!("Apikey {key}"))
+        .form(&form)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status();
+    let body: Value = resp.json().await.ok()?;
+    assert!(status.is_success(), "{status}: {body}");
+    Some(body["request_id"].as_str()?.to_owned())
+}
+
+/// How often each text was posted, per platform, as the emulator keeps them.
+async fn posted(api: &TestApp) -> HashMap<(String, String), usize> {
+    api.with_db(|conn| {
+        let mut counts = HashMap::new();
+        for platform in [Platform::X, Platform::Bluesky] {
+            let since = time::now() - chrono::Duration::hours(1);
+            for post in postgate::db::sandbox::posts_since(conn, platform, 0, since, 10_000)
+                .expect("sandbox posts")
+            {
+                *counts
+                    .entry((platform.key().to_owned(), post.text))
+                    .or_default() += 1;
+            }
+        }
+        counts
+    })
+    .await
+}
+
+/// Waits until every upload is final, and checks each went out once to both platforms.
+async fn assert_published_once(api: &TestApp, accepted: &[(String, String)]) {
+    until(
+        Duration::from_secs(90),
+        "every accepted upload to finish",
+        async || {
+            for (request_id, _) in accepted {
+                let (_, body) = send(api.get(&format!("/status?request_id={request_id}"))).await;
+                if !matches!(body["status"].as_str(), Some("completed" | "failed")) {
+                    return false;
+                }
+            }
+            true
+        },
+    )
+    .await;
+    for (request_id, _) in accepted {
+        let (status, body) = send(api.get(&format!("/status?request_id={request_id}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "completed", "{body}");
+        for r in body["results"].as_array().unwrap() {
+            assert_eq!(r["success"], true, "{body}");
+        }
+    }
+    let counts = posted(api).await;
+    for ((platform, text), n) in &counts {
+        assert_eq!(*n, 1, "{platform} got {text:?} {n} times");
+    }
+    for (_, text) in accepted {
+        for platform in ["x", "bluesky"] {
+            assert_eq!(
+                counts.get(&(platform.to_owned(), text.clone())),
+                Some(&1),
+                "{text:?} on {platform}"
+            );
+        }
+    }
+}
+
+async fn killed_while_publishing_then_restarted_publishes_everything_once(app: &TestApp) {
+    let api = api_only(app).await;
+    // The first post to X hangs at the emulator: it is on the wire when the process dies.
+    api.sandbox_control(json!({"platform": "x", "endpoint": "tweets", "faults": ["slow"]}))
+        .await;
+    let mut first = start(server(&api)).await;
+    let client = reqwest::Client::new();
+    let mut accepted = Vec::new();
+    let mut sent = 0;
+    while accepted.len() < 12 {
+        let text = format!("stream post {sent}");
+        sent += 1;
+        if let Some(id) = upload(
+            &client,
+            &first.address,
+            &api.api_key,
+            &text,
+            &[("async_upload", "true")],
+        )
+        .await
+        {
+            accepted.push((id, text));
+        }
+    }
+    // More requests on their way while it dies: whatever it accepted must go out.
+    let address = first.address.clone();
+    let key = api.api_key.clone();
+    let late = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut got = Vec::new();
+        for i in 0..8 {
+            let text = format!("late post {i}");
+            if let Some(id) =
+                upload(&client, &address, &key, &text, &[("async_upload", "true")]).await
+            {
+                got.push((id, text));
+            }
+        }
+        got
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    first.kill();
+    accepted.extend(late.await.unwrap());
+    let _second = start(server(&api)).await;
+    assert_published_once(&api, &accepted).await;
+    api.stop().await;
+}
+
+async fn two_processes_publish_each_post_once(app: &TestApp) {
+    assert_eq!(app.test_db.backend, Backend::Postgres);
+    let api = api_only(app).await;
+    // Due together in a few seconds, so both processes find them at once.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(4))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let mut accepted = Vec::new();
+    for i in 0..30 {
+        let text = format!("scheduled post {i}");
+        let id = upload(
+            &api.client,
+            &api.address,
+            &api.api_key,
+            &text,
+            &[("scheduled_date", &at)],
+        )
+        .await
+        .expect("accepted");
+        accepted.push((id, text));
+    }
+    let (c1, c2) = (server(&api), server(&api));
+    let a = std::thread::spawn(move || ServerProcess::start(c1));
+    let _b = start(c2).await;
+    let _a = a.join().unwrap();
+    assert_published_once(&api, &accepted).await;
+    // Each platform of each upload taken by one process, once.
+    for (request_id, _) in &accepted {
+        let (_, body) = send(api.get(&format!("/status?request_id={request_id}"))).await;
+        for r in body["results"].as_array().unwrap() {
+            assert_eq!(r["attempts"], 1, "{body}");
+        }
+    }
+    api.stop().await;
+}
