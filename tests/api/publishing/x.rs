@@ -235,6 +235,7 @@ async fn x_posts_and_media_survive_a_restart(app: &TestApp) {
     app.stop().await;
     let other = TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.database_url = Some(app.test_db.url.clone());
+        raw.data_dir = app.test_db.dir.path().to_owned();
     })
     .await;
     let url = made.url.unwrap().replace(&app.address, &other.address);
