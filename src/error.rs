@@ -110,6 +110,17 @@ pub enum ApiError {
     /// publishing's clients read `error` as well as `message`.
     #[error("{0}")]
     UploadRejected(String),
+    /// An action on a published post that the platform or this server refused, with the
+    /// platform-level code (`platform_not_supported`, `account_reauth_required`, …).
+    #[error("{message}")]
+    PostActionFailed {
+        status: StatusCode,
+        code: String,
+        message: String,
+    },
+    /// A retry with nothing to retry.
+    #[error("Nothing to retry: no platform of this upload failed")]
+    NothingToRetry,
     /// No scheduled job with this id that the caller may see.
     #[error("Job not found")]
     JobNotFound,
@@ -186,6 +197,8 @@ impl ApiError {
             ApiError::UploadRejected(_) => "INVALID_REQUEST",
             ApiError::UploadNotFound { .. } => "NOT_FOUND",
             ApiError::JobNotFound => "JOB_NOT_FOUND",
+            ApiError::PostActionFailed { .. } => "POST_ACTION_FAILED",
+            ApiError::NothingToRetry => "NOTHING_TO_RETRY",
             ApiError::MonthlyLimitExceeded(_) => "MONTHLY_LIMIT_EXCEEDED",
             ApiError::DailyCapReached(_) => "DAILY_CAP_REACHED",
             ApiError::MediaTooLarge { .. } => "MEDIA_TOO_LARGE",
@@ -281,6 +294,8 @@ impl ResponseError for ApiError {
             ApiError::MediaUrlRefused(_) => StatusCode::FORBIDDEN,
             ApiError::MediaUploadState(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PostActionFailed { status, .. } => *status,
+            ApiError::NothingToRetry => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -317,6 +332,11 @@ impl ResponseError for ApiError {
         match self {
             ApiError::UploadRejected(why) => body["error"] = why.as_str().into(),
             ApiError::JobNotFound => body["error"] = "Job not found".into(),
+            ApiError::PostActionFailed { code, message, .. } => {
+                body["error_code"] = code.as_str().into();
+                body["error"] = message.as_str().into();
+            }
+            ApiError::NothingToRetry => body["error"] = self.to_string().into(),
             ApiError::UploadNotFound { id, by_job } => {
                 body[if *by_job { "job_id" } else { "request_id" }] = id.as_str().into();
                 body["status"] = "not_found".into();

@@ -18,6 +18,13 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("oauth", "api"),
     ("oauth", "connect"),
     ("webhooks", "state"),
+    // The engine and the publishers run without the web layer (workers, other processes).
+    ("publish", "state"),
+    ("publish", "api"),
+    ("publish", "connect"),
+    ("media", "state"),
+    ("media", "api"),
+    ("media", "connect"),
 ];
 
 /// Modules that import nothing of ours but what is listed.

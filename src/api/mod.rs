@@ -8,6 +8,7 @@ pub mod links;
 pub mod me;
 pub mod media_uploads;
 pub mod notifications;
+pub mod posts;
 pub mod preferences;
 pub mod queue;
 pub mod schedule;

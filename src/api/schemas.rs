@@ -207,3 +207,20 @@ pub struct ScheduleEdit {
     pub title: Option<String>,
     pub caption: Option<String>,
 }
+
+/// `POST /posts/retry`: one of the two.
+#[derive(Serialize, ToSchema)]
+pub struct RetryUpload {
+    pub request_id: Option<String>,
+    pub job_id: Option<String>,
+}
+
+/// `POST /posts/unpublish`.
+#[derive(Serialize, ToSchema)]
+pub struct Unpublish {
+    /// The profile's username.
+    pub user: String,
+    pub platform: String,
+    /// The platform's id of the post, as the upload reported it.
+    pub post_id: String,
+}

@@ -694,3 +694,43 @@ pub fn edit_scheduled(
         Ok(ScheduleChange::Done(job))
     })
 }
+
+/// Queues a job's failed platforms again, due now (skipped ones stay skipped: the account is
+/// not there). A platform whose last call's outcome is unknown is reconciled first, as
+/// always. Returns how many were queued; `None` when the job is not the account's.
+pub fn retry_failed(
+    conn: &mut DbConn,
+    account_id: &str,
+    by: JobRef<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(Job, usize)>> {
+    conn.transaction(|conn| {
+        super::accounts::lock(conn, account_id)?;
+        let Some(job) = find(conn, account_id, by)? else {
+            return Ok(None);
+        };
+        if job.state == JobState::Cancelled.as_str() {
+            return Ok(Some((job, 0)));
+        }
+        let n = diesel::update(
+            upload_targets::table
+                .filter(upload_targets::job_id.eq(&job.id))
+                .filter(upload_targets::state.eq(TargetState::Failed.as_str())),
+        )
+        .set((
+            upload_targets::state.eq(TargetState::Queued.as_str()),
+            upload_targets::attempts.eq(0),
+            upload_targets::due_at.eq(now),
+            upload_targets::locked_until.eq(None::<NaiveDateTime>),
+            upload_targets::finished_at.eq(None::<NaiveDateTime>),
+            upload_targets::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n > 0 {
+            diesel::update(upload_jobs::table.filter(upload_jobs::id.eq(&job.id)))
+                .set(upload_jobs::state.eq(JobState::Active.as_str()))
+                .execute(conn)?;
+        }
+        Ok(Some((job, n)))
+    })
+}

@@ -119,6 +119,73 @@ impl Engine {
         &self.settings
     }
 
+    /// Queues a job's failed platforms again; `None` when the account has no such job.
+    pub async fn retry(
+        &self,
+        account_id: &str,
+        job_id: Option<String>,
+        request_id: Option<String>,
+    ) -> Result<Option<(Job, usize)>, ApiError> {
+        let account_id = account_id.to_owned();
+        let retried = self
+            .db
+            .run(move |conn| {
+                let by = match (&job_id, &request_id) {
+                    (Some(j), _) => uploads::JobRef::Job(j),
+                    (None, Some(r)) => uploads::JobRef::Request(r),
+                    (None, None) => return Ok(None),
+                };
+                uploads::retry_failed(conn, &account_id, by, time::now()).map_err(ApiError::from)
+            })
+            .await?;
+        if retried.as_ref().is_some_and(|(_, n)| *n > 0) {
+            self.wake.notify_one();
+        }
+        Ok(retried)
+    }
+
+    /// Deletes a post that `connection`'s account made on its platform.
+    pub async fn unpublish(
+        &self,
+        connection: &Connection,
+        platform: Platform,
+        post_id: &str,
+    ) -> Result<(), PublishError> {
+        let publisher = publishers::for_platform(platform).ok_or_else(|| {
+            PublishError::unsupported(
+                "platform_not_supported",
+                format!(
+                    "Deleting posts on {} is not supported",
+                    platform.display_name()
+                ),
+            )
+        })?;
+        let app = self.oauth.platforms.get(platform).ok_or_else(|| {
+            PublishError::unsupported(
+                "platform_not_configured",
+                format!(
+                    "{} is not configured on this server",
+                    platform.display_name()
+                ),
+            )
+        })?;
+        let tokens = refresh::usable_tokens(&self.oauth, &connection.id, platform, TOKEN_MARGIN)
+            .await
+            .map_err(|e| PublishError::Reauth {
+                reason: "token_unusable".to_owned(),
+                message: e.to_string(),
+            })?;
+        let call = Call {
+            app,
+            connection,
+            tokens: &tokens,
+            media: self.media.as_ref(),
+            marker: post_id,
+            since: time::now(),
+        };
+        publisher.unpublish(&call, post_id).await
+    }
+
     fn lease_until(&self, now: NaiveDateTime) -> NaiveDateTime {
         now + Duration::from_std(self.settings.lease).unwrap_or(Duration::minutes(10))
     }

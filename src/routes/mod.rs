@@ -72,8 +72,8 @@ fn metrics_route(cfg: &mut web::ServiceConfig, scrape: Option<Data<Scrape>>) {
 
 fn api_routes(cfg: &mut web::ServiceConfig) {
     use api::{
-        accounts, deliveries, links, me, notifications, preferences, queue, schedule, targets,
-        upload_reports, usage, users,
+        accounts, deliveries, links, me, notifications, posts, preferences, queue, schedule,
+        targets, upload_reports, usage, users,
     };
     cfg.service(
         web::scope(API)
@@ -180,6 +180,13 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                 resource(API, "/history", &[Method::GET]).route(get().to(upload_reports::history)),
             )
             .service(resource(API, "/schedule", &[Method::GET]).route(get().to(schedule::list)))
+            .service(
+                resource(API, "/posts/retry", &[Method::POST]).route(web::post().to(posts::retry)),
+            )
+            .service(
+                resource(API, "/posts/unpublish", &[Method::POST])
+                    .route(web::post().to(posts::unpublish)),
+            )
             // POST is n8n's "Edit Scheduled": an alias of PATCH.
             .service(
                 resource(

@@ -123,6 +123,8 @@ impl Modify for Common {
         crate::api::uploads::upload_photos,
         crate::api::uploads::upload_video,
         crate::api::uploads::upload_document,
+        crate::api::posts::retry,
+        crate::api::posts::unpublish,
         crate::api::schedule::list,
         crate::api::schedule::cancel,
         crate::api::schedule::edit,

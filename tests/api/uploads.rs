@@ -21,6 +21,7 @@ cases![
     a_rate_limited_platform_is_retried_until_it_publishes,
     scheduled_posts_are_listed_moved_edited_and_cancelled,
     a_profile_link_sees_and_edits_only_its_own_schedule,
+    failed_platforms_are_retried_and_posts_unpublished,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
@@ -564,4 +565,64 @@ async fn a_profile_link_sees_and_edits_only_its_own_schedule(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn failed_platforms_are_retried_and_posts_unpublished(app: &TestApp) {
+    olivia(app).await;
+    // Rate limited on every attempt it is allowed: X fails for good, Bluesky goes out.
+    app.sandbox_control(json!({"platform": "x", "endpoint": "tweets",
+        "faults": ["rate_limited", "rate_limited", "rate_limited", "rate_limited", "rate_limited"]}))
+    .await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("platform[]", "bluesky"),
+            ("title", "Try again"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let request_id = body["request_id"].as_str().unwrap().to_owned();
+    let report = poll_until_final(app, &request_id).await;
+    assert_eq!(report["failed"], 1, "{report}");
+    let (status, retried) =
+        send(app.post("/posts/retry", &json!({"request_id": request_id}))).await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    assert_eq!(retried["message"], "Failed platforms re-enqueued for retry");
+    let report = poll_until_final(app, &request_id).await;
+    assert_eq!(report["failed"], 0, "{report}");
+    let (status, again) = send(app.post("/posts/retry", &json!({"request_id": request_id}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, _) = send(app.post("/posts/retry", &json!({"job_id": "job_nope"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let x = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["platform"] == "x")
+        .unwrap()
+        .clone();
+    let (status, deleted) = send(app.post(
+        "/posts/unpublish",
+        &json!({"user": "olivia", "platform": "x", "post_id": x["platform_post_id"]}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["message"], "Post deleted successfully");
+    let page = app
+        .client
+        .get(x["post_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND, "the post is gone");
+    let (status, body) = send(app.post(
+        "/posts/unpublish",
+        &json!({"user": "olivia", "platform": "linkedin", "post_id": "urn:li:share:1"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
