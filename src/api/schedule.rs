@@ -309,6 +309,20 @@ pub async fn edit(
     })))
 }
 
+/// n8n's "Edit Scheduled" sends POST: the same edit.
+#[utoipa::path(post, path = "/api/uploadposts/schedule/{job_id}", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
+    params(("job_id" = String, Path, description = "The scheduled job")),
+    request_body = Option<super::schemas::ScheduleEdit>,
+    responses((status = 200, description = "As PATCH", body = serde_json::Value)))]
+pub async fn edit_by_post(
+    req: HttpRequest,
+    state: Data<AppState>,
+    job_id: Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    edit(req, state, job_id, body).await
+}
+
 #[tracing::instrument(skip_all)]
 #[utoipa::path(get, path = "/api/uploadposts/schedule/{job_id}/preview", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("job_id" = String, Path, description = "The scheduled job")),

@@ -196,7 +196,7 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route(web::delete().to(schedule::cancel))
                 .route(web::patch().to(schedule::edit))
-                .route(web::post().to(schedule::edit)),
+                .route(web::post().to(schedule::edit_by_post)),
             )
             .service(
                 resource(API, "/schedule/{job_id}/preview", &[Method::GET])

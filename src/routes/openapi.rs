@@ -128,6 +128,7 @@ impl Modify for Common {
         crate::api::schedule::list,
         crate::api::schedule::cancel,
         crate::api::schedule::edit,
+        crate::api::schedule::edit_by_post,
         crate::api::schedule::preview,
         crate::api::upload_reports::status,
         crate::api::upload_reports::history,
