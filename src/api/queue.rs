@@ -99,7 +99,7 @@ pub async fn get_settings(
 /// `POST /api/uploadposts/queue/settings`: a partial update; fields left out keep their
 /// value.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(post, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::QueueSettingsChange, responses((status = 200, description = "`{success, message, queue_settings}` after the change", body = serde_json::Value), (status = 400, description = "INVALID_FIELD: a bad timezone, slot, day or max_posts_per_slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = Option<super::schemas::QueueSettingsChange>, responses((status = 200, description = "`{success, message, queue_settings}` after the change", body = serde_json::Value), (status = 400, description = "INVALID_FIELD: a bad timezone, slot, day or max_posts_per_slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn update_settings(
     req: HttpRequest,
     state: Data<AppState>,

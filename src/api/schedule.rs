@@ -66,8 +66,8 @@ fn number(raw: &Option<String>, max: i64) -> Option<i64> {
 
 #[tracing::instrument(skip_all)]
 #[utoipa::path(get, path = "/api/uploadposts/schedule", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
-    params(("profile_username" = Option<String>, Query, description = "One profile"), ("from" = Option<String>, Query, description = "Due at or after (ISO)"),
-           ("to" = Option<String>, Query, description = "Due before (ISO)"), ("limit" = Option<i64>, Query, description = "Page size"), ("offset" = Option<i64>, Query, description = "Skip")),
+    params(("profile_username" = Option<String>, Query, description = "One profile"), ("from" = Option<String>, Query, description = "Due at or after (ISO); malformed values are ignored, as Upload-Post does"),
+           ("to" = Option<String>, Query, description = "Due before (ISO)"), ("limit" = Option<String>, Query, description = "Page size (a whole number; anything else is ignored)"), ("offset" = Option<String>, Query, description = "Skip (a whole number; anything else is ignored)")),
     responses((status = 200, description = "`{scheduled_posts[{job_id, scheduled_date, post_type, profile_username, title, caption, platforms, …}], total, limit, offset}`", body = serde_json::Value)))]
 pub async fn list(
     req: HttpRequest,
@@ -239,6 +239,8 @@ pub async fn edit(
     let text = |name: &'static str| -> Result<Option<String>, ApiError> {
         match body.get(name) {
             None | Some(Value::Null) => Ok(None),
+            // An empty string means "not given", as clients send it.
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(FieldError::new(name, "must be a string").into()),
         }

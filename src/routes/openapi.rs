@@ -44,12 +44,18 @@ impl Modify for Common {
             )
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/uploadposts/") {
+            if !(path.starts_with("/api/upload") || path.starts_with("/media/")) {
                 continue;
             }
-            for op in [&mut item.get, &mut item.post, &mut item.delete]
-                .into_iter()
-                .flatten()
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.put,
+            ]
+            .into_iter()
+            .flatten()
             {
                 let responses = &mut op.responses.responses;
                 for (status, description) in [
@@ -57,7 +63,13 @@ impl Modify for Common {
                     ("401", "Missing or invalid credentials"),
                     ("404", "Not found"),
                     ("405", "Method not allowed"),
-                    ("413", "Body over 64 KiB"),
+                    (
+                        "403",
+                        "Not allowed: a read-only link, a plan restriction, a bad signature",
+                    ),
+                    ("409", "Conflicts with the current state"),
+                    ("413", "Body over 64 KiB, or a file over its limit"),
+                    ("415", "A body or media type this route does not take"),
                     (
                         "429",
                         "Rate limited, or this address is blocked after bad keys",
