@@ -281,7 +281,7 @@ async fn scheduled_and_queued_uploads_wait_for_their_time(app: &TestApp) {
 
 async fn a_repeated_key_makes_one_job(app: &TestApp) {
     olivia(app).await;
-    let requests = (0..20).map(|_| {
+    let requests = (0..50).map(|_| {
         send(
             app.client
                 .post(app.url("/api/upload_text"))
