@@ -14,7 +14,14 @@ cases![python_sdk, npm_sdk];
 /// locations (as its first fake person).
 async fn connect_for_sdk(app: &TestApp, username: &str) {
     let token = app.profile_with_link(username, serde_json::json!({})).await;
-    for platform in ["facebook", "linkedin", "pinterest", "google_business"] {
+    for platform in [
+        "facebook",
+        "linkedin",
+        "pinterest",
+        "google_business",
+        "x",
+        "bluesky",
+    ] {
         let page = app
             .connect_on_page(&token, platform, Consent::Allow { person: 0 })
             .await;
@@ -47,6 +54,16 @@ async fn python_sdk(app: &TestApp) {
         "get_pinterest_boards",
         "get_google_business_locations",
         "select_google_business_location",
+        "upload_text",
+        "get_status",
+        "upload_photos",
+        "get_history",
+        "get_job_status",
+        "list_scheduled",
+        "edit_scheduled",
+        "cancel_scheduled",
+        "retry_post",
+        "unpublish_post",
         "delete_user",
     ] {
         assert!(

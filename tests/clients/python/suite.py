@@ -5,8 +5,10 @@ POSTGATE_BASE_URL (…/api), POSTGATE_API_KEY, POSTGATE_WEBHOOK_URL (a receiver 
 watches). Prints one line per SDK method covered; exits non-zero on the first failure.
 """
 
+import datetime
 import os
 import sys
+import time
 import urllib.parse
 
 from upload_post import UploadPostClient
@@ -155,6 +157,61 @@ assert selected["google_business_id"] == "accounts/123456781/locations/222222221
 assert selected["display_name"] == "Harbor Kiosk"
 covered("select_google_business_location")
 expect_error(lambda: client.get_facebook_pages("nobody-here"), "Profile not found")
+
+# Publishing, to the X and Bluesky accounts the caller connected on the same profile.
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "media")
+sent = client.upload_text("Hello from the Python SDK", user=PAGES, platforms=["x", "bluesky", "threads"])
+assert sent["success"] is True, sent
+assert sent["results"]["x"]["success"] is True, sent
+assert sent["results"]["bluesky"]["success"] is True, sent
+assert sent["results"]["threads"]["skipped"] is True, sent
+assert sent["usage"]["count"] == 2, sent
+covered("upload_text")
+status = client.get_status(sent["request_id"])
+assert status["status"] == "completed" and status["success"] is True, status
+assert {r["platform"] for r in status["results"]} == {"x", "bluesky", "threads"}, status
+covered("get_status")
+photos = client.upload_photos(
+    [os.path.join(FIXTURES, "pixel.png")], title="A pixel", user=PAGES, platforms=["x"],
+    async_upload=True,
+)
+assert photos["success"] is True and photos["request_id"], photos
+for _ in range(300):
+    polled = client.get_status(photos["request_id"])
+    if polled.get("success") is True or polled["status"] in ("completed", "failed"):
+        break
+    time.sleep(0.05)
+assert polled["success"] is True, polled
+covered("upload_photos")
+history = client.get_history(page=1, limit=20)
+assert history["total"] == 4, history
+assert {r["media_type"] for r in history["history"]} == {"text", "photo"}, history
+covered("get_history")
+later = (datetime.datetime.now() + datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S")
+scheduled = client.upload_text(
+    "Later from the Python SDK", user=PAGES, platforms=["x"], scheduled_date=later,
+    timezone="Europe/Berlin",
+)
+job_id = scheduled["job_id"]
+assert scheduled["scheduled_date"].endswith("Z"), scheduled
+assert client.get_job_status(job_id)["status"] == "pending"
+covered("get_job_status")
+listed = client.list_scheduled()
+assert [p["job_id"] for p in listed["scheduled_posts"]] == [job_id], listed
+assert listed["scheduled_posts"][0]["original_timezone"] == "Europe/Berlin", listed
+covered("list_scheduled")
+moved = client.edit_scheduled(job_id, scheduled_date=later, timezone="UTC")
+assert moved["success"] is True and moved["scheduled_date"].endswith("Z"), moved
+covered("edit_scheduled")
+cancelled = client.cancel_scheduled(job_id)
+assert cancelled["credits_refunded"] == 1, cancelled
+covered("cancel_scheduled")
+expect_error(lambda: client.retry_post(request_id=sent["request_id"]), "Nothing to retry")
+covered("retry_post")
+x_post = sent["results"]["x"]["post_id"]
+gone_post = client.unpublish_post(PAGES, "x", x_post)
+assert gone_post["message"] == "Post deleted successfully", gone_post
+covered("unpublish_post")
 
 # Deleting, last: the profile and its link go.
 deleted = client.delete_user("py-alice")
