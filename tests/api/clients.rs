@@ -99,6 +99,17 @@ async fn npm_sdk(app: &TestApp) {
         "getPinterestBoards",
         "getGoogleBusinessLocations",
         "selectGoogleBusinessLocation",
+        "uploadText",
+        "idempotencyKey",
+        "getStatus",
+        "uploadPhotos",
+        "getHistory",
+        "getJobStatus",
+        "listScheduled",
+        "editScheduled",
+        "cancelScheduled",
+        "retryPost",
+        "unpublishPost",
         "deleteUser",
     ] {
         assert!(

@@ -119,6 +119,75 @@ covered("getGoogleBusinessLocations");
 await assert.rejects(() => client.selectGoogleBusinessLocation("111111111", PAGES), /not supported/);
 covered("selectGoogleBusinessLocation");
 
+// Publishing, to the X and Bluesky accounts the caller connected on the same profile.
+const FIXTURES = new URL("../../fixtures/media/", import.meta.url);
+const sent = await client.uploadText({
+  user: PAGES,
+  title: "Hello from the npm SDK",
+  platforms: ["x", "bluesky", "linkedin"],
+  idempotencyKey: "node-launch-1",
+});
+assert.equal(sent.success, true);
+assert.equal(sent.results.x.success, true);
+assert.equal(sent.results.bluesky.success, true);
+// LinkedIn is connected too (as a person): text goes there as well.
+assert.equal(sent.results.linkedin.success, true, JSON.stringify(sent));
+covered("uploadText");
+const again = await client.uploadText({
+  user: PAGES,
+  title: "Hello from the npm SDK",
+  platforms: ["x", "bluesky", "linkedin"],
+  idempotencyKey: "node-launch-1",
+});
+assert.equal(again.job_id, sent.job_id);
+assert.equal(again.idempotent_replay, true);
+covered("idempotencyKey");
+const status = await client.getStatus(sent.request_id);
+assert.equal(status.status, "completed");
+assert.equal(status.success, true);
+covered("getStatus");
+const photos = await client.uploadPhotos([new URL("pixel.png", FIXTURES).pathname], {
+  user: PAGES,
+  title: "A pixel",
+  platforms: ["bluesky"],
+  asyncUpload: true,
+});
+let polled;
+for (let i = 0; i < 300; i++) {
+  polled = await client.getStatus(photos.request_id);
+  if (polled.success === true || ["completed", "failed"].includes(polled.status)) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+assert.equal(polled.success, true, JSON.stringify(polled));
+covered("uploadPhotos");
+const history = await client.getHistory({ page: 1, limit: 20 });
+assert.equal(history.total, 4);
+covered("getHistory");
+const later = new Date(Date.now() + 3 * 3600 * 1000).toISOString();
+const scheduled = await client.uploadText({
+  user: PAGES,
+  title: "Later from the npm SDK",
+  platforms: ["x"],
+  scheduledDate: later,
+});
+assert.ok(scheduled.job_id);
+assert.equal((await client.getJobStatus(scheduled.job_id)).status, "pending");
+covered("getJobStatus");
+const schedule = await client.listScheduled();
+assert.deepEqual(schedule.scheduled_posts.map((p) => p.job_id), [scheduled.job_id]);
+covered("listScheduled");
+const moved = await client.editScheduled(scheduled.job_id, { scheduledDate: later, timezone: "UTC" });
+assert.equal(moved.success, true);
+covered("editScheduled");
+const cancelled = await client.cancelScheduled(scheduled.job_id);
+assert.equal(cancelled.credits_refunded, 1);
+covered("cancelScheduled");
+await expectError(client.retryPost({ requestId: sent.request_id }), "Nothing to retry");
+covered("retryPost");
+const unpublished = await client.unpublishPost({ user: PAGES, platform: "bluesky", postId: sent.results.bluesky.post_id });
+assert.equal(unpublished.message, "Post deleted successfully");
+covered("unpublishPost");
+
 const deleted = await client.deleteUser("node-bob");
 assert.equal(deleted.success, true);
 await expectError(client.validateJwt(tokenOf(link.access_url)), "Invalid or expired token");
