@@ -1,6 +1,7 @@
 //! What the n8n node (n8n-nodes-upload-post 0.1.32) reads, reproduced request for request:
-//! its credential test and its dropdown loaders (profiles, Facebook and LinkedIn pages,
-//! Pinterest boards).
+//! its credential test, its dropdown loaders (profiles, Facebook and LinkedIn pages,
+//! Pinterest boards), and its publishing: an upload with the node's explicit defaults, its
+//! "wait for completion" poller, and its "Edit Scheduled" POST.
 
 use crate::cases;
 use crate::support::sandbox::Consent;
@@ -9,7 +10,13 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use serde_json::json;
 
-cases![credential_test, profile_dropdown, page_and_board_dropdowns];
+cases![
+    credential_test,
+    profile_dropdown,
+    page_and_board_dropdowns,
+    upload_and_wait_for_completion,
+    edit_scheduled_by_post,
+];
 
 /// `GET /uploadposts/me` with `Authorization: Apikey <key>` and n8n's headers: any 2xx
 /// passes, anything else fails the credential.
@@ -133,4 +140,87 @@ async fn page_and_board_dropdowns(app: &TestApp) {
     let (status, sentinel) = load("/facebook/pages?profile=__manual_user__", "pages").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(sentinel.is_empty());
+}
+
+/// The node's upload: always multipart, `async_upload` on by default, empty strings for
+/// fields left blank, and its explicit defaults for other platforms' options.
+async fn n8n_upload(app: &TestApp, extra: &[(&str, &str)]) -> Value {
+    let mut form = reqwest::multipart::Form::new()
+        .text("user", "n8n-poster")
+        .text("platform[]", "bluesky")
+        .text("title", "From a workflow")
+        .text("async_upload", "true")
+        .text("facebook_page_id", "")
+        .text("disable_duet", "false")
+        .text("share_to_feed", "true")
+        .text("cover_timestamp", "1000");
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_text"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .header("User-Agent", "n8n")
+            .multipart(form),
+    )
+    .await;
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+async fn connected_poster(app: &TestApp) {
+    let token = app.profile_with_link("n8n-poster", json!({})).await;
+    app.connect_on_page(&token, "bluesky", Consent::Allow { person: 0 })
+        .await;
+}
+
+/// "Wait for completion": poll status with the upload's `request_id` until `success` is
+/// true or the lower-cased status is one of success/completed/failed/error.
+async fn upload_and_wait_for_completion(app: &TestApp) {
+    connected_poster(app).await;
+    let body = n8n_upload(app, &[]).await;
+    let request_id = body["request_id"].as_str().expect("request_id").to_owned();
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        let (status, polled) = send(app.get(&format!("/status?request_id={request_id}"))).await;
+        assert_eq!(status, StatusCode::OK, "{polled}");
+        let state = polled["status"].as_str().unwrap_or("").to_lowercase();
+        let stop = polled["success"] == true
+            || ["success", "completed", "failed", "error"].contains(&state.as_str());
+        if !stop {
+            assert!(
+                polled.get("success").is_none(),
+                "success before the end: {polled}"
+            );
+        }
+        last = polled;
+        if stop {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(last["status"], "completed", "{last}");
+    assert_eq!(last["results"][0]["success"], true, "{last}");
+}
+
+/// "Edit Scheduled" POSTs the new date, with the `Z` n8n appends when there is no offset.
+async fn edit_scheduled_by_post(app: &TestApp) {
+    connected_poster(app).await;
+    let at = |hours| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string()
+    };
+    let body = n8n_upload(app, &[("scheduled_date", &at(2))]).await;
+    let job_id = body["job_id"].as_str().expect("job_id").to_owned();
+    let (status, edited) = send(app.post(
+        &format!("/schedule/{job_id}"),
+        &json!({"scheduled_date": at(4)}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["job_id"], job_id.as_str());
+    let (status, deleted) = send(app.delete(&format!("/schedule/{job_id}"), &json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
 }
