@@ -155,7 +155,7 @@ fn post_row(
         ),
         time: at.format("%H:%M").to_string(),
         text,
-        media: image_url(post.media_url.as_deref()),
+        media: image_url(None),
         can_cancel: !readonly && post.status == posts::STATUS_SCHEDULED && at > now,
     })
 }

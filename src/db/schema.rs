@@ -82,23 +82,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    posts (id) {
-        id -> Text,
-        account_id -> Text,
-        profile_id -> Text,
-        platform -> Text,
-        status -> Text,
-        title -> Nullable<Text>,
-        body -> Nullable<Text>,
-        media_url -> Nullable<Text>,
-        scheduled_for -> Timestamp,
-        published_at -> Nullable<Timestamp>,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
     oauth_states (id) {
         id -> Text,
         state_hash -> Text,
@@ -324,7 +307,6 @@ diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(profiles -> accounts (account_id));
 diesel::joinable!(connect_links -> profiles (profile_id));
 diesel::joinable!(social_connections -> profiles (profile_id));
-diesel::joinable!(posts -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
 diesel::joinable!(oauth_tokens -> social_connections (connection_id));
 diesel::joinable!(upload_targets -> upload_jobs (job_id));
@@ -339,7 +321,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     bootstrap_markers,
     connect_links,
     social_connections,
-    posts,
     oauth_states,
     oauth_tokens,
     notification_configs,

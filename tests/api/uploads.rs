@@ -22,17 +22,19 @@ cases![
     scheduled_posts_are_listed_moved_edited_and_cancelled,
     a_profile_link_sees_and_edits_only_its_own_schedule,
     failed_platforms_are_retried_and_posts_unpublished,
+    the_calendar_shows_published_and_scheduled_posts,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
 
-/// A profile with X and Bluesky connected through the sandbox.
-async fn olivia(app: &TestApp) {
+/// A profile with X and Bluesky connected through the sandbox; its connect link.
+async fn olivia(app: &TestApp) -> String {
     let link = app.profile_with_link("olivia", json!({})).await;
     app.connect_on_page(&link, "x", Consent::Allow { person: 0 })
         .await;
     app.connect_on_page(&link, "bluesky", Consent::Allow { person: 0 })
         .await;
+    link
 }
 
 /// `POST /api/<endpoint>` urlencoded, as the Python SDK sends it when there is no file.
@@ -625,4 +627,25 @@ async fn failed_platforms_are_retried_and_posts_unpublished(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+async fn the_calendar_shows_published_and_scheduled_posts(app: &TestApp) {
+    let link = olivia(app).await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "bluesky"),
+            ("title", "Went out today"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let job = schedule(app, "olivia", "Coming soon", 1).await;
+    let page = app.page(&format!("/connect/calendar?token={link}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Went out today"), "{}", page.body);
+    assert!(page.body.contains("Coming soon"));
+    assert!(page.body.contains(&format!("data-post=\"{job}\"")));
 }

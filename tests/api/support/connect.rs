@@ -5,7 +5,8 @@ use super::{TestApp, send};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use postgate::db::{DbConn, connections, oauth_states, posts, profiles};
+use diesel::prelude::*;
+use postgate::db::{DbConn, connections, oauth_states, profiles};
 use postgate::domain::link_token::LinkClaims;
 use postgate::domain::time;
 use reqwest::header::HeaderMap;
@@ -125,7 +126,8 @@ impl TestApp {
         .await
     }
 
-    /// Stores a post for the calendar; returns its id.
+    /// Stores an upload of one platform for the calendar, as the engine would have left it
+    /// (`scheduled`, `published`, `failed` or `cancelled` at `at`); returns its job id.
     pub async fn insert_post(
         &self,
         username: &str,
@@ -134,24 +136,60 @@ impl TestApp {
         at: &str,
         text: &str,
     ) -> String {
+        use postgate::db::schema::{upload_jobs, upload_targets};
+        use postgate::domain::upload::{JobState, TargetState};
         let profile_id = self.profile_id(username).await;
-        let id = uuid::Uuid::now_v7().to_string();
-        let post = posts::Post {
-            id: id.clone(),
-            account_id: self.account_id.clone(),
-            profile_id,
-            platform: platform.to_owned(),
-            status: status.to_owned(),
-            title: None,
-            body: Some(text.to_owned()),
-            media_url: None,
-            scheduled_for: time_at(at),
-            published_at: None,
-            created_at: time::now(),
-            updated_at: time::now(),
-        };
-        self.with_db(move |c| posts::insert(c, &post).unwrap())
-            .await;
+        let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+        let (account_id, platform, status, text) = (
+            self.account_id.clone(),
+            platform.to_owned(),
+            status.to_owned(),
+            text.to_owned(),
+        );
+        let at = time_at(at);
+        let job_id = id.clone();
+        self.with_db(move |c| {
+            let scheduled = status == "scheduled";
+            let (job_state, target_state) = match status.as_str() {
+                "scheduled" => (JobState::Scheduled, TargetState::Queued),
+                "published" => (JobState::Done, TargetState::Completed),
+                "cancelled" => (JobState::Cancelled, TargetState::Failed),
+                _ => (JobState::Done, TargetState::Failed),
+            };
+            diesel::insert_into(upload_jobs::table)
+                .values((
+                    upload_jobs::id.eq(&job_id),
+                    upload_jobs::request_id.eq(&job_id),
+                    upload_jobs::account_id.eq(&account_id),
+                    upload_jobs::profile_id.eq(&profile_id),
+                    upload_jobs::kind.eq("text"),
+                    upload_jobs::caption.eq(&text),
+                    upload_jobs::payload.eq(
+                        r#"{"fields":{},"media":[],"timezone":null,"original_scheduled":null}"#,
+                    ),
+                    upload_jobs::is_async.eq(false),
+                    upload_jobs::state.eq(job_state.as_str()),
+                    upload_jobs::scheduled_for.eq(scheduled.then_some(at)),
+                    upload_jobs::queued.eq(false),
+                    upload_jobs::credits.eq(1),
+                    upload_jobs::created_at.eq(if scheduled { time::now() } else { at }),
+                ))
+                .execute(c)
+                .unwrap();
+            diesel::insert_into(upload_targets::table)
+                .values((
+                    upload_targets::job_id.eq(&job_id),
+                    upload_targets::platform.eq(&platform),
+                    upload_targets::state.eq(target_state.as_str()),
+                    upload_targets::attempts.eq(0),
+                    upload_targets::due_at.eq(at),
+                    upload_targets::updated_at.eq(at),
+                    upload_targets::finished_at.eq((!scheduled).then_some(at)),
+                ))
+                .execute(c)
+                .unwrap();
+        })
+        .await;
         id
     }
 
