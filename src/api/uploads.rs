@@ -218,7 +218,23 @@ async fn submit(
     };
     let when = submission.when;
     let engine = state.publishing.clone();
-    match engine.accept(submission).await? {
+    let media_ids: Vec<String> = submission
+        .payload
+        .media
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    let accepted = match engine.accept(submission).await {
+        Ok(accepted) => accepted,
+        Err(refused) => {
+            // Nothing will publish what was stored for a refused upload.
+            if let Err(e) = state.media.delete(&media_ids).await {
+                tracing::warn!(error = %e, "cannot delete a refused upload's media");
+            }
+            return Err(refused);
+        }
+    };
+    match accepted {
         Accepted::Repeat(job) => answer_repeat(&state, job).await,
         Accepted::New {
             job,

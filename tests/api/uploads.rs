@@ -318,14 +318,29 @@ async fn a_repeated_key_makes_one_job(app: &TestApp) {
 
 async fn an_upload_with_no_connected_platform_is_refused(app: &TestApp) {
     assert_eq!(app.create_profile("nobody").await.0, StatusCode::CREATED);
-    let (status, body) = upload_form(
-        app,
-        "upload_text",
-        &[("user", "nobody"), ("platform[]", "x"), ("title", "Hello")],
+    let form = Form::new()
+        .text("user", "nobody")
+        .text("platform[]", "x")
+        .part("photos[]", Part::bytes(PNG.to_vec()).file_name("pixel.png"));
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_photos"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .multipart(form),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["invalid_platforms"]["x"].is_string(), "{body}");
+    let stored: i64 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            postgate::db::schema::media_objects::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stored, 0, "the refused upload's photo is not kept");
     let (_, usage) = send(app.get("/usage")).await;
     assert_eq!(usage["posts"]["used"], 0, "no credit taken: {usage}");
 }
