@@ -4,7 +4,7 @@
 //! `call.marker`, so a repeated create collides instead of doubling the post, and `find`
 //! is a `getRecord` of that key.
 
-use super::{endpoint, sandbox_page, too_large};
+use super::{endpoint, note_first_comment, note_thread, sandbox_page, too_large};
 use crate::domain::Platform;
 use crate::domain::tid::tid;
 use crate::domain::time;
@@ -484,20 +484,9 @@ impl Publisher for Bluesky {
                 Ok(r) => create(call, &record_key(call, thread.len()), r).await,
                 Err(e) => Err(e),
             };
-            match made {
-                Ok(_) => {
-                    published
-                        .extra
-                        .insert("first_comment_posted".into(), true.into());
-                }
-                Err(e) => published
-                    .warnings
-                    .push(format!("The first comment was not posted: {e}")),
-            }
+            note_first_comment(&mut published, made.map(drop));
         }
-        if uris.len() > 1 {
-            published.extra.insert("post_ids".into(), json!(uris));
-        }
+        note_thread(&mut published, &uris);
         published.url = Some(post_url(call, &first));
         published.post_id = first;
         Ok(published)

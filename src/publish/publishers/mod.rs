@@ -78,6 +78,15 @@ fn note_first_comment(published: &mut Published, outcome: Result<(), PublishErro
     }
 }
 
+/// A post that became several (a thread): every part's id as `post_ids`.
+fn note_thread(published: &mut Published, ids: &[String]) {
+    if ids.len() > 1 {
+        published
+            .extra
+            .insert("post_ids".to_owned(), serde_json::json!(ids));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

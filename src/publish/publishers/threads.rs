@@ -4,7 +4,7 @@
 //! publish call can leave a post in doubt. Text over 500 becomes a chain of replies.
 
 use super::graph::{self, id_of};
-use super::note_first_comment;
+use super::{note_first_comment, note_thread};
 use crate::domain::Platform;
 use crate::domain::upload::{MediaKind, PostKind};
 use crate::oauth::http::string_at;
@@ -13,7 +13,6 @@ use crate::publish::publisher::{Call, Post, PublishError, Published, Publisher};
 use crate::publish::text::{self, Measure};
 use async_trait::async_trait;
 use chrono::Duration;
-use serde_json::json;
 
 pub struct Threads;
 
@@ -301,9 +300,7 @@ impl Publisher for Threads {
                 }
             }
         }
-        if ids.len() > 1 {
-            published.extra.insert("post_ids".to_owned(), json!(ids));
-        }
+        note_thread(&mut published, &ids);
         if let Some(text) = &plan.first_comment {
             let outcome = reply(call, &post_id, text).await.map(drop);
             note_first_comment(&mut published, outcome);

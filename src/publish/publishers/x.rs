@@ -2,7 +2,7 @@
 //! `/2/media/metadata`, posts through `POST /2/tweets`. Long text and more than four
 //! images become a thread of replies; a first comment is one more reply.
 
-use super::{endpoint, sandbox_page, too_large};
+use super::{endpoint, note_first_comment, note_thread, sandbox_page, too_large};
 use crate::domain::Platform;
 use crate::domain::time;
 use crate::domain::upload::{MediaKind, PostKind};
@@ -354,20 +354,9 @@ impl Publisher for X {
         let first = ids[0].clone();
         if let Some(comment) = post.first_comment(Platform::X) {
             let body = json!({"text": comment, "reply": {"in_reply_to_tweet_id": first}});
-            match create(call, &body).await {
-                Ok(_) => {
-                    published
-                        .extra
-                        .insert("first_comment_posted".into(), true.into());
-                }
-                Err(e) => published
-                    .warnings
-                    .push(format!("The first comment was not posted: {e}")),
-            }
+            note_first_comment(&mut published, create(call, &body).await.map(drop));
         }
-        if ids.len() > 1 {
-            published.extra.insert("post_ids".into(), json!(ids));
-        }
+        note_thread(&mut published, &ids);
         published.url = Some(post_url(call, &first));
         published.post_id = first;
         Ok(published)

@@ -118,7 +118,10 @@ async fn x_replies_and_first_comments_join_the_thread(app: &TestApp) {
         0,
     );
     let published = account.publish(&lone).await.unwrap();
-    assert!(published.extra.get("first_comment_posted").is_none());
+    assert_eq!(
+        published.extra["first_comment_posted"], false,
+        "as on every platform"
+    );
     assert_eq!(published.warnings.len(), 1, "{:?}", published.warnings);
 
     // Replying to a post that is not there is X's final refusal.
