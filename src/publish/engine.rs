@@ -11,7 +11,7 @@
 
 use super::publisher::{Call, MediaSource, Post, PublishError, Published};
 use super::publishers;
-use super::results::{self, CompletedUpload};
+use super::results;
 use crate::config::PublishingSettings;
 use crate::db::connections::{self, Connection};
 use crate::db::outbox::Queued;
@@ -534,19 +534,14 @@ impl Engine {
                     &outcome,
                     now,
                     |profile, result| {
-                        results::completed_event(&CompletedUpload {
-                            job_id: &job.id,
-                            request_id: &job.request_id,
-                            external_id: job.external_id.as_deref(),
-                            user_email: email.as_deref(),
-                            profile_username: &profile.username,
-                            platform: &platform,
-                            media_type: &job.kind,
-                            title: job.title.as_deref(),
-                            caption: job.caption.as_deref(),
+                        results::completed_event(
+                            &job,
+                            email.as_deref(),
+                            &profile.username,
+                            &platform,
                             result,
-                            at: now,
-                        })
+                            now,
+                        )
                     },
                 )
                 .map_err(ApiError::from)
@@ -755,19 +750,14 @@ fn insert(
         let events: Vec<serde_json::Value> = skipped
             .iter()
             .map(|platform| {
-                results::completed_event(&CompletedUpload {
-                    job_id: &job.id,
-                    request_id: &job.request_id,
-                    external_id: job.external_id.as_deref(),
-                    user_email: email.as_deref(),
-                    profile_username: &s.profile.username,
-                    platform: platform.key(),
-                    media_type: &job.kind,
-                    title: job.title.as_deref(),
-                    caption: job.caption.as_deref(),
-                    result: &results::skipped(&s.profile.username, *platform),
-                    at: now,
-                })
+                results::completed_event(
+                    &job,
+                    email.as_deref(),
+                    &s.profile.username,
+                    platform.key(),
+                    &results::skipped(&s.profile.username, *platform),
+                    now,
+                )
             })
             .collect();
         let queued = uploads::insert(

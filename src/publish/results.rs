@@ -2,6 +2,7 @@
 //! target's `result` column holds, and the `upload_completed` body built from it.
 
 use super::publisher::{PublishError, Published};
+use crate::db::uploads::Job;
 use crate::domain::Platform;
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
@@ -68,35 +69,28 @@ fn capitalised(key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What `upload_completed` says about one platform of an upload.
-pub struct CompletedUpload<'a> {
-    pub job_id: &'a str,
-    pub request_id: &'a str,
-    pub external_id: Option<&'a str>,
-    pub user_email: Option<&'a str>,
-    pub profile_username: &'a str,
-    pub platform: &'a str,
-    pub media_type: &'a str,
-    pub title: Option<&'a str>,
-    pub caption: Option<&'a str>,
-    pub result: &'a Value,
-    pub at: NaiveDateTime,
-}
-
-/// The `upload_completed` body (reference 1.11), with `request_id` and `external_id` added.
-pub fn completed_event(c: &CompletedUpload<'_>) -> Value {
-    let r = c.result;
+/// The `upload_completed` body (reference 1.11) for one platform of `job`, with
+/// `request_id` and `external_id` added.
+pub fn completed_event(
+    job: &Job,
+    user_email: Option<&str>,
+    profile_username: &str,
+    platform: &str,
+    result: &Value,
+    at: NaiveDateTime,
+) -> Value {
+    let r = result;
     json!({
         "event": "upload_completed",
-        "job_id": c.job_id,
-        "request_id": c.request_id,
-        "external_id": c.external_id,
-        "user_email": c.user_email,
-        "profile_username": c.profile_username,
-        "platform": c.platform,
-        "media_type": c.media_type,
-        "title": c.title,
-        "caption": c.caption,
+        "job_id": job.id,
+        "request_id": job.request_id,
+        "external_id": job.external_id,
+        "user_email": user_email,
+        "profile_username": profile_username,
+        "platform": platform,
+        "media_type": job.kind,
+        "title": job.title,
+        "caption": job.caption,
         "result": {
             "success": r["success"].as_bool().unwrap_or(false),
             "url": r.get("url").cloned().unwrap_or(Value::Null),
@@ -106,7 +100,7 @@ pub fn completed_event(c: &CompletedUpload<'_>) -> Value {
             "error_code": r.get("error_code").cloned().unwrap_or(Value::Null),
         },
         // Upload-Post's own style here: naive, with microseconds.
-        "created_at": c.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        "created_at": at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
     })
 }
 
