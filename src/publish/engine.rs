@@ -420,15 +420,27 @@ impl Engine {
         let kind = PostKind::parse(&job.kind).unwrap_or(PostKind::Text);
         let profile_id = job.profile_id.clone();
         let name = target.platform.clone();
+        // A scheduled post passed no daily cap when it was accepted: it is checked now, before
+        // its first call (a call in doubt is reconciled, never refused).
+        let check_cap = job.scheduled_for.is_some() && target.call_started_at.is_none();
         let found = self
             .db
             .run(move |conn| {
                 let all = connections::for_profiles(conn, &[&profile_id])?;
                 let profile = profiles::find_by_id(conn, &profile_id)?;
-                Ok::<_, ApiError>((all.into_iter().find(|c| c.platform == name), profile))
+                let connection = all.into_iter().find(|c| c.platform == name);
+                let used = match &connection {
+                    // This target is `processing`, so the window counts it: the others are
+                    // one fewer.
+                    Some(c) if check_cap => {
+                        Some(usage::used_last_24h(conn, &c.id, time::now())? - 1)
+                    }
+                    _ => None,
+                };
+                Ok::<_, ApiError>((connection, profile, used))
             })
             .await;
-        let (connection, profile) = match found {
+        let (connection, profile, used) = match found {
             Ok(found) => found,
             Err(e) => {
                 return Err(self.retry_or_fail(
@@ -456,6 +468,9 @@ impl Engine {
                 ),
                 "platform",
             ));
+        }
+        if let Some(v) = used.and_then(|used| CapViolation::check(platform, used)) {
+            return Err(final_failure("daily_cap_reached", &v.message(), "client"));
         }
         let Some(publisher) = publishers::for_platform(platform) else {
             return Err(final_failure(

@@ -22,7 +22,10 @@ pub mod both {
 /// Runs on PostgreSQL only: several processes on one SQLite file is not a supported setup.
 pub mod postgres_only {
     use super::*;
-    crate::cases![two_processes_publish_each_post_once];
+    crate::cases![
+        two_processes_publish_each_post_once,
+        two_processes_share_one_allowance
+    ];
 }
 
 const LEASE_SECONDS: &str = "3";
@@ -232,5 +235,52 @@ async fn two_processes_publish_each_post_once(app: &TestApp) {
             assert_eq!(r["attempts"], 1, "{body}");
         }
     }
+    api.stop().await;
+}
+
+async fn two_processes_share_one_allowance(app: &TestApp) {
+    assert_eq!(app.test_db.backend, Backend::Postgres);
+    let api = api_only(app).await;
+    let start_limited = || {
+        let mut cmd = server(&api);
+        cmd.env("POSTGATE_PLANS__DEFAULT__MONTHLY_POSTS", "10");
+        start(cmd)
+    };
+    let (a, b) = (start_limited().await, start_limited().await);
+    // Scheduled for later: this is about counting, nothing needs to go out.
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let client = reqwest::Client::new();
+    let requests = (0..50).map(|i| {
+        let address = if i % 2 == 0 { &a.address } else { &b.address };
+        let text = format!("edge post {i}");
+        let form = [
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("title", text.as_str()),
+            ("scheduled_date", at.as_str()),
+        ];
+        send(
+            client
+                .post(format!("{address}/api/upload_text"))
+                .header("Authorization", format!("Apikey {}", api.api_key))
+                .form(&form),
+        )
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    let accepted = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::ACCEPTED)
+        .count();
+    assert_eq!(accepted, 10, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| matches!(*s, StatusCode::ACCEPTED | StatusCode::TOO_MANY_REQUESTS)),
+        "{answers:?}"
+    );
+    let (_, usage) = send(api.get("/usage")).await;
+    assert_eq!(usage["posts"]["used"], 10, "{usage}");
     api.stop().await;
 }

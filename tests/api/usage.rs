@@ -1,6 +1,9 @@
 //! Post quotas: atomic reservations (also from several pools, standing for several
-//! processes), refunds, periods, the daily-cap count, and `GET /usage` / `/me`.
+//! processes), refunds, periods, the daily-cap count, the upload endpoints' 429s, and
+//! `GET /usage` / `/me`.
 
+use crate::support::sandbox::Consent;
+use crate::support::wait::{WAIT, until};
 use crate::support::{TestApp, send};
 use crate::{assert_wire, cases};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -11,6 +14,7 @@ use postgate::domain::Limit;
 use postgate::domain::time;
 use postgate::domain::usage::{Period, Usage};
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 cases![
     reservations_at_the_edge_never_exceed_the_limit,
@@ -19,6 +23,8 @@ cases![
     periods_roll_over,
     unlimited_plans_are_counted,
     daily_count_has_what_went_out_or_is_on_its_way,
+    fifty_uploads_at_the_edge_take_exactly_the_allowance,
+    daily_caps_are_checked_at_accept_and_when_a_scheduled_post_runs,
     usage_reports_profiles_and_posts,
     usage_of_an_unlimited_plan,
     me_reports_post_usage,
@@ -173,11 +179,13 @@ async fn unlimited_plans_are_counted(app: &TestApp) {
     );
 }
 
-/// One upload job with one target in `state` to `connection`.
+/// One upload job with one target in `state` to `connection` on `platform`.
+#[allow(clippy::too_many_arguments)]
 fn insert_target(
     conn: &mut DbConn,
     account_id: &str,
     profile_id: &str,
+    platform: &str,
     connection: &str,
     state: &str,
     due_at: NaiveDateTime,
@@ -203,7 +211,7 @@ fn insert_target(
     diesel::insert_into(upload_targets::table)
         .values((
             upload_targets::job_id.eq(&job),
-            upload_targets::platform.eq("instagram"),
+            upload_targets::platform.eq(platform),
             upload_targets::state.eq(state),
             upload_targets::connection_id.eq(connection),
             upload_targets::attempts.eq(1),
@@ -226,7 +234,16 @@ async fn daily_count_has_what_went_out_or_is_on_its_way(app: &TestApp) {
         .with_db(move |c| {
             let mut target =
                 |connection: &str, state: &str, due: NaiveDateTime, done: Option<NaiveDateTime>| {
-                    insert_target(c, &account, &profile_id, connection, state, due, done)
+                    insert_target(
+                        c,
+                        &account,
+                        &profile_id,
+                        "instagram",
+                        connection,
+                        state,
+                        due,
+                        done,
+                    )
                 };
             // Counted: published in the window, being published, to be retried, due now.
             target("ig-1", "completed", ago(2), Some(ago(1)));
@@ -251,6 +268,109 @@ async fn daily_count_has_what_went_out_or_is_on_its_way(app: &TestApp) {
     assert_eq!((used, other), (5, 1));
     // Two days on, what was published has left the window and the scheduled post is due.
     assert_eq!(later, 4);
+}
+
+/// `POST /api/upload_text` to X for olivia, urlencoded as the Python SDK sends it.
+async fn post_to_x(app: &TestApp, title: &str, extra: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut form = vec![("user", "olivia"), ("platform[]", "x"), ("title", title)];
+    form.extend_from_slice(extra);
+    send(
+        app.client
+            .post(app.url("/api/upload_text"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .form(&form),
+    )
+    .await
+}
+
+async fn olivia_on_x(app: &TestApp) {
+    let link = app.profile_with_link("olivia", json!({})).await;
+    app.connect_on_page(&link, "x", Consent::Allow { person: 0 })
+        .await;
+}
+
+async fn fifty_uploads_at_the_edge_take_exactly_the_allowance(app: &TestApp) {
+    olivia_on_x(app).await;
+    // The test plan allows 10 posts a month; each upload to X takes one.
+    let titles = (0..50)
+        .map(|i| format!("edge post {i}"))
+        .collect::<Vec<_>>();
+    let answers =
+        futures_util::future::join_all(titles.iter().map(|t| post_to_x(app, t, &[]))).await;
+    let accepted = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(accepted, 10, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["success"], false);
+        assert_eq!(body["usage"]["count"], 10, "{body}");
+        assert_eq!(body["usage"]["limit"], 10, "{body}");
+    }
+    assert_eq!(app.used(this_month()).await, 10);
+    let tweets = app
+        .sandbox_calls()
+        .await
+        .into_iter()
+        .filter(|(p, e, _)| p == "x" && e == "tweets")
+        .count();
+    assert_eq!(tweets, 10);
+}
+
+async fn daily_caps_are_checked_at_accept_and_when_a_scheduled_post_runs(app: &TestApp) {
+    olivia_on_x(app).await;
+    // Due in a few seconds: accepted now, checked when it runs.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(3))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let (status, scheduled) = post_to_x(app, "scheduled", &[("scheduled_date", &at)]).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{scheduled}");
+    // Then the account reaches X's cap of 50 posts a day.
+    let connection = app.connection("olivia", "x").await.id;
+    let profile_id = app.profile_id("olivia").await;
+    let account = app.account_id.clone();
+    app.with_db(move |c| {
+        let hour_ago = time::now() - Duration::hours(1);
+        for _ in 0..50 {
+            insert_target(
+                c,
+                &account,
+                &profile_id,
+                "x",
+                &connection,
+                "completed",
+                hour_ago,
+                Some(hour_ago),
+            );
+        }
+    })
+    .await;
+    let (status, body) = post_to_x(app, "one too many", &[]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["message"], "Post verification failed", "{body}");
+    assert_eq!(
+        body["violations"],
+        json!([{"platform": "x", "type": "hard_cap",
+                "message": "Daily cap reached for x: 50/50 in last 24h",
+                "used_last_24h": 50, "cap": 50}])
+    );
+    let request_id = scheduled["request_id"].as_str().unwrap().to_owned();
+    let mut report = Value::Null;
+    until(WAIT, "the scheduled post to run", async || {
+        let (_, body) = send(app.get(&format!("/status?request_id={request_id}"))).await;
+        report = body;
+        matches!(report["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(report["status"], "failed", "{report}");
+    let result = &report["results"][0];
+    assert_eq!(result["error_code"], "daily_cap_reached", "{report}");
+    assert_eq!(result["failure_stage"], "precheck", "{report}");
+    let tweets = app
+        .sandbox_calls()
+        .await
+        .into_iter()
+        .filter(|(p, e, _)| p == "x" && e == "tweets")
+        .count();
+    assert_eq!(tweets, 0, "nothing went out past the cap");
 }
 
 async fn usage_reports_profiles_and_posts(app: &TestApp) {
