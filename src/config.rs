@@ -124,6 +124,9 @@ pub struct RawSettings {
     pub publishing_concurrency: u32,
     /// How often an idle publishing worker looks for due work.
     pub publishing_poll_ms: u64,
+    /// How long a finished upload's media is kept (for `/posts/retry` and the schedule's
+    /// preview) before the sweeper deletes it.
+    pub publishing_media_retention_hours: u64,
     /// Where uploaded and fetched media is kept: `local` (`<data_dir>/media`) or `s3`.
     pub media_store: MediaStoreKind,
     /// The bucket, with `media_store = "s3"`.
@@ -291,6 +294,7 @@ impl Default for RawSettings {
             publishing_retry_base_ms: 30_000,
             publishing_concurrency: 8,
             publishing_poll_ms: 1000,
+            publishing_media_retention_hours: 168,
             media_store: MediaStoreKind::Local,
             media_s3_bucket: None,
             media_s3_endpoint: None,
@@ -444,6 +448,8 @@ pub struct PublishingSettings {
     pub retry_base: std::time::Duration,
     pub concurrency: u32,
     pub poll: std::time::Duration,
+    /// `publishing_media_retention_hours`.
+    pub media_retention: chrono::Duration,
 }
 
 /// How webhooks are delivered.
@@ -689,6 +695,11 @@ impl Settings {
                 raw.publishing_poll_ms,
                 10..=60_000,
             )?),
+            media_retention: chrono::Duration::hours(in_range(
+                "publishing_media_retention_hours",
+                raw.publishing_media_retention_hours,
+                0..=87_600,
+            )? as i64),
         };
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let store = match raw.media_store {

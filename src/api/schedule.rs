@@ -208,18 +208,12 @@ pub async fn cancel(
                 .map_err(ApiError::from)
         })
         .await?;
-    let (job, credits) = changed(change)?;
-    // The job's media goes with it; the sweeper removes what a failure here leaves.
-    if let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) {
-        let ids: Vec<String> = payload.media.iter().map(|m| m.id.clone()).collect();
-        if let Err(e) = state.media.delete(&ids).await {
-            tracing::warn!(job = %id, error = %e, "cannot delete a cancelled job's media");
-        }
-    }
+    let cancelled = changed(change)?;
+    state.media.discard(&cancelled.media).await;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "message": format!("Job {id} cancelled and assets deleted."),
-        "credits_refunded": credits,
+        "credits_refunded": cancelled.credits,
     })))
 }
 

@@ -178,8 +178,9 @@ pub async fn cancel(
         posts::cancel(conn, &profile_id, &post_id)
     })
     .await?;
-    if !cancelled {
+    let Some(media) = cancelled else {
         return Err(fail(&req, Some(&live), Failure::PostGone).with_back(back));
-    }
+    };
+    state.media.discard(&media).await;
     Ok(see_other(back))
 }

@@ -89,9 +89,13 @@ pub fn in_range(
     Ok(posts)
 }
 
-/// Cancels one of the profile's scheduled uploads (its credits come back); false if the
-/// profile has no such upload still scheduled.
-pub fn cancel(conn: &mut DbConn, profile_id: &str, job_id: &str) -> QueryResult<bool> {
+/// Cancels one of the profile's scheduled uploads (its credits come back); `None` if the
+/// profile has no such upload still scheduled, else the media to delete.
+pub fn cancel(
+    conn: &mut DbConn,
+    profile_id: &str,
+    job_id: &str,
+) -> QueryResult<Option<Vec<String>>> {
     let account_id: Option<String> = upload_jobs::table
         .filter(upload_jobs::id.eq(job_id))
         .filter(upload_jobs::profile_id.eq(profile_id))
@@ -99,9 +103,12 @@ pub fn cancel(conn: &mut DbConn, profile_id: &str, job_id: &str) -> QueryResult<
         .first(conn)
         .optional()?;
     let Some(account_id) = account_id else {
-        return Ok(false);
+        return Ok(None);
     };
     let change =
         uploads::cancel_scheduled(conn, &account_id, job_id, Some(profile_id), time::now())?;
-    Ok(matches!(change, ScheduleChange::Done(_)))
+    Ok(match change {
+        ScheduleChange::Done(cancelled) => Some(cancelled.media),
+        _ => None,
+    })
 }

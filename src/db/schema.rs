@@ -309,7 +309,15 @@ diesel::joinable!(connect_links -> profiles (profile_id));
 diesel::joinable!(social_connections -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
 diesel::joinable!(oauth_tokens -> social_connections (connection_id));
+diesel::table! {
+    upload_media (job_id, media_id) {
+        job_id -> Text,
+        media_id -> Text,
+    }
+}
+
 diesel::joinable!(upload_targets -> upload_jobs (job_id));
+diesel::joinable!(upload_media -> upload_jobs (job_id));
 diesel::joinable!(upload_idempotency -> upload_jobs (job_id));
 diesel::joinable!(upload_jobs -> profiles (profile_id));
 diesel::joinable!(post_usage -> accounts (account_id));
@@ -330,6 +338,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_jobs,
     upload_targets,
     upload_idempotency,
+    upload_media,
     post_usage,
     queue_settings,
     queue_full_slots,

@@ -10,7 +10,7 @@
 use super::DbConn;
 use super::outbox::{self, Queued};
 use super::profiles::Profile;
-use super::schema::{profiles, upload_idempotency, upload_jobs, upload_targets};
+use super::schema::{profiles, upload_idempotency, upload_jobs, upload_media, upload_targets};
 use crate::domain::upload::{JobState, TargetState};
 use crate::domain::webhooks::Event;
 use chrono::NaiveDateTime;
@@ -85,11 +85,13 @@ impl Target {
 /// queues `upload_completed` for targets that are final from the start (skipped platforms).
 /// `Err` with a unique violation when the key (or the request id) is already taken: the
 /// caller then answers with the job that took it.
+#[allow(clippy::too_many_arguments)]
 pub fn insert(
     conn: &mut DbConn,
     job: &Job,
     profile: &Profile,
     targets: &[Target],
+    media_ids: &[String],
     idempotency_key: Option<&str>,
     final_from_start: &[serde_json::Value],
 ) -> QueryResult<Queued<()>> {
@@ -100,6 +102,15 @@ pub fn insert(
     for target in targets {
         diesel::insert_into(upload_targets::table)
             .values(target)
+            .execute(conn)?;
+    }
+    let media_ids: std::collections::BTreeSet<&String> = media_ids.iter().collect();
+    for media_id in media_ids {
+        diesel::insert_into(upload_media::table)
+            .values((
+                upload_media::job_id.eq(&job.id),
+                upload_media::media_id.eq(media_id),
+            ))
             .execute(conn)?;
     }
     if let Some(key) = idempotency_key {
@@ -297,6 +308,13 @@ pub enum Finish {
     },
 }
 
+/// When an outcome is recorded, and how long the job's media stays if that closes the job.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    pub now: NaiveDateTime,
+    pub keep_media_until: NaiveDateTime,
+}
+
 /// Records an attempt's outcome while `lease` is still the target's lease and releases it.
 /// A final outcome also queues `upload_completed` (its body built by `webhook` from the
 /// job's profile and the result) and closes the job once every target is final — all in one
@@ -308,7 +326,10 @@ pub fn finish(
     platform: &str,
     lease: NaiveDateTime,
     outcome: &Finish,
-    now: NaiveDateTime,
+    Recorded {
+        now,
+        keep_media_until,
+    }: Recorded,
     webhook: impl FnOnce(&Profile, &serde_json::Value) -> serde_json::Value,
 ) -> QueryResult<Queued<bool>> {
     use upload_targets::dsl as t;
@@ -402,14 +423,25 @@ pub fn finish(
             Event::UploadCompleted,
             &body,
         )?;
-        close_if_final(conn, &job.id)?;
+        close_if_final(conn, &job.id, keep_media_until)?;
         Ok(queued.map(|_| true))
     })
 }
 
-/// Marks the job done once none of its targets can change any more.
-fn close_if_final(conn: &mut DbConn, job_id: &str) -> QueryResult<()> {
+/// Marks the job done once none of its targets can change any more, and lets its media go
+/// at `keep_media_until`.
+fn close_if_final(
+    conn: &mut DbConn,
+    job_id: &str,
+    keep_media_until: NaiveDateTime,
+) -> QueryResult<()> {
     use upload_targets::dsl as t;
+    // Two targets finishing at once would each see the other still open under PostgreSQL's
+    // read committed, and nobody would close the job: a no-op write locks the job row first,
+    // so the second waits and then counts the first's outcome.
+    diesel::update(upload_jobs::table.find(job_id))
+        .set(upload_jobs::state.eq(upload_jobs::state))
+        .execute(conn)?;
     let open: i64 = upload_targets::table
         .filter(t::job_id.eq(job_id))
         .filter(t::state.ne_all([
@@ -427,8 +459,25 @@ fn close_if_final(conn: &mut DbConn, job_id: &str) -> QueryResult<()> {
         )
         .set(upload_jobs::state.eq(JobState::Done.as_str()))
         .execute(conn)?;
+        keep_media(conn, job_id, Some(keep_media_until))?;
     }
     Ok(())
+}
+
+/// Sets when a job's media expires: `None` holds it for good (the job may publish again),
+/// a time lets it go then. Every job has media of its own (a URL, even one of a staged
+/// upload, is fetched into a new item), so no other job is affected. Returns the items.
+fn keep_media(
+    conn: &mut DbConn,
+    job_id: &str,
+    until: Option<NaiveDateTime>,
+) -> QueryResult<Vec<String>> {
+    let ids: Vec<String> = upload_media::table
+        .filter(upload_media::job_id.eq(job_id))
+        .select(upload_media::media_id)
+        .load(conn)?;
+    super::media::set_expiry(conn, &ids, until)?;
+    Ok(ids)
 }
 
 /// History's filters (publishing reference 1.7); `None` = any.
@@ -610,16 +659,25 @@ pub enum ScheduleChange<T> {
     NotScheduled,
 }
 
+/// A cancelled job.
+#[derive(Debug)]
+pub struct Cancelled {
+    pub job: Job,
+    /// Credits given back.
+    pub credits: i32,
+    /// Its media, expired now: the caller deletes it at once (else the sweeper does).
+    pub media: Vec<String>,
+}
+
 /// Cancels a job that has not started, giving back its credits to the period they were
-/// taken from. Returns the job (its media is the caller's to delete) and the credits given
-/// back.
+/// taken from.
 pub fn cancel_scheduled(
     conn: &mut DbConn,
     account_id: &str,
     job_id: &str,
     profile_id: Option<&str>,
     now: NaiveDateTime,
-) -> QueryResult<ScheduleChange<(Job, i32)>> {
+) -> QueryResult<ScheduleChange<Cancelled>> {
     conn.transaction(|conn| {
         super::accounts::lock(conn, account_id)?;
         let Some(job) = pending_job(conn, account_id, job_id, profile_id)? else {
@@ -647,7 +705,12 @@ pub fn cancel_scheduled(
             &crate::domain::usage::Period::containing(job.created_at),
             u32::try_from(credits).unwrap_or(0),
         )?;
-        Ok(ScheduleChange::Done((job, credits)))
+        let media = keep_media(conn, job_id, Some(now))?;
+        Ok(ScheduleChange::Done(Cancelled {
+            job,
+            credits,
+            media,
+        }))
     })
 }
 
@@ -730,6 +793,7 @@ pub fn retry_failed(
             diesel::update(upload_jobs::table.filter(upload_jobs::id.eq(&job.id)))
                 .set(upload_jobs::state.eq(JobState::Active.as_str()))
                 .execute(conn)?;
+            keep_media(conn, &job.id, None)?;
         }
         Ok(Some((job, n)))
     })

@@ -22,7 +22,6 @@ use crate::outbound::Guarded;
 use crate::publish::publisher::{Media, MediaSource, PublishError};
 use async_trait::async_trait;
 use bytes::Bytes;
-use chrono::NaiveDateTime;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
@@ -243,15 +242,12 @@ impl Library {
         Ok(())
     }
 
-    /// Lets items go once `at` has passed (a job done or cancelled): the sweeper deletes
-    /// them then. Until released, ingested items are kept.
-    pub async fn release(&self, ids: &[String], at: NaiveDateTime) -> Result<(), MediaError> {
-        let ids = ids.to_vec();
-        self.0
-            .db
-            .run(move |conn| rows::set_expiry(conn, &ids, Some(at)).map_err(MediaError::from))
-            .await?;
-        Ok(())
+    /// Deletes items a caller no longer needs (a cancelled job's) now rather than at the
+    /// next sweep. Their rows are already expired, so a failure here only delays it.
+    pub async fn discard(&self, ids: &[String]) {
+        if let Err(e) = self.delete(ids).await {
+            tracing::warn!(error = %e, "cannot delete media now; the sweeper will");
+        }
     }
 
     /// Bytes stored and reserved, across all processes.

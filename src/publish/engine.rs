@@ -534,6 +534,7 @@ impl Engine {
         outcome: Finish,
     ) -> Result<(), ApiError> {
         let retry = matches!(outcome, Finish::Retry { .. });
+        let retention = self.settings.media_retention;
         let job = job.clone();
         let platform = target.platform.clone();
         let recorded = self
@@ -547,7 +548,10 @@ impl Engine {
                     &platform,
                     lease,
                     &outcome,
-                    now,
+                    uploads::Recorded {
+                        now,
+                        keep_media_until: now + retention,
+                    },
                     |profile, result| {
                         results::completed_event(
                             &job,
@@ -775,11 +779,13 @@ fn insert(
                 )
             })
             .collect();
+        let media_ids: Vec<String> = s.payload.media.iter().map(|m| m.id.clone()).collect();
         let queued = uploads::insert(
             conn,
             &job,
             &s.profile,
             &targets,
+            &media_ids,
             s.idempotency_key.as_deref(),
             &events,
         )?;

@@ -23,6 +23,7 @@ cases![
     a_profile_link_sees_and_edits_only_its_own_schedule,
     failed_platforms_are_retried_and_posts_unpublished,
     the_calendar_shows_published_and_scheduled_posts,
+    media_is_kept_while_an_upload_may_need_it,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
@@ -663,4 +664,108 @@ async fn the_calendar_shows_published_and_scheduled_posts(app: &TestApp) {
     assert!(page.body.contains("Went out today"), "{}", page.body);
     assert!(page.body.contains("Coming soon"));
     assert!(page.body.contains(&format!("data-post=\"{job}\"")));
+}
+
+/// `POST /api/upload_photos` of the fixture to `platforms` for olivia; the answer.
+async fn upload_pixel(app: &TestApp, platforms: &[&str], extra: &[(&str, &str)]) -> Value {
+    let mut form = Form::new().text("user", "olivia").text("title", "A pixel");
+    for p in platforms {
+        form = form.text("platform[]", p.to_string());
+    }
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let form = form.part("photos[]", Part::bytes(PNG.to_vec()).file_name("p.png"));
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/upload_photos"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .multipart(form),
+    )
+    .await;
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+/// The media rows of the upload `request_id`: `(id, expires_at)`, `None` for a row gone.
+async fn media_of(
+    app: &TestApp,
+    request_id: &str,
+) -> Vec<(String, Option<Option<chrono::NaiveDateTime>>)> {
+    use diesel::prelude::*;
+    use postgate::db::schema::{upload_jobs, upload_media};
+    let request_id = request_id.to_owned();
+    app.with_db(move |c| {
+        let ids: Vec<String> = upload_media::table
+            .inner_join(upload_jobs::table)
+            .filter(upload_jobs::request_id.eq(&request_id))
+            .select(upload_media::media_id)
+            .load(c)
+            .unwrap();
+        ids.into_iter()
+            .map(|id| {
+                let row = postgate::db::media::find(c, &id).unwrap();
+                (id, row.map(|r| r.expires_at))
+            })
+            .collect()
+    })
+    .await
+}
+
+async fn media_is_kept_while_an_upload_may_need_it(app: &TestApp) {
+    // Retries wait for a worker: with none, a retried upload stays open.
+    let app = &TestApp::spawn_with(app.test_db.backend, |raw| raw.publishing_worker = false).await;
+    let link = olivia(app).await;
+    app.sandbox_control(
+        json!({"platform": "x", "endpoint": "tweets", "faults": ["token_revoked"]}),
+    )
+    .await;
+    let body = upload_pixel(app, &["x", "bluesky"], &[]).await;
+    assert_eq!(body["results"]["x"]["success"], false, "{body}");
+    let request_id = body["request_id"].as_str().unwrap().to_owned();
+    // Done: kept a week (for a retry), then the sweeper's.
+    let media = media_of(app, &request_id).await;
+    assert_eq!(media.len(), 1);
+    let expires = media[0].1.expect("kept").expect("released");
+    let week = chrono::Utc::now().naive_utc() + chrono::Duration::hours(168);
+    assert!((expires - week).num_minutes().abs() <= 5, "{expires}");
+    // Retried: held again until the job is done.
+    let (status, retried) =
+        send(app.post("/posts/retry", &json!({"request_id": request_id}))).await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    assert_eq!(media_of(app, &request_id).await[0].1, Some(None));
+    // Cancelled, through the API or the calendar: deleted at once, file and row.
+    let files = || crate::media::media_files(app).len();
+    let before = files();
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let by_api = upload_pixel(app, &["x"], &[("scheduled_date", &in_an_hour)]).await;
+    let by_page = upload_pixel(app, &["bluesky"], &[("scheduled_date", &in_an_hour)]).await;
+    assert_eq!(files(), before + 2);
+    let (status, cancelled) = send(app.delete(
+        &format!("/schedule/{}", by_api["job_id"].as_str().unwrap()),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    let page = app.page(&format!("/connect/calendar?token={link}")).await;
+    let done = app
+        .post_form(
+            "/connect/calendar/cancel",
+            &[
+                ("token", link.as_str()),
+                ("csrf", page.csrf().as_str()),
+                ("post_id", by_page["job_id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    for answer in [&by_api, &by_page] {
+        let media = media_of(app, answer["request_id"].as_str().unwrap()).await;
+        assert_eq!(media.len(), 1);
+        assert_eq!(media[0].1, None, "the row is gone");
+    }
+    assert_eq!(files(), before);
+    app.stop().await;
 }
