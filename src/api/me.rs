@@ -10,7 +10,7 @@ use actix_web::web::Data;
 use serde_json::json;
 
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
-#[utoipa::path(get, path = "/api/uploadposts/me", tag = "account", security(("apikey" = [])), responses((status = 200, description = "The calling account: email, plan, preferences, limits, usage, api_usage (this month's posts: `{count, limit, last_reset}`)", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/api/uploadposts/me", tag = "account", security(("apikey" = [])), responses((status = 200, description = "The calling account: email, plan, preferences, limits, usage, api_usage (this month's posts: `{count, limit, last_reset}`)", body = super::responses::Me)))]
 pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let account = auth.0;
     let usage::Current {

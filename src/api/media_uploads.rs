@@ -95,7 +95,7 @@ fn new_upload(body: &JsonObject) -> Result<NewUpload, ApiError> {
 }
 
 /// Stages an upload: `PUT` the file to `upload_url`, then call `complete`.
-#[utoipa::path(post, path = "/api/uploadposts/media-uploads", tag = "media", security(("apikey" = [])), request_body = super::schemas::NewMediaUpload, responses((status = 200, description = "`{success, upload_id, upload_url, method, expires_at, …}`", body = serde_json::Value), (status = 413, description = "Larger than the limit of its media type", body = crate::error::ErrorBody), (status = 507, description = "Media storage is full", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/media-uploads", tag = "media", security(("apikey" = [])), request_body = super::schemas::NewMediaUpload, responses((status = 200, description = "`{success, upload_id, upload_url, method, expires_at, …}`", body = super::responses::MediaUpload), (status = 413, description = "Larger than the limit of its media type", body = crate::error::ErrorBody), (status = 507, description = "Media storage is full", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: Data<AppState>,
     auth: Authenticated,
@@ -107,7 +107,7 @@ pub async fn create(
 }
 
 /// A staged upload of this account.
-#[utoipa::path(get, path = "/api/uploadposts/media-uploads/{id}", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "The upload, with `media_url` once complete", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/api/uploadposts/media-uploads/{id}", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "The upload, with `media_url` once complete", body = super::responses::MediaUpload)))]
 pub async fn get(
     state: Data<AppState>,
     auth: Authenticated,
@@ -118,7 +118,7 @@ pub async fn get(
 }
 
 /// Deletes a staged upload and its file.
-#[utoipa::path(delete, path = "/api/uploadposts/media-uploads/{id}", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "`{success: true}`", body = serde_json::Value)))]
+#[utoipa::path(delete, path = "/api/uploadposts/media-uploads/{id}", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "`{success, upload_id}`", body = super::responses::MediaUploadDeleted)))]
 pub async fn delete(
     state: Data<AppState>,
     auth: Authenticated,
@@ -130,7 +130,7 @@ pub async fn delete(
 
 /// Completes an upload: the file is sniffed and must be of the declared `media_type`. The
 /// `media_url` is what to pass as `video`, `photos[]` or `document` until `expires_at`.
-#[utoipa::path(post, path = "/api/uploadposts/media-uploads/{id}/complete", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "`{success, upload_id, media_url, …}`", body = serde_json::Value), (status = 409, description = "Nothing was uploaded yet", body = crate::error::ErrorBody), (status = 415, description = "The file is not of the declared media_type", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/media-uploads/{id}/complete", tag = "media", security(("apikey" = [])), params(("id" = String, Path, description = "The upload_id")), responses((status = 200, description = "`{success, upload_id, media_url, …}`", body = super::responses::MediaUpload), (status = 409, description = "Nothing was uploaded yet", body = crate::error::ErrorBody), (status = 415, description = "The file is not of the declared media_type", body = crate::error::ErrorBody)))]
 pub async fn complete(
     state: Data<AppState>,
     auth: Authenticated,
@@ -149,7 +149,7 @@ pub struct Signed {
 }
 
 /// Receives a staged upload's file (the `upload_url`; the signature is the credential).
-#[utoipa::path(put, path = "/media/{id}", tag = "media", params(("id" = String, Path, description = "The upload_id"), Signed), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "`{success, upload_id, status: uploaded}`", body = serde_json::Value), (status = 400, description = "The body is not the declared length", body = crate::error::ErrorBody), (status = 403, description = "Invalid or expired signature", body = crate::error::ErrorBody), (status = 404, description = "No such upload", body = crate::error::ErrorBody)))]
+#[utoipa::path(put, path = "/media/{id}", tag = "media", params(("id" = String, Path, description = "The upload_id"), Signed), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "`{success, upload_id, status: uploaded}`", body = super::responses::MediaReceived), (status = 400, description = "The body is not the declared length", body = crate::error::ErrorBody), (status = 403, description = "Invalid or expired signature", body = crate::error::ErrorBody), (status = 404, description = "No such upload", body = crate::error::ErrorBody)))]
 pub async fn receive(
     state: Data<AppState>,
     id: Path<String>,

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod posts;
 pub mod preferences;
 pub mod queue;
+pub mod responses;
 pub mod schedule;
 pub mod schemas;
 pub mod targets;

@@ -20,7 +20,7 @@ const MAX_FIELD_CHARS: usize = 512;
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
 #[utoipa::path(post, path = "/api/uploadposts/posts/retry", tag = "publishing", security(("apikey" = [])),
     request_body = super::schemas::RetryUpload,
-    responses((status = 200, description = "`{success, request_id, message}`: the failed platforms are queued again (a platform whose last call's outcome is unknown is looked up first)", body = serde_json::Value),
+    responses((status = 200, description = "`{success, request_id, message}`: the failed platforms are queued again (a platform whose last call's outcome is unknown is looked up first)", body = super::responses::Retried),
               (status = 409, description = "NOTHING_TO_RETRY", body = crate::error::ErrorBody)))]
 pub async fn retry(
     state: Data<AppState>,
@@ -53,7 +53,7 @@ pub async fn retry(
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
 #[utoipa::path(post, path = "/api/uploadposts/posts/unpublish", tag = "publishing", security(("apikey" = [])),
     request_body = super::schemas::Unpublish,
-    responses((status = 200, description = "`{success, message: \"Post deleted successfully\"}`", body = serde_json::Value),
+    responses((status = 200, description = "`{success, message: \"Post deleted successfully\"}`", body = super::responses::Done),
               (status = 400, description = "`platform_not_supported` (Threads, Instagram, TikTok) or a post id the platform does not take", body = crate::error::ErrorBody)))]
 pub async fn unpublish(
     state: Data<AppState>,

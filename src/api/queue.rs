@@ -85,7 +85,7 @@ async fn settings_view(
 
 /// `GET /api/uploadposts/queue/settings`.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`); default: the account's default profile")), responses((status = 200, description = "`{success, queue_settings: {timezone, slots: [{hour, minute}], days_of_week (0 = Monday), max_posts_per_slot, full_slots}}`; defaults: America/New_York, 9:00/12:00/17:00, every day, 1 per slot", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`); default: the account's default profile")), responses((status = 200, description = "`{success, queue_settings: {timezone, slots: [{hour, minute}], days_of_week (0 = Monday), max_posts_per_slot, full_slots}}`; defaults: America/New_York, 9:00/12:00/17:00, every day, 1 per slot", body = super::responses::QueueSettingsAnswer), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn get_settings(
     req: HttpRequest,
     state: Data<AppState>,
@@ -99,7 +99,7 @@ pub async fn get_settings(
 /// `POST /api/uploadposts/queue/settings`: a partial update; fields left out keep their
 /// value.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(post, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = Option<super::schemas::QueueSettingsChange>, responses((status = 200, description = "`{success, message, queue_settings}` after the change", body = serde_json::Value), (status = 400, description = "INVALID_FIELD: a bad timezone, slot, day or max_posts_per_slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/queue/settings", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = Option<super::schemas::QueueSettingsChange>, responses((status = 200, description = "`{success, message, queue_settings}` after the change", body = super::responses::QueueSettingsAnswer), (status = 400, description = "INVALID_FIELD: a bad timezone, slot, day or max_posts_per_slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn update_settings(
     req: HttpRequest,
     state: Data<AppState>,
@@ -164,7 +164,7 @@ impl Window {
 
 /// `GET /api/uploadposts/queue/preview`.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/queue/preview", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`)"), ("days" = Option<u32>, Query, description = "Slots of the next 1-60 days (default 7)"), ("count" = Option<u32>, Query, description = "Instead of days: the next 1-200 slots")), responses((status = 200, description = "`{success, timezone, slots: [{datetime_utc, datetime_local, available, post_count, max_posts_per_slot, is_full, manually_full, scheduled_posts: [{job_id, title, platforms}]}], next_available: {datetime_utc, datetime_local, timezone} | null}`", body = serde_json::Value), (status = 400, description = "days or count out of range", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/queue/preview", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`)"), ("days" = Option<u32>, Query, description = "Slots of the next 1-60 days (default 7)"), ("count" = Option<u32>, Query, description = "Instead of days: the next 1-200 slots")), responses((status = 200, description = "`{success, timezone, slots: [{datetime_utc, datetime_local, available, post_count, max_posts_per_slot, is_full, manually_full, scheduled_posts: [{job_id, title, platforms}]}], next_available: {datetime_utc, datetime_local, timezone} | null}`", body = super::responses::QueuePreview), (status = 400, description = "days or count out of range", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn preview(
     req: HttpRequest,
     state: Data<AppState>,
@@ -212,7 +212,7 @@ pub async fn preview(
 
 /// `GET /api/uploadposts/queue/next-slot`.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(get, path = "/api/uploadposts/queue/next-slot", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`)")), responses((status = 200, description = "`{success, next_slot: {datetime_utc, datetime_local, timezone} | null}`: null when every slot of the next 365 days is taken", body = serde_json::Value), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/queue/next-slot", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (alias `profile`)")), responses((status = 200, description = "`{success, next_slot: {datetime_utc, datetime_local, timezone} | null}`: null when every slot of the next 365 days is taken", body = super::responses::NextSlot), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn next_slot(
     req: HttpRequest,
     state: Data<AppState>,
@@ -281,7 +281,7 @@ async fn set_slot_full(
 /// `POST /api/uploadposts/queue/slot-full`: `full` (default true) marks the slot, `false`
 /// frees it.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(post, path = "/api/uploadposts/queue/slot-full", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::QueueSlotFull, responses((status = 200, description = "`{success, message, slot_datetime, manually_full}`", body = serde_json::Value), (status = 400, description = "slot_datetime missing, unreadable, or not an upcoming slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/queue/slot-full", tag = "queue", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::QueueSlotFull, responses((status = 200, description = "`{success, message, slot_datetime, manually_full}`", body = super::responses::SlotMarked), (status = 400, description = "slot_datetime missing, unreadable, or not an upcoming slot", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn mark_slot_full(
     req: HttpRequest,
     state: Data<AppState>,
@@ -297,7 +297,7 @@ pub async fn mark_slot_full(
 
 /// `DELETE /api/uploadposts/queue/slot-full`: frees a slot marked full (body or query).
 #[tracing::instrument(skip_all)]
-#[utoipa::path(delete, path = "/api/uploadposts/queue/slot-full", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile, if not in the body"), ("slot_datetime" = Option<String>, Query, description = "The slot, if not in the body")), request_body = Option<super::schemas::QueueSlotFull>, responses((status = 200, description = "`{success, message, slot_datetime, manually_full: false}`", body = serde_json::Value), (status = 400, description = "slot_datetime missing or unreadable", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/queue/slot-full", tag = "queue", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile, if not in the body"), ("slot_datetime" = Option<String>, Query, description = "The slot, if not in the body")), request_body = Option<super::schemas::QueueSlotFull>, responses((status = 200, description = "`{success, message, slot_datetime, manually_full: false}`", body = super::responses::SlotMarked), (status = 400, description = "slot_datetime missing or unreadable", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND", body = crate::error::ErrorBody)))]
 pub async fn free_slot(
     req: HttpRequest,
     state: Data<AppState>,

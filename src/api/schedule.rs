@@ -68,7 +68,7 @@ fn number(raw: &Option<String>, max: i64) -> Option<i64> {
 #[utoipa::path(get, path = "/api/uploadposts/schedule", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("profile_username" = Option<String>, Query, description = "One profile"), ("from" = Option<String>, Query, description = "Due at or after (ISO); malformed values are ignored, as Upload-Post does"),
            ("to" = Option<String>, Query, description = "Due before (ISO)"), ("limit" = Option<String>, Query, description = "Page size (a whole number; anything else is ignored)"), ("offset" = Option<String>, Query, description = "Skip (a whole number; anything else is ignored)")),
-    responses((status = 200, description = "`{scheduled_posts[{job_id, scheduled_date, post_type, profile_username, title, caption, platforms, …}], total, limit, offset}`", body = serde_json::Value)))]
+    responses((status = 200, description = "`{scheduled_posts[{job_id, scheduled_date, post_type, profile_username, title, caption, platforms, …}], total, limit, offset}`", body = super::responses::ScheduledPosts)))]
 pub async fn list(
     req: HttpRequest,
     state: Data<AppState>,
@@ -190,7 +190,7 @@ fn changed<T>(change: ScheduleChange<T>) -> Result<T, ApiError> {
 #[tracing::instrument(skip_all)]
 #[utoipa::path(delete, path = "/api/uploadposts/schedule/{job_id}", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("job_id" = String, Path, description = "The scheduled job")),
-    responses((status = 200, description = "`{success, message, credits_refunded}`", body = serde_json::Value),
+    responses((status = 200, description = "`{success, message, credits_refunded}`", body = super::responses::ScheduleCancelled),
               (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody)))]
 pub async fn cancel(
     req: HttpRequest,
@@ -221,7 +221,7 @@ pub async fn cancel(
 #[utoipa::path(patch, path = "/api/uploadposts/schedule/{job_id}", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("job_id" = String, Path, description = "The scheduled job")),
     request_body = Option<super::schemas::ScheduleEdit>,
-    responses((status = 200, description = "`{success, job_id, scheduled_date, title, caption}`", body = serde_json::Value),
+    responses((status = 200, description = "`{success, job_id, scheduled_date, title, caption}`", body = super::responses::ScheduleEdited),
               (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody)))]
 pub async fn edit(
     req: HttpRequest,
@@ -309,7 +309,7 @@ pub async fn edit(
 #[utoipa::path(post, path = "/api/uploadposts/schedule/{job_id}", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("job_id" = String, Path, description = "The scheduled job")),
     request_body = Option<super::schemas::ScheduleEdit>,
-    responses((status = 200, description = "As PATCH", body = serde_json::Value)))]
+    responses((status = 200, description = "As PATCH", body = super::responses::ScheduleEdited)))]
 pub async fn edit_by_post(
     req: HttpRequest,
     state: Data<AppState>,
@@ -322,7 +322,7 @@ pub async fn edit_by_post(
 #[tracing::instrument(skip_all)]
 #[utoipa::path(get, path = "/api/uploadposts/schedule/{job_id}/preview", tag = "publishing", security(("apikey" = []), ("link_token" = [])),
     params(("job_id" = String, Path, description = "The scheduled job")),
-    responses((status = 200, description = "`{success, job_id, media[{media_type, content_type, url}]}`: signed URLs valid for hours", body = serde_json::Value)))]
+    responses((status = 200, description = "`{success, job_id, media[{media_type, content_type, url}]}`: signed URLs valid for hours", body = super::responses::SchedulePreview)))]
 pub async fn preview(
     req: HttpRequest,
     state: Data<AppState>,

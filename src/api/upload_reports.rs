@@ -21,7 +21,7 @@ pub struct StatusQuery {
 #[tracing::instrument(skip_all, fields(account = %auth.0.id))]
 #[utoipa::path(get, path = "/api/uploadposts/status", tag = "publishing", security(("apikey" = [])),
     params(("request_id" = Option<String>, Query, description = "The upload's request_id"), ("job_id" = Option<String>, Query, description = "Or its job_id")),
-    responses((status = 200, description = "`{request_id, status, completed, total, results[…], last_update}`; `success` only once final", body = serde_json::Value),
+    responses((status = 200, description = "`{request_id, status, completed, total, results[…], last_update}`; `success` only once final", body = super::responses::UploadStatus),
               (status = 404, description = "`{status: \"not_found\"}`", body = crate::error::ErrorBody)))]
 pub async fn status(
     state: Data<AppState>,
@@ -171,7 +171,7 @@ fn instant(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
            ("profile_username" = Option<String>, Query, description = "One profile (alias `profile`)"), ("request_id" = Option<String>, Query, description = "Exact"),
            ("job_id" = Option<String>, Query, description = "Exact"), ("external_id" = Option<String>, Query, description = "Exact"),
            ("start" = Option<String>, Query, description = "With `end`: YYYY-MM-DD or ISO, at most two months apart"), ("end" = Option<String>, Query, description = "See `start`")),
-    responses((status = 200, description = "`{history[…], in_progress[…], total, page, limit}`: one row per platform per upload, newest first", body = serde_json::Value),
+    responses((status = 200, description = "`{history[…], in_progress[…], total, page, limit}`: one row per platform per upload, newest first", body = super::responses::UploadHistory),
               (status = 400, description = "`{error: \"Invalid page\"}` and the like", body = crate::error::ErrorBody)))]
 pub async fn history(
     state: Data<AppState>,

@@ -30,8 +30,8 @@ const MAX_KEY: usize = 200;
 
 #[utoipa::path(post, path = "/api/upload_text", tag = "publishing", security(("apikey" = [])),
     request_body(content = String, description = "Form fields (multipart, urlencoded or JSON): `user`, `platform[]`, `title`, per-platform fields, `scheduled_date`, `add_to_queue`, `async_upload`", content_type = "multipart/form-data"),
-    responses((status = 200, description = "`{success, results{platform:{…}}, usage}`, or `{success, message, request_id}` when async", body = serde_json::Value),
-              (status = 202, description = "Scheduled or queued: `{success, job_id, scheduled_date}`", body = serde_json::Value)))]
+    responses((status = 200, description = "`{success, results{platform:{…}}, usage}`, or `{success, message, request_id, job_id}` when it continues in the background", body = super::responses::UploadAnswer),
+              (status = 202, description = "Scheduled or queued: `{success, job_id, scheduled_date}`", body = super::responses::UploadScheduled)))]
 pub async fn upload_text(
     state: Data<AppState>,
     auth: Authenticated,
@@ -43,8 +43,8 @@ pub async fn upload_text(
 
 #[utoipa::path(post, path = "/api/upload_photos", tag = "publishing", security(("apikey" = [])),
     request_body(content = String, description = "As `/api/upload_text`, with `photos[]` (files or URLs)", content_type = "multipart/form-data"),
-    responses((status = 200, description = "As `/api/upload_text`", body = serde_json::Value),
-              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+    responses((status = 200, description = "As `/api/upload_text`", body = super::responses::UploadAnswer),
+              (status = 202, description = "Scheduled or queued", body = super::responses::UploadScheduled)))]
 pub async fn upload_photos(
     state: Data<AppState>,
     auth: Authenticated,
@@ -56,8 +56,8 @@ pub async fn upload_photos(
 
 #[utoipa::path(post, path = "/api/upload", tag = "publishing", security(("apikey" = [])),
     request_body(content = String, description = "As `/api/upload_text`, with `video` (a file or a URL)", content_type = "multipart/form-data"),
-    responses((status = 200, description = "As `/api/upload_text`", body = serde_json::Value),
-              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+    responses((status = 200, description = "As `/api/upload_text`", body = super::responses::UploadAnswer),
+              (status = 202, description = "Scheduled or queued", body = super::responses::UploadScheduled)))]
 pub async fn upload_video(
     state: Data<AppState>,
     auth: Authenticated,
@@ -69,8 +69,8 @@ pub async fn upload_video(
 
 #[utoipa::path(post, path = "/api/upload_document", tag = "publishing", security(("apikey" = [])),
     request_body(content = String, description = "As `/api/upload_text`, with `document` (PDF, PPT, PPTX, DOC or DOCX); LinkedIn only", content_type = "multipart/form-data"),
-    responses((status = 200, description = "`{success, message, request_id, results}`", body = serde_json::Value),
-              (status = 202, description = "Scheduled or queued", body = serde_json::Value)))]
+    responses((status = 200, description = "`{success, message, request_id, results}`", body = super::responses::UploadAnswer),
+              (status = 202, description = "Scheduled or queued", body = super::responses::UploadScheduled)))]
 pub async fn upload_document(
     state: Data<AppState>,
     auth: Authenticated,

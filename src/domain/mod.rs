@@ -22,7 +22,7 @@ pub mod upload;
 pub mod usage;
 pub mod username;
 pub mod webhooks;
-mod wire;
+pub(crate) mod wire;
 
 pub use plan::{Limit, Plan};
 pub use platform::Platform;

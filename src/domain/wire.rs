@@ -7,9 +7,9 @@ macro_rules! wire_names {
         $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+
     }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+            $($(#[$vmeta])* #[serde(rename = $wire)] #[schema(rename = $wire)] $variant,)+
         }
 
         impl $name {

@@ -10,31 +10,25 @@ use serde_json::{Map, Value, json};
 const SILENT_FOR_HOURS: i64 = 1;
 const SILENT_MESSAGE: &str = "Upload appears to have failed (no activity for over 1 hour)";
 
-/// The top-level lifecycle of the status body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lifecycle {
-    Pending,
-    Queued,
-    Processing,
-    InProgress,
-    Completed,
-    Failed,
-    Cancelled,
+crate::domain::wire::wire_names! {
+    /// Where an upload stands as a whole: the status body's `status`.
+    pub enum Lifecycle {
+        /// Scheduled for later.
+        Pending = "pending",
+        /// Due, waiting for a worker.
+        Queued = "queued",
+        Processing = "processing",
+        /// Some platforms are done, others not yet.
+        InProgress = "in_progress",
+        /// Every platform is final, at least one published.
+        Completed = "completed",
+        /// Every platform is final and none published (or nothing moved for an hour).
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl Lifecycle {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Queued => "queued",
-            Self::Processing => "processing",
-            Self::InProgress => "in_progress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
     }

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 cases![
     document_lists_exactly_the_apps_routes,
-    docs_page_needs_no_network
+    docs_page_needs_no_network,
+    responses_are_held_to_the_document
 ];
 
 async fn document_lists_exactly_the_apps_routes(app: &TestApp) {
@@ -57,4 +58,49 @@ async fn docs_page_needs_no_network(app: &TestApp) {
     let bundle = app.page("/api/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status, StatusCode::OK);
     assert!(bundle.body.len() > 100_000);
+}
+
+/// `send` checks every body against the document; this checks the checker.
+async fn responses_are_held_to_the_document(app: &TestApp) {
+    use crate::support::contract::{matches_template, violations};
+    use serde_json::json;
+    assert!(matches_template("/a/{id}/b", "/a/x/b"));
+    assert!(!matches_template("/a/{id}/b", "/a/x/y/b"));
+    assert!(!matches_template("/a/{id}", "/a/"));
+    let doc = json!({"components": {"schemas": {"N": {"type": ["integer", "null"]}}}});
+    let schema = json!({
+        "type": "object",
+        "required": ["a", "n"],
+        "properties": {
+            "a": {"type": "array", "items": {"type": "string", "enum": ["x", "y"]}},
+            "n": {"$ref": "#/components/schemas/N"},
+            "o": {"oneOf": [{"type": "string"}, {"type": "boolean"}]}
+        },
+        "additionalProperties": false
+    });
+    assert!(violations(&doc, &schema, &json!({"a": ["x"], "n": null, "o": true})).is_empty());
+    assert_eq!(
+        violations(&doc, &schema, &json!({"a": ["z"], "n": 1})).len(),
+        1
+    );
+    assert_eq!(
+        violations(
+            &doc,
+            &schema,
+            &json!({"a": [], "n": "1", "o": 2, "extra": 0})
+        )
+        .len(),
+        3
+    );
+    assert_eq!(
+        violations(&doc, &schema, &json!({"a": []})),
+        ["$: `n` is missing"]
+    );
+    // The served document is the one the checker reads, and it types the publishing answers.
+    let (_, served) = send(app.client.get(app.url("/api/openapi.json"))).await;
+    let ok = &served["paths"]["/api/uploadposts/status"]["get"]["responses"]["200"];
+    assert_eq!(
+        ok["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/UploadStatus"
+    );
 }

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod clients;
 pub mod connect;
+pub mod contract;
 pub mod outbox;
 pub mod process;
 pub mod receiver;
@@ -341,12 +342,20 @@ pub fn usernames(list: &Value) -> Vec<&str> {
 }
 
 /// Sends a request and reads a JSON body (the server must always answer JSON).
+/// The body must also match what the OpenAPI document promises for that route and status.
 pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
-    let resp = req.send().await.expect("request reached the server");
+    let (client, request) = req.build_split();
+    let request = request.expect("a well-formed request");
+    let (method, path) = (request.method().clone(), request.url().path().to_owned());
+    let resp = client
+        .execute(request)
+        .await
+        .expect("request reached the server");
     let status = resp.status();
     let text = resp.text().await.expect("body");
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+    contract::check(method.as_str(), &path, status.as_u16(), &body);
     (status, body)
 }
 
