@@ -110,6 +110,7 @@ impl Application {
             oauth.clone(),
             Arc::new(library.clone()),
             settings.publishing,
+            metrics.publishing.clone(),
         ));
         let publisher = settings.publishing.worker.then(|| publishing.clone());
         let state = web::Data::new(AppState {

@@ -480,6 +480,22 @@ fn keep_media(
     Ok(ids)
 }
 
+/// Platforms of due uploads that are not final yet, across all processes (the publishing
+/// backlog a scrape reports).
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    use upload_targets::dsl as t;
+    upload_targets::table
+        .inner_join(upload_jobs::table)
+        .filter(upload_jobs::state.eq(JobState::Active.as_str()))
+        .filter(t::state.eq_any([
+            TargetState::Queued.as_str(),
+            TargetState::Processing.as_str(),
+            TargetState::Retryable.as_str(),
+        ]))
+        .count()
+        .get_result(conn)
+}
+
 /// History's filters (publishing reference 1.7); `None` = any.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryFilter {

@@ -1,9 +1,9 @@
 //! `GET /metrics` (mounted by `routes` when `metrics = true`), behind `metrics_token` if
 //! one is set.
 
-use super::Metrics;
+use super::{Backlogs, Metrics};
 use crate::config::MetricsSettings;
-use crate::db::{Db, outbox};
+use crate::db::{Db, outbox, uploads};
 use crate::domain::Secret;
 use crate::error::ApiError;
 use actix_web::web::Data;
@@ -48,7 +48,8 @@ impl Scrape {
 
 /// Prometheus metrics
 ///
-/// The instruments of this process, and the webhook backlog of the whole database.
+/// The instruments of this process, and the webhook and publishing backlogs of the whole
+/// database.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses(
     (status = 200, description = "Prometheus text format (0.0.4)", content_type = "text/plain", body = String),
     (status = 401, description = "`metrics_token` is set and the request does not carry it as `Authorization: Bearer <token>`", body = crate::error::ErrorBody),
@@ -59,12 +60,22 @@ pub async fn scrape(req: HttpRequest, scrape: Data<Scrape>) -> Result<HttpRespon
         return Err(ApiError::InvalidMetricsToken);
     }
     // Metrics matter most when the database struggles: without a count, still answer.
-    let backlog = scrape
+    let counted = |what: &'static str, r: Result<i64, ApiError>| {
+        r.inspect_err(|e| tracing::warn!(error = %e, "cannot count the {what} backlog"))
+            .ok()
+    };
+    let webhooks = scrape
         .db
         .run(|conn| outbox::pending_count(conn).map_err(ApiError::from))
-        .await
-        .inspect_err(|e| tracing::warn!(error = %e, "cannot count the webhook backlog"))
-        .ok();
-    let body = scrape.metrics.render(scrape.db.pool_state(), backlog);
+        .await;
+    let publishing = scrape
+        .db
+        .run(|conn| uploads::pending_count(conn).map_err(ApiError::from))
+        .await;
+    let backlogs = Backlogs {
+        webhooks: counted("webhook", webhooks),
+        publishing: counted("publishing", publishing),
+    };
+    let body = scrape.metrics.render(scrape.db.pool_state(), backlogs);
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
 }

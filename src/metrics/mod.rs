@@ -3,9 +3,9 @@
 //!
 //! Each part of Postgate that records gets its own instruments struct, registered in
 //! `Metrics::new` and handed to the code that records (`HttpMetrics` to the middleware,
-//! `WebhookMetrics` to the delivery worker, `RefreshMetrics` to the refresh engine). The
-//! publishing engine adds its job counters the same way. Values that live elsewhere (the
-//! pool, the outbox) are read when scraped.
+//! `WebhookMetrics` to the delivery worker, `RefreshMetrics` to the refresh engine,
+//! `PublishMetrics` to the publishing engine). Values that live elsewhere (the pool, the
+//! outbox, the publishing backlog) are read when scraped.
 
 pub mod endpoint;
 mod http;
@@ -15,6 +15,7 @@ pub use http::HttpMetrics;
 
 use crate::db::PoolState;
 use crate::db::outbox::Outcome;
+use crate::domain::Platform;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -147,6 +148,97 @@ impl RefreshMetrics {
     }
 }
 
+/// How one publishing attempt on one platform ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published,
+    /// A retryable failure: tried again later.
+    Retried,
+    /// The call's outcome is unknown: the next attempt looks the post up first.
+    InDoubt,
+    /// Failed for good.
+    Failed,
+    /// Never attempted: the profile has no account there.
+    Skipped,
+}
+
+impl PublishOutcome {
+    const ALL: [Self; 5] = [
+        Self::Published,
+        Self::Retried,
+        Self::InDoubt,
+        Self::Failed,
+        Self::Skipped,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Retried => "retried",
+            Self::InDoubt => "in_doubt",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PublishLabels {
+    platform: &'static str,
+    outcome: &'static str,
+}
+
+/// What the publishing engine records.
+#[derive(Clone, Debug, Default)]
+pub struct PublishMetrics {
+    attempts: Family<PublishLabels, Counter>,
+    /// Set when scraped.
+    backlog: Gauge,
+}
+
+impl PublishMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let this = Self::default();
+        for platform in Platform::ALL {
+            for outcome in PublishOutcome::ALL {
+                drop(this.attempts.get_or_create(&PublishLabels {
+                    platform: platform.key(),
+                    outcome: outcome.label(),
+                }));
+            }
+        }
+        registry.register(
+            "attempts",
+            "Publishing attempts by platform and outcome: published, retried, in_doubt \
+             (looked up before the next try), failed or skipped",
+            this.attempts.clone(),
+        );
+        registry.register(
+            "pending_targets",
+            "Platforms of due uploads not published or failed yet, across all processes",
+            this.backlog.clone(),
+        );
+        this
+    }
+
+    pub fn record(&self, platform: Platform, outcome: PublishOutcome) {
+        self.attempts
+            .get_or_create(&PublishLabels {
+                platform: platform.key(),
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+}
+
+/// Values counted in the database at scrape time; `None` when the count failed (the last
+/// value stays).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Backlogs {
+    pub webhooks: Option<i64>,
+    pub publishing: Option<i64>,
+}
+
 /// Media storage, as the media library last counted it.
 #[derive(Clone, Debug, Default)]
 pub struct MediaMetrics {
@@ -230,6 +322,7 @@ pub struct Metrics {
     pub webhooks: WebhookMetrics,
     pub refresh: RefreshMetrics,
     pub media: MediaMetrics,
+    pub publishing: PublishMetrics,
     pool: PoolGauges,
 }
 
@@ -241,23 +334,27 @@ impl Metrics {
         let webhooks = WebhookMetrics::register(registry.sub_registry_with_prefix("webhook"));
         let refresh = RefreshMetrics::register(registry.sub_registry_with_prefix("oauth"));
         let media = MediaMetrics::register(registry.sub_registry_with_prefix("media"));
+        let publishing = PublishMetrics::register(registry.sub_registry_with_prefix("publish"));
         Self {
             registry: Arc::new(registry),
             http,
             webhooks,
             refresh,
             media,
+            publishing,
             pool,
         }
     }
 
     /// Everything in the Prometheus text format, with the values read at scrape time:
-    /// the pool's state, and the webhook backlog if it could be counted (else its last
-    /// value stays).
-    pub fn render(&self, pool: PoolState, webhook_backlog: Option<i64>) -> String {
+    /// the pool's state, and the backlogs that could be counted.
+    pub fn render(&self, pool: PoolState, backlogs: Backlogs) -> String {
         self.pool.set(pool);
-        if let Some(n) = webhook_backlog {
+        if let Some(n) = backlogs.webhooks {
             self.webhooks.backlog.set(n);
+        }
+        if let Some(n) = backlogs.publishing {
+            self.publishing.backlog.set(n);
         }
         let mut out = String::new();
         // Writing to a String cannot fail.
@@ -300,13 +397,24 @@ mod tests {
             .attempt(&failed(Some(NaiveDateTime::default())), true);
         m.webhooks.attempt(&failed(None), false);
         m.refresh.record(RefreshOutcome::ReauthRequired);
-        let text = m.render(pool(), Some(7));
+        m.publishing
+            .record(Platform::Bluesky, PublishOutcome::InDoubt);
+        let text = m.render(
+            pool(),
+            Backlogs {
+                webhooks: Some(7),
+                publishing: Some(3),
+            },
+        );
         for line in [
             "postgate_webhook_attempts_total{outcome=\"delivered\"} 1",
             "postgate_webhook_attempts_total{outcome=\"retried\"} 1",
             "postgate_webhook_attempts_total{outcome=\"failed\"} 1",
             "postgate_webhook_target_pauses_total 1",
             "postgate_webhook_pending_deliveries 7",
+            "postgate_publish_pending_targets 3",
+            "postgate_publish_attempts_total{platform=\"bluesky\",outcome=\"in_doubt\"} 1",
+            "postgate_publish_attempts_total{platform=\"x\",outcome=\"published\"} 0",
             "postgate_oauth_refreshes_total{outcome=\"reauth_required\"} 1",
             "postgate_oauth_refreshes_total{outcome=\"refreshed\"} 0",
             "postgate_db_pool_connections_in_use 2",
@@ -318,7 +426,7 @@ mod tests {
         }
         // A backlog that could not be counted keeps its last value.
         assert!(
-            m.render(pool(), None)
+            m.render(pool(), Backlogs::default())
                 .contains("postgate_webhook_pending_deliveries 7")
         );
     }
@@ -328,7 +436,7 @@ mod tests {
         let a = Metrics::new();
         let b = Metrics::new();
         a.refresh.record(RefreshOutcome::Refreshed);
-        let text = b.render(pool(), None);
+        let text = b.render(pool(), Backlogs::default());
         assert!(text.contains("postgate_oauth_refreshes_total{outcome=\"refreshed\"} 0"));
     }
 }

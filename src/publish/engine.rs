@@ -22,6 +22,7 @@ use crate::domain::upload::{Fields, JobState, PostKind, TargetState};
 use crate::domain::usage::{CapViolation, Period};
 use crate::domain::{Limit, Platform, time};
 use crate::error::ApiError;
+use crate::metrics::{PublishMetrics, PublishOutcome};
 use crate::oauth::{OAuth, refresh};
 use chrono::{Duration, NaiveDateTime};
 use futures_util::future::join_all;
@@ -95,6 +96,7 @@ pub struct Engine {
     oauth: Arc<OAuth>,
     media: Arc<dyn MediaSource>,
     settings: PublishingSettings,
+    metrics: PublishMetrics,
     /// Wakes this process's worker: new due work, or a retry planned.
     wake: Notify,
 }
@@ -105,12 +107,14 @@ impl Engine {
         oauth: Arc<OAuth>,
         media: Arc<dyn MediaSource>,
         settings: PublishingSettings,
+        metrics: PublishMetrics,
     ) -> Self {
         Self {
             db,
             oauth,
             media,
             settings,
+            metrics,
             wake: Notify::new(),
         }
     }
@@ -207,12 +211,26 @@ impl Engine {
             match attempt {
                 Err(InsertError::Taken) => continue,
                 Err(InsertError::Api(e)) => return Err(e),
-                Ok(accepted) => return Ok(accepted),
+                Ok(accepted) => {
+                    if let Accepted::New { targets, .. } = &accepted {
+                        self.count_skipped(targets);
+                    }
+                    return Ok(accepted);
+                }
             }
         }
         Err(ApiError::Internal(anyhow::anyhow!(
             "an idempotency key kept colliding without a job to show for it"
         )))
+    }
+
+    /// Platforms skipped when the upload was accepted never reach `finish`: counted here.
+    fn count_skipped(&self, targets: &[Target]) {
+        for t in targets.iter().filter(|t| t.state() == TargetState::Skipped) {
+            if let Some(platform) = Platform::parse(&t.platform) {
+                self.metrics.record(platform, PublishOutcome::Skipped);
+            }
+        }
     }
 
     /// Publishes a job's targets that this process holds, all platforms at once. Runs to the
@@ -534,6 +552,16 @@ impl Engine {
         outcome: Finish,
     ) -> Result<(), ApiError> {
         let retry = matches!(outcome, Finish::Retry { .. });
+        let counted = match &outcome {
+            Finish::Published { .. } => PublishOutcome::Published,
+            Finish::Retry { in_doubt: true, .. } => PublishOutcome::InDoubt,
+            Finish::Retry { .. } => PublishOutcome::Retried,
+            Finish::Failed {
+                state: TargetState::Skipped,
+                ..
+            } => PublishOutcome::Skipped,
+            Finish::Failed { .. } => PublishOutcome::Failed,
+        };
         let retention = self.settings.media_retention;
         let job = job.clone();
         let platform = target.platform.clone();
@@ -566,8 +594,13 @@ impl Engine {
                 .map_err(ApiError::from)
             })
             .await?;
-        if retry && recorded {
-            self.wake.notify_one();
+        if recorded {
+            if let Some(platform) = Platform::parse(&target.platform) {
+                self.metrics.record(platform, counted);
+            }
+            if retry {
+                self.wake.notify_one();
+            }
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! `GET /metrics`: off by default, the Prometheus text format when on, requests by route
-//! template, the pool, webhook and refresh outcomes, and `metrics_token`.
+//! template, the pool, webhook, refresh and publishing outcomes, and `metrics_token`.
 
 use crate::cases;
 use crate::support::sandbox::Consent;
@@ -13,6 +13,7 @@ cases![
     requests_are_counted_by_route_template_and_timed,
     webhook_backlog_and_delivery_outcomes,
     refresh_outcomes,
+    publishing_outcomes_by_platform,
     metrics_token_is_enforced,
 ];
 
@@ -174,6 +175,43 @@ async fn refresh_outcomes(app: &TestApp) {
         ],
     )
     .await;
+}
+
+async fn publishing_outcomes_by_platform(app: &TestApp) {
+    let app = TestApp::spawn_with_metrics(app.test_db.backend, None).await;
+    let attempts = |platform: &str, outcome: &str| {
+        format!("postgate_publish_attempts_total{{platform=\"{platform}\",outcome=\"{outcome}\"}}")
+    };
+    crate::uploads::olivia(&app).await;
+    // X is rate limited once, then publishes; LinkedIn is not connected.
+    app.sandbox_control(json!({"platform": "x", "endpoint": "tweets", "faults": ["rate_limited"]}))
+        .await;
+    let (status, body) = crate::uploads::upload_form(
+        &app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "x"),
+            ("platform[]", "bluesky"),
+            ("platform[]", "linkedin"),
+            ("title", "Counted"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let text = wait_for_samples(
+        &app,
+        &[
+            (&attempts("x", "retried"), 1.0),
+            (&attempts("x", "published"), 1.0),
+            (&attempts("bluesky", "published"), 1.0),
+            (&attempts("linkedin", "skipped"), 1.0),
+            ("postgate_publish_pending_targets", 0.0),
+        ],
+    )
+    .await;
+    assert_eq!(sample(&text, &attempts("x", "failed")), Some(0.0));
+    assert_eq!(sample(&text, &attempts("x", "in_doubt")), Some(0.0));
 }
 
 async fn metrics_token_is_enforced(app: &TestApp) {

@@ -29,7 +29,7 @@ cases![
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
 
 /// A profile with X and Bluesky connected through the sandbox; its connect link.
-async fn olivia(app: &TestApp) -> String {
+pub(crate) async fn olivia(app: &TestApp) -> String {
     let link = app.profile_with_link("olivia", json!({})).await;
     app.connect_on_page(&link, "x", Consent::Allow { person: 0 })
         .await;
@@ -39,7 +39,11 @@ async fn olivia(app: &TestApp) -> String {
 }
 
 /// `POST /api/<endpoint>` urlencoded, as the Python SDK sends it when there is no file.
-async fn upload_form(app: &TestApp, endpoint: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn upload_form(
+    app: &TestApp,
+    endpoint: &str,
+    pairs: &[(&str, &str)],
+) -> (StatusCode, Value) {
     send(
         app.client
             .post(app.url(&format!("/api/{endpoint}")))
