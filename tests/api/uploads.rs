@@ -24,6 +24,7 @@ cases![
     failed_platforms_are_retried_and_posts_unpublished,
     the_calendar_shows_published_and_scheduled_posts,
     media_is_kept_while_an_upload_may_need_it,
+    bluesky_options_arrive_from_the_upload_form,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
@@ -772,4 +773,89 @@ async fn media_is_kept_while_an_upload_may_need_it(app: &TestApp) {
     }
     assert_eq!(files(), before);
     app.stop().await;
+}
+
+/// A record of the Bluesky emulator's repos by its `at://` URI.
+async fn bluesky_record(app: &TestApp, uri: &str) -> Value {
+    let path = uri.strip_prefix("at://").expect("an at:// URI");
+    let parts: Vec<&str> = path.splitn(3, '/').collect();
+    let url = app.url(&format!(
+        "/sandbox/bluesky/xrpc/com.atproto.repo.getRecord?repo={}&collection={}&rkey={}",
+        parts[0], parts[1], parts[2]
+    ));
+    app.client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn bluesky_options_arrive_from_the_upload_form(app: &TestApp) {
+    olivia(app).await;
+    let fields = [
+        ("user", "olivia"),
+        ("platform[]", "bluesky"),
+        ("title", "Gated launch"),
+        ("bluesky_link_url", "https://example.com/launch"),
+        ("bluesky_reply_settings", "mentioned,followers"),
+        ("bluesky_quote_settings", "disabled"),
+        ("bluesky_labels", "graphic-media"),
+    ];
+    let (status, body) = upload_form(app, "upload_text", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["results"]["bluesky"];
+    assert_eq!(result["success"], true, "{body}");
+    let uri = result["post_id"].as_str().expect("the post's at:// URI");
+    let value = bluesky_record(app, uri).await["value"].clone();
+    assert_eq!(
+        value["embed"]["external"]["uri"],
+        "https://example.com/launch"
+    );
+    assert_eq!(value["labels"]["values"], json!([{"val": "graphic-media"}]));
+    let gate = bluesky_record(app, &uri.replace(".post/", ".threadgate/")).await;
+    assert_eq!(
+        gate["value"]["allow"],
+        json!([
+            {"$type": "app.bsky.feed.threadgate#mentionRule"},
+            {"$type": "app.bsky.feed.threadgate#followerRule"},
+        ])
+    );
+    let gate = bluesky_record(app, &uri.replace(".post/", ".postgate/")).await;
+    assert_eq!(gate["value"]["post"], uri);
+
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "olivia"),
+            ("platform[]", "bluesky"),
+            ("title", "Badly gated"),
+            ("bluesky_threadgate", "friends"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["results"]["bluesky"];
+    assert_eq!(
+        (
+            result["success"].clone(),
+            result["error_code"].clone(),
+            result["failure_stage"].clone()
+        ),
+        (json!(false), json!("invalid_field"), json!("precheck")),
+        "{body}"
+    );
+    let posts = app
+        .sandbox_calls()
+        .await
+        .iter()
+        .filter(|c| c.0 == "bluesky" && c.1 == "create_record")
+        .count();
+    assert_eq!(
+        posts, 3,
+        "the first upload's post and gates, nothing of the second"
+    );
 }

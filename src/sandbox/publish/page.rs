@@ -33,6 +33,8 @@ struct PostPage {
     post: Entry,
     /// The page of the post this one answers.
     parent: Option<String>,
+    /// The page of the post this one quotes.
+    quote: Option<String>,
     thread: Vec<Entry>,
 }
 
@@ -83,6 +85,10 @@ pub async fn post_page(sandbox: Data<Sandbox>, path: Path<(String, String)>) -> 
         platform_name: platform.display_name(),
         parent: post
             .reply_to
+            .as_deref()
+            .map(|id| sandbox.post_url(platform, id)),
+        quote: post
+            .quote_of
             .as_deref()
             .map(|id| sandbox.post_url(platform, id)),
         post: entry(&post),
