@@ -1,5 +1,5 @@
-//! LinkedIn's Posts API (`/rest/posts`, versioned): text, a link as an `article`, one image
-//! or a `multiImage`, a document; as the member or the pinned organization.
+//! LinkedIn's Posts API (`/rest/posts`, versioned): text, a link as an `article`, a `poll`,
+//! one image or a `multiImage`, a document; as the member or the pinned organization.
 //!
 //! Media is uploaded first (`images|documents?action=initializeUpload`, then a PUT of the
 //! bytes to the `uploadUrl` given): nothing is visible until the post is created, so only
@@ -53,6 +53,96 @@ struct Article {
     description: Option<String>,
 }
 
+/// A poll's question, in characters.
+const MAX_POLL_QUESTION: usize = 140;
+/// Each option, in characters.
+const MAX_POLL_OPTION: usize = 30;
+/// LinkedIn's poll durations, and the day counts clients may send instead.
+const POLL_DURATIONS: [(&str, &str); 4] = [
+    ("ONE_DAY", "1"),
+    ("THREE_DAYS", "3"),
+    ("SEVEN_DAYS", "7"),
+    ("FOURTEEN_DAYS", "14"),
+];
+
+/// A text post's poll (`content.poll`).
+#[derive(Debug, Clone, PartialEq)]
+struct Poll {
+    question: String,
+    options: Vec<String>,
+    duration: &'static str,
+}
+
+impl Poll {
+    /// `linkedin_poll_question`, `linkedin_poll_options[]` (2–4) and `linkedin_poll_duration`
+    /// (default: a week, as LinkedIn's own composer). `None` without a question or options.
+    fn parse(post: &Post) -> Result<Option<Self>, PublishError> {
+        let fields = &post.fields;
+        let question = fields.text("linkedin_poll_question").map(str::trim);
+        let options = fields.list("linkedin_poll_options", &[","]);
+        let Some(question) = question.filter(|q| !q.is_empty()) else {
+            if options.is_empty() {
+                return Ok(None);
+            }
+            return Err(invalid(
+                "invalid_poll",
+                "linkedin_poll_options needs linkedin_poll_question",
+            ));
+        };
+        if post.kind != PostKind::Text {
+            return Err(invalid(
+                "invalid_poll",
+                "A LinkedIn poll is a text post: it cannot have media",
+            ));
+        }
+        if question.chars().count() > MAX_POLL_QUESTION {
+            return Err(invalid(
+                "invalid_poll",
+                format!("linkedin_poll_question is at most {MAX_POLL_QUESTION} characters"),
+            ));
+        }
+        if !(2..=4).contains(&options.len())
+            || options
+                .iter()
+                .any(|o| o.is_empty() || o.chars().count() > MAX_POLL_OPTION)
+        {
+            return Err(invalid(
+                "invalid_poll",
+                format!(
+                    "linkedin_poll_options takes 2 to 4 options of 1 to {MAX_POLL_OPTION} characters"
+                ),
+            ));
+        }
+        let duration = match fields.text("linkedin_poll_duration").map(str::trim) {
+            None | Some("") => "SEVEN_DAYS",
+            Some(raw) => POLL_DURATIONS
+                .iter()
+                .find(|(name, days)| raw.eq_ignore_ascii_case(name) || raw == *days)
+                .map(|(name, _)| *name)
+                .ok_or_else(|| {
+                    invalid(
+                        "invalid_poll",
+                        "linkedin_poll_duration must be ONE_DAY, THREE_DAYS, SEVEN_DAYS or \
+                         FOURTEEN_DAYS (or 1, 3, 7, 14)",
+                    )
+                })?,
+        };
+        Ok(Some(Self {
+            question: question.to_owned(),
+            options,
+            duration,
+        }))
+    }
+
+    fn content(&self) -> Value {
+        json!({"poll": {
+            "question": self.question,
+            "options": self.options.iter().map(|o| json!({"text": o})).collect::<Vec<_>>(),
+            "settings": {"duration": self.duration},
+        }})
+    }
+}
+
 /// A post as LinkedIn will get it, read from the request once.
 #[derive(Debug, Clone, PartialEq)]
 struct Plan {
@@ -61,6 +151,7 @@ struct Plan {
     visibility: String,
     reshare_disabled: bool,
     article: Option<Article>,
+    poll: Option<Poll>,
     document_title: Option<String>,
     alt_texts: Vec<String>,
     first_comment: Option<String>,
@@ -119,7 +210,14 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
             Ok(format!("{ORGANIZATION_URN}{id}"))
         })
         .transpose()?;
+    let poll = Poll::parse(post)?;
     let link = post.link_url(PLATFORM);
+    if poll.is_some() && link.is_some() {
+        return Err(invalid(
+            "invalid_poll",
+            "A LinkedIn post has a poll or a link preview, not both",
+        ));
+    }
     let article = match (post.kind, link) {
         (PostKind::Text, Some(source)) => {
             let source = Url::parse(source)
@@ -159,6 +257,7 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         visibility,
         reshare_disabled,
         article,
+        poll,
         document_title,
         alt_texts: post.alt_texts(PLATFORM),
         first_comment: post.first_comment(PLATFORM).map(str::to_owned),
@@ -285,8 +384,11 @@ fn post_body(author: &str, plan: &Plan, content: Option<Value>) -> Value {
     body
 }
 
-/// The post's `content`: uploaded images, a document, or a link's article.
+/// The post's `content`: uploaded images, a document, a poll, or a link's article.
 fn content(plan: &Plan, images: &[String], document: Option<&str>) -> Option<Value> {
+    if let Some(poll) = &plan.poll {
+        return Some(poll.content());
+    }
     let image = |(i, urn): (usize, &String)| {
         let mut one = json!({"id": urn});
         if let Some(alt) = plan.alt_texts.get(i) {
@@ -528,6 +630,85 @@ mod tests {
                 "content": {"article": {"source": "https://example.com/a", "title": "A"}},
             })
         );
+    }
+
+    #[test]
+    fn a_poll_is_the_posts_content() {
+        let p = post(
+            PostKind::Text,
+            &[
+                ("title", "Which?"),
+                ("linkedin_poll_question", "Tabs or spaces?"),
+                ("linkedin_poll_options[]", "Tabs"),
+                ("linkedin_poll_options[]", "Spaces"),
+                ("linkedin_poll_duration", "3"),
+            ],
+            vec![],
+        );
+        let made = plan(&p).unwrap();
+        assert_eq!(
+            content(&made, &[], None),
+            Some(json!({"poll": {
+                "question": "Tabs or spaces?",
+                "options": [{"text": "Tabs"}, {"text": "Spaces"}],
+                "settings": {"duration": "THREE_DAYS"},
+            }}))
+        );
+        let week = post(
+            PostKind::Text,
+            &[
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", r#"["a","b","c"]"#),
+            ],
+            vec![],
+        );
+        assert_eq!(plan(&week).unwrap().poll.unwrap().duration, "SEVEN_DAYS");
+    }
+
+    #[test]
+    fn polls_are_checked_before_any_call() {
+        let long = "x".repeat(31);
+        for pairs in [
+            vec![
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", "only"),
+            ],
+            vec![
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", "a,b,c,d,e"),
+            ],
+            vec![
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options[]", "a"),
+                ("linkedin_poll_options[]", long.as_str()),
+            ],
+            vec![("linkedin_poll_options", "a,b")],
+            vec![
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", "a,b"),
+                ("linkedin_poll_duration", "TWO_DAYS"),
+            ],
+            vec![
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", "a,b"),
+                ("linkedin_link_url", "https://example.com"),
+            ],
+        ] {
+            assert_eq!(
+                plan_error(&post(PostKind::Text, &pairs, vec![])),
+                "invalid_poll",
+                "{pairs:?}"
+            );
+        }
+        let with_image = post(
+            PostKind::Photos,
+            &[
+                ("linkedin_poll_question", "Q"),
+                ("linkedin_poll_options", "a,b"),
+            ],
+            vec![media(MediaKind::Image, "image/png", "a.png")],
+        );
+        assert_eq!(plan_error(&with_image), "invalid_poll");
     }
 
     #[test]

@@ -242,6 +242,31 @@ async fn uploaded(sandbox: &Sandbox, person: usize, urn: &str) -> Result<bool, D
         .is_some())
 }
 
+/// What LinkedIn says of a poll it would refuse: a question of at most 140 characters,
+/// 2 to 4 options of at most 30, and one of its four durations.
+fn poll_problem(poll: &Value) -> Option<&'static str> {
+    let chars = |v: &Value| v.as_str().map(|s| s.chars().count());
+    if !chars(&poll["question"]).is_some_and(|n| (1..=140).contains(&n)) {
+        return Some("/content/poll/question :: 1 to 140 characters are required");
+    }
+    let options = poll["options"].as_array().map_or(&[][..], Vec::as_slice);
+    if !(2..=4).contains(&options.len())
+        || !options
+            .iter()
+            .all(|o| chars(&o["text"]).is_some_and(|n| (1..=30).contains(&n)))
+    {
+        return Some("/content/poll/options :: 2 to 4 options of 1 to 30 characters");
+    }
+    let durations = ["ONE_DAY", "THREE_DAYS", "SEVEN_DAYS", "FOURTEEN_DAYS"];
+    if !poll["settings"]["duration"]
+        .as_str()
+        .is_some_and(|d| durations.contains(&d))
+    {
+        return Some("/content/poll/settings/duration :: not a poll duration");
+    }
+    None
+}
+
 /// The post's media ids and alt texts, or why the content is refused.
 async fn content(
     sandbox: &Sandbox,
@@ -288,6 +313,12 @@ async fn content(
                 )));
             }
             return Ok(Ok((Vec::new(), Vec::new())));
+        }
+        c if c["poll"].is_object() => {
+            return Ok(match poll_problem(&c["poll"]) {
+                Some(problem) => Err(unprocessable(problem)),
+                None => Ok((Vec::new(), Vec::new())),
+            });
         }
         _ => return Ok(Err(unprocessable("/content :: unknown content type"))),
     };
@@ -521,6 +552,26 @@ mod tests {
         );
         assert_eq!(unescape(r"a\\b"), r"a\b");
         assert_eq!(unescape(r"keep \n"), r"keep \n");
+    }
+
+    #[test]
+    fn polls_are_refused_as_linkedin_would() {
+        let good = serde_json::json!({
+            "question": "Q?",
+            "options": [{"text": "a"}, {"text": "b"}],
+            "settings": {"duration": "ONE_DAY"},
+        });
+        assert_eq!(poll_problem(&good), None);
+        for (pointer, bad) in [
+            ("/question", serde_json::json!("q".repeat(141))),
+            ("/options", serde_json::json!([{"text": "a"}])),
+            ("/options/1/text", serde_json::json!("o".repeat(31))),
+            ("/settings/duration", serde_json::json!("TWO_DAYS")),
+        ] {
+            let mut poll = good.clone();
+            *poll.pointer_mut(pointer).unwrap() = bad;
+            assert!(poll_problem(&poll).is_some(), "{pointer}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use reqwest::StatusCode;
 
 cases![
     text_with_a_link_and_a_first_comment,
+    a_poll,
     images_as_the_organization_with_alt_texts,
     a_document_post,
     faults_are_read_as_the_engine_needs,
@@ -76,6 +77,50 @@ async fn text_with_a_link_and_a_first_comment(app: &TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Read this (really) #rust"), "{html}");
     assert!(html.contains("First!"), "the comment shows under the post");
+}
+
+async fn a_poll(app: &TestApp) {
+    let account = Account::connect(app, "pollster", LINKEDIN, 0).await;
+    let none = Served::new(&[]).await;
+    let p = post(
+        PostKind::Text,
+        &[
+            ("title", &unique("Settle this")),
+            ("linkedin_poll_question", "Tabs or spaces?"),
+            ("linkedin_poll_options[]", "Tabs"),
+            ("linkedin_poll_options[]", "Spaces"),
+            ("linkedin_poll_duration", "FOURTEEN_DAYS"),
+        ],
+        vec![],
+    );
+    let published = publisher()
+        .publish(&account.call(&none, "m1"), &p)
+        .await
+        .unwrap();
+    let kept = stored(app, LINKEDIN, &published.post_id)
+        .await
+        .expect("stored");
+    assert_eq!(
+        kept.extra()["content"],
+        serde_json::json!({"poll": {
+            "question": "Tabs or spaces?",
+            "options": [{"text": "Tabs"}, {"text": "Spaces"}],
+            "settings": {"duration": "FOURTEEN_DAYS"},
+        }})
+    );
+    // A poll with a link is refused before any call.
+    let both = post(
+        PostKind::Text,
+        &[
+            ("title", "x"),
+            ("linkedin_poll_question", "Q"),
+            ("linkedin_poll_options", "a,b"),
+            ("link_url", "https://example.com"),
+        ],
+        vec![],
+    );
+    let err = publisher().check(&both).unwrap_err();
+    assert_eq!(err.code(), "invalid_poll");
 }
 
 async fn images_as_the_organization_with_alt_texts(app: &TestApp) {
