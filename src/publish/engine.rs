@@ -401,7 +401,13 @@ impl Engine {
             }
         }
         match publisher.publish(&call, &post).await {
-            Ok(done) => Some(published(done)),
+            Ok(mut done) => {
+                done.warnings.extend(publishers::ignored_options(
+                    publisher.platform(),
+                    &post.fields,
+                ));
+                Some(published(done))
+            }
             Err(PublishError::Reauth { reason, message }) => {
                 let id = connection.id.clone();
                 let flagged = self

@@ -25,6 +25,7 @@ cases![
     the_calendar_shows_published_and_scheduled_posts,
     media_is_kept_while_an_upload_may_need_it,
     bluesky_options_arrive_from_the_upload_form,
+    options_not_acted_on_are_named_in_warnings,
 ];
 
 const PNG: &[u8] = include_bytes!("../fixtures/media/pixel.png");
@@ -858,4 +859,30 @@ async fn bluesky_options_arrive_from_the_upload_form(app: &TestApp) {
         posts, 3,
         "the first upload's post and gates, nothing of the second"
     );
+}
+
+async fn options_not_acted_on_are_named_in_warnings(app: &TestApp) {
+    let link = app.profile_with_link("lee", json!({})).await;
+    app.connect_on_page(&link, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    let (status, body) = upload_form(
+        app,
+        "upload_text",
+        &[
+            ("user", "lee"),
+            ("platform[]", "linkedin"),
+            ("title", "Hiring"),
+            ("linkedin_target_seniorities[]", "urn:li:seniority:3"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["results"]["linkedin"];
+    assert_eq!(result["success"], true, "{body}");
+    assert_eq!(
+        result["warnings"],
+        json!(["linkedin_target_seniorities is not supported by Postgate yet and was ignored"])
+    );
+    let report = status_of(app, body["request_id"].as_str().unwrap()).await;
+    assert_eq!(report["results"][0]["warnings"], result["warnings"]);
 }

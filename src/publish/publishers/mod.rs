@@ -9,6 +9,7 @@ pub mod x;
 
 use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
+use crate::domain::upload::Fields;
 use crate::oauth::provider::App;
 
 /// The publisher of `platform`, when Postgate publishes there.
@@ -21,6 +22,58 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Threads => Some(&threads::Threads),
         _ => None,
     }
+}
+
+/// Options of the Upload-Post API (publishing reference 1.3) that a publisher does not act
+/// on yet. Sent, they are named in the result's `warnings`: the post goes out as the
+/// platform would show it without them, and the client learns what was left out instead of
+/// finding out on the platform.
+const NOT_YET: &[(Platform, &[&str])] = &[
+    (
+        Platform::Linkedin,
+        &[
+            "linkedin_target_geo_locations",
+            "linkedin_target_industries",
+            "linkedin_target_seniorities",
+            "linkedin_target_job_functions",
+            "linkedin_target_staff_count_ranges",
+            "linkedin_target_interface_locales",
+            "linkedin_target_degrees",
+            "linkedin_target_fields_of_study",
+            "linkedin_target_organizations",
+            "linkedin_target_entities",
+            "linkedin_target_check_audience",
+            "linkedin_thumbnail_alt_text",
+            "linkedin_subtitles",
+            "linkedin_subtitles_url",
+            "linkedin_subtitles_text",
+        ],
+    ),
+    (
+        Platform::Facebook,
+        &[
+            "facebook_media_type",
+            "facebook_place_id",
+            "facebook_targeting",
+            "facebook_feed_targeting",
+            "facebook_is_ai_generated",
+            "facebook_collaborators",
+            "facebook_call_to_action",
+            "facebook_child_attachments",
+            "facebook_multi_share_end_card",
+        ],
+    ),
+];
+
+/// A warning for each option sent for `platform` that its publisher leaves out.
+pub fn ignored_options(platform: Platform, fields: &Fields) -> Vec<String> {
+    NOT_YET
+        .iter()
+        .filter(|(p, _)| *p == platform)
+        .flat_map(|(_, names)| names.iter())
+        .filter(|name| !fields.all(name).is_empty())
+        .map(|name| format!("{name} is not supported by Postgate yet and was ignored"))
+        .collect()
 }
 
 /// In the sandbox, the emulator's page of a post (`…/sandbox/<platform>/_posts/<id>`),
@@ -90,6 +143,19 @@ fn note_thread(published: &mut Published, ids: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_left_out_are_named() {
+        let mut fields = Fields::new();
+        fields.push("facebook_place_id", "123");
+        fields.push("linkedin_target_degrees", "a");
+        fields.push("title", "hi");
+        assert_eq!(
+            ignored_options(Platform::Facebook, &fields),
+            ["facebook_place_id is not supported by Postgate yet and was ignored"]
+        );
+        assert!(ignored_options(Platform::Bluesky, &fields).is_empty());
+    }
 
     #[test]
     fn a_failed_first_comment_is_a_warning() {
