@@ -1,7 +1,8 @@
 //! Facebook Pages through the Graph API, always as a Page with the Page's own token: text
 //! and links to `/{page}/feed`, one photo to `/{page}/photos`, several photos uploaded
 //! unpublished and then attached to one `feed` post. Facebook pulls each photo from the
-//! signed URL Postgate serves it at.
+//! signed URL Postgate serves it at. A post's place and audience go with it; a link post
+//! may carry a call to action or several link cards (`child_attachments`).
 
 use super::graph::{self, id_of};
 use super::note_first_comment;
@@ -31,11 +32,18 @@ const PHOTO_TYPES: [&str; 5] = [
 /// How far back of `since` a found post may be dated (the two clocks differ a little).
 const CLOCK_SLACK_SECONDS: i64 = 60;
 
+/// Link cards of a multi-link post, as the Graph API takes them.
+const CHILD_ATTACHMENTS: std::ops::RangeInclusive<usize> = 2..=5;
+
 /// A post as the Graph API will get it, read from the request once.
 #[derive(Debug, Clone, PartialEq)]
 struct Plan {
     message: String,
     link: Option<String>,
+    /// Graph parameters that go with the post itself: `place`, `targeting`,
+    /// `feed_targeting`, and on link posts `call_to_action`, `child_attachments`,
+    /// `multi_share_end_card`.
+    options: Vec<(&'static str, String)>,
     alt_texts: Vec<String>,
     first_comment: Option<String>,
     /// `facebook_page_id`, for a connection without a pinned Page.
@@ -100,14 +108,117 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         }
         PostKind::Text => {}
     }
+    let options = options(post, link.as_deref())?;
     Ok(Plan {
         message: message.to_owned(),
         link,
+        options,
         alt_texts: post.alt_texts(PLATFORM),
         first_comment: post.first_comment(PLATFORM).map(str::to_owned),
         page: post.fields.text("facebook_page_id").map(str::to_owned),
         warnings,
     })
+}
+
+fn invalid_option(name: &str, why: &str) -> PublishError {
+    PublishError::invalid("invalid_field", format!("{name} {why}"))
+}
+
+/// A JSON field that must hold a value of the right kind; its compact text.
+fn json_field(
+    post: &Post,
+    name: &str,
+    is_right: fn(&Value) -> bool,
+) -> Result<Option<Value>, PublishError> {
+    post.fields
+        .text(name)
+        .map(|raw| {
+            serde_json::from_str::<Value>(raw)
+                .ok()
+                .filter(is_right)
+                .ok_or_else(|| invalid_option(name, "is not the JSON Facebook takes"))
+        })
+        .transpose()
+}
+
+fn is_http_url(v: &Value) -> bool {
+    v.as_str()
+        .and_then(|s| url::Url::parse(s).ok())
+        .is_some_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// The post's own Graph options, checked as Facebook would (reference 1.3, Facebook).
+fn options(post: &Post, link: Option<&str>) -> Result<Vec<(&'static str, String)>, PublishError> {
+    let mut out = Vec::new();
+    if let Some(place) = post.fields.text("facebook_place_id").map(str::trim) {
+        if place.is_empty() || !place.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid_option(
+                "facebook_place_id",
+                "must be a Page id (digits)",
+            ));
+        }
+        out.push(("place", place.to_owned()));
+    }
+    for (field, param) in [
+        ("facebook_targeting", "targeting"),
+        ("facebook_feed_targeting", "feed_targeting"),
+    ] {
+        if let Some(v) = json_field(post, field, Value::is_object)? {
+            out.push((param, v.to_string()));
+        }
+    }
+    let cta = json_field(post, "facebook_call_to_action", |v| {
+        v["type"].as_str().is_some_and(|t| !t.is_empty())
+    })?;
+    let children = json_field(post, "facebook_child_attachments", |v| {
+        v.as_array().is_some_and(|cards| {
+            CHILD_ATTACHMENTS.contains(&cards.len())
+                && cards.iter().all(|c| is_http_url(&c["link"]))
+        })
+    })?;
+    let end_card = post
+        .fields
+        .flag("facebook_multi_share_end_card")
+        .map_err(|e| PublishError::invalid("invalid_field", e.to_string()))?;
+    if (cta.is_some() || children.is_some()) && link.is_none() {
+        return Err(invalid_option(
+            if cta.is_some() {
+                "facebook_call_to_action"
+            } else {
+                "facebook_child_attachments"
+            },
+            "needs a link post (facebook_link_url)",
+        ));
+    }
+    if let Some(mut cta) = cta {
+        // The button leads to the post's link unless it names its own.
+        if cta["value"]["link"].is_null() {
+            cta["value"]["link"] = link.unwrap_or_default().into();
+        }
+        if !is_http_url(&cta["value"]["link"]) {
+            return Err(invalid_option(
+                "facebook_call_to_action",
+                "needs an http(s) link",
+            ));
+        }
+        out.push(("call_to_action", cta.to_string()));
+    }
+    match (children, end_card) {
+        (Some(cards), end_card) => {
+            out.push(("child_attachments", cards.to_string()));
+            if let Some(end_card) = end_card {
+                out.push(("multi_share_end_card", end_card.to_string()));
+            }
+        }
+        (None, Some(_)) => {
+            return Err(invalid_option(
+                "facebook_multi_share_end_card",
+                "goes with facebook_child_attachments",
+            ));
+        }
+        (None, None) => {}
+    }
+    Ok(out)
 }
 
 /// The Page a post goes to and its token: the pinned Page, else `facebook_page_id`, else the
@@ -220,6 +331,7 @@ async fn create(
         if !plan.message.is_empty() {
             params.push(("caption", plan.message.clone()));
         }
+        params.extend(plan.options.iter().cloned());
         let made = graph::post(
             app,
             &format!("{page}/photos"),
@@ -254,6 +366,11 @@ async fn create(
     if let Some(link) = &plan.link {
         params.push(("link".to_owned(), link.clone()));
     }
+    params.extend(
+        plan.options
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone())),
+    );
     let params: Vec<(&str, String)> = params
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))

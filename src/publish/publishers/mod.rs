@@ -53,14 +53,8 @@ const NOT_YET: &[(Platform, &[&str])] = &[
         Platform::Facebook,
         &[
             "facebook_media_type",
-            "facebook_place_id",
-            "facebook_targeting",
-            "facebook_feed_targeting",
             "facebook_is_ai_generated",
             "facebook_collaborators",
-            "facebook_call_to_action",
-            "facebook_child_attachments",
-            "facebook_multi_share_end_card",
         ],
     ),
 ];
@@ -147,12 +141,12 @@ mod tests {
     #[test]
     fn options_left_out_are_named() {
         let mut fields = Fields::new();
-        fields.push("facebook_place_id", "123");
+        fields.push("facebook_collaborators", "123");
         fields.push("linkedin_target_degrees", "a");
         fields.push("title", "hi");
         assert_eq!(
             ignored_options(Platform::Facebook, &fields),
-            ["facebook_place_id is not supported by Postgate yet and was ignored"]
+            ["facebook_collaborators is not supported by Postgate yet and was ignored"]
         );
         assert!(ignored_options(Platform::Bluesky, &fields).is_empty());
     }

@@ -222,6 +222,82 @@ fn attached(params: &HashMap<String, String>) -> Result<Vec<String>, String> {
     Ok(indexed.into_iter().map(|(_, id)| id).collect())
 }
 
+/// Call-to-action types Facebook takes on a Page's link post (a subset of its list).
+const CTA_TYPES: [&str; 10] = [
+    "LEARN_MORE",
+    "SHOP_NOW",
+    "BOOK_TRAVEL",
+    "SIGN_UP",
+    "DOWNLOAD",
+    "CONTACT_US",
+    "SUBSCRIBE",
+    "GET_OFFER",
+    "ORDER_NOW",
+    "WATCH_MORE",
+];
+
+/// A post's place, audience and link extras, checked as the Graph API does, for the stored
+/// post; else the error message. `link_post`: call-to-action and link cards need a link.
+fn post_options(params: &HashMap<String, String>, link_post: bool) -> Result<Value, String> {
+    let mut out = serde_json::Map::new();
+    let json_of = |name: &str| -> Result<Option<Value>, String> {
+        params
+            .get(name)
+            .map(|raw| {
+                serde_json::from_str::<Value>(raw)
+                    .map_err(|_| format!("(#100) Param {name} must be JSON"))
+            })
+            .transpose()
+    };
+    if let Some(place) = params.get("place") {
+        if place.is_empty() || !place.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("(#100) Param place must be a valid Page id".to_owned());
+        }
+        out.insert("place".into(), place.as_str().into());
+    }
+    for name in ["targeting", "feed_targeting"] {
+        if let Some(v) = json_of(name)? {
+            if !v.is_object() {
+                return Err(format!("(#100) Param {name} must be an object"));
+            }
+            out.insert(name.into(), v);
+        }
+    }
+    let is_url = |v: &Value| v.as_str().and_then(|s| url::Url::parse(s).ok()).is_some();
+    if let Some(cta) = json_of("call_to_action")? {
+        let known = cta["type"].as_str().is_some_and(|t| CTA_TYPES.contains(&t));
+        if !link_post || !known || !is_url(&cta["value"]["link"]) {
+            return Err(
+                "(#100) call_to_action needs a known type and a value.link, on a link post"
+                    .to_owned(),
+            );
+        }
+        out.insert("call_to_action".into(), cta);
+    }
+    if let Some(cards) = json_of("child_attachments")? {
+        let fine = cards.as_array().is_some_and(|c| {
+            (2..=5).contains(&c.len()) && c.iter().all(|card| is_url(&card["link"]))
+        });
+        if !link_post || !fine {
+            return Err(
+                "(#100) child_attachments takes 2 to 5 objects with a link, on a link post"
+                    .to_owned(),
+            );
+        }
+        out.insert("child_attachments".into(), cards);
+    }
+    if let Some(end_card) = params.get("multi_share_end_card") {
+        let Ok(end_card) = end_card.parse::<bool>() else {
+            return Err("(#100) Param multi_share_end_card must be a boolean".to_owned());
+        };
+        if !out.contains_key("child_attachments") {
+            return Err("(#100) multi_share_end_card needs child_attachments".to_owned());
+        }
+        out.insert("multi_share_end_card".into(), end_card.into());
+    }
+    Ok(Value::Object(out))
+}
+
 /// Stores a Page post: its id.
 async fn store(
     sandbox: &Sandbox,
@@ -281,6 +357,11 @@ async fn create(
     {
         return Ok(bad_parameter("The link is not a URL"));
     }
+    let mut extra = match post_options(params, link.is_some()) {
+        Ok(options) => options,
+        Err(why) => return Ok(bad_parameter(&why)),
+    };
+    extra["link"] = link.cloned().into();
     for id in &photos {
         let wanted = id.clone();
         let found = sandbox
@@ -290,15 +371,7 @@ async fn create(
             return Ok(bad_parameter(&format!("Invalid media_fbid {id}")));
         }
     }
-    let id = store(
-        sandbox,
-        person,
-        page,
-        message,
-        &photos,
-        json!({"link": link}),
-    )
-    .await?;
+    let id = store(sandbox, person, page, message, &photos, extra).await?;
     Ok(HttpResponse::Ok().json(json!({"id": id})))
 }
 
@@ -311,6 +384,10 @@ async fn photo(
 ) -> Result<HttpResponse, Down> {
     let Some(url) = params.get("url") else {
         return Ok(bad_parameter("Requires upload file: url is missing"));
+    };
+    let options = match post_options(params, false) {
+        Ok(options) => options,
+        Err(why) => return Ok(bad_parameter(&why)),
     };
     let (bytes, content_type) = match meta::pull_image(url).await {
         Ok(pulled) => pulled,
@@ -354,7 +431,7 @@ async fn photo(
         page,
         caption,
         std::slice::from_ref(&photo_id),
-        json!({}),
+        options,
     )
     .await?;
     Ok(HttpResponse::Ok().json(json!({"id": photo_id, "post_id": post_id})))

@@ -17,6 +17,7 @@ cases![
     a_page_is_needed_when_the_account_has_several,
     text_and_link_on_the_pinned_page_with_a_first_comment,
     one_photo_and_an_album,
+    place_audience_and_link_extras,
     faults_are_read_as_the_engine_needs,
     a_lost_answer_is_found_and_the_post_deleted,
 ];
@@ -159,6 +160,122 @@ async fn one_photo_and_an_album(app: &TestApp) {
         .await;
     assert!(
         matches!(&refused, Err(PublishError::Refused { code, retryable: false, .. }) if code == "324"),
+        "{refused:?}"
+    );
+}
+
+async fn place_audience_and_link_extras(app: &TestApp) {
+    use serde_json::json;
+    Account::connect(app, "extras", FACEBOOK, 0).await;
+    let account = pin(app, "extras", FACEBOOK, &pages(0)[0]).await;
+    let served = Served::new(&[("a", JPEG, "image/jpeg")]).await;
+    let targeting = r#"{"geo_locations":{"countries":["DE"]}}"#;
+    let cards = json!([
+        {"link": "https://bakery.example/rye", "name": "Rye"},
+        {"link": "https://bakery.example/spelt", "name": "Spelt"},
+    ]);
+    let link_post = post(
+        PostKind::Text,
+        &[
+            ("title", &unique("This week's bread")),
+            ("facebook_link_url", "https://bakery.example/menu"),
+            ("facebook_place_id", "1122334455"),
+            ("facebook_targeting", targeting),
+            ("facebook_feed_targeting", r#"{"age_min":18}"#),
+            ("facebook_call_to_action", r#"{"type":"ORDER_NOW"}"#),
+            ("facebook_child_attachments", &cards.to_string()),
+            ("facebook_multi_share_end_card", "false"),
+        ],
+        vec![],
+    );
+    let published = publisher()
+        .publish(&account.call(&served, "e1"), &link_post)
+        .await
+        .unwrap();
+    let extra = stored(app, FACEBOOK, &published.post_id)
+        .await
+        .unwrap()
+        .extra();
+    assert_eq!(extra["place"], "1122334455");
+    assert_eq!(
+        extra["targeting"],
+        json!({"geo_locations": {"countries": ["DE"]}})
+    );
+    assert_eq!(extra["feed_targeting"], json!({"age_min": 18}));
+    // The button leads to the post's link when it names none.
+    assert_eq!(
+        extra["call_to_action"],
+        json!({"type": "ORDER_NOW", "value": {"link": "https://bakery.example/menu"}})
+    );
+    assert_eq!(extra["child_attachments"], cards);
+    assert_eq!(extra["multi_share_end_card"], false);
+
+    // A single photo carries its place and audience too.
+    let photo = post(
+        PostKind::Photos,
+        &[
+            ("title", "Rye"),
+            ("facebook_place_id", "99"),
+            ("facebook_targeting", targeting),
+        ],
+        vec![served.media("a", MediaKind::Image, "a.jpg")],
+    );
+    let published = publisher()
+        .publish(&account.call(&served, "e2"), &photo)
+        .await
+        .unwrap();
+    let extra = stored(app, FACEBOOK, &published.post_id)
+        .await
+        .unwrap()
+        .extra();
+    assert_eq!(extra["place"], "99");
+    assert_eq!(extra["targeting"]["geo_locations"]["countries"][0], "DE");
+
+    // Refused before any call.
+    for pairs in [
+        vec![("facebook_call_to_action", r#"{"type":"LEARN_MORE"}"#)],
+        vec![
+            ("facebook_link_url", "https://bakery.example"),
+            (
+                "facebook_child_attachments",
+                r#"[{"link":"https://a.example"}]"#,
+            ),
+        ],
+        vec![
+            ("facebook_link_url", "https://bakery.example"),
+            ("facebook_multi_share_end_card", "true"),
+        ],
+        vec![("facebook_place_id", "the bakery")],
+        vec![("facebook_targeting", "[1]")],
+    ] {
+        let mut pairs = pairs;
+        pairs.push(("title", "x"));
+        let err = publisher()
+            .check(&post(PostKind::Text, &pairs, vec![]))
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_field", "{pairs:?}");
+    }
+    // A call to action Facebook does not know is its refusal.
+    let unknown = post(
+        PostKind::Text,
+        &[
+            ("title", "x"),
+            ("facebook_link_url", "https://bakery.example"),
+            ("facebook_call_to_action", r#"{"type":"FLY_AWAY"}"#),
+        ],
+        vec![],
+    );
+    let refused = publisher()
+        .publish(&account.call(&served, "e3"), &unknown)
+        .await;
+    assert!(
+        matches!(
+            &refused,
+            Err(PublishError::Refused {
+                retryable: false,
+                ..
+            })
+        ),
         "{refused:?}"
     );
 }
