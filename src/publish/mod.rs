@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod http;
+pub mod layout;
 pub mod publisher;
 pub mod publishers;
 pub mod report;

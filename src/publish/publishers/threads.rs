@@ -1,18 +1,22 @@
 //! Threads: a post is a container (`TEXT`, `IMAGE`, or a `CAROUSEL` of image items) that
 //! Threads builds by pulling each image from the signed URL Postgate serves it at, then
 //! publishes on `threads_publish`. Containers are invisible until published, so only the
-//! publish call can leave a post in doubt. Text over 500 becomes a chain of replies.
+//! publish call can leave a post in doubt — except a text container made with
+//! `auto_publish_text`, which is the post itself. Text over 500 characters and more than 20
+//! images become a chain of replies.
 
 use super::graph::{self, id_of};
 use super::{note_first_comment, note_thread};
 use crate::domain::Platform;
-use crate::domain::upload::{MediaKind, PostKind};
+use crate::domain::upload::{Fields, MediaKind, PostKind};
 use crate::oauth::http::string_at;
 use crate::publish::http::Effect;
-use crate::publish::publisher::{Call, Post, PublishError, Published, Publisher};
+use crate::publish::layout::image_layout;
+use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
 use crate::publish::text::{self, Measure};
 use async_trait::async_trait;
 use chrono::Duration;
+use serde_json::{Map, Value};
 
 pub struct Threads;
 
@@ -27,77 +31,175 @@ const REPLY_CONTROLS: [&str; 5] = [
     "parent_post_author_only",
     "followers_only",
 ];
+/// The keys of a `poll_attachment`, in the order of the options (2 to 4 of them).
+const POLL_KEYS: [&str; 4] = ["option_a", "option_b", "option_c", "option_d"];
+const MIN_POLL_OPTIONS: usize = 2;
+/// Threads' limit on a poll option (developers.facebook.com/docs/threads/create-posts/polls).
+const POLL_OPTION_CHARS: usize = 25;
 /// Waits between looks at a container's status; Threads builds image containers in
 /// seconds, and one that is not ready after these is tried again later.
 const STATUS_WAITS_MS: [u64; 8] = [300, 700, 1_000, 2_000, 4_000, 4_000, 4_000, 4_000];
 /// How far back of `since` a found post may be dated (the two clocks differ a little).
 const CLOCK_SLACK_SECONDS: i64 = 60;
 
+/// What a text post carries besides its text. Threads takes a link or a poll on a post
+/// without media, and the two exclude each other.
+#[derive(Debug, Clone, PartialEq)]
+enum Attachment {
+    /// An http(s) URL, shown as a link preview.
+    Link(String),
+    /// 2 to 4 options.
+    Poll(Vec<String>),
+}
+
+impl Attachment {
+    /// `threads_link_attachment` or `threads_poll_options`, checked as Threads would.
+    fn parse(fields: &Fields) -> Result<Option<Self>, PublishError> {
+        let link = fields.text("threads_link_attachment").map(str::trim);
+        let options = fields.list("threads_poll_options", &[","]);
+        match (link, options.is_empty()) {
+            (Some(_), false) => Err(invalid(
+                "invalid_field",
+                "threads_link_attachment and threads_poll_options cannot be combined",
+            )),
+            (Some(link), true) => Self::link(link).map(Some),
+            (None, false) => Self::poll(options).map(Some),
+            (None, true) => Ok(None),
+        }
+    }
+
+    fn link(link: &str) -> Result<Self, PublishError> {
+        let web = url::Url::parse(link)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !web {
+            return Err(invalid(
+                "invalid_field",
+                format!("threads_link_attachment must be an http(s) URL, not {link:?}"),
+            ));
+        }
+        Ok(Self::Link(link.to_owned()))
+    }
+
+    fn poll(options: Vec<String>) -> Result<Self, PublishError> {
+        let counted = (MIN_POLL_OPTIONS..=POLL_KEYS.len()).contains(&options.len());
+        if !counted
+            || options
+                .iter()
+                .any(|o| o.chars().count() > POLL_OPTION_CHARS)
+        {
+            return Err(invalid(
+                "invalid_field",
+                format!(
+                    "threads_poll_options takes {MIN_POLL_OPTIONS} to {} options of at most {POLL_OPTION_CHARS} characters",
+                    POLL_KEYS.len()
+                ),
+            ));
+        }
+        Ok(Self::Poll(options))
+    }
+
+    /// The container parameter: `link_attachment`, or `poll_attachment` as the JSON object
+    /// Threads reads (`{"option_a": …, "option_b": …}`).
+    fn param(&self) -> (&'static str, String) {
+        match self {
+            Self::Link(url) => ("link_attachment", url.clone()),
+            Self::Poll(options) => {
+                let poll: Map<String, Value> = POLL_KEYS
+                    .iter()
+                    .zip(options)
+                    .map(|(k, o)| ((*k).to_owned(), o.as_str().into()))
+                    .collect();
+                ("poll_attachment", Value::Object(poll).to_string())
+            }
+        }
+    }
+}
+
 /// A post as Threads will get it, read from the request once.
 #[derive(Debug, Clone, PartialEq)]
 struct Plan {
     /// The head post's text, then the replies that carry the rest.
     parts: Vec<String>,
+    /// Images per post of the thread, in order.
+    images: Vec<usize>,
     reply_to: Option<String>,
+    quote: Option<String>,
     topic_tag: Option<String>,
     reply_control: Option<String>,
+    attachment: Option<Attachment>,
+    /// Text containers publish themselves (`auto_publish_text`).
+    auto_publish: bool,
     alt_texts: Vec<String>,
     first_comment: Option<String>,
+}
+
+impl Plan {
+    /// How many posts the thread has.
+    fn len(&self) -> usize {
+        self.parts.len().max(self.images.len())
+    }
+
+    /// What only the head container carries: what it answers or quotes, who may reply,
+    /// its topic and its attachment.
+    fn head_options(&self) -> Vec<(&'static str, String)> {
+        let options = [
+            ("reply_to_id", &self.reply_to),
+            ("quote_post_id", &self.quote),
+            ("topic_tag", &self.topic_tag),
+            ("reply_control", &self.reply_control),
+        ];
+        options
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+            .chain(self.attachment.as_ref().map(Attachment::param))
+            .collect()
+    }
 }
 
 fn invalid(code: &str, message: impl Into<String>) -> PublishError {
     PublishError::invalid(code, message)
 }
 
-fn plan(post: &Post) -> Result<Plan, PublishError> {
-    let fields = &post.fields;
-    let whole = post.text(PLATFORM);
-    let as_one = fields
-        .flag("threads_long_text_as_post")
-        .map_err(|e| invalid("invalid_field", e.to_string()))?
-        .unwrap_or(false);
-    // As one post, the platform decides on the length.
-    let parts = if as_one {
-        vec![whole.to_owned()]
-    } else {
-        text::split(whole, Measure::THREADS)
-    };
+fn field_error(e: crate::domain::upload::FieldValueError) -> PublishError {
+    invalid("invalid_field", e.to_string())
+}
+
+/// The kinds and media Threads takes: text, or JPEG and PNG images.
+fn check_media(post: &Post) -> Result<(), PublishError> {
     match post.kind {
-        PostKind::Video => {
-            return Err(PublishError::unsupported(
-                "video_not_supported_yet",
-                "Video posts to Threads are not supported yet",
-            ));
-        }
-        PostKind::Document => {
-            return Err(invalid(
-                "unsupported_media",
-                "Threads does not take documents",
-            ));
-        }
-        PostKind::Photos if post.media.is_empty() || post.media.len() > MAX_CAROUSEL => {
-            return Err(invalid(
-                "too_many_images",
-                format!("A Threads post takes 1 to {MAX_CAROUSEL} images"),
-            ));
-        }
+        PostKind::Video => Err(PublishError::unsupported(
+            "video_not_supported_yet",
+            "Video posts to Threads are not supported yet",
+        )),
+        PostKind::Document => Err(invalid(
+            "unsupported_media",
+            "Threads does not take documents",
+        )),
+        PostKind::Photos if post.media.is_empty() => Err(invalid(
+            "media_required",
+            "A Threads photo post needs at least one image",
+        )),
         PostKind::Photos => {
-            if let Some(m) = post.media.iter().find(|m| {
+            match post.media.iter().find(|m| {
                 m.kind != MediaKind::Image || !IMAGE_TYPES.contains(&m.content_type.as_str())
             }) {
-                return Err(invalid(
+                Some(m) => Err(invalid(
                     "unsupported_media",
                     format!("Threads takes JPEG and PNG images, not {}", m.content_type),
-                ));
+                )),
+                None => Ok(()),
             }
         }
-        PostKind::Text if whole.trim().is_empty() => {
-            return Err(invalid("text_required", "A Threads text post needs a text"));
+        PostKind::Text if post.text(PLATFORM).trim().is_empty() => {
+            Err(invalid("text_required", "A Threads text post needs a text"))
         }
-        PostKind::Text => {}
+        PostKind::Text => Ok(()),
     }
-    let topic_tag = fields.text("threads_topic_tag").map(str::to_owned);
-    if let Some(tag) = &topic_tag
+}
+
+fn topic_tag(fields: &Fields) -> Result<Option<String>, PublishError> {
+    let tag = fields.text("threads_topic_tag").map(str::to_owned);
+    if let Some(tag) = &tag
         && (tag.chars().count() > MAX_TOPIC_TAG || tag.contains(['.', '&']))
     {
         return Err(invalid(
@@ -105,10 +207,14 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
             "threads_topic_tag is 1 to 50 characters without '.' or '&'",
         ));
     }
-    let reply_control = fields
+    Ok(tag)
+}
+
+fn reply_control(fields: &Fields) -> Result<Option<String>, PublishError> {
+    let control = fields
         .text("threads_reply_control")
         .map(|c| c.trim().to_ascii_lowercase());
-    if let Some(control) = &reply_control
+    if let Some(control) = &control
         && !REPLY_CONTROLS.contains(&control.as_str())
     {
         return Err(invalid(
@@ -119,72 +225,107 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
             ),
         ));
     }
-    Ok(Plan {
-        parts,
-        reply_to: fields.text("threads_reply_to_id").map(str::to_owned),
-        topic_tag,
-        reply_control,
-        alt_texts: post.alt_texts(PLATFORM),
-        first_comment: post.first_comment(PLATFORM).map(str::to_owned),
-    })
+    Ok(control)
 }
 
-/// The head post's container parameters (its media, reply and audience options).
-fn head_params(
-    call: &Call<'_>,
-    post: &Post,
-    plan: &Plan,
-    children: &[String],
-) -> Vec<(&'static str, String)> {
-    let mut params = match (post.kind, post.media.as_slice()) {
-        (PostKind::Photos, [one]) => {
-            let mut p = vec![
-                ("media_type", "IMAGE".to_owned()),
-                ("image_url", call.media.public_url(one)),
-            ];
-            if let Some(alt) = plan.alt_texts.first() {
-                p.push(("alt_text", alt.clone()));
-            }
-            p
-        }
-        (PostKind::Photos, _) => vec![
-            ("media_type", "CAROUSEL".to_owned()),
-            ("children", children.join(",")),
-        ],
-        _ => vec![("media_type", "TEXT".to_owned())],
-    };
-    if !plan.parts[0].is_empty() {
-        params.push(("text", plan.parts[0].clone()));
+/// Every post of the thread needs text or images: a layout may leave one with neither.
+fn check_posts(plan: &Plan) -> Result<(), PublishError> {
+    let empty = (0..plan.len()).find(|&i| {
+        plan.parts.get(i).is_none_or(|t| t.is_empty()) && plan.images.get(i).is_none_or(|n| *n == 0)
+    });
+    match empty {
+        Some(i) => Err(invalid(
+            "invalid_field",
+            format!(
+                "threads_thread_media_layout leaves post {} of the thread with neither text nor images",
+                i + 1
+            ),
+        )),
+        None => Ok(()),
     }
-    let options = [
-        ("reply_to_id", &plan.reply_to),
-        ("topic_tag", &plan.topic_tag),
-        ("reply_control", &plan.reply_control),
+}
+
+fn plan(post: &Post) -> Result<Plan, PublishError> {
+    check_media(post)?;
+    let fields = &post.fields;
+    let whole = post.text(PLATFORM);
+    let as_one = fields
+        .flag("threads_long_text_as_post")
+        .map_err(field_error)?
+        .unwrap_or(false);
+    // As one post, the platform decides on the length.
+    let parts = if as_one {
+        vec![whole.to_owned()]
+    } else {
+        text::split(whole, Measure::THREADS)
+    };
+    let attachment = Attachment::parse(fields)?;
+    let auto_publish = fields
+        .flag("threads_auto_publish_text")
+        .map_err(field_error)?
+        .unwrap_or(false);
+    // Threads takes these on text containers only.
+    if post.kind != PostKind::Text && (attachment.is_some() || auto_publish) {
+        return Err(invalid(
+            "invalid_field",
+            "threads_link_attachment, threads_poll_options and threads_auto_publish_text are for text posts only",
+        ));
+    }
+    let plan = Plan {
+        parts,
+        images: image_layout(
+            "threads_thread_media_layout",
+            fields.text("threads_thread_media_layout"),
+            post.media.len(),
+            MAX_CAROUSEL,
+        )?,
+        reply_to: fields.text("threads_reply_to_id").map(str::to_owned),
+        quote: fields.text("threads_quote_post_id").map(str::to_owned),
+        topic_tag: topic_tag(fields)?,
+        reply_control: reply_control(fields)?,
+        attachment,
+        auto_publish,
+        alt_texts: post.alt_texts(PLATFORM),
+        first_comment: post.first_comment(PLATFORM).map(str::to_owned),
+    };
+    check_posts(&plan)?;
+    Ok(plan)
+}
+
+/// An image container's parameters.
+fn image_params(call: &Call<'_>, media: &Media, alt: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("media_type", "IMAGE".to_owned()),
+        ("image_url", call.media.public_url(media)),
     ];
-    params.extend(
-        options
-            .into_iter()
-            .filter_map(|(k, v)| v.clone().map(|v| (k, v))),
-    );
+    params.extend(alt.map(|a| ("alt_text", a.to_owned())));
     params
 }
 
-/// A container: its id. Nothing is visible yet, so repeating it is harmless.
-async fn container(call: &Call<'_>, params: &[(&str, String)]) -> Result<String, PublishError> {
+/// Makes a container; `Effect::Creates` when the container publishes itself.
+async fn make_container(
+    call: &Call<'_>,
+    params: &[(&str, String)],
+    effect: Effect,
+) -> Result<Value, PublishError> {
     let uid = &call.connection.platform_user_id;
-    let made = graph::post(
+    graph::post(
         call.app,
         &format!("{uid}/threads"),
         params,
         &call.tokens.access_token,
-        Effect::Harmless,
+        effect,
     )
-    .await?;
+    .await
+}
+
+/// A container: its id. Nothing is visible yet, so repeating it is harmless.
+async fn container(call: &Call<'_>, params: &[(&str, String)]) -> Result<String, PublishError> {
+    let made = make_container(call, params, Effect::Harmless).await?;
     string_at(&made, "id").ok_or_else(|| {
         PublishError::refused("malformed_answer", "Threads named no container", true)
     })
 }
-
 /// Waits until Threads has built the container.
 async fn ready(call: &Call<'_>, container: &str) -> Result<(), PublishError> {
     for wait in STATUS_WAITS_MS {
@@ -240,15 +381,60 @@ async fn publish_container(call: &Call<'_>, container: &str) -> Result<String, P
     id_of(&made, "id")
 }
 
-/// Posts `text` as a reply to `parent`: the reply's id.
-async fn reply(call: &Call<'_>, parent: &str, text: &str) -> Result<String, PublishError> {
-    let params = [
-        ("media_type", "TEXT".to_owned()),
-        ("text", text.to_owned()),
-        ("reply_to_id", parent.to_owned()),
-    ];
+/// One image with its alt text.
+type Image<'a> = (&'a Media, Option<&'a str>);
+
+/// A post made from one container.
+struct Made {
+    post_id: String,
+    /// `None` when the text container published itself.
+    container: Option<String>,
+}
+
+/// Makes one post of `text` and `images` (none: TEXT, one: IMAGE, more: a CAROUSEL of
+/// them) with `options`, and publishes it: a text container asked to (`auto_publish`) is
+/// the post as soon as it is made, any other is built, then published.
+async fn post_one(
+    call: &Call<'_>,
+    text: &str,
+    images: &[Image<'_>],
+    options: Vec<(&'static str, String)>,
+    auto_publish: bool,
+) -> Result<Made, PublishError> {
+    let mut params = match images {
+        [] => vec![("media_type", "TEXT".to_owned())],
+        [(media, alt)] => image_params(call, media, *alt),
+        _ => {
+            let mut children = Vec::new();
+            for (media, alt) in images {
+                let mut item = image_params(call, media, *alt);
+                item.push(("is_carousel_item", "true".to_owned()));
+                children.push(container(call, &item).await?);
+            }
+            vec![
+                ("media_type", "CAROUSEL".to_owned()),
+                ("children", children.join(",")),
+            ]
+        }
+    };
+    if !text.is_empty() {
+        params.push(("text", text.to_owned()));
+    }
+    params.extend(options);
+    if auto_publish && images.is_empty() {
+        params.push(("auto_publish_text", "true".to_owned()));
+        // The answer names the published post; lost, the post may be out.
+        let made = make_container(call, &params, Effect::Creates).await?;
+        return Ok(Made {
+            post_id: id_of(&made, "id")?,
+            container: None,
+        });
+    }
     let made = container(call, &params).await?;
-    publish_container(call, &made).await
+    Ok(Made {
+        post_id: publish_container(call, &made).await?,
+        container: Some(made),
+    })
 }
 
 #[async_trait]
@@ -263,46 +449,51 @@ impl Publisher for Threads {
 
     async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
         let plan = plan(post)?;
-        let mut children = Vec::new();
-        if post.media.len() > 1 {
-            for (i, media) in post.media.iter().enumerate() {
-                let mut params = vec![
-                    ("media_type", "IMAGE".to_owned()),
-                    ("image_url", call.media.public_url(media)),
-                    ("is_carousel_item", "true".to_owned()),
-                ];
-                if let Some(alt) = plan.alt_texts.get(i) {
-                    params.push(("alt_text", alt.clone()));
+        let mut images = post
+            .media
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m, plan.alt_texts.get(i).map(String::as_str)));
+        let mut published = Published::default();
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..plan.len() {
+            let group: Vec<Image<'_>> = images
+                .by_ref()
+                .take(plan.images.get(i).copied().unwrap_or(0))
+                .collect();
+            let text = plan.parts.get(i).map_or("", String::as_str);
+            let options = match ids.last() {
+                None => plan.head_options(),
+                Some(previous) => vec![("reply_to_id", previous.clone())],
+            };
+            match post_one(call, text, &group, options, plan.auto_publish).await {
+                Ok(made) => {
+                    if let (true, Some(container)) = (ids.is_empty(), made.container) {
+                        published
+                            .extra
+                            .insert("container_id".to_owned(), container.into());
+                    }
+                    ids.push(made.post_id);
                 }
-                children.push(container(call, &params).await?);
-            }
-        }
-        let head = container(call, &head_params(call, post, &plan, &children)).await?;
-        let post_id = publish_container(call, &head).await?;
-        let mut published = Published {
-            post_id: post_id.clone(),
-            ..Published::default()
-        };
-        published
-            .extra
-            .insert("container_id".to_owned(), head.into());
-        // The head is out: what follows can only add to it, so a failure is a warning.
-        let mut ids = vec![post_id.clone()];
-        for (n, part) in plan.parts.iter().enumerate().skip(1) {
-            match reply(call, &ids[ids.len() - 1], part).await {
-                Ok(id) => ids.push(id),
+                Err(e) if ids.is_empty() => return Err(e),
+                // The head is out: what follows can only add to it, so a failure is a warning.
                 Err(e) => {
                     published.warnings.push(format!(
-                        "The thread stopped after {n} of {} posts: {e}",
-                        plan.parts.len()
+                        "The thread stopped after {} of {} posts: {e}",
+                        ids.len(),
+                        plan.len()
                     ));
                     break;
                 }
             }
         }
+        let post_id = ids[0].clone();
         note_thread(&mut published, &ids);
         if let Some(text) = &plan.first_comment {
-            let outcome = reply(call, &post_id, text).await.map(drop);
+            let answer = vec![("reply_to_id", post_id.clone())];
+            let outcome = post_one(call, text, &[], answer, plan.auto_publish)
+                .await
+                .map(drop);
             note_first_comment(&mut published, outcome);
         }
         published.url = graph::get(
@@ -314,6 +505,7 @@ impl Publisher for Threads {
         .await
         .ok()
         .and_then(|p| string_at(&p, "permalink"));
+        published.post_id = post_id;
         Ok(published)
     }
 
@@ -407,7 +599,7 @@ mod tests {
 
     #[test]
     fn options_are_checked_before_any_call() {
-        assert_eq!(code(&post(PostKind::Photos, &[], 21)), "too_many_images");
+        assert_eq!(code(&post(PostKind::Photos, &[], 0)), "media_required");
         assert_eq!(code(&post(PostKind::Text, &[], 0)), "text_required");
         assert_eq!(
             code(&post(
@@ -441,5 +633,110 @@ mod tests {
         .unwrap();
         assert_eq!(ok.reply_control.as_deref(), Some("mentioned_only"));
         assert_eq!(ok.reply_to.as_deref(), Some("9"));
+    }
+
+    #[test]
+    fn more_than_twenty_images_or_a_layout_make_a_thread() {
+        let many = plan(&post(PostKind::Photos, &[("title", "a")], 45)).unwrap();
+        assert_eq!((many.len(), many.images.clone()), (3, vec![20, 20, 5]));
+        let laid = plan(&post(
+            PostKind::Photos,
+            &[("title", "a"), ("threads_thread_media_layout", "3,2")],
+            5,
+        ))
+        .unwrap();
+        assert_eq!(laid.images, [3, 2]);
+        // The second post would have neither text nor images.
+        assert_eq!(
+            code(&post(
+                PostKind::Photos,
+                &[("title", "a"), ("threads_thread_media_layout", "3,0,2")],
+                5
+            )),
+            "invalid_field"
+        );
+        for bad in ["21", "3,3", "2,x"] {
+            let p = post(
+                PostKind::Photos,
+                &[("threads_thread_media_layout", bad)],
+                if bad == "21" { 21 } else { 5 },
+            );
+            assert_eq!(code(&p), "invalid_field", "{bad}");
+        }
+    }
+
+    #[test]
+    fn links_and_polls_are_typed_and_for_text_only() {
+        let link = [
+            ("title", "a"),
+            ("threads_link_attachment", "https://a.example/x"),
+        ];
+        let ok = plan(&post(PostKind::Text, &link, 0)).unwrap();
+        assert_eq!(
+            ok.attachment.as_ref().map(Attachment::param),
+            Some(("link_attachment", "https://a.example/x".to_owned()))
+        );
+        assert_eq!(code(&post(PostKind::Photos, &link, 1)), "invalid_field");
+        for bad in ["ftp://a.example/x", "a.example", "https://"] {
+            let p = post(
+                PostKind::Text,
+                &[("title", "a"), ("threads_link_attachment", bad)],
+                0,
+            );
+            assert_eq!(code(&p), "invalid_field", "{bad}");
+        }
+
+        let poll = [
+            ("title", "q?"),
+            ("threads_poll_options[]", "yes"),
+            ("threads_poll_options[]", "no"),
+            ("threads_poll_options[]", "maybe"),
+        ];
+        let ok = plan(&post(PostKind::Text, &poll, 0)).unwrap();
+        let (key, value) = ok.attachment.as_ref().map(Attachment::param).unwrap();
+        assert_eq!(key, "poll_attachment");
+        assert_eq!(
+            serde_json::from_str::<Value>(&value).unwrap(),
+            serde_json::json!({"option_a": "yes", "option_b": "no", "option_c": "maybe"})
+        );
+        assert_eq!(code(&post(PostKind::Photos, &poll, 1)), "invalid_field");
+        let one = [("title", "q"), ("threads_poll_options", r#"["only"]"#)];
+        assert_eq!(code(&post(PostKind::Text, &one, 0)), "invalid_field");
+        let five = [("title", "q"), ("threads_poll_options", "a,b,c,d,e")];
+        assert_eq!(code(&post(PostKind::Text, &five, 0)), "invalid_field");
+        let long = [
+            ("title", "q"),
+            ("threads_poll_options", &format!("a,{}", "b".repeat(26))),
+        ];
+        assert_eq!(code(&post(PostKind::Text, &long, 0)), "invalid_field");
+        let both = [
+            ("title", "q"),
+            ("threads_poll_options", "a,b"),
+            ("threads_link_attachment", "https://a.example"),
+        ];
+        assert_eq!(code(&post(PostKind::Text, &both, 0)), "invalid_field");
+    }
+
+    #[test]
+    fn quotes_and_auto_publishing_are_read() {
+        let p = plan(&post(
+            PostKind::Text,
+            &[
+                ("title", "a"),
+                ("threads_quote_post_id", "77"),
+                ("threads_auto_publish_text", "TRUE"),
+            ],
+            0,
+        ))
+        .unwrap();
+        assert!(p.auto_publish);
+        assert!(
+            p.head_options()
+                .contains(&("quote_post_id", "77".to_owned()))
+        );
+        let photo = [("threads_auto_publish_text", "true")];
+        assert_eq!(code(&post(PostKind::Photos, &photo, 1)), "invalid_field");
+        let odd = [("title", "a"), ("threads_auto_publish_text", "sometimes")];
+        assert_eq!(code(&post(PostKind::Text, &odd, 0)), "invalid_field");
     }
 }

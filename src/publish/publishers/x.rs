@@ -7,6 +7,7 @@ use crate::domain::Platform;
 use crate::domain::time;
 use crate::domain::upload::{MediaKind, PostKind};
 use crate::publish::http::{Effect, send};
+use crate::publish::layout::image_layout;
 use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
 use crate::publish::text::{Measure, next_url, split};
 use async_trait::async_trait;
@@ -119,7 +120,12 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
         (false, true) => vec![text.to_owned()],
         (false, false) => split(text, Measure::X),
     };
-    let images = image_layout(fields.text("x_thread_image_layout"), post.media.len())?;
+    let images = image_layout(
+        "x_thread_image_layout",
+        fields.text("x_thread_image_layout"),
+        post.media.len(),
+        IMAGES_PER_POST,
+    )?;
     if texts.is_empty() && images.is_empty() {
         return Err(PublishError::invalid(
             "missing_text",
@@ -155,33 +161,6 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
         poll: poll(post)?,
         reply_settings,
     })
-}
-
-/// Images per post: `x_thread_image_layout` (`"4,2"`) when given, else fours.
-fn image_layout(layout: Option<&str>, count: usize) -> Result<Vec<usize>, PublishError> {
-    let Some(layout) = layout else {
-        let mut groups = vec![IMAGES_PER_POST; count / IMAGES_PER_POST];
-        if !count.is_multiple_of(IMAGES_PER_POST) {
-            groups.push(count % IMAGES_PER_POST);
-        }
-        return Ok(groups);
-    };
-    let bad = || {
-        PublishError::invalid(
-            "invalid_field",
-            format!(
-                "x_thread_image_layout must list 0 to 4 images per post, adding up to the {count} images"
-            ),
-        )
-    };
-    let groups = layout
-        .split(',')
-        .map(|n| n.trim().parse::<usize>().map_err(|_| bad()))
-        .collect::<Result<Vec<_>, _>>()?;
-    if groups.iter().any(|n| *n > IMAGES_PER_POST) || groups.iter().sum::<usize>() != count {
-        return Err(bad());
-    }
-    Ok(groups)
 }
 
 /// `poll_options[]` (2–4, each ≤ 25 characters) and `poll_duration` (5–10080 minutes),

@@ -23,6 +23,10 @@ struct Entry {
     url: String,
     /// `(url, alt text)` per item.
     media: Vec<(String, String)>,
+    /// A poll's options (X's `poll`, Threads' `poll_attachment`, both kept as `poll`).
+    poll: Vec<String>,
+    /// A link attached to the post (Threads' `link_attachment`).
+    link: Option<String>,
 }
 
 #[derive(Template)]
@@ -135,6 +139,13 @@ fn entry(
         time: time::rfc3339(post.created_at),
         url: sandbox.post_url(platform, &post.post_id),
         media: items,
+        poll: extra["poll"]["options"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.as_str().map(str::to_owned))
+            .collect(),
+        link: extra["link_attachment"].as_str().map(str::to_owned),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The Threads API's publishing as the emulator answers it, under the `graph` root:
 //! `POST /{user}/threads` makes a container (pulling `image_url` as Threads does, so a
 //! container whose image cannot be fetched ends in `ERROR`), `GET /{container}?fields=status`,
-//! `POST /{user}/threads_publish?creation_id=` publishes it once, `GET /{user}/threads` lists,
-//! and `GET /{media}?fields=permalink` names the post's page.
+//! `POST /{user}/threads_publish?creation_id=` publishes it once (a `TEXT` container made
+//! with `auto_publish_text=true` is published as it is made, and its answer names the post),
+//! `GET /{user}/threads` lists, and `GET /{media}` reads a post (its permalink, quote, link
+//! and poll).
 //!
 //! A container is kept as a media row whose `upload` holds what it will publish (a Threads
 //! container is a multi-step upload); a published post carries its container's id as its
@@ -33,6 +35,9 @@ const REPLY_CONTROLS: [&str; 5] = [
 /// A container's row: its content type, and its states.
 const CONTAINER: &str = "application/vnd.threads.container+json";
 const FINISHED: &str = "FINISHED";
+/// A poll's option keys, in order; the first two are required.
+const POLL_KEYS: [&str; 4] = ["option_a", "option_b", "option_c", "option_d"];
+const POLL_OPTION_CHARS: usize = 25;
 const ERROR: &str = "ERROR";
 
 /// Threads time: `2023-10-17T05:42:03+0000`.
@@ -109,7 +114,55 @@ fn refusal(params: &HashMap<String, String>) -> Option<HttpResponse> {
     {
         return Some(bad_parameter("Param reply_control is not valid"));
     }
-    None
+    text_only_refusal(params).map(|why| bad_parameter(&why))
+}
+
+/// Checks what only a `TEXT` container takes: a link, a poll, publishing itself.
+fn text_only_refusal(params: &HashMap<String, String>) -> Option<String> {
+    let auto = params.get("auto_publish_text").map(String::as_str);
+    if !matches!(auto, None | Some("true" | "false")) {
+        return Some("Param auto_publish_text must be a boolean".to_owned());
+    }
+    let text = params.get("media_type").map(String::as_str) == Some("TEXT");
+    let mut text_only = ["link_attachment", "poll_attachment"]
+        .into_iter()
+        .filter(|k| params.contains_key(*k))
+        .chain((auto == Some("true")).then_some("auto_publish_text"));
+    if !text && let Some(key) = text_only.next() {
+        return Some(format!("Param {key} is only for TEXT posts"));
+    }
+    if let Some(link) = params.get("link_attachment")
+        && !url::Url::parse(link)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    {
+        return Some("Param link_attachment must be an http(s) URL".to_owned());
+    }
+    params
+        .get("poll_attachment")
+        .and_then(|raw| poll_options(raw).err())
+        .map(str::to_owned)
+}
+
+/// A `poll_attachment`'s options in order: a JSON object of `option_a` and `option_b`, then
+/// optionally `option_c` and `option_d`, each 1 to 25 characters.
+fn poll_options(raw: &str) -> Result<Vec<String>, &'static str> {
+    const BAD: &str = "Param poll_attachment must be a JSON object of option_a, option_b and optionally option_c and option_d, each 1 to 25 characters";
+    let Ok(Value::Object(poll)) = serde_json::from_str::<Value>(raw) else {
+        return Err(BAD);
+    };
+    if poll.keys().any(|k| !POLL_KEYS.contains(&k.as_str())) {
+        return Err(BAD);
+    }
+    let options: Vec<String> = POLL_KEYS
+        .iter()
+        .map_while(|k| poll.get(*k))
+        .map(|o| o.as_str().map(str::to_owned).ok_or(BAD))
+        .collect::<Result<_, _>>()?;
+    let sized = |o: &String| (1..=POLL_OPTION_CHARS).contains(&o.chars().count());
+    if options.len() < 2 || options.len() != poll.len() || !options.iter().all(sized) {
+        return Err(BAD);
+    }
+    Ok(options)
 }
 
 /// `POST /{user}/threads`.
@@ -125,19 +178,34 @@ async fn container(
     let item = params.get("is_carousel_item").map(String::as_str) == Some("true");
     let media_type = params.get("media_type").map_or("", String::as_str);
     let mut spec = json!({"media_type": media_type, "text": text, "is_carousel_item": item});
-    for key in ["reply_to_id", "topic_tag", "reply_control", "alt_text"] {
+    for key in [
+        "reply_to_id",
+        "quote_post_id",
+        "topic_tag",
+        "reply_control",
+        "alt_text",
+        "link_attachment",
+    ] {
         if let Some(v) = params.get(key) {
             spec[key] = v.as_str().into();
         }
     }
-    if let Some(parent) = params.get("reply_to_id") {
-        let wanted = parent.clone();
+    if let Some(options) = params
+        .get("poll_attachment")
+        .and_then(|p| poll_options(p).ok())
+    {
+        spec["poll"] = json!({"options": options});
+    }
+    for key in ["reply_to_id", "quote_post_id"] {
+        let Some(wanted) = params.get(key).cloned() else {
+            continue;
+        };
         if sandbox
             .run(move |conn| state::find_post(conn, PLATFORM, &wanted))
             .await?
             .is_none()
         {
-            return Ok(bad_parameter("The reply_to_id does not exist"));
+            return Ok(bad_parameter(&format!("The {key} does not exist")));
         }
     }
     let id = snowflake();
@@ -231,6 +299,10 @@ async fn container(
     sandbox
         .run(move |conn| state::insert_media(conn, &row))
         .await?;
+    if params.get("auto_publish_text").map(String::as_str) == Some("true") {
+        // Threads publishes the text container at once and answers with the post.
+        return Ok(published(store(sandbox, person, &id, &spec).await?));
+    }
     Ok(HttpResponse::Ok().json(json!({"id": id})))
 }
 
@@ -250,6 +322,25 @@ async fn publish(
     if found.state != FINISHED || spec["is_carousel_item"] == true {
         return Ok(bad_parameter("The container cannot be published"));
     }
+    Ok(published(store(sandbox, person, &creation, &spec).await?))
+}
+
+/// The answer to publishing: the post's id, or why there is none.
+fn published(post_id: Option<String>) -> HttpResponse {
+    match post_id {
+        Some(id) => HttpResponse::Ok().json(json!({"id": id})),
+        None => bad_parameter("The container was already published"),
+    }
+}
+
+/// Publishes the container `creation` whose `spec` is given: the post's id, or `None` when
+/// it was published before.
+async fn store(
+    sandbox: &Sandbox,
+    person: usize,
+    creation: &str,
+    spec: &Value,
+) -> Result<Option<String>, Down> {
     let post_id = snowflake();
     let alts = if spec["alt_texts"].is_array() {
         spec["alt_texts"].clone()
@@ -264,29 +355,44 @@ async fn publish(
             post_id: post_id.clone(),
             text: spec["text"].as_str().unwrap_or("").to_owned(),
             reply_to: spec["reply_to_id"].as_str().map(str::to_owned),
-            quote_of: None,
+            quote_of: spec["quote_post_id"].as_str().map(str::to_owned),
             media_ids: spec["images"]
                 .as_array()
                 .map_or_else(|| "[]".to_owned(), |a| Value::from(a.clone()).to_string()),
-            client_key: Some(creation),
+            client_key: Some(creation.to_owned()),
             extra: json!({"media_type": spec["media_type"], "topic_tag": spec["topic_tag"],
-                "reply_control": spec["reply_control"], "alt_texts": alts})
+                "reply_control": spec["reply_control"], "alt_texts": alts,
+                "link_attachment": spec["link_attachment"], "poll": spec["poll"]})
             .to_string(),
             created_at: time::now(),
         },
     )
     .await?;
-    Ok(if stored {
-        HttpResponse::Ok().json(json!({"id": post_id}))
-    } else {
-        bad_parameter("The container was already published")
-    })
+    Ok(stored.then_some(post_id))
 }
 
+/// A post as Threads reads it back, with its quote, link and poll as Threads names them.
 fn listed(sandbox: &Sandbox, post: &state::Post) -> Value {
-    json!({"id": post.post_id, "text": post.text, "timestamp": threads_time(post.created_at),
-        "media_type": post.extra()["media_type"],
-        "permalink": sandbox.post_url(PLATFORM, &post.post_id)})
+    let extra = post.extra();
+    let mut answer = json!({"id": post.post_id, "text": post.text,
+        "timestamp": threads_time(post.created_at), "media_type": extra["media_type"],
+        "permalink": sandbox.post_url(PLATFORM, &post.post_id),
+        "is_quote_post": post.quote_of.is_some()});
+    if let Some(quoted) = &post.quote_of {
+        answer["quoted_post"] = json!({"id": quoted});
+    }
+    if let Some(link) = extra["link_attachment"].as_str() {
+        answer["link_attachment_url"] = link.into();
+    }
+    if let Some(options) = extra["poll"]["options"].as_array() {
+        let poll: serde_json::Map<String, Value> = POLL_KEYS
+            .iter()
+            .zip(options)
+            .map(|(k, o)| ((*k).to_owned(), o.clone()))
+            .collect();
+        answer["poll_attachment"] = poll.into();
+    }
+    answer
 }
 
 /// `GET /{node}`: a post (its permalink), or a container (its status).
@@ -342,4 +448,58 @@ async fn list(
         .map(|p| listed(sandbox, p))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"data": data, "paging": {"cursors": {}}})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn polls_are_read_as_threads_reads_them() {
+        assert_eq!(
+            poll_options(r#"{"option_a":"yes","option_b":"no","option_c":"maybe"}"#),
+            Ok(vec!["yes".to_owned(), "no".to_owned(), "maybe".to_owned()])
+        );
+        for bad in [
+            r#"{"option_a":"only"}"#,
+            r#"{"option_a":"a","option_c":"c"}"#,
+            r#"{"option_a":"a","option_b":""}"#,
+            r#"{"option_a":"a","option_b":"bbbbbbbbbbbbbbbbbbbbbbbbbb"}"#,
+            r#"{"option_a":"a","option_b":2}"#,
+            r#"{"option_a":"a","option_b":"b","option_e":"e"}"#,
+            r#"["a","b"]"#,
+            "a,b",
+        ] {
+            assert!(poll_options(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn links_polls_and_auto_publishing_are_for_text_only() {
+        let text = |extra: (&str, &str)| params(&[("media_type", "TEXT"), extra]);
+        assert_eq!(
+            text_only_refusal(&text(("link_attachment", "https://a.example"))),
+            None
+        );
+        assert!(text_only_refusal(&text(("link_attachment", "javascript:x"))).is_some());
+        assert!(text_only_refusal(&text(("auto_publish_text", "yes"))).is_some());
+        assert_eq!(
+            text_only_refusal(&text(("auto_publish_text", "true"))),
+            None
+        );
+        let image = params(&[("media_type", "IMAGE"), ("auto_publish_text", "true")]);
+        assert_eq!(
+            text_only_refusal(&image).as_deref(),
+            Some("Param auto_publish_text is only for TEXT posts")
+        );
+        let image = params(&[("media_type", "IMAGE"), ("auto_publish_text", "false")]);
+        assert_eq!(text_only_refusal(&image), None);
+    }
 }

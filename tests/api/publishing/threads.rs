@@ -2,7 +2,8 @@
 //! by pulling each image from Postgate's media URL, published once.
 
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_fault_reading, fault, page, post, replies, stored, unique,
+    Account, JPEG, PNG, Served, assert_fault_reading, calls_of, fault, page, post, replies, stored,
+    unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -11,12 +12,17 @@ use postgate::domain::upload::{MediaKind, PostKind};
 use postgate::publish::publisher::{PublishError, Publisher};
 use postgate::publish::publishers::for_platform;
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 cases![
     long_text_becomes_a_thread_with_a_first_comment,
     an_image_and_a_carousel_are_pulled,
     faults_are_read_as_the_engine_needs,
     a_lost_answer_is_found_and_deleting_is_not_supported,
+    quotes_links_and_polls_reach_the_post,
+    auto_published_text_needs_no_publish_call,
+    many_images_and_layouts_make_a_thread,
+    invalid_options_publish_nothing,
 ];
 
 const THREADS: Platform = Platform::Threads;
@@ -209,4 +215,250 @@ async fn a_lost_answer_is_found_and_deleting_is_not_supported(app: &TestApp) {
         .unwrap_err();
     assert_eq!(e.code(), "platform_not_supported");
     assert!(stored(app, THREADS, &made.post_id).await.is_some());
+}
+
+/// The post as the emulated Threads API reads it back (`GET /{media-id}`).
+async fn read_back(account: &Account, post_id: &str) -> Value {
+    let mut url = account.app.url("graph").unwrap().join(post_id).unwrap();
+    url.query_pairs_mut()
+        .append_pair("access_token", &account.tokens.access_token);
+    let resp = reqwest::get(url).await.expect("read back");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+/// How many POSTs the emulated Graph root got: containers and publishes.
+async fn graph_posts(app: &TestApp) -> usize {
+    calls_of(app, THREADS, "graph")
+        .await
+        .iter()
+        .filter(|m| *m == "POST")
+        .count()
+}
+
+async fn quotes_links_and_polls_reach_the_post(app: &TestApp) {
+    let account = Account::connect(app, "quoter", THREADS, 0).await;
+    let none = Served::new(&[]).await;
+    let call = account.call(&none, "q1");
+    let original = publisher()
+        .publish(
+            &call,
+            &post(PostKind::Text, &[("title", "original")], vec![]),
+        )
+        .await
+        .unwrap();
+
+    let quoting = post(
+        PostKind::Text,
+        &[
+            ("title", "Worth a read"),
+            ("threads_quote_post_id", &original.post_id),
+            ("threads_link_attachment", "https://example.com/article"),
+        ],
+        vec![],
+    );
+    let quote = publisher().publish(&call, &quoting).await.unwrap();
+    let kept = stored(app, THREADS, &quote.post_id).await.unwrap();
+    assert_eq!(kept.quote_of.as_deref(), Some(original.post_id.as_str()));
+    assert_eq!(
+        kept.extra()["link_attachment"],
+        "https://example.com/article"
+    );
+    let read = read_back(&account, &quote.post_id).await;
+    assert_eq!(read["is_quote_post"], true);
+    assert_eq!(read["quoted_post"], json!({"id": original.post_id}));
+    assert_eq!(read["link_attachment_url"], "https://example.com/article");
+
+    let polling = post(
+        PostKind::Text,
+        &[
+            ("title", "Which bread?"),
+            ("threads_poll_options", r#"["Rye","Sourdough","Brioche"]"#),
+        ],
+        vec![],
+    );
+    let poll = publisher().publish(&call, &polling).await.unwrap();
+    let kept = stored(app, THREADS, &poll.post_id).await.unwrap();
+    assert_eq!(
+        kept.extra()["poll"],
+        json!({"options": ["Rye", "Sourdough", "Brioche"]})
+    );
+    let read = read_back(&account, &poll.post_id).await;
+    assert_eq!(
+        read["poll_attachment"],
+        json!({"option_a": "Rye", "option_b": "Sourdough", "option_c": "Brioche"})
+    );
+    assert_eq!(read["is_quote_post"], false);
+    let (_, html) = page(&poll.url.unwrap()).await;
+    assert!(html.contains("<li>Sourdough</li>"), "{html}");
+    let (_, html) = page(&quote.url.unwrap()).await;
+    assert!(html.contains("https://example.com/article"), "{html}");
+}
+
+async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
+    let account = Account::connect(app, "autopub", THREADS, 0).await;
+    let none = Served::new(&[]).await;
+    let call = account.call(&none, "a1");
+    let before = graph_posts(app).await;
+    let text = unique("Straight out");
+    let auto = post(
+        PostKind::Text,
+        &[
+            ("title", &text),
+            ("threads_auto_publish_text", "true"),
+            ("threads_topic_tag", "News"),
+        ],
+        vec![],
+    );
+    let published = publisher().publish(&call, &auto).await.unwrap();
+    // One container, and it is the post: no threads_publish.
+    assert_eq!(graph_posts(app).await - before, 1);
+    assert!(!published.extra.contains_key("container_id"));
+    let kept = stored(app, THREADS, &published.post_id)
+        .await
+        .expect("the container's answer names the post");
+    assert_eq!(kept.text, text);
+    assert_eq!(kept.extra()["topic_tag"], "News");
+    assert!(published.url.is_some());
+    assert_eq!(
+        publisher()
+            .find(&call, &auto)
+            .await
+            .unwrap()
+            .unwrap()
+            .post_id,
+        published.post_id
+    );
+
+    // Without the flag, the container is published in a second call.
+    let before = graph_posts(app).await;
+    let plain = post(PostKind::Text, &[("title", &unique("Two steps"))], vec![]);
+    let published = publisher().publish(&call, &plain).await.unwrap();
+    assert_eq!(graph_posts(app).await - before, 2);
+    assert!(published.extra.contains_key("container_id"));
+}
+
+async fn many_images_and_layouts_make_a_thread(app: &TestApp) {
+    let account = Account::connect(app, "gallery", THREADS, 1).await;
+    let ids: Vec<String> = (0..21).map(|i| format!("i{i}")).collect();
+    let files: Vec<(&str, &'static [u8], &str)> = ids
+        .iter()
+        .map(|id| (id.as_str(), JPEG, "image/jpeg"))
+        .collect();
+    let served = Served::new(&files).await;
+    let media = |n: usize| -> Vec<_> {
+        ids[..n]
+            .iter()
+            .map(|id| served.media(id, MediaKind::Image, "x.jpg"))
+            .collect()
+    };
+
+    // 21 images: a carousel of 20, then the last one answering it.
+    let many = post(PostKind::Photos, &[("title", "All of them")], media(21));
+    let published = publisher()
+        .publish(&account.call(&served, "g1"), &many)
+        .await
+        .unwrap();
+    let posts = published.extra["post_ids"].as_array().expect("a thread");
+    assert_eq!(posts.len(), 2);
+    let head = stored(app, THREADS, &published.post_id).await.unwrap();
+    assert_eq!(head.extra()["media_type"], "CAROUSEL");
+    assert_eq!(head.media_ids().len(), 20);
+    let tail = stored(app, THREADS, posts[1].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(tail.extra()["media_type"], "IMAGE");
+    assert_eq!(tail.media_ids().len(), 1);
+    assert_eq!(tail.reply_to.as_deref(), Some(head.post_id.as_str()));
+
+    // "1,2": one image with the text, then a carousel of two with the alt texts in order.
+    let laid = post(
+        PostKind::Photos,
+        &[
+            ("title", "Laid out"),
+            ("threads_thread_media_layout", "1,2"),
+            ("threads_alt_text", "one||two||three"),
+        ],
+        media(3),
+    );
+    let published = publisher()
+        .publish(&account.call(&served, "g2"), &laid)
+        .await
+        .unwrap();
+    let posts = published.extra["post_ids"].as_array().expect("a thread");
+    let head = stored(app, THREADS, &published.post_id).await.unwrap();
+    assert_eq!(head.extra()["media_type"], "IMAGE");
+    assert_eq!(head.text, "Laid out");
+    assert_eq!(head.extra()["alt_texts"], json!(["one"]));
+    let tail = stored(app, THREADS, posts[1].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(tail.extra()["media_type"], "CAROUSEL");
+    assert_eq!(tail.extra()["alt_texts"], json!(["two", "three"]));
+    assert_eq!(tail.text, "");
+}
+
+async fn invalid_options_publish_nothing(app: &TestApp) {
+    let account = Account::connect(app, "strict", THREADS, 0).await;
+    let served = Served::new(&[("a", JPEG, "image/jpeg")]).await;
+    let image = || vec![served.media("a", MediaKind::Image, "a.jpg")];
+    let before = calls_of(app, THREADS, "graph").await.len();
+    let text = |extra: &[(&str, &str)]| {
+        let mut fields = vec![("title", "hello")];
+        fields.extend_from_slice(extra);
+        post(PostKind::Text, &fields, vec![])
+    };
+    let bad = [
+        text(&[("threads_link_attachment", "ftp://example.com/x")]),
+        text(&[("threads_link_attachment", "not a url")]),
+        text(&[("threads_poll_options", "a,b,c,d,e")]),
+        text(&[("threads_poll_options", "only one")]),
+        text(&[(
+            "threads_poll_options",
+            "short,this option is far too long to fit",
+        )]),
+        text(&[
+            ("threads_poll_options", "a,b"),
+            ("threads_link_attachment", "https://example.com"),
+        ]),
+        text(&[("threads_auto_publish_text", "maybe")]),
+        post(
+            PostKind::Photos,
+            &[("threads_poll_options", "a,b")],
+            image(),
+        ),
+        post(
+            PostKind::Photos,
+            &[("threads_link_attachment", "https://example.com")],
+            image(),
+        ),
+        post(
+            PostKind::Photos,
+            &[("threads_auto_publish_text", "true")],
+            image(),
+        ),
+        post(
+            PostKind::Photos,
+            &[("threads_thread_media_layout", "2")],
+            image(),
+        ),
+        post(
+            PostKind::Photos,
+            &[("threads_thread_media_layout", "1,0")],
+            image(),
+        ),
+    ];
+    for p in &bad {
+        assert!(
+            matches!(publisher().check(p), Err(PublishError::Invalid { .. })),
+            "{:?}",
+            p.fields
+        );
+        let refused = publisher().publish(&account.call(&served, "s1"), p).await;
+        assert!(
+            matches!(&refused, Err(PublishError::Invalid { code, .. }) if code == "invalid_field"),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(calls_of(app, THREADS, "graph").await.len(), before);
 }
