@@ -872,7 +872,7 @@ async fn options_not_acted_on_are_named_in_warnings(app: &TestApp) {
             ("user", "lee"),
             ("platform[]", "linkedin"),
             ("title", "Hiring"),
-            ("linkedin_target_seniorities[]", "urn:li:seniority:3"),
+            ("linkedin_thumbnail_alt_text", "A chart"),
         ],
     )
     .await;
@@ -881,7 +881,7 @@ async fn options_not_acted_on_are_named_in_warnings(app: &TestApp) {
     assert_eq!(result["success"], true, "{body}");
     assert_eq!(
         result["warnings"],
-        json!(["linkedin_target_seniorities is not supported by Postgate yet and was ignored"])
+        json!(["linkedin_thumbnail_alt_text is not supported by Postgate yet and was ignored"])
     );
     let report = status_of(app, body["request_id"].as_str().unwrap()).await;
     assert_eq!(report["results"][0]["warnings"], result["warnings"]);

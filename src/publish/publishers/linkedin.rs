@@ -65,6 +65,96 @@ const POLL_DURATIONS: [(&str, &str); 4] = [
     ("FOURTEEN_DAYS", "14"),
 ];
 
+/// Audience targeting lists and how LinkedIn names their values: a bare id gets the URN
+/// prefix, a URN is taken as it is. Staff count ranges are LinkedIn's own codes.
+const TARGETING: [(&str, &str, &str); 8] = [
+    (
+        "linkedin_target_geo_locations",
+        "geoLocations",
+        "urn:li:geo:",
+    ),
+    (
+        "linkedin_target_industries",
+        "industries",
+        "urn:li:industry:",
+    ),
+    (
+        "linkedin_target_seniorities",
+        "seniorities",
+        "urn:li:seniority:",
+    ),
+    (
+        "linkedin_target_job_functions",
+        "jobFunctions",
+        "urn:li:function:",
+    ),
+    ("linkedin_target_degrees", "degrees", "urn:li:degree:"),
+    (
+        "linkedin_target_fields_of_study",
+        "fieldsOfStudy",
+        "urn:li:fieldOfStudy:",
+    ),
+    (
+        "linkedin_target_organizations",
+        "organizations",
+        ORGANIZATION_URN,
+    ),
+    ("linkedin_target_staff_count_ranges", "staffCountRanges", ""),
+];
+
+/// `distribution.targetEntities`: `linkedin_target_entities` as given (a JSON list of
+/// objects), else one entity built from the `linkedin_target_*` lists; empty for everyone.
+fn target_entities(post: &Post) -> Result<Vec<Value>, PublishError> {
+    let fields = &post.fields;
+    if let Some(raw) = fields.text("linkedin_target_entities") {
+        return serde_json::from_str::<Vec<Value>>(raw)
+            .ok()
+            .filter(|all| all.iter().all(Value::is_object))
+            .ok_or_else(|| {
+                invalid(
+                    "invalid_field",
+                    "linkedin_target_entities must be a JSON list of targeting objects",
+                )
+            });
+    }
+    let mut entity = serde_json::Map::new();
+    for (field, key, prefix) in TARGETING {
+        let values: Vec<String> = fields
+            .list(field, &[","])
+            .into_iter()
+            .map(|v| match v.starts_with("urn:") || prefix.is_empty() {
+                true => v,
+                false => format!("{prefix}{v}"),
+            })
+            .collect();
+        if !values.is_empty() {
+            entity.insert(key.to_owned(), json!(values));
+        }
+    }
+    let locales = fields.list("linkedin_target_interface_locales", &[","]);
+    if !locales.is_empty() {
+        let parsed = locales
+            .iter()
+            .map(|l| {
+                l.split_once(['_', '-'])
+                    .map(|(language, country)| json!({"language": language, "country": country}))
+                    .ok_or_else(|| {
+                        invalid(
+                            "invalid_field",
+                            format!("linkedin_target_interface_locales: {l} is not like en_US"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        entity.insert("interfaceLocales".to_owned(), json!(parsed));
+    }
+    Ok(if entity.is_empty() {
+        Vec::new()
+    } else {
+        vec![Value::Object(entity)]
+    })
+}
+
 /// A text post's poll (`content.poll`).
 #[derive(Debug, Clone, PartialEq)]
 struct Poll {
@@ -152,6 +242,8 @@ struct Plan {
     reshare_disabled: bool,
     article: Option<Article>,
     poll: Option<Poll>,
+    /// `distribution.targetEntities`: only an organization's posts may be targeted.
+    targets: Vec<Value>,
     document_title: Option<String>,
     alt_texts: Vec<String>,
     first_comment: Option<String>,
@@ -258,6 +350,7 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         reshare_disabled,
         article,
         poll,
+        targets: target_entities(post)?,
         document_title,
         alt_texts: post.alt_texts(PLATFORM),
         first_comment: post.first_comment(PLATFORM).map(str::to_owned),
@@ -372,7 +465,7 @@ fn post_body(author: &str, plan: &Plan, content: Option<Value>) -> Value {
         "visibility": plan.visibility,
         "distribution": {
             "feedDistribution": "MAIN_FEED",
-            "targetEntities": [],
+            "targetEntities": plan.targets,
             "thirdPartyDistributionChannels": [],
         },
         "lifecycleState": "PUBLISHED",
@@ -497,6 +590,13 @@ impl Publisher for Linkedin {
     async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
         let plan = plan(post)?;
         let author = author(call, &plan);
+        if !plan.targets.is_empty() && !author.starts_with(ORGANIZATION_URN) {
+            return Err(invalid(
+                "invalid_field",
+                "LinkedIn targets the audience of an organization's posts only: pin a page or \
+                 set target_linkedin_page_id",
+            ));
+        }
         let mut images = Vec::new();
         let mut document = None;
         for media in &post.media {

@@ -32,16 +32,6 @@ const NOT_YET: &[(Platform, &[&str])] = &[
     (
         Platform::Linkedin,
         &[
-            "linkedin_target_geo_locations",
-            "linkedin_target_industries",
-            "linkedin_target_seniorities",
-            "linkedin_target_job_functions",
-            "linkedin_target_staff_count_ranges",
-            "linkedin_target_interface_locales",
-            "linkedin_target_degrees",
-            "linkedin_target_fields_of_study",
-            "linkedin_target_organizations",
-            "linkedin_target_entities",
             "linkedin_target_check_audience",
             "linkedin_thumbnail_alt_text",
             "linkedin_subtitles",
@@ -142,7 +132,7 @@ mod tests {
     fn options_left_out_are_named() {
         let mut fields = Fields::new();
         fields.push("facebook_collaborators", "123");
-        fields.push("linkedin_target_degrees", "a");
+        fields.push("linkedin_subtitles_url", "a");
         fields.push("title", "hi");
         assert_eq!(
             ignored_options(Platform::Facebook, &fields),

@@ -242,6 +242,54 @@ async fn uploaded(sandbox: &Sandbox, person: usize, urn: &str) -> Result<bool, D
         .is_some())
 }
 
+/// The facets a target entity may name, and the URN each value must be (`""`: LinkedIn's
+/// own codes; interface locales are objects).
+const TARGET_FACETS: [(&str, &str); 9] = [
+    ("geoLocations", "urn:li:geo:"),
+    ("industries", "urn:li:industry:"),
+    ("seniorities", "urn:li:seniority:"),
+    ("jobFunctions", "urn:li:function:"),
+    ("degrees", "urn:li:degree:"),
+    ("fieldsOfStudy", "urn:li:fieldOfStudy:"),
+    ("organizations", "urn:li:organization:"),
+    ("staffCountRanges", ""),
+    ("interfaceLocales", ""),
+];
+
+/// What LinkedIn says of `distribution.targetEntities` it would refuse: a list of objects of
+/// known facets with well-formed values, and only on an organization's post.
+fn targeting_problem(author: &str, entities: &Value) -> Option<&'static str> {
+    let entities = match entities {
+        Value::Null => return None,
+        Value::Array(all) if all.is_empty() => return None,
+        Value::Array(all) => all,
+        _ => return Some("/distribution/targetEntities :: must be an array"),
+    };
+    if !author.starts_with("urn:li:organization:") {
+        return Some("/distribution/targetEntities :: only organization posts can be targeted");
+    }
+    let well_formed = |facet: &str, prefix: &str, v: &Value| match facet {
+        "interfaceLocales" => v["language"].is_string() && v["country"].is_string(),
+        _ => v
+            .as_str()
+            .is_some_and(|s| s.starts_with(prefix) && s.len() > prefix.len()),
+    };
+    let fine = entities.iter().all(|entity| {
+        entity.as_object().is_some_and(|facets| {
+            !facets.is_empty()
+                && facets.iter().all(|(facet, values)| {
+                    TARGET_FACETS.iter().any(|(name, prefix)| {
+                        name == facet
+                            && values.as_array().is_some_and(|vs| {
+                                !vs.is_empty() && vs.iter().all(|v| well_formed(facet, prefix, v))
+                            })
+                    })
+                })
+        })
+    });
+    (!fine).then_some("/distribution/targetEntities :: unknown facet or malformed value")
+}
+
 /// What LinkedIn says of a poll it would refuse: a question of at most 140 characters,
 /// 2 to 4 options of at most 30, and one of its four durations.
 fn poll_problem(poll: &Value) -> Option<&'static str> {
@@ -363,6 +411,9 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Value) -> Result<HttpRe
             "/distribution/feedDistribution :: field is required but not found",
         ));
     }
+    if let Some(problem) = targeting_problem(author, &body["distribution"]["targetEntities"]) {
+        return Ok(unprocessable(problem));
+    }
     if body["lifecycleState"] != "PUBLISHED" {
         return Ok(unprocessable(
             "/lifecycleState :: only PUBLISHED posts are supported",
@@ -382,6 +433,7 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Value) -> Result<HttpRe
         "author": author, "commentary": commentary, "visibility": visibility,
         "content": body["content"], "alt_texts": alt_texts,
         "isReshareDisabledByAuthor": body["isReshareDisabledByAuthor"],
+        "targetEntities": body["distribution"]["targetEntities"],
     });
     let stored = store_post(
         sandbox,
@@ -571,6 +623,31 @@ mod tests {
             let mut poll = good.clone();
             *poll.pointer_mut(pointer).unwrap() = bad;
             assert!(poll_problem(&poll).is_some(), "{pointer}");
+        }
+    }
+
+    #[test]
+    fn targeting_is_for_organizations_and_known_facets() {
+        let org = "urn:li:organization:42";
+        let good = serde_json::json!([{
+            "geoLocations": ["urn:li:geo:103644278"],
+            "interfaceLocales": [{"language": "en", "country": "US"}],
+            "staffCountRanges": ["SIZE_11_TO_50"],
+        }]);
+        assert_eq!(targeting_problem(org, &good), None);
+        assert_eq!(
+            targeting_problem("urn:li:person:a", &serde_json::json!([])),
+            None
+        );
+        assert!(targeting_problem("urn:li:person:a", &good).is_some());
+        for bad in [
+            serde_json::json!({"geoLocations": []}),
+            serde_json::json!([{"planets": ["urn:li:geo:1"]}]),
+            serde_json::json!([{"industries": ["urn:li:geo:1"]}]),
+            serde_json::json!([{"interfaceLocales": ["en_US"]}]),
+            serde_json::json!([{}]),
+        ] {
+            assert!(targeting_problem(org, &bad).is_some(), "{bad}");
         }
     }
 

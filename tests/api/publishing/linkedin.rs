@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 cases![
     text_with_a_link_and_a_first_comment,
     a_poll,
+    audience_targeting_of_an_organization_post,
     images_as_the_organization_with_alt_texts,
     a_document_post,
     faults_are_read_as_the_engine_needs,
@@ -121,6 +122,54 @@ async fn a_poll(app: &TestApp) {
     );
     let err = publisher().check(&both).unwrap_err();
     assert_eq!(err.code(), "invalid_poll");
+}
+
+async fn audience_targeting_of_an_organization_post(app: &TestApp) {
+    let account = Account::connect(app, "recruiter", LINKEDIN, 0).await;
+    let none = Served::new(&[]).await;
+    let targeted = |page: Option<&'static str>| {
+        let mut pairs = vec![
+            ("title", "We are hiring"),
+            ("linkedin_target_geo_locations[]", "103644278"),
+            ("linkedin_target_geo_locations[]", "urn:li:geo:101165590"),
+            ("linkedin_target_seniorities", "3,4"),
+            ("linkedin_target_staff_count_ranges", "SIZE_11_TO_50"),
+            ("linkedin_target_interface_locales", "en_US"),
+        ];
+        pairs.extend(page.map(|p| ("target_linkedin_page_id", p)));
+        post(PostKind::Text, &pairs, vec![])
+    };
+    let published = publisher()
+        .publish(&account.call(&none, "t1"), &targeted(Some("123411")))
+        .await
+        .unwrap();
+    let kept = stored(app, LINKEDIN, &published.post_id).await.unwrap();
+    assert_eq!(
+        kept.extra()["targetEntities"],
+        serde_json::json!([{
+            "geoLocations": ["urn:li:geo:103644278", "urn:li:geo:101165590"],
+            "seniorities": ["urn:li:seniority:3", "urn:li:seniority:4"],
+            "staffCountRanges": ["SIZE_11_TO_50"],
+            "interfaceLocales": [{"language": "en", "country": "US"}],
+        }])
+    );
+    // A member's own post cannot be targeted: refused before any call.
+    let refused = publisher()
+        .publish(&account.call(&none, "t2"), &targeted(None))
+        .await;
+    assert!(
+        matches!(&refused, Err(PublishError::Invalid { code, .. }) if code == "invalid_field"),
+        "{refused:?}"
+    );
+    let bad = post(
+        PostKind::Text,
+        &[
+            ("title", "x"),
+            ("linkedin_target_entities", r#"{"geoLocations":[]}"#),
+        ],
+        vec![],
+    );
+    assert_eq!(publisher().check(&bad).unwrap_err().code(), "invalid_field");
 }
 
 async fn images_as_the_organization_with_alt_texts(app: &TestApp) {
