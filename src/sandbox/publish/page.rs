@@ -23,6 +23,8 @@ struct Entry {
     url: String,
     /// `(url, alt text)` per item.
     media: Vec<(String, String)>,
+    /// Settings the post was made with that its text does not show (X's audience, labels).
+    notes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -135,6 +137,10 @@ fn entry(
         time: time::rfc3339(post.created_at),
         url: sandbox.post_url(platform, &post.post_id),
         media: items,
+        notes: match platform {
+            Platform::X => super::x::notes(&extra),
+            _ => Vec::new(),
+        },
     }
 }
 
