@@ -243,23 +243,26 @@ const REPLY_RULES: [&str; 4] = ["following", "mentionedUsers", "subscribers", "v
 
 /// The fields of a `POST /2/tweets` body and their shapes, as X's schema has them (it
 /// allows no others). Edits (`edit_options`) are not emulated.
-const BODY: [(&str, Shape); 15] = [
-    ("text", Shape::Text),
-    ("card_uri", Shape::Text),
-    ("community_id", Shape::Id),
-    ("direct_message_deep_link", Shape::Text),
-    ("for_super_followers_only", Shape::Flag),
-    ("geo", Shape::Geo),
-    ("made_with_ai", Shape::Flag),
-    ("media", Shape::Media),
-    ("nullcast", Shape::Flag),
-    ("paid_partnership", Shape::Flag),
-    ("poll", Shape::Poll),
-    ("quote_tweet_id", Shape::Id),
-    ("reply", Shape::Reply),
-    ("reply_settings", Shape::ReplyRule),
-    ("share_with_followers", Shape::Flag),
-];
+const BODY: Object = Object {
+    members: &[
+        ("text", Shape::Text),
+        ("card_uri", Shape::Text),
+        ("community_id", Shape::Id),
+        ("direct_message_deep_link", Shape::Text),
+        ("for_super_followers_only", Shape::Flag),
+        ("geo", Shape::Geo),
+        ("made_with_ai", Shape::Flag),
+        ("media", Shape::Media),
+        ("nullcast", Shape::Flag),
+        ("paid_partnership", Shape::Flag),
+        ("poll", Shape::Poll),
+        ("quote_tweet_id", Shape::Id),
+        ("reply", Shape::Reply),
+        ("reply_settings", Shape::ReplyRule),
+        ("share_with_followers", Shape::Flag),
+    ],
+    required: &[],
+};
 
 /// What a field of the body must look like.
 #[derive(Debug, Clone, Copy)]
@@ -274,7 +277,7 @@ enum Shape {
         max: usize,
     },
     ReplyRule,
-    PollOption,
+    PollOptions,
     PollMinutes,
     Geo,
     Media,
@@ -284,25 +287,25 @@ enum Shape {
 
 impl Shape {
     /// The fields of an object shape, and those it requires.
-    fn members(self) -> Option<(&'static [(&'static str, Shape)], &'static [&'static str])> {
-        match self {
-            Shape::Geo => Some((&[("place_id", Shape::Text)], &[])),
-            Shape::Media => Some((
+    fn object(self) -> Option<Object> {
+        let (members, required): (Members, &[&str]) = match self {
+            Shape::Geo => (&[("place_id", Shape::Text)], &[]),
+            Shape::Media => (
                 &[
                     ("media_ids", Shape::Ids { min: 1, max: 4 }),
                     ("tagged_user_ids", Shape::Ids { min: 0, max: 10 }),
                 ],
                 &["media_ids"],
-            )),
-            Shape::Poll => Some((
+            ),
+            Shape::Poll => (
                 &[
-                    ("options", Shape::PollOption),
+                    ("options", Shape::PollOptions),
                     ("duration_minutes", Shape::PollMinutes),
                     ("reply_settings", Shape::ReplyRule),
                 ],
                 &["options", "duration_minutes"],
-            )),
-            Shape::Reply => Some((
+            ),
+            Shape::Reply => (
                 &[
                     ("in_reply_to_tweet_id", Shape::Id),
                     (
@@ -315,20 +318,15 @@ impl Shape {
                     ("auto_populate_reply_metadata", Shape::Flag),
                 ],
                 &["in_reply_to_tweet_id"],
-            )),
-            _ => None,
-        }
+            ),
+            _ => return None,
+        };
+        Some(Object { members, required })
     }
 
     /// Why `value` does not fit: `": reason"` for the value itself, `".member: reason"`
     /// for a member of an object.
     fn problem(self, value: &Value) -> Option<String> {
-        if let Some((members, required)) = self.members() {
-            return match value.as_object() {
-                Some(object) => object_problem(object, members, required).map(|p| format!(".{p}")),
-                None => Some(format!(": {}", self.expected())),
-            };
-        }
         let fits = match self {
             Shape::Text => value.is_string(),
             Shape::Flag => value.is_boolean(),
@@ -337,7 +335,7 @@ impl Shape {
                 .as_array()
                 .is_some_and(|ids| (min..=max).contains(&ids.len()) && ids.iter().all(is_id)),
             Shape::ReplyRule => value.as_str().is_some_and(|v| REPLY_RULES.contains(&v)),
-            Shape::PollOption => value.as_array().is_some_and(|options| {
+            Shape::PollOptions => value.as_array().is_some_and(|options| {
                 (2..=4).contains(&options.len())
                     && options.iter().all(|o| {
                         o.as_str()
@@ -345,9 +343,13 @@ impl Shape {
                     })
             }),
             Shape::PollMinutes => value.as_i64().is_some_and(|m| (5..=10_080).contains(&m)),
-            Shape::Geo | Shape::Media | Shape::Poll | Shape::Reply => true,
+            Shape::Geo | Shape::Media | Shape::Poll | Shape::Reply => value.is_object(),
         };
-        (!fits).then(|| format!(": {}", self.expected()))
+        if !fits {
+            return Some(format!(": {}", self.expected()));
+        }
+        let (shape, object) = self.object().zip(value.as_object())?;
+        shape.problem(object).map(|p| format!(".{p}"))
     }
 
     fn expected(self) -> String {
@@ -360,7 +362,7 @@ impl Shape {
             }
             Shape::Ids { min, max } => format!("{min} to {max} ids of 1 to 19 digits"),
             Shape::ReplyRule => format!("one of {}", REPLY_RULES.join(", ")),
-            Shape::PollOption => "2 to 4 options of 1 to 25 characters".into(),
+            Shape::PollOptions => "2 to 4 options of 1 to 25 characters".into(),
             Shape::PollMinutes => "5 to 10080".into(),
             Shape::Geo | Shape::Media | Shape::Poll | Shape::Reply => "an object".into(),
         }
@@ -373,26 +375,32 @@ fn is_id(value: &Value) -> bool {
         .is_some_and(|id| (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Why an object does not fit its members: an unknown or missing member, or one of the
-/// wrong shape, named by its path.
-fn object_problem(
-    object: &Map<String, Value>,
-    members: &[(&str, Shape)],
-    required: &[&str],
-) -> Option<String> {
-    if let Some(unknown) = object
-        .keys()
-        .find(|k| !members.iter().any(|(name, _)| name == k))
-    {
-        return Some(format!("{unknown}: is not a field X takes here"));
+type Members = &'static [(&'static str, Shape)];
+
+/// An object's fields and those it requires.
+struct Object {
+    members: Members,
+    required: &'static [&'static str],
+}
+
+impl Object {
+    /// Why `object` does not fit: an unknown or missing member, or one of the wrong shape,
+    /// named by its path.
+    fn problem(&self, object: &Map<String, Value>) -> Option<String> {
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !self.members.iter().any(|(name, _)| name == k))
+        {
+            return Some(format!("{unknown}: is not a field X takes here"));
+        }
+        if let Some(missing) = self.required.iter().find(|r| !object.contains_key(**r)) {
+            return Some(format!("{missing}: is required"));
+        }
+        self.members.iter().find_map(|(name, shape)| {
+            let value = object.get(*name)?;
+            shape.problem(value).map(|p| format!("{name}{p}"))
+        })
     }
-    if let Some(missing) = required.iter().find(|r| !object.contains_key(**r)) {
-        return Some(format!("{missing}: is required"));
-    }
-    members.iter().find_map(|(name, shape)| {
-        let value = object.get(*name)?;
-        shape.problem(value).map(|p| format!("{name}{p}"))
-    })
 }
 
 /// What X says of a body its schema refuses, or of attachments it takes only one of: a
@@ -401,7 +409,7 @@ fn body_problem(body: &Value) -> Option<String> {
     let Some(object) = body.as_object() else {
         return Some("the body must be a JSON object".into());
     };
-    if let Some(problem) = object_problem(object, &BODY, &[]) {
+    if let Some(problem) = BODY.problem(object) {
         return Some(problem);
     }
     let attached: Vec<&str> = ["media", "poll", "quote_tweet_id", "card_uri"]
