@@ -1,11 +1,13 @@
 //! X (API v2): images through `POST /2/media/upload` with alt text through
 //! `/2/media/metadata`, posts through `POST /2/tweets`. Long text and more than four
-//! images become a thread of replies; a first comment is one more reply.
+//! images become a thread of replies; a first comment is one more reply. The request's
+//! settings are read into X's wire names in `check`, so a combination X refuses publishes
+//! nothing.
 
 use super::{endpoint, note_first_comment, note_thread, sandbox_page, too_large};
 use crate::domain::Platform;
 use crate::domain::time;
-use crate::domain::upload::{MediaKind, PostKind};
+use crate::domain::upload::{Fields, MediaKind, PostKind};
 use crate::publish::http::{Effect, send};
 use crate::publish::layout::image_layout;
 use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
@@ -20,11 +22,172 @@ pub struct X;
 
 const IMAGES_PER_POST: usize = 4;
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
-const REPLY_SETTINGS: [&str; 4] = ["following", "mentionedUsers", "subscribers", "verified"];
 const POLL_OPTIONS: std::ops::RangeInclusive<usize> = 2..=4;
 const POLL_OPTION_CHARS: usize = 25;
 const POLL_MINUTES: std::ops::RangeInclusive<i64> = 5..=10_080;
 const DEFAULT_POLL_MINUTES: i64 = 1440;
+/// X's schema: `media.tagged_user_ids` has at most 10 items.
+const MAX_TAGGED_USERS: usize = 10;
+/// Upload-Post strips URLs from X text (X charges more for posts with links), so the
+/// link a text post asks for is not attached either.
+const POST_URL_DROPPED: &str =
+    "post_url was not attached: links are left out of X posts, which cost more with one";
+
+/// Who may reply (`reply_settings`, `poll.reply_settings`). Everyone is X's default and is
+/// said by leaving the field out, so it is not a value here (the SDKs never send it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyRule {
+    Following,
+    MentionedUsers,
+    Subscribers,
+    Verified,
+}
+
+impl ReplyRule {
+    const ALL: [Self; 4] = [
+        Self::Following,
+        Self::MentionedUsers,
+        Self::Subscribers,
+        Self::Verified,
+    ];
+
+    fn wire(self) -> &'static str {
+        match self {
+            Self::Following => "following",
+            Self::MentionedUsers => "mentionedUsers",
+            Self::Subscribers => "subscribers",
+            Self::Verified => "verified",
+        }
+    }
+
+    /// The rule `field` names, if given.
+    fn parse(fields: &Fields, field: &str) -> Result<Option<Self>, PublishError> {
+        let Some(value) = fields.text(field) else {
+            return Ok(None);
+        };
+        Self::ALL
+            .into_iter()
+            .find(|r| r.wire() == value.trim())
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|r| r.wire()).collect();
+                invalid_field(format!("{field} must be one of {}", names.join(", ")))
+            })
+    }
+}
+
+/// The post being answered, and the users left out of the answer's mentions.
+#[derive(Debug, PartialEq)]
+struct Reply {
+    to: String,
+    exclude_user_ids: Vec<String>,
+}
+
+impl Reply {
+    fn wire(&self) -> Value {
+        let mut reply = json!({"in_reply_to_tweet_id": self.to});
+        if !self.exclude_user_ids.is_empty() {
+            reply["exclude_reply_user_ids"] = json!(self.exclude_user_ids);
+        }
+        reply
+    }
+}
+
+/// A community post, optionally shown to the author's followers as well.
+#[derive(Debug, PartialEq)]
+struct Community {
+    id: String,
+    share_with_followers: Option<bool>,
+}
+
+/// Audience and labels that hold for every post we make, the first comment included:
+/// a reply left out would reach followers (nullcast), non-subscribers (super followers) or
+/// go without the disclosure the content must carry (paid partnership, AI).
+#[derive(Debug, Default, PartialEq)]
+struct Everywhere {
+    nullcast: Option<bool>,
+    for_super_followers_only: Option<bool>,
+    paid_partnership: Option<bool>,
+    made_with_ai: Option<bool>,
+}
+
+impl Everywhere {
+    fn parse(fields: &Fields) -> Result<Self, PublishError> {
+        Ok(Self {
+            nullcast: flag(fields, &["nullcast"])?,
+            for_super_followers_only: flag(fields, &["for_super_followers_only"])?,
+            paid_partnership: flag(fields, &["x_paid_partnership"])?,
+            // `is_ai_generated` is Upload-Post's generic name for X's `made_with_ai`.
+            made_with_ai: flag(fields, &["made_with_ai", "is_ai_generated"])?,
+        })
+    }
+
+    fn apply(&self, body: &mut Map<String, Value>) {
+        let flags = [
+            ("nullcast", self.nullcast),
+            ("for_super_followers_only", self.for_super_followers_only),
+            ("paid_partnership", self.paid_partnership),
+            ("made_with_ai", self.made_with_ai),
+        ];
+        for (name, value) in flags {
+            if let Some(value) = value {
+                body.insert(name.into(), value.into());
+            }
+        }
+    }
+}
+
+/// Where and how the thread is posted, on its first post only: the replies that follow
+/// join their root's community and conversation, and a place, a card or a DM link belongs
+/// to the post once.
+#[derive(Debug, Default, PartialEq)]
+struct Lead {
+    place_id: Option<String>,
+    community: Option<Community>,
+    direct_message_deep_link: Option<String>,
+    card_uri: Option<String>,
+}
+
+impl Lead {
+    fn parse(fields: &Fields) -> Result<Self, PublishError> {
+        let community = id_field(fields, "community_id")?;
+        let share = flag(fields, &["share_with_followers"])?;
+        if community.is_none() && share == Some(true) {
+            return Err(invalid_field(
+                "share_with_followers needs community_id: it shares a community post",
+            ));
+        }
+        Ok(Self {
+            place_id: fields
+                .first_text(&["geo_place_id", "place_id"])
+                .map(|p| p.trim().to_owned()),
+            community: community.map(|id| Community {
+                id,
+                share_with_followers: share,
+            }),
+            direct_message_deep_link: trimmed(fields, "direct_message_deep_link"),
+            card_uri: trimmed(fields, "card_uri"),
+        })
+    }
+
+    fn apply(&self, body: &mut Map<String, Value>) {
+        if let Some(place) = &self.place_id {
+            body.insert("geo".into(), json!({"place_id": place}));
+        }
+        if let Some(community) = &self.community {
+            body.insert("community_id".into(), community.id.clone().into());
+            if let Some(share) = community.share_with_followers {
+                body.insert("share_with_followers".into(), share.into());
+            }
+        }
+        if let Some(link) = &self.direct_message_deep_link {
+            body.insert("direct_message_deep_link".into(), link.clone().into());
+        }
+        if let Some(card) = &self.card_uri {
+            body.insert("card_uri".into(), card.clone().into());
+        }
+    }
+}
 
 /// The posts a request becomes: the thread's texts and images per post, and what the
 /// first post carries.
@@ -32,10 +195,15 @@ const DEFAULT_POLL_MINUTES: i64 = 1440;
 struct Thread {
     texts: Vec<String>,
     images: Vec<usize>,
-    reply_to: Option<String>,
+    reply: Option<Reply>,
     quote: Option<String>,
     poll: Option<Value>,
-    reply_settings: Option<String>,
+    reply_settings: Option<ReplyRule>,
+    /// Tagged in the first post that has images: one tag is one notification.
+    tagged_user_ids: Vec<String>,
+    everywhere: Everywhere,
+    lead: Lead,
+    warnings: Vec<String>,
 }
 
 impl Thread {
@@ -50,14 +218,20 @@ impl Thread {
             body.insert("text".into(), text.clone().into());
         }
         if !media_ids.is_empty() {
-            body.insert("media".into(), json!({"media_ids": media_ids}));
+            let mut media = json!({"media_ids": media_ids});
+            let first_with_images = self.images.iter().take(i).all(|n| *n == 0);
+            if first_with_images && !self.tagged_user_ids.is_empty() {
+                media["tagged_user_ids"] = json!(self.tagged_user_ids);
+            }
+            body.insert("media".into(), media);
         }
+        self.everywhere.apply(&mut body);
         if let Some(previous) = previous {
             body.insert("reply".into(), json!({"in_reply_to_tweet_id": previous}));
             return Value::Object(body);
         }
-        if let Some(id) = &self.reply_to {
-            body.insert("reply".into(), json!({"in_reply_to_tweet_id": id}));
+        if let Some(reply) = &self.reply {
+            body.insert("reply".into(), reply.wire());
         }
         if let Some(id) = &self.quote {
             body.insert("quote_tweet_id".into(), id.clone().into());
@@ -65,56 +239,131 @@ impl Thread {
         if let Some(poll) = &self.poll {
             body.insert("poll".into(), poll.clone());
         }
-        if let Some(settings) = &self.reply_settings {
-            body.insert("reply_settings".into(), settings.clone().into());
+        if let Some(rule) = self.reply_settings {
+            body.insert("reply_settings".into(), rule.wire().into());
         }
+        self.lead.apply(&mut body);
         Value::Object(body)
+    }
+
+    /// The first comment: a reply to the first post, with the thread's audience and labels.
+    fn comment(&self, text: &str, first: &str) -> Value {
+        let mut body = Map::new();
+        body.insert("text".into(), text.into());
+        self.everywhere.apply(&mut body);
+        body.insert("reply".into(), json!({"in_reply_to_tweet_id": first}));
+        Value::Object(body)
+    }
+
+    /// X takes one attachment per post (media, a poll, a quote or a card), and a card
+    /// without a DM deep link; the request's attachments go on its first post.
+    fn check_attachments(&self, with_media: bool) -> Result<(), PublishError> {
+        let given: Vec<&str> = [
+            ("media", with_media),
+            ("poll_options", self.poll.is_some()),
+            ("quote_tweet_id", self.quote.is_some()),
+            ("card_uri", self.lead.card_uri.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        if given.len() > 1 {
+            return Err(invalid_field(format!(
+                "An X post takes only one of {}",
+                given.join(", ")
+            )));
+        }
+        if self.lead.card_uri.is_some() && self.lead.direct_message_deep_link.is_some() {
+            return Err(invalid_field(
+                "card_uri cannot be combined with direct_message_deep_link",
+            ));
+        }
+        if !with_media && !self.tagged_user_ids.is_empty() {
+            return Err(invalid_field(
+                "tagged_user_ids tags users in images: the post has none",
+            ));
+        }
+        Ok(())
     }
 }
 
 fn field_error(e: crate::domain::upload::FieldValueError) -> PublishError {
-    PublishError::invalid("invalid_field", e.to_string())
+    invalid_field(e.to_string())
+}
+
+fn invalid_field(message: impl Into<String>) -> PublishError {
+    PublishError::invalid("invalid_field", message)
+}
+
+/// The first of `names` given, read as a boolean.
+fn flag(fields: &Fields, names: &[&str]) -> Result<Option<bool>, PublishError> {
+    match names.iter().find(|n| fields.text(n).is_some()) {
+        Some(name) => fields.flag(name).map_err(field_error),
+        None => Ok(None),
+    }
+}
+
+fn trimmed(fields: &Fields, name: &str) -> Option<String> {
+    fields.text(name).map(|v| v.trim().to_owned())
+}
+
+/// An id as X's schema has it: 1 to 19 digits.
+fn is_id(value: &str) -> bool {
+    (1..=19).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn id_field(fields: &Fields, name: &str) -> Result<Option<String>, PublishError> {
+    match trimmed(fields, name) {
+        Some(id) if !is_id(&id) => Err(invalid_field(format!(
+            "{name} must be a numeric id (1 to 19 digits)"
+        ))),
+        id => Ok(id),
+    }
+}
+
+/// A list of user ids in any list encoding, each 1 to 19 digits.
+fn user_ids(fields: &Fields, name: &str) -> Result<Vec<String>, PublishError> {
+    let ids = fields.list(name, &[","]);
+    if let Some(bad) = ids.iter().find(|id| !is_id(id)) {
+        return Err(invalid_field(format!(
+            "{name} takes numeric user ids, not '{bad}'"
+        )));
+    }
+    Ok(ids)
+}
+
+/// `reply_to_id` and the users its mentions leave out, which X takes only on a reply.
+fn reply(fields: &Fields) -> Result<Option<Reply>, PublishError> {
+    let exclude_user_ids = user_ids(fields, "exclude_reply_user_ids")?;
+    let to = fields.first_text(&["x_reply_to_id", "reply_to_id"]);
+    match to {
+        Some(to) => Ok(Some(Reply {
+            to: to.to_owned(),
+            exclude_user_ids,
+        })),
+        None if exclude_user_ids.is_empty() => Ok(None),
+        None => Err(invalid_field(
+            "exclude_reply_user_ids needs reply_to_id: it only applies to a reply",
+        )),
+    }
+}
+
+fn tagged_user_ids(fields: &Fields) -> Result<Vec<String>, PublishError> {
+    let ids = user_ids(fields, "tagged_user_ids")?;
+    if ids.len() > MAX_TAGGED_USERS {
+        return Err(invalid_field(format!(
+            "tagged_user_ids takes at most {MAX_TAGGED_USERS} users"
+        )));
+    }
+    Ok(ids)
 }
 
 /// Reads and checks the request as X would take it.
 fn thread(post: &Post) -> Result<Thread, PublishError> {
-    match post.kind {
-        PostKind::Video => {
-            return Err(PublishError::unsupported(
-                "video_not_supported_yet",
-                "Video posts to X are not supported yet",
-            ));
-        }
-        PostKind::Document => {
-            return Err(PublishError::invalid(
-                "unsupported_media",
-                "X does not take documents",
-            ));
-        }
-        PostKind::Text | PostKind::Photos => {}
-    }
+    check_media(post)?;
     let fields = &post.fields;
-    if let Some(m) = post.media.iter().find(|m| m.kind != MediaKind::Image) {
-        return Err(PublishError::unsupported(
-            "video_not_supported_yet",
-            format!(
-                "Only images can be posted to X so far, not {}",
-                m.content_type
-            ),
-        ));
-    }
-    if let Some(e) = post
-        .media
-        .iter()
-        .find_map(|m| too_large(m, MAX_IMAGE_BYTES, "X"))
-    {
-        return Err(e);
-    }
     let text = post.text(Platform::X).trim();
-    let as_one = fields
-        .flag("x_long_text_as_post")
-        .map_err(field_error)?
-        .unwrap_or(false);
+    let as_one = flag(fields, &["x_long_text_as_post"])?.unwrap_or(false);
     let texts = match (text.is_empty(), as_one) {
         (true, _) => Vec::new(),
         (false, true) => vec![text.to_owned()],
@@ -132,74 +381,96 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
             "An X post needs text or images",
         ));
     }
-    let quote = fields.text("quote_tweet_id").map(str::to_owned);
-    if quote.is_some() && !post.media.is_empty() {
-        return Err(PublishError::invalid(
-            "invalid_field",
-            "quote_tweet_id cannot be combined with media",
-        ));
+    let thread = Thread {
+        texts,
+        images,
+        reply: reply(fields)?,
+        quote: fields.text("quote_tweet_id").map(str::to_owned),
+        poll: poll(fields)?,
+        reply_settings: ReplyRule::parse(fields, "reply_settings")?,
+        tagged_user_ids: tagged_user_ids(fields)?,
+        everywhere: Everywhere::parse(fields)?,
+        lead: Lead::parse(fields)?,
+        warnings: fields
+            .text("post_url")
+            .map(|_| POST_URL_DROPPED.to_owned())
+            .into_iter()
+            .collect(),
+    };
+    thread.check_attachments(!post.media.is_empty())?;
+    Ok(thread)
+}
+
+/// Images only, each within X's size limit.
+fn check_media(post: &Post) -> Result<(), PublishError> {
+    match post.kind {
+        PostKind::Video => {
+            return Err(PublishError::unsupported(
+                "video_not_supported_yet",
+                "Video posts to X are not supported yet",
+            ));
+        }
+        PostKind::Document => {
+            return Err(PublishError::invalid(
+                "unsupported_media",
+                "X does not take documents",
+            ));
+        }
+        PostKind::Text | PostKind::Photos => {}
     }
-    let reply_settings = fields.text("reply_settings").map(str::to_owned);
-    if let Some(s) = &reply_settings
-        && !REPLY_SETTINGS.contains(&s.as_str())
-    {
-        return Err(PublishError::invalid(
-            "invalid_field",
+    if let Some(m) = post.media.iter().find(|m| m.kind != MediaKind::Image) {
+        return Err(PublishError::unsupported(
+            "video_not_supported_yet",
             format!(
-                "reply_settings must be one of {}",
-                REPLY_SETTINGS.join(", ")
+                "Only images can be posted to X so far, not {}",
+                m.content_type
             ),
         ));
     }
-    Ok(Thread {
-        texts,
-        images,
-        reply_to: fields
-            .first_text(&["x_reply_to_id", "reply_to_id"])
-            .map(str::to_owned),
-        quote,
-        poll: poll(post)?,
-        reply_settings,
-    })
+    match post
+        .media
+        .iter()
+        .find_map(|m| too_large(m, MAX_IMAGE_BYTES, "X"))
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
-/// `poll_options[]` (2–4, each ≤ 25 characters) and `poll_duration` (5–10080 minutes),
-/// for text posts only.
-fn poll(post: &Post) -> Result<Option<Value>, PublishError> {
-    let options = post.fields.list("poll_options", &[","]);
+/// `poll_options[]` (2–4, each ≤ 25 characters), `poll_duration` (5–10080 minutes) and
+/// `poll_reply_settings` (X's `poll.reply_settings`, which needs a poll).
+fn poll(fields: &Fields) -> Result<Option<Value>, PublishError> {
+    let options = fields.list("poll_options", &[","]);
+    let reply_settings = ReplyRule::parse(fields, "poll_reply_settings")?;
     if options.is_empty() {
-        return Ok(None);
-    }
-    if !post.media.is_empty() {
-        return Err(PublishError::invalid(
-            "invalid_field",
-            "A post with a poll cannot have media",
-        ));
+        return match reply_settings {
+            Some(_) => Err(invalid_field(
+                "poll_reply_settings needs poll_options: it sets who may reply to a poll",
+            )),
+            None => Ok(None),
+        };
     }
     if !POLL_OPTIONS.contains(&options.len())
         || options
             .iter()
             .any(|o| o.chars().count() > POLL_OPTION_CHARS)
     {
-        return Err(PublishError::invalid(
-            "invalid_field",
+        return Err(invalid_field(
             "poll_options takes 2 to 4 options of at most 25 characters",
         ));
     }
-    let minutes = post
-        .fields
+    let minutes = fields
         .number("poll_duration")
         .map_err(field_error)?
         .unwrap_or(DEFAULT_POLL_MINUTES);
     if !POLL_MINUTES.contains(&minutes) {
-        return Err(PublishError::invalid(
-            "invalid_field",
-            "poll_duration must be 5 to 10080 minutes",
-        ));
+        return Err(invalid_field("poll_duration must be 5 to 10080 minutes"));
     }
-    Ok(Some(
-        json!({"options": options, "duration_minutes": minutes}),
-    ))
+    let mut poll = json!({"options": options, "duration_minutes": minutes});
+    if let Some(rule) = reply_settings {
+        poll["reply_settings"] = rule.wire().into();
+    }
+    Ok(Some(poll))
 }
 
 /// X's refusals in Upload-Post's codes: a repeated text is `duplicate_content`.
@@ -297,7 +568,7 @@ impl Publisher for X {
     }
 
     fn check(&self, post: &Post) -> Result<Vec<String>, PublishError> {
-        thread(post).map(|_| Vec::new())
+        thread(post).map(|t| t.warnings)
     }
 
     async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
@@ -309,7 +580,10 @@ impl Publisher for X {
         }
         let mut media_ids = media_ids.into_iter();
         let mut ids: Vec<String> = Vec::new();
-        let mut published = Published::default();
+        let mut published = Published {
+            warnings: thread.warnings.clone(),
+            ..Published::default()
+        };
         for i in 0..thread.len() {
             let group: Vec<String> = media_ids
                 .by_ref()
@@ -332,7 +606,7 @@ impl Publisher for X {
         }
         let first = ids[0].clone();
         if let Some(comment) = post.first_comment(Platform::X) {
-            let body = json!({"text": comment, "reply": {"in_reply_to_tweet_id": first}});
+            let body = thread.comment(comment, &first);
             note_first_comment(&mut published, create(call, &body).await.map(drop));
         }
         note_thread(&mut published, &ids);
@@ -493,6 +767,179 @@ mod tests {
         assert_eq!(
             code(thread(&post(PostKind::Text, &brief, 0))),
             "invalid_field"
+        );
+    }
+
+    /// The first post's body for `fields` with `images` images (ids `i0`, `i1`, …).
+    fn first_body(kind: PostKind, fields: &[(&str, &str)], images: usize) -> Value {
+        let t = thread(&post(kind, fields, images)).unwrap();
+        let ids: Vec<String> = (0..t.images.first().copied().unwrap_or(0))
+            .map(|i| format!("i{i}"))
+            .collect();
+        t.body(0, &ids, None)
+    }
+
+    #[test]
+    fn sdk_names_become_x_wire_names() {
+        let body = first_body(
+            PostKind::Text,
+            &[
+                ("title", "hello"),
+                ("nullcast", "true"),
+                ("geo_place_id", "df51dec6f4ee2b2c"),
+                ("for_super_followers_only", "false"),
+                ("community_id", "1146654567674912769"),
+                ("share_with_followers", "yes"),
+                (
+                    "direct_message_deep_link",
+                    "https://twitter.com/messages/compose?recipient_id=9",
+                ),
+                ("reply_to_id", "42"),
+                ("exclude_reply_user_ids[]", "7"),
+                ("exclude_reply_user_ids[]", "8"),
+                ("x_paid_partnership", "1"),
+                ("is_ai_generated", "true"),
+                ("reply_settings", "mentionedUsers"),
+            ],
+            0,
+        );
+        assert_eq!(
+            body,
+            json!({
+                "text": "hello",
+                "nullcast": true,
+                "geo": {"place_id": "df51dec6f4ee2b2c"},
+                "for_super_followers_only": false,
+                "community_id": "1146654567674912769",
+                "share_with_followers": true,
+                "direct_message_deep_link": "https://twitter.com/messages/compose?recipient_id=9",
+                "reply": {"in_reply_to_tweet_id": "42", "exclude_reply_user_ids": ["7", "8"]},
+                "paid_partnership": true,
+                "made_with_ai": true,
+                "reply_settings": "mentionedUsers",
+            })
+        );
+        let card = first_body(
+            PostKind::Text,
+            &[("title", "c"), ("card_uri", "card://1"), ("place_id", "p")],
+            0,
+        );
+        assert_eq!(
+            card,
+            json!({"text": "c", "card_uri": "card://1", "geo": {"place_id": "p"}})
+        );
+    }
+
+    #[test]
+    fn thread_wide_flags_reach_every_post_and_the_rest_only_the_first() {
+        let long = "word ".repeat(100);
+        let t = thread(&post(
+            PostKind::Photos,
+            &[
+                ("title", &long),
+                ("x_thread_image_layout", "0,2"),
+                ("tagged_user_ids", "5,6"),
+                ("nullcast", "true"),
+                ("made_with_ai", "true"),
+                ("community_id", "77"),
+            ],
+            2,
+        ))
+        .unwrap();
+        let first = t.body(0, &[], None);
+        let second = t.body(1, &["a".into(), "b".into()], Some("100"));
+        assert_eq!(first["community_id"], "77");
+        assert_eq!(first["nullcast"], true);
+        assert_eq!(second["nullcast"], true);
+        assert_eq!(second["made_with_ai"], true);
+        assert_eq!(second.get("community_id"), None, "replies join their root");
+        assert_eq!(
+            second["media"],
+            json!({"media_ids": ["a", "b"], "tagged_user_ids": ["5", "6"]}),
+            "tags go with the first images"
+        );
+        let comment = t.comment("more", "100");
+        assert_eq!(
+            comment,
+            json!({"text": "more", "nullcast": true, "made_with_ai": true,
+                   "reply": {"in_reply_to_tweet_id": "100"}})
+        );
+    }
+
+    #[test]
+    fn poll_reply_settings_go_inside_the_poll() {
+        let body = first_body(
+            PostKind::Text,
+            &[
+                ("title", "q?"),
+                ("poll_options", "a,b"),
+                ("poll_duration", "60"),
+                ("poll_reply_settings", "following"),
+            ],
+            0,
+        );
+        assert_eq!(
+            body["poll"],
+            json!({"options": ["a", "b"], "duration_minutes": 60, "reply_settings": "following"})
+        );
+        let alone = [("title", "q"), ("poll_reply_settings", "following")];
+        let e = thread(&post(PostKind::Text, &alone, 0)).unwrap_err();
+        assert!(e.to_string().contains("poll_reply_settings"), "{e}");
+        let unknown = [
+            ("title", "q"),
+            ("poll_options", "a,b"),
+            ("poll_reply_settings", "everyone"),
+        ];
+        assert_eq!(
+            code(thread(&post(PostKind::Text, &unknown, 0))),
+            "invalid_field"
+        );
+    }
+
+    #[test]
+    fn combinations_x_refuses_are_refused_first() {
+        let refused = |kind, fields: &[(&str, &str)], images| {
+            let e = thread(&post(kind, fields, images)).unwrap_err();
+            assert_eq!(e.code(), "invalid_field", "{fields:?}: {e}");
+            e.to_string()
+        };
+        let t = ("title", "t");
+        let poll = ("poll_options", "a,b");
+        assert!(refused(PostKind::Photos, &[t, ("card_uri", "c")], 1).contains("card_uri"));
+        assert!(refused(PostKind::Text, &[t, ("card_uri", "c"), poll], 0).contains("card_uri"));
+        let card_quote = [t, ("card_uri", "c"), ("quote_tweet_id", "1")];
+        assert!(refused(PostKind::Text, &card_quote, 0).contains("quote_tweet_id"));
+        let card_dm = [t, ("card_uri", "c"), ("direct_message_deep_link", "d")];
+        assert!(refused(PostKind::Text, &card_dm, 0).contains("direct_message_deep_link"));
+        assert!(refused(PostKind::Text, &[t, poll, ("quote_tweet_id", "1")], 0).contains("poll"));
+        assert!(refused(PostKind::Text, &[t, ("community_id", "abc")], 0).contains("community_id"));
+        let long_id = "1".repeat(20);
+        assert!(refused(PostKind::Text, &[t, ("community_id", &long_id)], 0).contains("digits"));
+        assert!(refused(PostKind::Text, &[t, ("tagged_user_ids", "1")], 0).contains("tagged"));
+        let eleven = (1..=11)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(refused(PostKind::Photos, &[t, ("tagged_user_ids", &eleven)], 1).contains("10"));
+        assert!(refused(PostKind::Photos, &[t, ("tagged_user_ids", "@bob")], 1).contains("@bob"));
+        let exclude = [t, ("exclude_reply_user_ids", "1")];
+        assert!(refused(PostKind::Text, &exclude, 0).contains("reply_to_id"));
+        let share = [t, ("share_with_followers", "true")];
+        assert!(refused(PostKind::Text, &share, 0).contains("community_id"));
+        assert!(refused(PostKind::Text, &[t, ("nullcast", "maybe")], 0).contains("nullcast"));
+        let fine = [t, ("card_uri", "c"), ("community_id", "1")];
+        assert!(thread(&post(PostKind::Text, &fine, 0)).is_ok());
+    }
+
+    #[test]
+    fn post_url_is_left_out_with_a_warning() {
+        let fields = [("title", "see"), ("post_url", "https://example.com")];
+        let t = thread(&post(PostKind::Text, &fields, 0)).unwrap();
+        assert_eq!(t.warnings, [POST_URL_DROPPED]);
+        assert_eq!(t.body(0, &[], None), json!({"text": "see"}));
+        assert_eq!(
+            X.check(&post(PostKind::Text, &fields, 0)).unwrap(),
+            [POST_URL_DROPPED]
         );
     }
 

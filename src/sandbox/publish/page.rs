@@ -27,6 +27,8 @@ struct Entry {
     poll: Vec<String>,
     /// A link attached to the post (Threads' `link_attachment`).
     link: Option<String>,
+    /// Settings the post was made with that its text does not show (X's audience, labels).
+    notes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -146,6 +148,10 @@ fn entry(
             .filter_map(|o| o.as_str().map(str::to_owned))
             .collect(),
         link: extra["link_attachment"].as_str().map(str::to_owned),
+        notes: match platform {
+            Platform::X => super::x::notes(&extra),
+            _ => Vec::new(),
+        },
     }
 }
 

@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Duration;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 const X: Platform = Platform::X;
 
@@ -23,7 +23,6 @@ pub const ENDPOINTS: [&str; 5] = ["tweets", "tweet", "media_upload", "media_meta
 /// Largest image X takes in one request.
 const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 const MAX_ALT_TEXT: usize = 1000;
-const MAX_MEDIA: usize = 4;
 /// How far back a repeated text is refused as a duplicate.
 const DUPLICATE_WINDOW_HOURS: i64 = 24;
 
@@ -139,9 +138,10 @@ async fn metadata(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<Http
 }
 
 async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpResponse, Down> {
-    let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return Ok(invalid("the body must be a JSON object"));
-    };
+    let request = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    if let Some(problem) = body_problem(&request) {
+        return Ok(invalid(&problem));
+    }
     let text = request["text"].as_str().unwrap_or("").to_owned();
     let media_ids: Vec<String> = request["media"]["media_ids"]
         .as_array()
@@ -158,15 +158,6 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
         return Ok(forbidden(
             "You are not permitted to create a Tweet longer than 280 weighted characters.",
         ));
-    }
-    if media_ids.len() > MAX_MEDIA {
-        return Ok(invalid("media.media_ids: at most 4 items"));
-    }
-    let poll = &request["poll"];
-    if !poll.is_null()
-        && let Some(problem) = poll_problem(poll, !media_ids.is_empty())
-    {
-        return Ok(invalid(problem));
     }
     let reply_to = request["reply"]["in_reply_to_tweet_id"]
         .as_str()
@@ -204,10 +195,6 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
         return Ok(refusal.answer());
     }
     let id = snowflake();
-    let extra = json!({
-        "poll": poll,
-        "reply_settings": request["reply_settings"],
-    });
     store_post(
         sandbox,
         NewPost {
@@ -219,7 +206,8 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
             quote_of,
             media_ids: json!(media_ids).to_string(),
             client_key: None,
-            extra: extra.to_string(),
+            // The whole body as it came, for the page and the tests to read back.
+            extra: request.to_string(),
             created_at: time::now(),
         },
     )
@@ -250,26 +238,241 @@ impl Refusal {
     }
 }
 
-/// What X says of a poll it would refuse.
-fn poll_problem(poll: &Value, with_media: bool) -> Option<&'static str> {
-    if with_media {
-        return Some("poll: a Tweet with a poll cannot have media");
+/// Who may reply, in X's values (`reply_settings`, `poll.reply_settings`).
+const REPLY_RULES: [&str; 4] = ["following", "mentionedUsers", "subscribers", "verified"];
+
+/// The fields of a `POST /2/tweets` body and their shapes, as X's schema has them (it
+/// allows no others). Edits (`edit_options`) are not emulated.
+const BODY: Object = Object {
+    members: &[
+        ("text", Shape::Text),
+        ("card_uri", Shape::Text),
+        ("community_id", Shape::Id),
+        ("direct_message_deep_link", Shape::Text),
+        ("for_super_followers_only", Shape::Flag),
+        ("geo", Shape::Geo),
+        ("made_with_ai", Shape::Flag),
+        ("media", Shape::Media),
+        ("nullcast", Shape::Flag),
+        ("paid_partnership", Shape::Flag),
+        ("poll", Shape::Poll),
+        ("quote_tweet_id", Shape::Id),
+        ("reply", Shape::Reply),
+        ("reply_settings", Shape::ReplyRule),
+        ("share_with_followers", Shape::Flag),
+    ],
+    required: &[],
+};
+
+/// What a field of the body must look like.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Text,
+    Flag,
+    /// A string of 1 to 19 digits (tweet, user, community ids).
+    Id,
+    /// An array of ids, of `min` to `max` items.
+    Ids {
+        min: usize,
+        max: usize,
+    },
+    ReplyRule,
+    PollOptions,
+    PollMinutes,
+    Geo,
+    Media,
+    Poll,
+    Reply,
+}
+
+impl Shape {
+    /// The fields of an object shape, and those it requires.
+    fn object(self) -> Option<Object> {
+        let (members, required): (Members, &[&str]) = match self {
+            Shape::Geo => (&[("place_id", Shape::Text)], &[]),
+            Shape::Media => (
+                &[
+                    ("media_ids", Shape::Ids { min: 1, max: 4 }),
+                    ("tagged_user_ids", Shape::Ids { min: 0, max: 10 }),
+                ],
+                &["media_ids"],
+            ),
+            Shape::Poll => (
+                &[
+                    ("options", Shape::PollOptions),
+                    ("duration_minutes", Shape::PollMinutes),
+                    ("reply_settings", Shape::ReplyRule),
+                ],
+                &["options", "duration_minutes"],
+            ),
+            Shape::Reply => (
+                &[
+                    ("in_reply_to_tweet_id", Shape::Id),
+                    (
+                        "exclude_reply_user_ids",
+                        Shape::Ids {
+                            min: 0,
+                            max: usize::MAX,
+                        },
+                    ),
+                    ("auto_populate_reply_metadata", Shape::Flag),
+                ],
+                &["in_reply_to_tweet_id"],
+            ),
+            _ => return None,
+        };
+        Some(Object { members, required })
     }
-    let options = poll["options"].as_array().cloned().unwrap_or_default();
-    if !(2..=4).contains(&options.len()) {
-        return Some("poll.options: 2 to 4 options are required");
+
+    /// Why `value` does not fit: `": reason"` for the value itself, `".member: reason"`
+    /// for a member of an object.
+    fn problem(self, value: &Value) -> Option<String> {
+        let fits = match self {
+            Shape::Text => value.is_string(),
+            Shape::Flag => value.is_boolean(),
+            Shape::Id => is_id(value),
+            Shape::Ids { min, max } => value
+                .as_array()
+                .is_some_and(|ids| (min..=max).contains(&ids.len()) && ids.iter().all(is_id)),
+            Shape::ReplyRule => value.as_str().is_some_and(|v| REPLY_RULES.contains(&v)),
+            Shape::PollOptions => value.as_array().is_some_and(|options| {
+                (2..=4).contains(&options.len())
+                    && options.iter().all(|o| {
+                        o.as_str()
+                            .is_some_and(|o| (1..=25).contains(&o.chars().count()))
+                    })
+            }),
+            Shape::PollMinutes => value.as_i64().is_some_and(|m| (5..=10_080).contains(&m)),
+            Shape::Geo | Shape::Media | Shape::Poll | Shape::Reply => value.is_object(),
+        };
+        if !fits {
+            return Some(format!(": {}", self.expected()));
+        }
+        let (shape, object) = self.object().zip(value.as_object())?;
+        shape.problem(object).map(|p| format!(".{p}"))
     }
-    if options.iter().any(|o| {
-        o.as_str()
-            .is_none_or(|o| o.is_empty() || o.chars().count() > 25)
-    }) {
-        return Some("poll.options: each option is 1 to 25 characters");
+
+    fn expected(self) -> String {
+        match self {
+            Shape::Text => "a string".into(),
+            Shape::Flag => "a boolean".into(),
+            Shape::Id => "a string of 1 to 19 digits".into(),
+            Shape::Ids { min, max } if max == usize::MAX => {
+                format!("at least {min} ids of 1 to 19 digits")
+            }
+            Shape::Ids { min, max } => format!("{min} to {max} ids of 1 to 19 digits"),
+            Shape::ReplyRule => format!("one of {}", REPLY_RULES.join(", ")),
+            Shape::PollOptions => "2 to 4 options of 1 to 25 characters".into(),
+            Shape::PollMinutes => "5 to 10080".into(),
+            Shape::Geo | Shape::Media | Shape::Poll | Shape::Reply => "an object".into(),
+        }
     }
-    let minutes = poll["duration_minutes"].as_i64().unwrap_or(0);
-    if !(5..=10_080).contains(&minutes) {
-        return Some("poll.duration_minutes: 5 to 10080");
+}
+
+fn is_id(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|id| (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+type Members = &'static [(&'static str, Shape)];
+
+/// An object's fields and those it requires.
+struct Object {
+    members: Members,
+    required: &'static [&'static str],
+}
+
+impl Object {
+    /// Why `object` does not fit: an unknown or missing member, or one of the wrong shape,
+    /// named by its path.
+    fn problem(&self, object: &Map<String, Value>) -> Option<String> {
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !self.members.iter().any(|(name, _)| name == k))
+        {
+            return Some(format!("{unknown}: is not a field X takes here"));
+        }
+        if let Some(missing) = self.required.iter().find(|r| !object.contains_key(**r)) {
+            return Some(format!("{missing}: is required"));
+        }
+        self.members.iter().find_map(|(name, shape)| {
+            let value = object.get(*name)?;
+            shape.problem(value).map(|p| format!("{name}{p}"))
+        })
+    }
+}
+
+/// What X says of a body its schema refuses, or of attachments it takes only one of: a
+/// post carries media, a poll, a quote or a card, and a card never with a DM deep link.
+fn body_problem(body: &Value) -> Option<String> {
+    let Some(object) = body.as_object() else {
+        return Some("the body must be a JSON object".into());
+    };
+    if let Some(problem) = BODY.problem(object) {
+        return Some(problem);
+    }
+    let attached: Vec<&str> = ["media", "poll", "quote_tweet_id", "card_uri"]
+        .into_iter()
+        .filter(|k| body.get(k).is_some())
+        .collect();
+    if attached.len() > 1 {
+        return Some(format!(
+            "Your request can only include one of these fields: {}",
+            attached.join(", ")
+        ));
+    }
+    if body.get("card_uri").is_some() && body.get("direct_message_deep_link").is_some() {
+        return Some(
+            "Your request can only include one of these fields: card_uri, direct_message_deep_link"
+                .into(),
+        );
     }
     None
+}
+
+/// What the sandbox post page says of a stored body's settings, one line each.
+pub fn notes(body: &Value) -> Vec<String> {
+    let flags = [
+        (
+            "nullcast",
+            "Promoted only (nullcast): not shown to followers",
+        ),
+        ("for_super_followers_only", "For Super Followers only"),
+        ("paid_partnership", "Paid partnership"),
+        ("made_with_ai", "Made with AI"),
+    ];
+    let mut notes: Vec<String> = flags
+        .into_iter()
+        .filter(|(name, _)| body[*name] == true)
+        .map(|(_, note)| note.to_owned())
+        .collect();
+    let texts = [
+        ("/community_id", "In community"),
+        ("/geo/place_id", "Place"),
+        ("/card_uri", "Card"),
+        ("/direct_message_deep_link", "Message link"),
+        ("/reply_settings", "Who can reply"),
+        ("/poll/reply_settings", "Who can reply to the poll"),
+    ];
+    notes.extend(texts.into_iter().filter_map(|(path, label)| {
+        body.pointer(path)
+            .and_then(Value::as_str)
+            .map(|v| format!("{label}: {v}"))
+    }));
+    if body["share_with_followers"] == true {
+        notes.push("Shared with followers too".into());
+    }
+    for (path, label) in [
+        ("/media/tagged_user_ids", "Tagged users"),
+        ("/reply/exclude_reply_user_ids", "Left out of the reply"),
+    ] {
+        if let Some(ids) = body.pointer(path).and_then(Value::as_array) {
+            let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+            notes.push(format!("{label}: {}", ids.join(", ")));
+        }
+    }
+    notes
 }
 
 async fn delete(sandbox: &Sandbox, person: usize, id: &str) -> Result<HttpResponse, Down> {
@@ -339,14 +542,81 @@ mod tests {
 
     #[test]
     fn polls_are_checked_as_x_does() {
-        let ok = json!({"options": ["yes", "no"], "duration_minutes": 60});
-        assert_eq!(poll_problem(&ok, false), None);
-        assert!(poll_problem(&ok, true).is_some());
-        let one = json!({"options": ["yes"], "duration_minutes": 60});
-        assert!(poll_problem(&one, false).is_some());
-        let long = json!({"options": ["a".repeat(26), "b"], "duration_minutes": 60});
-        assert!(poll_problem(&long, false).is_some());
-        let short = json!({"options": ["a", "b"], "duration_minutes": 4});
-        assert!(poll_problem(&short, false).is_some());
+        let with = |poll: Value| body_problem(&json!({"text": "t", "poll": poll}));
+        assert_eq!(
+            with(json!({"options": ["yes", "no"], "duration_minutes": 60})),
+            None
+        );
+        let ruled =
+            json!({"options": ["a", "b"], "duration_minutes": 60, "reply_settings": "following"});
+        assert_eq!(with(ruled), None);
+        for bad in [
+            json!({"options": ["yes"], "duration_minutes": 60}),
+            json!({"options": ["a".repeat(26), "b"], "duration_minutes": 60}),
+            json!({"options": ["a", "b"], "duration_minutes": 4}),
+            json!({"options": ["a", "b"]}),
+            json!({"options": ["a", "b"], "duration_minutes": 60, "reply_settings": "everyone"}),
+        ] {
+            assert!(with(bad.clone()).unwrap().starts_with("poll."), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_body_is_checked_against_x_schema() {
+        let ok = json!({
+            "text": "t", "nullcast": true, "geo": {"place_id": "p"},
+            "community_id": "123", "share_with_followers": false,
+            "for_super_followers_only": false, "direct_message_deep_link": "d",
+            "made_with_ai": true, "paid_partnership": false, "reply_settings": "verified",
+            "reply": {"in_reply_to_tweet_id": "1", "exclude_reply_user_ids": ["2"]},
+            "media": {"media_ids": ["3"], "tagged_user_ids": ["4"]},
+        });
+        assert_eq!(body_problem(&ok), None);
+        let problem = |change: Value| {
+            let mut body = ok.clone();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body_problem(&body).expect("refused")
+        };
+        assert_eq!(problem(json!({"nullcast": "true"})), "nullcast: a boolean");
+        assert_eq!(
+            problem(json!({"community_id": "c1"})),
+            "community_id: a string of 1 to 19 digits"
+        );
+        assert_eq!(
+            problem(json!({"place_id": "p"})),
+            "place_id: is not a field X takes here"
+        );
+        assert_eq!(
+            problem(json!({"geo": {"id": "p"}})),
+            "geo.id: is not a field X takes here"
+        );
+        assert_eq!(problem(json!({"geo": "p"})), "geo: an object");
+        let eleven: Vec<String> = (1..=11).map(|n| n.to_string()).collect();
+        assert!(
+            problem(json!({"media": {"media_ids": ["3"], "tagged_user_ids": eleven}}))
+                .starts_with("media.tagged_user_ids: 0 to 10")
+        );
+        assert_eq!(
+            problem(json!({"media": {"tagged_user_ids": ["4"]}})),
+            "media.media_ids: is required"
+        );
+        assert_eq!(
+            problem(json!({"reply": {"exclude_reply_user_ids": ["2"]}})),
+            "reply.in_reply_to_tweet_id: is required"
+        );
+        assert_eq!(
+            problem(json!({"quote_tweet_id": "9"})),
+            "Your request can only include one of these fields: media, quote_tweet_id"
+        );
+        let mut card = ok.clone();
+        card.as_object_mut().unwrap().remove("media");
+        card["card_uri"] = json!("card://1");
+        assert!(
+            body_problem(&card)
+                .unwrap()
+                .contains("card_uri, direct_message_deep_link")
+        );
     }
 }
