@@ -214,3 +214,36 @@ pub trait Publisher: Send + Sync {
     /// Deletes a post this account made.
     async fn unpublish(&self, call: &Call<'_>, post_id: &str) -> Result<(), PublishError>;
 }
+
+/// Posts and media for the publishers' unit tests.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::{Media, Post};
+    use crate::domain::upload::{Fields, MediaKind, PostKind};
+
+    /// A post of `kind` with `pairs` as its form fields.
+    pub fn post(kind: PostKind, pairs: &[(&str, &str)], media: Vec<Media>) -> Post {
+        let mut fields = Fields::new();
+        for (k, v) in pairs {
+            fields.push(k, *v);
+        }
+        Post {
+            kind,
+            media,
+            fields,
+        }
+    }
+
+    /// `n` small images of `content_type`, `m0`, `m1`, ….
+    pub fn images(n: usize, content_type: &str) -> Vec<Media> {
+        (0..n)
+            .map(|i| Media {
+                id: format!("m{i}"),
+                kind: MediaKind::Image,
+                content_type: content_type.to_owned(),
+                size: 10,
+                filename: None,
+            })
+            .collect()
+    }
+}

@@ -482,28 +482,10 @@ impl Publisher for Facebook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::upload::Fields;
-    use crate::publish::publisher::Media;
+    use crate::publish::publisher::samples;
 
     fn post(kind: PostKind, pairs: &[(&str, &str)], photos: usize) -> Post {
-        let mut fields = Fields::new();
-        for (k, v) in pairs {
-            fields.push(k, *v);
-        }
-        let media = (0..photos)
-            .map(|i| Media {
-                id: format!("m{i}"),
-                kind: MediaKind::Image,
-                content_type: "image/png".to_owned(),
-                size: 10,
-                filename: None,
-            })
-            .collect();
-        Post {
-            kind,
-            media,
-            fields,
-        }
+        samples::post(kind, pairs, samples::images(photos, "image/png"))
     }
 
     #[test]

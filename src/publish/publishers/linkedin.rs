@@ -678,19 +678,7 @@ impl Publisher for Linkedin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::upload::Fields;
-
-    fn post(kind: PostKind, pairs: &[(&str, &str)], media: Vec<Media>) -> Post {
-        let mut fields = Fields::new();
-        for (k, v) in pairs {
-            fields.push(k, *v);
-        }
-        Post {
-            kind,
-            media,
-            fields,
-        }
-    }
+    use crate::publish::publisher::samples::post;
 
     fn media(kind: MediaKind, content_type: &str, filename: &str) -> Media {
         Media {

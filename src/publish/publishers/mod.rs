@@ -40,6 +40,16 @@ const NOT_YET: &[(Platform, &[&str])] = &[
         ],
     ),
     (
+        Platform::X,
+        &[
+            "x_article_title",
+            "x_article_body",
+            "x_article_content_state",
+            "x_article_draft",
+            "x_article_cover_media",
+        ],
+    ),
+    (
         Platform::Facebook,
         &[
             "facebook_media_type",

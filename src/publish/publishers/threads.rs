@@ -554,28 +554,10 @@ impl Publisher for Threads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::upload::Fields;
-    use crate::publish::publisher::Media;
+    use crate::publish::publisher::samples;
 
     fn post(kind: PostKind, pairs: &[(&str, &str)], images: usize) -> Post {
-        let mut fields = Fields::new();
-        for (k, v) in pairs {
-            fields.push(k, *v);
-        }
-        let media = (0..images)
-            .map(|i| Media {
-                id: format!("m{i}"),
-                kind: MediaKind::Image,
-                content_type: "image/jpeg".to_owned(),
-                size: 10,
-                filename: None,
-            })
-            .collect();
-        Post {
-            kind,
-            media,
-            fields,
-        }
+        samples::post(kind, pairs, samples::images(images, "image/jpeg"))
     }
 
     fn code(p: &Post) -> String {

@@ -662,26 +662,10 @@ impl Publisher for X {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::upload::Fields;
+    use crate::publish::publisher::samples;
 
     fn post(kind: PostKind, fields: &[(&str, &str)], images: usize) -> Post {
-        let mut f = Fields::new();
-        for (k, v) in fields {
-            f.push(k, *v);
-        }
-        Post {
-            kind,
-            media: (0..images)
-                .map(|i| Media {
-                    id: format!("m{i}"),
-                    kind: MediaKind::Image,
-                    content_type: "image/png".into(),
-                    size: 10,
-                    filename: None,
-                })
-                .collect(),
-            fields: f,
-        }
+        samples::post(kind, fields, samples::images(images, "image/png"))
     }
 
     fn code(r: Result<Thread, PublishError>) -> String {

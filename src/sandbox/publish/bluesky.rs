@@ -100,11 +100,20 @@ fn collection_of(name: &str) -> Option<&'static str> {
     COLLECTIONS.into_iter().find(|c| *c == name)
 }
 
-fn unknown_collection() -> HttpResponse {
-    xrpc_error(
-        "InvalidRequest",
-        &format!("The sandbox stores {} records only", COLLECTIONS.join(", ")),
-    )
+/// The collection a write names, in the caller's own repo; else the PDS's refusal (an
+/// `InvalidRequest` message).
+fn writable_collection(request: &Value, person: usize) -> Result<&'static str, String> {
+    if request["repo"].as_str().and_then(repo_owner) != Some(person) {
+        return Err("Input/repo must be the authenticated account".to_owned());
+    }
+    request["collection"]
+        .as_str()
+        .and_then(collection_of)
+        .ok_or_else(unknown_collection_message)
+}
+
+fn unknown_collection_message() -> String {
+    format!("The sandbox stores {} records only", COLLECTIONS.join(", "))
 }
 
 pub async fn answer(
@@ -391,14 +400,9 @@ async fn create_record(
     person: usize,
     request: &Value,
 ) -> Result<HttpResponse, Down> {
-    if request["repo"].as_str().and_then(repo_owner) != Some(person) {
-        return Ok(xrpc_error(
-            "InvalidRequest",
-            "Input/repo must be the authenticated account",
-        ));
-    }
-    let Some(collection) = request["collection"].as_str().and_then(collection_of) else {
-        return Ok(unknown_collection());
+    let collection = match writable_collection(request, person) {
+        Ok(collection) => collection,
+        Err(why) => return Ok(xrpc_error("InvalidRequest", &why)),
     };
     let rkey = match request["rkey"].as_str() {
         Some(key) if is_tid(key) => key.to_owned(),
@@ -515,14 +519,9 @@ async fn delete_record(
     person: usize,
     request: &Value,
 ) -> Result<HttpResponse, Down> {
-    if request["repo"].as_str().and_then(repo_owner) != Some(person) {
-        return Ok(xrpc_error(
-            "InvalidRequest",
-            "Input/repo must be the authenticated account",
-        ));
-    }
-    let Some(collection) = request["collection"].as_str().and_then(collection_of) else {
-        return Ok(unknown_collection());
+    let collection = match writable_collection(request, person) {
+        Ok(collection) => collection,
+        Err(why) => return Ok(xrpc_error("InvalidRequest", &why)),
     };
     let key = stored_key(collection, request["rkey"].as_str().unwrap_or(""));
     sandbox

@@ -12,7 +12,7 @@ use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -176,17 +176,7 @@ async fn feed(
     page: &str,
     params: &HashMap<String, String>,
 ) -> Result<HttpResponse, Down> {
-    let since = params
-        .get("since")
-        .and_then(|s| s.parse::<i64>().ok())
-        .and_then(|s| DateTime::from_timestamp(s, 0))
-        .unwrap_or(DateTime::UNIX_EPOCH)
-        .naive_utc();
-    let limit = params
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(25)
-        .clamp(1, 100);
+    let (since, limit) = meta::since_and_limit(params);
     let posts = sandbox
         .run(move |conn| state::posts_since(conn, PLATFORM, person_id(person), since, MAX_FEED))
         .await?;

@@ -5,6 +5,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use bytes::Bytes;
+use chrono::{DateTime, NaiveDateTime};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -92,6 +93,23 @@ pub async fn pull_image(url: &str) -> Result<(Bytes, &'static str), String> {
     }
     let kind = sniff_image(&bytes).ok_or_else(|| "the URL does not serve an image".to_owned())?;
     Ok((Bytes::from(bytes), kind))
+}
+
+/// A listing's `since` (unix seconds; the epoch when absent) and `limit` (1–100, default
+/// 25), read as the Graph API reads them.
+pub fn since_and_limit(params: &HashMap<String, String>) -> (NaiveDateTime, usize) {
+    let since = params
+        .get("since")
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .naive_utc();
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(25)
+        .clamp(1, 100);
+    (since, limit)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::domain::{Platform, time};
 use crate::publish::text::Measure;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -427,17 +427,7 @@ async fn list(
     person: usize,
     params: &HashMap<String, String>,
 ) -> Result<HttpResponse, Down> {
-    let since = params
-        .get("since")
-        .and_then(|s| s.parse::<i64>().ok())
-        .and_then(|s| DateTime::from_timestamp(s, 0))
-        .unwrap_or(DateTime::UNIX_EPOCH)
-        .naive_utc();
-    let limit = params
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(25)
-        .clamp(1, 100);
+    let (since, limit) = meta::since_and_limit(params);
     let posts = sandbox
         .run(move |conn| state::posts_since(conn, PLATFORM, person_id(person), since, MAX_LISTED))
         .await?;
