@@ -125,13 +125,24 @@ fn seconds_at(v: &Value, key: &str) -> Option<i64> {
     .filter(|s| *s > 0)
 }
 
+/// The longest token lifetime believed: ten years.
+const MAX_TOKEN_LIFETIME_SECONDS: i64 = 10 * 366 * 24 * 3600;
+
 /// An OAuth 2.0 token answer (RFC 6749 §5.1) with the usual extras: `refresh_token_expires_in`
 /// (LinkedIn, Pinterest), `refresh_expires_in` and `open_id` (TikTok), `user_id` (Meta).
 /// Scopes may be separated by spaces or commas.
 pub fn token_set(v: &Value, now: NaiveDateTime) -> Result<TokenSet, ProviderError> {
     let access_token = string_at(v, "access_token")
         .ok_or_else(|| ProviderError::malformed("no access_token in the token answer"))?;
-    let after = |key| seconds_at(v, key).map(|s| now + Duration::seconds(s));
+    // A platform's number is not trusted with our arithmetic: a lifetime past ten years is
+    // read as ten years, so no answer can overflow a date (which would panic the callback and
+    // the refresh engine with it).
+    let after = |key| {
+        seconds_at(v, key)
+            .map(|s| s.min(MAX_TOKEN_LIFETIME_SECONDS))
+            .and_then(Duration::try_seconds)
+            .and_then(|d| now.checked_add_signed(d))
+    };
     Ok(TokenSet {
         access_token,
         refresh_token: string_at(v, "refresh_token"),
@@ -236,6 +247,23 @@ mod tests {
         );
         assert_eq!(t.user_id.as_deref(), Some("o1"));
         assert!(token_set(&json!({"token_type": "bearer"}), now).is_err());
+        // Absurd lifetimes are capped, never an overflow.
+        for absurd in [json!(i64::MAX), json!(i64::MAX.to_string()), json!(1e300)] {
+            let t = token_set(
+                &json!({"access_token": "a", "expires_in": absurd, "refresh_expires_in": absurd}),
+                now,
+            )
+            .unwrap();
+            if let Some(at) = t.expires_at {
+                assert_eq!(at, now + Duration::seconds(MAX_TOKEN_LIFETIME_SECONDS));
+            }
+        }
+        let far = chrono::NaiveDateTime::MAX - Duration::days(1);
+        let t = token_set(&json!({"access_token": "a", "expires_in": 31_000_000}), far).unwrap();
+        assert_eq!(
+            t.expires_at, None,
+            "past the calendar's end: no date rather than a panic"
+        );
         assert!(!format!("{t:?}").contains("sekrit"), "Debug hides tokens");
     }
 }

@@ -18,6 +18,7 @@ cases![
     a_grant_without_a_refresh_token_lapses_unflagged,
     a_lapsed_token_is_renewed_before_listing,
     one_refresh_lease_among_many_takers,
+    an_absurd_token_lifetime_is_capped_and_the_engine_lives_on,
 ];
 
 async fn refresh_keeps_tokens_fresh_and_rotates(app: &TestApp) {
@@ -284,4 +285,34 @@ async fn one_refresh_lease_among_many_takers(app: &TestApp) {
         .filter(|w| *w)
         .count();
     assert_eq!(won, 1, "exactly one taker holds the lease");
+}
+
+async fn an_absurd_token_lifetime_is_capped_and_the_engine_lives_on(app: &TestApp) {
+    // A platform answering an expires_in no date can hold once panicked the callback, and
+    // the refresh engine with it, for every tenant.
+    app.sandbox_control(json!({"platform": "tiktok", "expires_in": i64::MAX}))
+        .await;
+    let token = app.profile_with_link("absurd", json!({})).await;
+    app.connect_on_page(&token, "tiktok", Consent::Allow { person: 0 })
+        .await;
+    let stored = stored_tokens(app, "absurd", "tiktok").await.unwrap();
+    let years =
+        (stored.expires_at.expect("an expiry") - postgate::domain::time::now()).num_days() / 365;
+    assert_eq!(years, 10, "capped at ten years");
+    // The engine still refreshes a short-lived token.
+    app.sandbox_control(json!({"platform": "linkedin", "expires_in": 1}))
+        .await;
+    app.connect_on_page(&token, "linkedin", Consent::Allow { person: 0 })
+        .await;
+    let first = stored_tokens(app, "absurd", "linkedin").await.unwrap();
+    app.sandbox_control(json!({"platform": "linkedin", "expires_in": 3600}))
+        .await;
+    wait::until(WAIT, "the LinkedIn token refreshed", async || {
+        let now = stored_tokens(app, "absurd", "linkedin").await.unwrap();
+        now.expires_at > first.expires_at
+            && now
+                .expires_at
+                .is_some_and(|e| e > postgate::domain::time::now() + chrono::Duration::minutes(30))
+    })
+    .await;
 }
