@@ -46,7 +46,7 @@ pub struct RawSettings {
     pub metrics_token: Option<Secret>,
     /// Requests per minute per API account and process; 0 turns limiting off.
     pub rate_limit_per_minute: u32,
-    /// Consecutive bad API keys from one address before it is blocked; 0 turns this off.
+    /// Bad API keys from one address within `auth_block_seconds` before it is blocked; 0 turns this off.
     pub auth_failure_limit: u32,
     pub auth_block_seconds: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).

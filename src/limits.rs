@@ -70,12 +70,25 @@ impl RequestLimiter {
     }
 }
 
-/// Blocks an address for a while after too many consecutive failed authentications.
+/// Addresses the brute-force guard tracks at most: memory stays bounded whatever number
+/// of addresses an attacker sends from.
+const MAX_TRACKED_ADDRESSES: usize = 100_000;
+
+/// Blocks an address for `block_seconds` after `max_failures` failed authentications within
+/// a window of `block_seconds`. A valid key does not reset the count: an attacker holding one
+/// key cannot interleave it to keep guessing others.
 pub struct AuthGuard {
     max_failures: u32,
     block_seconds: u64,
-    // address -> (consecutive failures, blocked until)
-    state: Mutex<HashMap<IpAddr, (u32, u64)>>,
+    state: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    /// When the current window began.
+    since: u64,
+    count: u32,
+    blocked_until: u64,
 }
 
 impl AuthGuard {
@@ -92,7 +105,7 @@ impl AuthGuard {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state
             .get(&ip)
-            .map(|(_, until)| *until)
+            .map(|f| f.blocked_until)
             .filter(|until| *until > now)
             .map(|until| until - now)
     }
@@ -102,19 +115,39 @@ impl AuthGuard {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.len() > 100_000 {
-            state.retain(|_, (count, until)| *until > now || *count > 0);
+        if state.len() >= MAX_TRACKED_ADDRESSES && !state.contains_key(&ip) {
+            let window = self.block_seconds;
+            state.retain(|_, f| f.blocked_until > now || f.since + window > now);
+            if state.len() >= MAX_TRACKED_ADDRESSES {
+                // Still full of live windows: blocks are kept, counts of unblocked ones go.
+                state.retain(|_, f| f.blocked_until > now);
+            }
+            if state.len() >= MAX_TRACKED_ADDRESSES {
+                return;
+            }
         }
-        let entry = state.entry(ip).or_insert((0, 0));
-        entry.0 += 1;
-        if entry.0 >= self.max_failures {
-            *entry = (0, now + self.block_seconds);
+        let entry = state.entry(ip).or_insert(Failures {
+            since: now,
+            count: 0,
+            blocked_until: 0,
+        });
+        if entry.since + self.block_seconds <= now {
+            entry.since = now;
+            entry.count = 0;
+        }
+        entry.count += 1;
+        if entry.count >= self.max_failures {
+            *entry = Failures {
+                since: now,
+                count: 0,
+                blocked_until: now + self.block_seconds,
+            };
         }
     }
 
-    pub fn succeeded(&self, ip: IpAddr) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.remove(&ip);
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -171,20 +204,39 @@ mod tests {
     }
 
     #[test]
-    fn blocks_after_consecutive_failures() {
+    fn blocks_after_failures_in_a_window_whatever_succeeds_between() {
         let guard = AuthGuard::new(3, 300);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let other: IpAddr = "192.0.2.2".parse().unwrap();
+        // A valid key in between does not wipe the count (there is no success hook).
         guard.failed(ip, 0);
-        guard.failed(ip, 0);
-        guard.succeeded(ip);
-        guard.failed(ip, 0);
-        guard.failed(ip, 0);
-        assert_eq!(guard.blocked_for(ip, 0), None);
+        guard.failed(ip, 1);
+        assert_eq!(guard.blocked_for(ip, 1), None);
         guard.failed(ip, 10);
         assert_eq!(guard.blocked_for(ip, 10), Some(300));
         assert_eq!(guard.blocked_for(ip, 309), Some(1));
         assert_eq!(guard.blocked_for(ip, 310), None);
         assert_eq!(guard.blocked_for(other, 10), None);
+        // Failures further apart than the window do not add up.
+        guard.failed(other, 1000);
+        guard.failed(other, 1200);
+        guard.failed(other, 1301);
+        assert_eq!(guard.blocked_for(other, 1301), None);
+    }
+
+    #[test]
+    fn memory_is_bounded_whatever_the_number_of_addresses() {
+        let guard = AuthGuard::new(10, 300);
+        for n in 0..(MAX_TRACKED_ADDRESSES as u32 + 50_000) {
+            guard.failed(IpAddr::from(n.to_be_bytes()), 0);
+        }
+        assert!(guard.tracked() <= MAX_TRACKED_ADDRESSES);
+        // Once their windows are over, room is made for new addresses.
+        let late: IpAddr = "198.51.100.7".parse().unwrap();
+        for _ in 0..10 {
+            guard.failed(late, 1000);
+        }
+        assert_eq!(guard.blocked_for(late, 1000), Some(300));
+        assert!(guard.tracked() <= MAX_TRACKED_ADDRESSES);
     }
 }

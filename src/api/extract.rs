@@ -106,9 +106,6 @@ impl FromRequest for Authenticated {
                 }
                 return Err(ApiError::InvalidApiKey);
             };
-            if let Some(ip) = ip {
-                state.auth_guard.succeeded(ip);
-            }
             if let Some(quota) = state.requests.check(&account.id, now) {
                 req.extensions_mut().insert(quota);
                 if !quota.allowed {

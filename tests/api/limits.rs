@@ -11,6 +11,7 @@ cases![
     requests_past_the_quota_are_429,
     bad_keys_block_the_address,
     behind_a_proxy_the_forwarded_address_counts,
+    a_valid_key_between_guesses_does_not_reset_the_count,
 ];
 
 fn header(headers: &HeaderMap, name: &str) -> u64 {
@@ -78,15 +79,12 @@ async fn bad_keys_block_the_address(app: &TestApp) {
             StatusCode::UNAUTHORIZED
         );
     }
-    // A success resets the count...
     assert_eq!(send(app.get("/me")).await.0, StatusCode::OK);
-    for _ in 0..10 {
-        assert_eq!(
-            send(app.get_as("pgk_guess", "/me")).await.0,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    // ...but ten failures in a row block the address, even for a good key.
+    assert_eq!(
+        send(app.get_as("pgk_guess", "/me")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Ten failures within the window block the address, even for a good key.
     let resp = app.get("/me").send().await.unwrap();
     assert_eq!(header(resp.headers(), "retry-after"), 300);
     let status = resp.status();
@@ -136,4 +134,27 @@ async fn behind_a_proxy_the_forwarded_address_counts(app: &TestApp) {
         StatusCode::OK
     );
     proxied.stop().await;
+}
+
+async fn a_valid_key_between_guesses_does_not_reset_the_count(app: &TestApp) {
+    let guarded = TestApp::spawn_with(app.test_db.backend, |s| s.auth_failure_limit = 3).await;
+    let me = |key: &str| guarded.with_key(guarded.client.get(guarded.api("/me")), key);
+    for round in 0..3 {
+        // An attacker with one key of their own interleaves it with guesses.
+        assert_eq!(
+            send(me(&guarded.api_key)).await.0,
+            StatusCode::OK,
+            "{round}"
+        );
+        assert_eq!(
+            send(me("pgk_guess")).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{round}"
+        );
+    }
+    assert_eq!(
+        send(me(&guarded.api_key)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    guarded.stop().await;
 }
