@@ -776,24 +776,6 @@ async fn media_is_kept_while_an_upload_may_need_it(app: &TestApp) {
     app.stop().await;
 }
 
-/// A record of the Bluesky emulator's repos by its `at://` URI.
-async fn bluesky_record(app: &TestApp, uri: &str) -> Value {
-    let path = uri.strip_prefix("at://").expect("an at:// URI");
-    let parts: Vec<&str> = path.splitn(3, '/').collect();
-    let url = app.url(&format!(
-        "/sandbox/bluesky/xrpc/com.atproto.repo.getRecord?repo={}&collection={}&rkey={}",
-        parts[0], parts[1], parts[2]
-    ));
-    app.client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn bluesky_options_arrive_from_the_upload_form(app: &TestApp) {
     olivia(app).await;
     let fields = [
@@ -810,13 +792,14 @@ async fn bluesky_options_arrive_from_the_upload_form(app: &TestApp) {
     let result = &body["results"]["bluesky"];
     assert_eq!(result["success"], true, "{body}");
     let uri = result["post_id"].as_str().expect("the post's at:// URI");
-    let value = bluesky_record(app, uri).await["value"].clone();
+    let value = crate::publishing::bluesky::record(app, uri).await["value"].clone();
     assert_eq!(
         value["embed"]["external"]["uri"],
         "https://example.com/launch"
     );
     assert_eq!(value["labels"]["values"], json!([{"val": "graphic-media"}]));
-    let gate = bluesky_record(app, &uri.replace(".post/", ".threadgate/")).await;
+    let gate =
+        crate::publishing::bluesky::record(app, &uri.replace(".post/", ".threadgate/")).await;
     assert_eq!(
         gate["value"]["allow"],
         json!([
@@ -824,7 +807,7 @@ async fn bluesky_options_arrive_from_the_upload_form(app: &TestApp) {
             {"$type": "app.bsky.feed.threadgate#followerRule"},
         ])
     );
-    let gate = bluesky_record(app, &uri.replace(".post/", ".postgate/")).await;
+    let gate = crate::publishing::bluesky::record(app, &uri.replace(".post/", ".postgate/")).await;
     assert_eq!(gate["value"]["post"], uri);
 
     let (status, body) = upload_form(

@@ -26,7 +26,7 @@ cases![
 ];
 
 /// The stored record at `uri` (a post's, or a gate's), through the emulated `getRecord`.
-async fn record(app: &TestApp, uri: &str) -> Value {
+pub async fn record(app: &TestApp, uri: &str) -> Value {
     let rest = uri.strip_prefix("at://").unwrap();
     let mut parts = rest.split('/');
     let (repo, collection, rkey) = (

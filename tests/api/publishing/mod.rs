@@ -2,7 +2,7 @@
 //! the sandbox, a publisher called through the library API, and what the emulator stored
 //! and shows at the post's page.
 
-mod bluesky;
+pub mod bluesky;
 mod facebook;
 mod graph_support;
 mod linkedin;
