@@ -7,7 +7,7 @@
 //! `Option` may be absent or `null`. Extra fields may follow (platform extras in results).
 
 use crate::domain::upload::TargetState;
-use crate::publish::report::Lifecycle;
+use crate::publish::report::{Lifecycle, SchedulerStatus};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -115,15 +115,6 @@ pub struct PlatformStatus {
     pub upload_timestamp: String,
     pub request_id: String,
     pub job_id: String,
-}
-
-/// Whether the scheduler still has work for the upload.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SchedulerStatus {
-    Scheduled,
-    Running,
-    Finished,
 }
 
 /// `GET /api/uploadposts/status` (publishing reference 1.5).

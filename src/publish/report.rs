@@ -28,6 +28,16 @@ crate::domain::wire::wire_names! {
     }
 }
 
+crate::domain::wire::wire_names! {
+    /// Whether the scheduler still has work for the upload: the status body's
+    /// `scheduler_status`.
+    pub enum SchedulerStatus {
+        Scheduled = "scheduled",
+        Running = "running",
+        Finished = "finished",
+    }
+}
+
 impl Lifecycle {
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
@@ -102,17 +112,14 @@ pub fn status(job: &Job, targets: &[Target], by_job: bool, now: NaiveDateTime) -
     }
     body.insert("external_id".into(), job.external_id.clone().into());
     body.insert("status".into(), lifecycle.as_str().into());
-    body.insert(
-        "scheduler_status".into(),
-        if lifecycle.is_terminal() {
-            "finished"
-        } else if lifecycle == Lifecycle::Pending {
-            "scheduled"
-        } else {
-            "running"
-        }
-        .into(),
-    );
+    let scheduler = if lifecycle.is_terminal() {
+        SchedulerStatus::Finished
+    } else if lifecycle == Lifecycle::Pending {
+        SchedulerStatus::Scheduled
+    } else {
+        SchedulerStatus::Running
+    };
+    body.insert("scheduler_status".into(), scheduler.as_str().into());
     let final_count = targets.iter().filter(|t| t.state().is_final()).count();
     body.insert("completed".into(), final_count.into());
     body.insert("total".into(), targets.len().into());

@@ -122,9 +122,12 @@ fn target_entities(post: &Post) -> Result<Vec<Value>, PublishError> {
         let values: Vec<String> = fields
             .list(field, &[","])
             .into_iter()
-            .map(|v| match v.starts_with("urn:") || prefix.is_empty() {
-                true => v,
-                false => format!("{prefix}{v}"),
+            .map(|v| {
+                if v.starts_with("urn:") || prefix.is_empty() {
+                    v
+                } else {
+                    format!("{prefix}{v}")
+                }
             })
             .collect();
         if !values.is_empty() {

@@ -1,8 +1,8 @@
 //! The Facebook Page publisher against the emulated Graph API.
 
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_fault_reading, fault, page, pin, post, replies, stored,
-    unique,
+    Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, fault, page, pin,
+    post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -268,16 +268,7 @@ async fn place_audience_and_link_extras(app: &TestApp) {
     let refused = publisher()
         .publish(&account.call(&served, "e3"), &unknown)
         .await;
-    assert!(
-        matches!(
-            &refused,
-            Err(PublishError::Refused {
-                retryable: false,
-                ..
-            })
-        ),
-        "{refused:?}"
-    );
+    assert_refused_for_good(&refused);
 }
 
 async fn faults_are_read_as_the_engine_needs(app: &TestApp) {

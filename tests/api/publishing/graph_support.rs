@@ -236,6 +236,20 @@ pub fn assert_fault_reading(
     );
 }
 
+/// The platform refused, for good: nothing a retry could change.
+pub fn assert_refused_for_good<T: std::fmt::Debug>(outcome: &Result<T, PublishError>) {
+    assert!(
+        matches!(
+            outcome,
+            Err(PublishError::Refused {
+                retryable: false,
+                ..
+            })
+        ),
+        "{outcome:?}"
+    );
+}
+
 /// Pins a Page (or organization, or location) on the profile's connection, as the page's
 /// picker does, and reads the account again.
 pub async fn pin(app: &TestApp, username: &str, platform: Platform, target: &str) -> Account {

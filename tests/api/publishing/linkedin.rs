@@ -1,8 +1,8 @@
 //! LinkedIn's publisher against the emulated Posts API.
 
 use super::graph_support::{
-    Account, PDF, PNG, Served, assert_fault_reading, calls_of, fault, page, post, replies, stored,
-    unique,
+    Account, PDF, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of, fault,
+    page, post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -220,16 +220,7 @@ async fn images_as_the_organization_with_alt_texts(app: &TestApp) {
     let refused = publisher()
         .publish(&account.call(&served, "m3"), &other)
         .await;
-    assert!(
-        matches!(
-            &refused,
-            Err(PublishError::Refused {
-                retryable: false,
-                ..
-            })
-        ),
-        "{refused:?}"
-    );
+    assert_refused_for_good(&refused);
 }
 
 async fn a_document_post(app: &TestApp) {

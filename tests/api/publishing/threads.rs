@@ -2,8 +2,8 @@
 //! by pulling each image from Postgate's media URL, published once.
 
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_fault_reading, calls_of, fault, page, post, replies, stored,
-    unique,
+    Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of, fault,
+    page, post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -94,16 +94,7 @@ async fn long_text_becomes_a_thread_with_a_first_comment(app: &TestApp) {
     let refused = publisher()
         .publish(&account.call(&none, "m2"), &as_one)
         .await;
-    assert!(
-        matches!(
-            &refused,
-            Err(PublishError::Refused {
-                retryable: false,
-                ..
-            })
-        ),
-        "{refused:?}"
-    );
+    assert_refused_for_good(&refused);
 }
 
 async fn an_image_and_a_carousel_are_pulled(app: &TestApp) {

@@ -1,6 +1,6 @@
 //! The X publisher against the X emulator.
 
-use super::graph_support::stored;
+use super::graph_support::{assert_refused_for_good, stored};
 use super::{Account, media_urls, page, post};
 use crate::cases;
 use crate::support::TestApp;
@@ -225,16 +225,7 @@ async fn x_unpublish_deletes_the_post(app: &TestApp) {
     let (status, _) = page(app, made.url.as_deref().unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let again = account.publisher().unpublish(&call, &made.post_id).await;
-    assert!(
-        matches!(
-            again,
-            Err(PublishError::Refused {
-                retryable: false,
-                ..
-            })
-        ),
-        "{again:?}"
-    );
+    assert_refused_for_good(&again);
 }
 
 async fn x_posts_and_media_survive_a_restart(app: &TestApp) {
