@@ -96,16 +96,12 @@ pub fn set_expiry(
         .execute(conn)
 }
 
-/// Deletes the rows and returns their object keys.
+/// Deletes the rows and returns their object keys. One statement: a transaction that read
+/// the keys first would fail at once on SQLite when another connection wrote in between.
 pub fn delete(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
-    conn.transaction(|conn| {
-        let keys = media_objects::table
-            .filter(media_objects::id.eq_any(ids))
-            .select(media_objects::object_key)
-            .load(conn)?;
-        diesel::delete(media_objects::table.filter(media_objects::id.eq_any(ids))).execute(conn)?;
-        Ok(keys)
-    })
+    diesel::delete(media_objects::table.filter(media_objects::id.eq_any(ids)))
+        .returning(media_objects::object_key)
+        .get_results(conn)
 }
 
 /// Up to `limit` ids of items whose expiry has passed.

@@ -96,13 +96,15 @@ async fn requests_are_counted_by_route_template_and_timed(app: &TestApp) {
             3.0,
         ),
         ("postgate_db_pool_connections_max".to_owned(), 4.0),
-        ("postgate_db_pool_waiting".to_owned(), 0.0),
     ] {
         assert_eq!(sample(&text, &series), Some(value), "{series} in:\n{text}");
     }
     // The scrape's own connection is back in the pool when the gauges are read.
     assert!(sample(&text, "postgate_db_pool_connections_idle").unwrap() >= 1.0);
     assert!(sample(&text, "postgate_db_pool_connections_in_use").is_some());
+    // Background workers may be queued for a connection at that instant: only its presence
+    // is certain.
+    assert!(sample(&text, "postgate_db_pool_waiting").is_some());
     // Raw paths never become labels.
     assert!(!text.contains("alice"), "{text}");
     assert!(!text.contains("nobody"), "{text}");
