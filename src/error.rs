@@ -56,6 +56,9 @@ pub enum ApiError {
     InvalidField(#[from] FieldError),
     #[error("Invalid query parameter: {0}")]
     InvalidQuery(String),
+    /// Text no backend can store (a NUL byte), refused before any SQL; names where it was.
+    #[error("{0} must not contain NUL bytes")]
+    UnstorableText(String),
     #[error("Profile not found")]
     ProfileNotFound,
     #[error("A profile with username '{0}' already exists")]
@@ -173,6 +176,7 @@ impl ApiError {
             ApiError::InvalidUsername(_) => "INVALID_USERNAME",
             ApiError::InvalidField(_) => "INVALID_FIELD",
             ApiError::InvalidQuery(_) => "INVALID_QUERY",
+            ApiError::UnstorableText(_) => "INVALID_TEXT",
             ApiError::ProfileNotFound => "PROFILE_NOT_FOUND",
             ApiError::ProfileExists(_) => "PROFILE_EXISTS",
             ApiError::ExternalIdExists => "EXTERNAL_ID_EXISTS",
@@ -250,6 +254,7 @@ impl ResponseError for ApiError {
             | ApiError::InvalidUsername(_)
             | ApiError::InvalidField(_)
             | ApiError::InvalidQuery(_)
+            | ApiError::UnstorableText(_)
             | ApiError::NoConnectedPlatform(_)
             | ApiError::UploadRejected(_)
             | ApiError::UnsupportedSignIn(_)
@@ -377,7 +382,16 @@ impl From<DbError> for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError::Internal(e.into())
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // A write under a row that a request committing first deleted (a profile, say):
+            // the request answers as if it had come after the deletion.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                tracing::info!(error = %e, "a write lost a race with a deletion");
+                ApiError::NothingFound("What this request refers to no longer exists")
+            }
+            e => ApiError::Internal(e.into()),
+        }
     }
 }
 

@@ -146,6 +146,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     http_metrics.clone().middleware(req, next)
                 }))
+                .wrap(actix_web::middleware::from_fn(routes::refuse_nul_in_url))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     routes::strip_prefix(prefix.clone(), req, next)
                 }))

@@ -5,10 +5,10 @@ use super::extract::{Authenticated, JsonObject};
 use crate::db::accounts::Account;
 use crate::db::connections;
 use crate::db::profiles::{self, Profile};
-use crate::domain::Platform;
 use crate::domain::connect_settings::PageUrl;
 use crate::domain::profile_fields::{FieldError, text_field};
 use crate::domain::webhooks::DisconnectReason;
+use crate::domain::{Platform, Username};
 use crate::error::ApiError;
 use crate::oauth::flow::{self, StartRequest};
 use crate::oauth::provider::{App, SignIn};
@@ -66,9 +66,8 @@ impl ProfileAccess {
             });
         }
         let auth = Authenticated::extract(req).await?;
-        let username = profile
-            .ok_or_else(|| FieldError::new(profile_field, "is required"))?
-            .to_owned();
+        let username =
+            Username::parse(profile.ok_or_else(|| FieldError::new(profile_field, "is required"))?)?;
         let account_id = auth.0.id.clone();
         let profile = state
             .db

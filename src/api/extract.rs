@@ -3,6 +3,7 @@
 use crate::db::accounts::Account;
 use crate::db::api_keys;
 use crate::domain::secrets::{Credential, parse_authorization};
+use crate::domain::text;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -33,7 +34,10 @@ impl JsonObject {
             return Ok(Self::default());
         }
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Object(map)) => match unstorable_member(&map) {
+                Some(member) => Err(ApiError::UnstorableText(member)),
+                None => Ok(Self(map)),
+            },
             Ok(Value::Null) => Ok(Self::default()),
             Ok(_) => Err(ApiError::BodyNotAnObject),
             Err(e) => Err(ApiError::InvalidJson(e.to_string())),
@@ -67,6 +71,35 @@ impl FromRequest for JsonObject {
             JsonObject::parse(&body)
         })
     }
+}
+
+/// The first member (as a path: `metadata.k`, `platforms[1]`) holding a string that
+/// cannot be stored, member names included.
+fn unstorable_member(map: &Map<String, Value>) -> Option<String> {
+    fn within(path: String, v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) if !text::is_storable(s) => Some(path),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| within(format!("{path}[{i}]"), item)),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if text::is_storable(k) {
+                    within(format!("{path}.{k}"), v)
+                } else {
+                    Some(format!("A member name in {path}"))
+                }
+            }),
+            _ => None,
+        }
+    }
+    map.iter().find_map(|(k, v)| {
+        if text::is_storable(k) {
+            within(k.clone(), v)
+        } else {
+            Some("A member name".to_owned())
+        }
+    })
 }
 
 /// The API account behind `Authorization: Apikey <key>`, counted against its request quota.
@@ -171,6 +204,31 @@ mod tests {
         ));
         assert!(matches!(
             JsonObject::parse(&[0xff, 0xfe]),
+            Err(ApiError::InvalidJson(_))
+        ));
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_naming_their_member() {
+        let refused = |body: &str| match JsonObject::parse(body.as_bytes()) {
+            Err(ApiError::UnstorableText(member)) => member,
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(refused(r#"{"name":"a\u0000b"}"#), "name");
+        assert_eq!(
+            refused(r#"{"metadata":{"k":["ok","\u0000"]}}"#),
+            "metadata.k[1]"
+        );
+        assert_eq!(
+            refused(r#"{"metadata":{"k\u0000":1}}"#),
+            "A member name in metadata"
+        );
+        assert_eq!(refused(r#"{"\u0000":1}"#), "A member name");
+        // An escaped NUL inside a string that is itself JSON text is just text.
+        assert!(JsonObject::parse(br#"{"name":"a\\u0000b"}"#).is_ok());
+        // A lone surrogate is not text at all.
+        assert!(matches!(
+            JsonObject::parse(br#"{"name":"\ud800"}"#),
             Err(ApiError::InvalidJson(_))
         ));
     }

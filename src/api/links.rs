@@ -30,8 +30,8 @@ pub async fn generate(
     let (link, _) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let profile = profiles::find(conn, &account_id, username.as_str())?
-                .ok_or(ApiError::ProfileNotFound)?;
+            let profile =
+                profiles::find(conn, &account_id, &username)?.ok_or(ApiError::ProfileNotFound)?;
             if plan
                 .profiles
                 .blocks_position(profiles::position(conn, &profile)?)
@@ -193,7 +193,7 @@ pub async fn revoke(
                     links::revoke(conn, &account_id, &id)?.ok_or(ApiError::LinkNotFound)
                 }
                 Target::Profile(username) => {
-                    let profile = profiles::find(conn, &account_id, username.as_str())?
+                    let profile = profiles::find(conn, &account_id, &username)?
                         .ok_or(ApiError::ProfileNotFound)?;
                     Ok(links::revoke_for_profile(conn, &profile.id)?)
                 }

@@ -225,8 +225,8 @@ async fn on_profile<T: Send + 'static>(
     state
         .db
         .run(move |conn| {
-            let profile = profiles::find(conn, &account_id, username.as_str())?
-                .ok_or(ApiError::ProfileNotFound)?;
+            let profile =
+                profiles::find(conn, &account_id, &username)?.ok_or(ApiError::ProfileNotFound)?;
             Ok(f(conn, profile)?)
         })
         .await

@@ -4,8 +4,8 @@
 use super::extract::{Authenticated, JsonObject};
 use crate::api::accounts::named_field;
 use crate::db::{connections, profiles};
-use crate::domain::Platform;
 use crate::domain::profile_fields::FieldError;
+use crate::domain::{Platform, Username};
 use crate::error::ApiError;
 use crate::publish::publisher::PublishError;
 use crate::state::AppState;
@@ -66,6 +66,7 @@ pub async fn unpublish(
             .ok_or_else(|| FieldError::new(name, "is required").into())
     };
     let (user, platform_name, post_id) = (field("user")?, field("platform")?, field("post_id")?);
+    let user = Username::parse(&user)?;
     let platform =
         Platform::parse(&platform_name).ok_or(ApiError::UnknownPlatform(platform_name))?;
     let account_id = auth.0.id.clone();

@@ -9,7 +9,7 @@ use crate::db::profiles::{self, Profile};
 use crate::db::uploads::{self, Job, ScheduleChange};
 use crate::domain::profile_fields::FieldError;
 use crate::domain::schedule::{ScheduledDate, utc_z};
-use crate::domain::time;
+use crate::domain::{Username, time};
 use crate::error::ApiError;
 use crate::publish::engine::Payload;
 use crate::publish::publisher::MediaSource;
@@ -83,7 +83,8 @@ pub async fn list(
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .map(str::to_owned);
+        .map(Username::parse)
+        .transpose()?;
     let account_id = account.id.clone();
     let (rows, total) = state
         .db

@@ -6,8 +6,8 @@ use super::accounts::{ProfileAccess, named_field};
 use super::extract::{Authenticated, JsonObject};
 use crate::db::connections::{self, Connection};
 use crate::db::profiles::{self, Profile};
-use crate::domain::Platform;
 use crate::domain::profile_fields::FieldError;
+use crate::domain::{Platform, Username};
 use crate::error::ApiError;
 use crate::oauth::{Target, targets};
 use crate::state::AppState;
@@ -42,7 +42,7 @@ async fn connections_of(
     profile: Option<&str>,
 ) -> Result<Vec<(Connection, Profile)>, ApiError> {
     let account_id = account_id.to_owned();
-    let profile = profile.map(str::to_owned);
+    let profile = profile.map(Username::parse).transpose()?;
     state
         .db
         .run(move |conn| {

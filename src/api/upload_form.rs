@@ -10,6 +10,7 @@
 
 use crate::config::{Settings, UploadSettings};
 use crate::db::pool::create_private_dir;
+use crate::domain::text;
 use crate::domain::upload::{FieldValueError, Fields};
 use crate::error::ApiError;
 use actix_multipart::{Field, Multipart};
@@ -399,6 +400,9 @@ impl<'a> FormReader<'a> {
 
     /// One text value: a field, or a media URL. Empty means absent (T6).
     fn text(&mut self, name: &str, value: String) -> Result<(), ApiError> {
+        if !text::is_storable(name) || !text::is_storable(&value) {
+            return Err(ApiError::UnstorableText(format!("Form field {name:?}")));
+        }
         self.texts += 1;
         if self.texts > self.config.limits.max_fields {
             return Err(self.config.over(Over::Fields));

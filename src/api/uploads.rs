@@ -7,14 +7,14 @@ use super::upload_form::{MediaInput, UploadForm, UploadFormConfig};
 use crate::db::profiles;
 use crate::db::uploads::{self, Job, JobRef, Target};
 use crate::db::usage as db_usage;
-use crate::domain::Limit;
 use crate::domain::platform_list::PlatformList;
 use crate::domain::profile_fields::FieldError;
 use crate::domain::queue;
 use crate::domain::schedule::{ScheduledDate, utc_z};
-use crate::domain::time;
 use crate::domain::upload::{Fields, JobState, MediaKind, PostKind};
 use crate::domain::usage::{Period, Usage};
+use crate::domain::{Limit, Username};
+use crate::domain::{text, time};
 use crate::error::ApiError;
 use crate::publish::engine::{Accepted, Payload, Submission, When};
 use crate::state::AppState;
@@ -111,6 +111,11 @@ fn bounded(what: &str, raw: &str, max: usize) -> Result<Option<String>, ApiError
             "{what} is longer than {max} characters"
         )));
     }
+    if text::has_invisible(raw) {
+        return Err(ApiError::UploadRejected(format!(
+            "{what} must not contain control or invisible formatting characters"
+        )));
+    }
     Ok(Some(raw.to_owned()))
 }
 
@@ -136,8 +141,8 @@ async fn submit(
         UploadForm::read(&req, payload.into_inner(), &config).await?;
     let username = fields
         .text("user")
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::UploadRejected("Username required in form data".to_owned()))?;
+        .ok_or_else(|| ApiError::UploadRejected("Username required in form data".to_owned()))
+        .and_then(|u| Ok(Username::parse(u)?))?;
     if kind == PostKind::Document && fields.all("platform").is_empty() {
         fields.push("platform", "linkedin");
     }

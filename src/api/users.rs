@@ -145,8 +145,8 @@ pub async fn get_one(
     let (profile, position, connected) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let profile = profiles::find(conn, &account_id, username.as_str())?
-                .ok_or(ApiError::ProfileNotFound)?;
+            let profile =
+                profiles::find(conn, &account_id, &username)?.ok_or(ApiError::ProfileNotFound)?;
             let position = profiles::position(conn, &profile)?;
             let connected = connections::for_profiles(conn, &[&profile.id])?;
             Ok((profile, position, connected))
@@ -171,7 +171,7 @@ pub async fn delete(
     let outcome = state
         .db
         .run_queueing(move |conn| {
-            profiles::delete(conn, &account_id, username.as_str()).map_err(ApiError::from)
+            profiles::delete(conn, &account_id, &username).map_err(ApiError::from)
         })
         .await?;
     match outcome {

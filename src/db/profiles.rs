@@ -107,7 +107,7 @@ pub fn create_within_limit(
         if !accounts::lock(conn, account_id)? {
             return Err(CreateError::AccountMissing);
         }
-        if find(conn, account_id, new.username.as_str())?.is_some() {
+        if find(conn, account_id, &new.username)?.is_some() {
             return Err(CreateError::UsernameTaken);
         }
         if let Some(ext) = &new.external_id {
@@ -171,10 +171,15 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Profile>> {
         .optional()
 }
 
-pub fn find(conn: &mut DbConn, account_id: &str, username: &str) -> QueryResult<Option<Profile>> {
+/// Takes a parsed `Username`: names are stored in NFC, so a raw string could miss its profile.
+pub fn find(
+    conn: &mut DbConn,
+    account_id: &str,
+    username: &Username,
+) -> QueryResult<Option<Profile>> {
     profiles::table
         .filter(profiles::account_id.eq(account_id))
-        .filter(profiles::username.eq(username))
+        .filter(profiles::username.eq(username.as_str()))
         .select(Profile::as_select())
         .first(conn)
         .optional()
@@ -211,7 +216,7 @@ pub enum DeleteOutcome {
 pub fn delete(
     conn: &mut DbConn,
     account_id: &str,
-    username: &str,
+    username: &Username,
 ) -> QueryResult<Queued<DeleteOutcome>> {
     conn.transaction(|conn| {
         // Write first: SQLite then holds the write lock for the whole transaction.

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod secret;
 pub mod secrets;
 pub mod sign_in;
+pub mod text;
 pub mod tid;
 pub mod time;
 pub mod token_cipher;

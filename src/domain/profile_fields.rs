@@ -1,6 +1,7 @@
 //! Optional profile attributes beyond the Upload-Post `username`: a display name, the caller's
 //! own external id and free-form metadata (the Synposter/Mallary model).
 
+use super::text;
 use serde_json::{Map, Value};
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -47,7 +48,13 @@ pub struct ExternalId(String);
 
 impl ExternalId {
     pub fn from_json(value: Option<&Value>) -> Result<Option<Self>, FieldError> {
-        Ok(text_field("external_id", value, MAX_EXTERNAL_ID_CHARS)?.map(Self))
+        match text_field("external_id", value, MAX_EXTERNAL_ID_CHARS)? {
+            Some(id) if text::has_invisible(&id) => Err(FieldError::new(
+                "external_id",
+                "must not contain invisible formatting characters",
+            )),
+            id => Ok(id.map(Self)),
+        }
     }
 
     pub fn into_inner(self) -> String {

@@ -1,5 +1,6 @@
 //! The profile `username`: the caller's stable id for one of its end users.
 
+use super::text;
 use std::fmt;
 
 /// Longest accepted username, in characters (not bytes).
@@ -51,7 +52,9 @@ pub enum UsernameError {
 }
 
 impl Username {
+    /// Usernames are kept in NFC, so two spellings of what looks the same are one profile.
     pub fn parse(raw: &str) -> Result<Self, UsernameError> {
+        let raw = &*text::nfc(raw);
         if raw.is_empty() {
             return Err(UsernameError::Empty);
         }
@@ -61,7 +64,7 @@ impl Username {
         if raw.trim() != raw {
             return Err(UsernameError::SurroundingWhitespace);
         }
-        if raw.chars().any(is_forbidden_char) {
+        if text::has_invisible(raw) {
             return Err(UsernameError::ControlCharacter);
         }
         if raw.contains('/') {
@@ -99,11 +102,6 @@ impl fmt::Display for Username {
 
 /// Control characters plus the invisible ones that let two names look identical or reorder
 /// text (zero-width, bidi overrides, BOM).
-fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +160,20 @@ mod tests {
             Err(UsernameError::NotAString)
         );
         assert!(Username::from_json(Some(&json!("ok"))).is_ok());
+    }
+
+    #[test]
+    fn names_are_kept_in_nfc() {
+        assert_eq!(
+            Username::parse("Jose\u{301}").unwrap().as_str(),
+            "Jos\u{e9}"
+        );
+        assert_eq!(
+            Username::parse("Jose\u{301}").unwrap(),
+            Username::parse("Jos\u{e9}").unwrap()
+        );
+        // Counted after composing: 100 decomposed "é" are 100 characters.
+        assert!(Username::parse(&"e\u{301}".repeat(MAX_USERNAME_CHARS)).is_ok());
     }
 
     #[test]

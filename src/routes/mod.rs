@@ -9,7 +9,7 @@ use crate::metrics::{self, Scrape};
 use crate::sandbox::{self, Sandbox};
 use crate::web::get;
 use crate::{api, connect};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, Uri, header};
 use actix_web::middleware::Next;
@@ -381,6 +381,23 @@ pub async fn strip_prefix(
         }
     }
     next.call(req).await
+}
+
+/// Middleware: a URL that encodes a NUL byte (`%00`) in its path or query is refused before
+/// any handler reads it: no backend can store one, and PostgreSQL would answer with an error.
+/// (A raw NUL byte never gets this far: the HTTP parser refuses it.)
+pub async fn refuse_nul_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let url = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if url.as_bytes().windows(3).any(|w| w == b"%00") {
+        let refused = ApiError::UnstorableText("The URL".to_owned()).error_response();
+        return Ok(req.into_response(refused).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Every route the app registers, as (method, path), recorded as the routes are built: the

@@ -11,7 +11,8 @@ use serde_json::json;
 cases![
     parallel_creates_respect_the_limit,
     parallel_creates_of_one_name_make_one,
-    two_processes_share_the_rules
+    two_processes_share_the_rules,
+    requests_racing_a_profile_deletion_are_never_a_5xx
 ];
 
 /// Fires one create per `(base_url, username)` at once and counts the statuses.
@@ -83,4 +84,42 @@ async fn two_processes_share_the_rules(app: &TestApp) {
     assert_eq!(count(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
     assert_eq!(count(&statuses, StatusCode::CONFLICT), 19, "{statuses:?}");
     assert_eq!(profile_count(app, &key).await, 2);
+}
+
+/// Writes under a profile while it is being deleted: each answers as if it came first (2xx)
+/// or last (404), never with the database's foreign-key error.
+async fn requests_racing_a_profile_deletion_are_never_a_5xx(app: &TestApp) {
+    let app = &TestApp::spawn_with(app.test_db.backend, |raw| raw.rate_limit_per_minute = 0).await;
+    for round in 0..15 {
+        let name = format!("racer{round}");
+        assert_eq!(app.create_profile(&name).await.0, StatusCode::CREATED);
+        let writes = [
+            app.post("/users/generate-jwt", &json!({"username": name})),
+            app.post(
+                "/users/profile-webhook",
+                &json!({"username": name, "webhook_url": "https://example.com/hook"}),
+            ),
+            app.post(
+                "/users/generate-jwt",
+                &json!({"username": name, "platforms": ["x"]}),
+            ),
+            app.client
+                .post(app.url("/api/upload_text"))
+                .header("Authorization", format!("Apikey {}", app.api_key))
+                .form(&[
+                    ("user", name.as_str()),
+                    ("platform[]", "x"),
+                    ("title", "hi"),
+                ]),
+            app.delete("/users", &json!({"username": name})),
+        ];
+        let answers = join_all(writes.into_iter().map(|req| async move {
+            let resp = req.send().await.expect("answer");
+            (resp.status(), resp.text().await.unwrap_or_default())
+        }))
+        .await;
+        for (status, body) in answers {
+            assert!(!status.is_server_error(), "round {round}: {status} {body}");
+        }
+    }
 }

@@ -146,7 +146,7 @@ async fn generate_refuses_bad_fields(app: &TestApp) {
         ),
         (
             json!({"connect_description": "bad\u{0}text"}),
-            "control characters",
+            "connect_description must not contain NUL bytes",
         ),
         (
             json!({"platforms": ["tiktok", "myspace"]}),

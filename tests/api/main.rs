@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod concurrency;
 mod fuzz;
+mod hostile_input;
 mod http;
 mod limits;
 mod links;
@@ -44,6 +45,7 @@ fn main() {
         auth::cases(),
         cli::cases(),
         concurrency::cases(),
+        hostile_input::cases(),
         http::cases(),
         limits::cases(),
         links::cases(),

@@ -384,7 +384,8 @@ async fn file_server() -> String {
 async fn profile_id(app: &TestApp, username: &str) -> String {
     app.create_profile(username).await;
     let db = app.db.clone();
-    let (account, username) = (app.account_id.clone(), username.to_owned());
+    let account = app.account_id.clone();
+    let username = postgate::domain::Username::parse(username).unwrap();
     tokio::task::spawn_blocking(move || {
         postgate::db::profiles::find(&mut db.conn().unwrap(), &account, &username)
     })

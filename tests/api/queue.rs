@@ -69,7 +69,8 @@ fn insert_job_row(
 /// The id of one of the test account's profiles.
 async fn profile_id(app: &TestApp, username: &str) -> String {
     let db = app.db.clone();
-    let (account_id, username) = (app.account_id.clone(), username.to_owned());
+    let account_id = app.account_id.clone();
+    let username = postgate::domain::Username::parse(username).unwrap();
     tokio::task::spawn_blocking(move || {
         profiles::find(&mut db.conn().unwrap(), &account_id, &username)
             .unwrap()

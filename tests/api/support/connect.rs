@@ -100,7 +100,7 @@ impl TestApp {
 
     pub async fn profile_id(&self, username: &str) -> String {
         let account = self.account_id.clone();
-        let username = username.to_owned();
+        let username = postgate::domain::Username::parse(username).unwrap();
         self.with_db(move |c| {
             profiles::find(c, &account, &username)
                 .unwrap()

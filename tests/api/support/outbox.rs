@@ -21,7 +21,10 @@ impl TestApp {
             c.transaction(|c| {
                 let profiles: Vec<_> = names
                     .iter()
-                    .map(|name| profiles::find(c, &account, name).map(|p| p.expect("profile")))
+                    .map(|name| {
+                        let name = postgate::domain::Username::parse(name).unwrap();
+                        profiles::find(c, &account, &name).map(|p| p.expect("profile"))
+                    })
                     .collect::<Result<_, _>>()?;
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
