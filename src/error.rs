@@ -8,6 +8,7 @@ use crate::domain::profile_fields::FieldError;
 use crate::domain::upload::FieldValueError;
 use crate::domain::usage::{CapViolation, Exceeded};
 use crate::domain::{Limit, Platform, UsernameError};
+use crate::telemetry::loggable;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -235,7 +236,7 @@ impl ApiError {
                 tracing::warn!(error = %self, code = self.code(), "platform not available");
             }
             _ if self.status_code().is_server_error() => {
-                tracing::error!(error = ?cause_chain(self), code = self.code(), "request failed");
+                tracing::error!(error = %loggable(&cause_chain(self)), code = self.code(), "request failed");
             }
             _ => {}
         }

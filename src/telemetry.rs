@@ -1,5 +1,10 @@
 //! Logs to stderr, pretty or JSON, filtered by `POSTGATE_LOG` (or `RUST_LOG`), and the
 //! request id that ties a response to its log lines.
+//!
+//! What a request puts in the log is bounded and secret-free: its target with the values of
+//! credential-like query members redacted, values from outside cut at `MAX_LOGGED_CHARS` with
+//! control characters escaped (a newline cannot forge a line), and an error's message (its
+//! `Display`), never its `Debug`.
 
 use crate::config::LogFormat;
 use actix_web::body::MessageBody;
@@ -8,11 +13,59 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 64;
+/// Longest value from outside written to the log, in characters.
+const MAX_LOGGED_CHARS: usize = 300;
+/// Query members whose values are credentials when their name contains one of these: link
+/// tokens, OAuth codes and states, signatures of media URLs, keys, passwords.
+const SECRET_MEMBER_PARTS: &[&str] = &[
+    "token", "jwt", "code", "state", "sig", "key", "secret", "pass", "auth", "csrf",
+];
+
+/// `raw` fit for a log line: control characters escaped, at most `MAX_LOGGED_CHARS`
+/// characters (then "…").
+pub fn loggable(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(MAX_LOGGED_CHARS + 8));
+    for (i, c) in raw.chars().enumerate() {
+        if i == MAX_LOGGED_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A request target as logged: the path, and the query with the values of credential-like
+/// members replaced by `[redacted]`; bounded like every logged value.
+pub fn loggable_target(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return loggable(path_and_query);
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|member| match member.split_once('=') {
+            Some((name, _)) if is_secret_member(name) => format!("{name}=[redacted]"),
+            _ => member.to_owned(),
+        })
+        .collect();
+    loggable(&format!("{path}?{}", query.join("&")))
+}
+
+fn is_secret_member(name: &str) -> bool {
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    SECRET_MEMBER_PARTS.iter().any(|part| name.contains(part))
+}
 
 pub fn init(filter: &str, format: LogFormat) {
     let filter = std::env::var("RUST_LOG")
@@ -75,11 +128,10 @@ impl RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %req.method(),
             http.route = %route,
-            http.target = %req.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.target = %loggable_target(req.uri().path_and_query().map_or("", |p| p.as_str())),
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
             exception.message = tracing::field::Empty,
-            exception.details = tracing::field::Empty,
             request_id = %id.as_str(),
         );
         req.extensions_mut().insert(id);
@@ -87,7 +139,30 @@ impl RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let (status, error) = match outcome {
+            Ok(response) => (
+                response.status(),
+                response.response().error().map(ToString::to_string),
+            ),
+            Err(e) => (e.as_response_error().status_code(), Some(e.to_string())),
+        };
+        span.record("http.status_code", status.as_u16());
+        span.record(
+            "otel.status_code",
+            if status.is_server_error() {
+                "ERROR"
+            } else {
+                "OK"
+            },
+        );
+        if let Some(error) = error {
+            let message = loggable(&error);
+            span.record("exception.message", message.as_str());
+            // Failures of ours are logged where they happen (`ApiError::log_if_ours`).
+            span.in_scope(
+                || tracing::debug!(status = status.as_u16(), error = %message, "request refused"),
+            );
+        }
     }
 }
 
@@ -110,6 +185,37 @@ pub async fn request_id_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_values_are_escaped_and_bounded() {
+        assert_eq!(loggable("plain"), "plain");
+        assert_eq!(loggable("a\nb\r\u{0}c"), "a\\nb\\r\\u{0}c");
+        let long = loggable(&"x".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_LOGGED_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn credentials_in_targets_are_redacted() {
+        assert_eq!(
+            loggable_target("/connect?token=eyJ.x.y&tab=calendar"),
+            "/connect?token=[redacted]&tab=calendar"
+        );
+        assert_eq!(
+            loggable_target("/cb?code=C&state=S&error_description=no"),
+            "/cb?code=[redacted]&state=[redacted]&error_description=no"
+        );
+        assert_eq!(
+            loggable_target("/media/m1?exp=1&sig=abc"),
+            "/media/m1?exp=1&sig=[redacted]"
+        );
+        assert_eq!(loggable_target("/x?%74oken=t"), "/x?%74oken=[redacted]");
+        assert_eq!(
+            loggable_target("/x?Access_Token=t"),
+            "/x?Access_Token=[redacted]"
+        );
+        assert_eq!(loggable_target("/users/a%0Ab"), "/users/a%0Ab");
+    }
 
     #[test]
     fn request_ids_are_short_plain_tokens() {

@@ -66,7 +66,8 @@ pub async fn send_reading(
                 true,
             ));
         }
-        Err(e) => return Err(lost(effect, &e.to_string())),
+        // Without the URL: Graph calls carry the access token in their query.
+        Err(e) => return Err(lost(effect, &crate::outbound::describe(&e))),
     };
     let status = response.status();
     let headers = response.headers().clone();

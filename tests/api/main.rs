@@ -14,6 +14,7 @@ mod hostile_input;
 mod http;
 mod limits;
 mod links;
+mod logs;
 mod me;
 mod media;
 mod metrics;
@@ -49,6 +50,7 @@ fn main() {
         http::cases(),
         limits::cases(),
         links::cases(),
+        logs::cases(),
         me::cases(),
         media::cases(),
         metrics::cases(),
