@@ -52,7 +52,8 @@ wire_names! {
 /// Notification channels clients configure. Only `webhook` delivers from Postgate.
 pub const CHANNELS: [&str; 4] = ["webhook", "telegram", "slack", "whatsapp"];
 pub const MAX_URL_CHARS: usize = 2000;
-const SECRET_PREFIX: &str = "whsec_";
+/// Every secret starts with it, and no sealed one does.
+pub const SECRET_PREFIX: &str = "whsec_";
 const SECRET_RANDOM_CHARS: usize = 32;
 
 /// A new signing secret, `whsec_` and 32 random characters.

@@ -31,6 +31,7 @@ mod uploads;
 mod usage;
 mod users;
 mod webhook_processes;
+mod webhook_secrets;
 mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
@@ -64,6 +65,7 @@ fn main() {
         uploads::cases(),
         users::cases(),
         webhooks::cases(),
+        webhook_secrets::cases(),
         webhook_processes::both::cases(),
         publish_processes::both::cases(),
     ]
