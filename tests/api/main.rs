@@ -19,6 +19,7 @@ mod metrics;
 mod migrations;
 mod n8n;
 mod oauth;
+mod oauth_state_at_rest;
 mod openapi;
 mod pages;
 mod plans;
@@ -54,6 +55,7 @@ fn main() {
         migrations::cases(),
         n8n::cases(),
         oauth::cases(),
+        oauth_state_at_rest::cases(),
         openapi::cases(),
         pages::cases(),
         plans::cases(),

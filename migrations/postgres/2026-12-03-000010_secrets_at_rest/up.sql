@@ -6,3 +6,7 @@
 -- with a sealed value.
 ALTER TABLE notification_configs RENAME COLUMN webhook_secret TO sealed_webhook_secret;
 
+-- A pending sign-in's authorize URL carries its OAuth state, so it is stored sealed from
+-- now on. Those stored in clear are dropped: the mobile bounce page then reports the
+-- sign-in as expired, while the platform's redirect back still completes it.
+UPDATE oauth_states SET authorize_url = '';
