@@ -6,6 +6,10 @@
 //! a name cannot pass the check with one address and connect to another (DNS rebinding).
 //! IP literals skip the resolver, so URLs are checked too, before the first request and
 //! before every redirect.
+//!
+//! These clients never use a proxy, whether from `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` or
+//! given by the caller: a proxy resolves and connects on our behalf, out of reach of the
+//! resolver, so any private address would get through it.
 
 use crate::domain::webhooks::{host_may_be_public, is_public};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -79,7 +83,7 @@ impl Guarded {
                 }
             })
         };
-        let mut builder = builder.redirect(policy);
+        let mut builder = builder.redirect(policy).no_proxy();
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
@@ -184,6 +188,36 @@ mod tests {
         assert!(err.to_string().contains("no public address"), "{err}");
         let err = public_addresses("127.0.0.1").await.unwrap_err();
         assert!(err.to_string().contains("127.0.0.1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_proxy_is_never_used() {
+        // A proxy as `HTTP_PROXY` would configure it: a real listener that answers 200 to
+        // anything, so a request that went through it would succeed.
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        let reached = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = reached.clone();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut socket, _)) = proxy.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        for allow_private in [false, true] {
+            let builder = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .proxy(reqwest::Proxy::all(&proxy_url).unwrap());
+            let guarded = Guarded::new(builder, 0, allow_private).unwrap();
+            let sent = guarded.client().get("http://localhost:9/").send().await;
+            assert!(sent.is_err(), "answered by the proxy: {sent:?}");
+        }
+        assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

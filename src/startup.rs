@@ -15,7 +15,7 @@ use crate::sandbox::Sandbox;
 use crate::state::AppState;
 use crate::telemetry;
 use crate::urls::Urls;
-use crate::webhooks::worker::Worker;
+use crate::webhooks::{self, worker::Worker};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
@@ -77,10 +77,15 @@ impl Application {
         let public_url = settings.server.effective_public_url(addr);
         let urls = Urls::new(&public_url);
         let metrics = Metrics::new();
+        let cipher = Arc::new(key_files::token_cipher(settings)?);
+        webhooks::secrets::upgrade(&mut *db.conn()?, &cipher)?;
         let worker = settings
             .webhooks
             .worker
-            .then(|| Worker::new(db.clone(), settings.webhooks, metrics.webhooks.clone()))
+            .then(|| {
+                let metrics = metrics.webhooks.clone();
+                Worker::new(db.clone(), cipher.clone(), settings.webhooks, metrics)
+            })
             .transpose()?;
         let http = Http::new(settings.oauth.timeout)?;
         let platforms = Platforms::new(
@@ -98,7 +103,7 @@ impl Application {
         let oauth = Arc::new(OAuth {
             db: db.clone(),
             platforms,
-            cipher: Arc::new(key_files::token_cipher(settings)?),
+            cipher,
             settings: settings.oauth.clone(),
             targets: TargetCache::default(),
             metrics: metrics.refresh.clone(),

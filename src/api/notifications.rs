@@ -9,6 +9,7 @@ use crate::domain::webhooks::{CHANNELS, Event, Switches, WebhookUrl, new_secret,
 use crate::domain::{Username, time};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::secrets;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Query};
 use serde::Deserialize;
@@ -16,11 +17,11 @@ use serde_json::{Value, json};
 
 const MAX_TEXT_CHARS: usize = 200;
 
-fn view(config: &NotificationConfig) -> Value {
+fn view(config: &NotificationConfig, secret: Option<String>) -> Value {
     json!({
         "channels": config.channels().to_json(CHANNELS),
         "webhook_url": config.webhook_url,
-        "webhook_secret": config.webhook_secret,
+        "webhook_secret": secret,
         "webhook_events": config.events().to_json(Event::subscribable()),
         "telegram_chat_id": config.telegram_chat_id,
         "slack_webhook_url": config.slack_webhook_url,
@@ -28,10 +29,17 @@ fn view(config: &NotificationConfig) -> Value {
     })
 }
 
-/// The settings under both keys clients read: `notifications` (docs) and `config` (npm).
-fn respond(config: &NotificationConfig) -> HttpResponse {
-    let view = view(config);
-    HttpResponse::Ok().json(json!({"success": true, "notifications": view, "config": view}))
+/// The settings under both keys clients read: `notifications` (docs) and `config` (npm),
+/// with the secret in clear for its owner.
+fn respond(state: &AppState, config: &NotificationConfig) -> Result<HttpResponse, ApiError> {
+    let secret = config
+        .sealed_webhook_secret
+        .as_deref()
+        .map(|sealed| secrets::open(&state.oauth.cipher, &config.account_id, sealed))
+        .transpose()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("webhook secret: {e}")))?;
+    let view = view(config, secret);
+    Ok(HttpResponse::Ok().json(json!({"success": true, "notifications": view, "config": view})))
 }
 
 /// Changes the account's settings under its lock, then stores them.
@@ -55,7 +63,7 @@ pub async fn get(state: Data<AppState>, auth: Authenticated) -> Result<HttpRespo
         .db
         .run(move |conn| notifications::get(conn, &id).map_err(ApiError::from))
         .await?;
-    Ok(respond(&config))
+    respond(&state, &config)
 }
 
 /// `GET /notification-config`: the same settings on the Python SDK's path.
@@ -123,6 +131,7 @@ pub async fn update(
     let whatsapp = optional_string(&body, "whatsapp_to_phone")?;
     let channels = Switches::from_json("channels", body.get("channels"))?;
     let events = Switches::from_json("webhook_events", body.get("webhook_events"))?;
+    let cipher = state.oauth.cipher.clone();
     let config = change(&state, auth.0.id, move |config| {
         if let Some(url) = url {
             config.webhook_url = url;
@@ -148,27 +157,27 @@ pub async fn update(
         if let Some(whatsapp) = whatsapp {
             config.whatsapp_to_phone = whatsapp;
         }
-        if config.webhook_url.is_some() && config.webhook_secret.is_none() {
-            config.webhook_secret = Some(new_secret());
+        if config.webhook_url.is_some() && config.sealed_webhook_secret.is_none() {
+            config.sealed_webhook_secret = Some(secrets::new_sealed(&cipher, &config.account_id));
         }
     })
     .await?;
-    Ok(respond(&config))
+    respond(&state, &config)
 }
 
-/// Removes the account webhook: its URL, events and secret; other channels stay.
+/// Removes the account webhook: its URL and events; other channels stay. The signing secret
+/// stays too: profile webhooks still sign with it, and a webhook set again reuses it.
 #[utoipa::path(delete, path = "/api/uploadposts/users/notifications", tag = "webhooks", security(("apikey" = [])), responses((status = 200, description = "The settings without the webhook", body = serde_json::Value)))]
 pub async fn delete(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
     let config = change(&state, auth.0.id, |config| {
         config.webhook_url = None;
         config.webhook_events = None;
-        config.webhook_secret = None;
         let mut channels = config.channels();
         channels.set("webhook", false);
         config.channels = channels.to_stored().unwrap_or_default();
     })
     .await?;
-    Ok(respond(&config))
+    respond(&state, &config)
 }
 
 /// A new signing secret, effective for every delivery from now on.
@@ -177,11 +186,13 @@ pub async fn rotate_secret(
     state: Data<AppState>,
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let config = change(&state, auth.0.id, |config| {
-        config.webhook_secret = Some(new_secret());
+    let secret = new_secret();
+    let sealed = secrets::seal(&state.oauth.cipher, &auth.0.id, &secret);
+    change(&state, auth.0.id, |config| {
+        config.sealed_webhook_secret = Some(sealed);
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true, "webhook_secret": config.webhook_secret})))
+    Ok(HttpResponse::Ok().json(json!({"success": true, "webhook_secret": secret})))
 }
 
 /// Queues a `webhook_test` event to the account webhook.
@@ -281,6 +292,7 @@ pub async fn set_profile_webhook(
     };
     let events = Switches::from_json("webhook_events", body.get("webhook_events"))?
         .unwrap_or_else(Switches::all);
+    let cipher = state.oauth.cipher.clone();
     let hook = on_profile(&state, auth.0.id, &username, move |conn, profile| {
         let now = time::now();
         let hook = ProfileWebhook {
@@ -291,7 +303,9 @@ pub async fn set_profile_webhook(
             created_at: now,
             updated_at: now,
         };
-        notifications::save_profile_webhook(conn, &hook)?;
+        notifications::save_profile_webhook(conn, &hook, || {
+            secrets::new_sealed(&cipher, &hook.account_id)
+        })?;
         Ok(hook)
     })
     .await?;

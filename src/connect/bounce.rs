@@ -10,6 +10,7 @@ use super::templates::BouncePage;
 use crate::db::oauth_states;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
+use crate::oauth::flow;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Query};
@@ -68,12 +69,15 @@ pub async fn page(
     let Some(platform) = Platform::parse(&pending.platform) else {
         return expired();
     };
+    let Ok(url) = flow::open_authorize_url(&state.oauth.cipher, &pending) else {
+        return expired();
+    };
     let page = BouncePage {
         t: super::page::texts_for(&req, None),
         assets: state.assets.clone(),
         platform_name: platform.display_name(),
         logo: state.assets.logo(platform).to_owned(),
-        url: pending.authorize_url,
+        url,
     };
     super::page::html(&req, None, StatusCode::OK, &page).unwrap_or_else(|e| e.error_response())
 }

@@ -4,7 +4,7 @@
 use super::schema::{notification_configs, profile_webhooks};
 use super::{DbConn, accounts};
 use crate::domain::time;
-use crate::domain::webhooks::Switches;
+use crate::domain::webhooks::{SECRET_PREFIX, Switches};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -17,7 +17,8 @@ pub struct NotificationConfig {
     pub webhook_url: Option<String>,
     /// JSON map of event name to boolean; `None` for every event.
     pub webhook_events: Option<String>,
-    pub webhook_secret: Option<String>,
+    /// Sealed (`webhooks::secrets`); once set, never cleared.
+    pub sealed_webhook_secret: Option<String>,
     pub telegram_chat_id: Option<String>,
     pub slack_webhook_url: Option<String>,
     pub whatsapp_to_phone: Option<String>,
@@ -32,7 +33,7 @@ impl NotificationConfig {
             channels: "{}".to_owned(),
             webhook_url: None,
             webhook_events: None,
-            webhook_secret: None,
+            sealed_webhook_secret: None,
             telegram_chat_id: None,
             slack_webhook_url: None,
             whatsapp_to_phone: None,
@@ -85,6 +86,76 @@ pub fn update(
     })
 }
 
+/// Gives the account a signing secret made by `new` (sealed) unless it has one.
+pub fn keep_a_secret(
+    conn: &mut DbConn,
+    account_id: &str,
+    new: impl FnOnce() -> String,
+) -> QueryResult<()> {
+    if get(conn, account_id)?.sealed_webhook_secret.is_some() {
+        return Ok(());
+    }
+    update(conn, account_id, |config| {
+        // Checked again under the lock: another request may have been first.
+        if config.sealed_webhook_secret.is_none() {
+            config.sealed_webhook_secret = Some(new());
+        }
+    })
+    .map(drop)
+}
+
+/// Secrets stored in clear by earlier versions: `(account_id, secret)`.
+pub fn secrets_in_clear(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    notification_configs::table
+        .filter(notification_configs::sealed_webhook_secret.like(format!("{SECRET_PREFIX}%")))
+        .select((
+            notification_configs::account_id,
+            notification_configs::sealed_webhook_secret.assume_not_null(),
+        ))
+        .load(conn)
+}
+
+/// Replaces the account's secret if it still is `old`; whether it was.
+pub fn replace_secret(
+    conn: &mut DbConn,
+    account_id: &str,
+    old: &str,
+    new: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notification_configs::table
+            .find(account_id)
+            .filter(notification_configs::sealed_webhook_secret.eq(old)),
+    )
+    .set(notification_configs::sealed_webhook_secret.eq(new))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Accounts with a webhook (their own or a profile's) but no signing secret.
+pub fn hooked_without_secret(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    let with_secret = notification_configs::table
+        .filter(notification_configs::sealed_webhook_secret.is_not_null())
+        .select(notification_configs::account_id);
+    let mut ids: Vec<String> = profile_webhooks::table
+        .filter(diesel::dsl::not(
+            profile_webhooks::account_id.eq_any(with_secret),
+        ))
+        .select(profile_webhooks::account_id)
+        .distinct()
+        .load(conn)?;
+    ids.extend(
+        notification_configs::table
+            .filter(notification_configs::webhook_url.is_not_null())
+            .filter(notification_configs::sealed_webhook_secret.is_null())
+            .select(notification_configs::account_id)
+            .load::<String>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
 fn save(conn: &mut DbConn, config: &NotificationConfig) -> QueryResult<()> {
     let updated = diesel::update(notification_configs::table.find(&config.account_id))
         .set(config)
@@ -122,11 +193,17 @@ pub fn profile_webhook(conn: &mut DbConn, profile_id: &str) -> QueryResult<Optio
         .optional()
 }
 
-/// Creates or replaces a profile's webhook, under the account's lock.
-pub fn save_profile_webhook(conn: &mut DbConn, hook: &ProfileWebhook) -> QueryResult<()> {
+/// Creates or replaces a profile's webhook, under the account's lock, and gives the account
+/// a signing secret made by `new_secret` if it has none.
+pub fn save_profile_webhook(
+    conn: &mut DbConn,
+    hook: &ProfileWebhook,
+    new_secret: impl FnOnce() -> String,
+) -> QueryResult<()> {
     conn.transaction(|conn| {
         accounts::lock(conn, &hook.account_id)?;
-        upsert_profile_webhook(conn, hook)
+        upsert_profile_webhook(conn, hook)?;
+        keep_a_secret(conn, &hook.account_id, new_secret)
     })
 }
 

@@ -22,7 +22,8 @@ pub struct OAuthState {
     pub pkce_verifier: String,
     /// Where the browser goes afterwards; encrypted, as it may carry a link token.
     pub return_url: Option<String>,
-    /// The platform's authorize URL with every parameter, built by us.
+    /// The platform's authorize URL with every parameter, built by us; encrypted, as it
+    /// carries the state.
     pub authorize_url: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

@@ -163,11 +163,11 @@ pub fn emit(
     Ok(Queued::new(ids, queued))
 }
 
-/// A claimed delivery and the account's current signing secret.
+/// A claimed delivery and the account's current signing secret, sealed.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub delivery: Delivery,
-    pub webhook_secret: Option<String>,
+    pub sealed_webhook_secret: Option<String>,
 }
 
 /// Leases what is due in one statement, so it is atomic on both backends (and takes
@@ -208,19 +208,19 @@ pub fn claim(
         .filter(notification_configs::account_id.eq_any(&accounts))
         .select((
             notification_configs::account_id,
-            notification_configs::webhook_secret,
+            notification_configs::sealed_webhook_secret,
         ))
         .load(conn)?;
     Ok(claimed
         .into_iter()
         .map(|delivery| {
-            let webhook_secret = secrets
+            let sealed_webhook_secret = secrets
                 .iter()
                 .find(|(a, _)| *a == delivery.account_id)
                 .and_then(|(_, s)| s.clone());
             Claimed {
                 delivery,
-                webhook_secret,
+                sealed_webhook_secret,
             }
         })
         .collect())

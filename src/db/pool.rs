@@ -6,7 +6,7 @@ use crate::domain::database_url::{Backend, DatabaseUrl};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -106,6 +106,10 @@ impl Db {
                 DbError::Connect(format!("cannot create directory {}: {e}", dir.display()))
             })?;
         }
+        if let Some(file) = url.sqlite_file() {
+            create_private_sqlite_files(&file)
+                .map_err(|e| DbError::Connect(format!("cannot create {}: {e}", file.display())))?;
+        }
         let manager = Manager { url: url.clone() };
         // One direct connection first: r2d2 would retry for its whole timeout and then
         // report only "timed out".
@@ -193,14 +197,106 @@ impl Db {
     }
 }
 
-/// Creates a directory (and its parents) only this user can enter, unless it exists.
-pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+/// Creates a directory (and its parents) only this user can enter, and makes an existing
+/// one private too: it may hold the database, keys and uploads.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() {
-        return Ok(());
+        return make_private(dir, 0o700);
     }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// Creates the SQLite file readable by this user only before SQLite opens it (SQLite gives
+/// its `-wal`, `-shm` and `-journal` files the database file's mode), and makes existing
+/// ones private.
+fn create_private_sqlite_files(file: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(file)?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut companion = file.as_os_str().to_owned();
+        companion.push(suffix);
+        let companion = PathBuf::from(companion);
+        if companion.exists() {
+            make_private(&companion, 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `mode` on an existing file or directory, unless it is a directory shared by design
+/// (sticky, like `/tmp`): taking that from its other users would break them.
+#[cfg(unix)]
+fn make_private(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let current = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    if current == mode || current & 0o1000 != 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use diesel::RunQueryDsl;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn database_files_are_private_even_where_they_existed() {
+        let root = tempfile::tempdir().unwrap();
+        for existed in [false, true] {
+            let dir = root.path().join(format!("data-{existed}"));
+            let file = dir.join("postgate.db");
+            if existed {
+                std::fs::create_dir(&dir).unwrap();
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+                std::fs::write(&file, b"").unwrap();
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+            let url = DatabaseUrl::parse(&format!("sqlite://{}", file.display())).unwrap();
+            let db = Db::connect(&url, 1, Duration::from_secs(5)).unwrap();
+            // A write, so that SQLite creates its write-ahead log and shared-memory files.
+            diesel::sql_query("CREATE TABLE t (x INTEGER)")
+                .execute(&mut *db.conn().unwrap())
+                .unwrap();
+            assert_eq!(mode(&dir), 0o700, "existed: {existed}");
+            for suffix in ["", "-wal", "-shm"] {
+                let path = PathBuf::from(format!("{}{suffix}", file.display()));
+                assert_eq!(
+                    mode(&path),
+                    0o600,
+                    "{} (existed: {existed})",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_shared_directory_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = std::fs::Permissions::from_mode(0o1777);
+        std::fs::set_permissions(dir.path(), shared).unwrap();
+        create_private_dir(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o7777,
+            0o1777
+        );
+    }
 }

@@ -130,7 +130,7 @@ diesel::table! {
         channels -> Text,
         webhook_url -> Nullable<Text>,
         webhook_events -> Nullable<Text>,
-        webhook_secret -> Nullable<Text>,
+        sealed_webhook_secret -> Nullable<Text>,
         telegram_chat_id -> Nullable<Text>,
         slack_webhook_url -> Nullable<Text>,
         whatsapp_to_phone -> Nullable<Text>,

@@ -52,7 +52,8 @@ wire_names! {
 /// Notification channels clients configure. Only `webhook` delivers from Postgate.
 pub const CHANNELS: [&str; 4] = ["webhook", "telegram", "slack", "whatsapp"];
 pub const MAX_URL_CHARS: usize = 2000;
-const SECRET_PREFIX: &str = "whsec_";
+/// Every secret starts with it, and no sealed one does.
+pub const SECRET_PREFIX: &str = "whsec_";
 const SECRET_RANDOM_CHARS: usize = 32;
 
 /// A new signing secret, `whsec_` and 32 random characters.
@@ -71,38 +72,64 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Whether an address is on the public internet. Loopback, private, link-local (cloud
-/// metadata), shared, documentation, multicast and unspecified addresses are not.
+/// IPv4 networks that are not the public internet (RFC 6890 and its successors), as
+/// (network, prefix length).
+const NOT_PUBLIC_V4: [([u8; 4], u32); 16] = [
+    ([0, 0, 0, 0], 8),          // "this network"
+    ([10, 0, 0, 0], 8),         // private
+    ([100, 64, 0, 0], 10),      // shared address space (carrier-grade NAT)
+    ([127, 0, 0, 0], 8),        // loopback
+    ([169, 254, 0, 0], 16),     // link-local, cloud metadata
+    ([172, 16, 0, 0], 12),      // private
+    ([192, 0, 0, 0], 24),       // IETF protocol assignments
+    ([192, 0, 2, 0], 24),       // documentation
+    ([192, 88, 99, 0], 24),     // 6to4 relay anycast
+    ([192, 168, 0, 0], 16),     // private
+    ([198, 18, 0, 0], 15),      // benchmarking
+    ([198, 51, 100, 0], 24),    // documentation
+    ([203, 0, 113, 0], 24),     // documentation
+    ([224, 0, 0, 0], 4),        // multicast
+    ([240, 0, 0, 0], 4),        // reserved
+    ([255, 255, 255, 255], 32), // broadcast
+];
+
+/// IPv6 networks inside global unicast (2000::/3) that are not the public internet. Outside
+/// 2000::/3 nothing is: loopback, unspecified, IPv4-compatible, IPv4-translated, NAT64
+/// (64:ff9b::/96, 64:ff9b:1::/48), discard, unique-local, site-local, link-local, multicast.
+const NOT_PUBLIC_V6: [(u128, u32); 4] = [
+    // IETF protocol assignments: Teredo, benchmarking, ORCHID, ...
+    (0x2001_0000 << 96, 23),
+    (0x2001_0db8 << 96, 32), // documentation
+    (0x2002 << 112, 16),     // 6to4, a tunnel to any IPv4 address
+    (0x3fff << 112, 20),     // documentation
+];
+
+fn in_network(ip: u128, bits: u32, network: u128, prefix: u32) -> bool {
+    let shift = bits - prefix;
+    ip >> shift == network >> shift
+}
+
+/// Whether an address is on the public internet. IPv4 addresses mapped into IPv6
+/// (`::ffff:a.b.c.d`) are judged as the IPv4 address they reach; every other IPv6 address
+/// must be global unicast outside the special ranges.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0)
-                || (a == 198 && (18..20).contains(&b))
-                || a >= 240)
+            let ip = u128::from(u32::from(v4));
+            !NOT_PUBLIC_V4
+                .iter()
+                .any(|&(net, prefix)| in_network(ip, 32, u32::from_be_bytes(net).into(), prefix))
         }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let ip = u128::from(v6);
+                in_network(ip, 128, 0x2000 << 112, 3)
+                    && !NOT_PUBLIC_V6
+                        .iter()
+                        .any(|&(net, prefix)| in_network(ip, 128, net, prefix))
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
-        }
+        },
     }
 }
 
@@ -442,28 +469,86 @@ mod tests {
     }
 
     #[test]
-    fn public_and_private_addresses() {
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+    fn public_addresses() {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "93.184.216.34",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.1",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "2606:4700::1111",
+            "2a00:1450:4001::200e",
+            "2001:200::1",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "224.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "192.0.2.1",
+    }
+
+    #[test]
+    fn every_special_range_is_refused() {
+        for (ip, range) in [
+            ("0.0.0.0", "this network"),
+            ("0.255.255.255", "this network"),
+            ("10.1.2.3", "private"),
+            ("100.64.0.1", "shared"),
+            ("100.127.255.255", "shared"),
+            ("127.0.0.1", "loopback"),
+            ("127.255.255.254", "loopback"),
+            ("169.254.169.254", "link-local"),
+            ("172.16.0.1", "private"),
+            ("172.31.255.255", "private"),
+            ("192.0.0.8", "IETF protocol assignments"),
+            ("192.0.2.1", "documentation"),
+            ("192.88.99.1", "6to4 relay"),
+            ("192.168.1.1", "private"),
+            ("198.18.0.1", "benchmarking"),
+            ("198.19.255.255", "benchmarking"),
+            ("198.51.100.7", "documentation"),
+            ("203.0.113.9", "documentation"),
+            ("224.0.0.1", "multicast"),
+            ("239.255.255.255", "multicast"),
+            ("240.0.0.1", "reserved"),
+            ("255.255.255.255", "broadcast"),
+            ("::", "unspecified"),
+            ("::1", "loopback"),
+            ("::127.0.0.1", "IPv4-compatible"),
+            ("::8.8.8.8", "IPv4-compatible"),
+            ("::ffff:127.0.0.1", "IPv4-mapped loopback"),
+            ("::ffff:10.0.0.1", "IPv4-mapped private"),
+            ("::ffff:169.254.169.254", "IPv4-mapped link-local"),
+            ("::ffff:0:127.0.0.1", "IPv4-translated"),
+            ("::ffff:0:8.8.8.8", "IPv4-translated"),
+            ("64:ff9b::7f00:1", "NAT64"),
+            ("64:ff9b::808:808", "NAT64"),
+            ("64:ff9b:1::1", "local NAT64"),
+            ("100::1", "discard"),
+            ("2001::1", "Teredo"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("2001:2::1", "benchmarking"),
+            ("2001:10::1", "ORCHID"),
+            ("2001:20::1", "ORCHIDv2"),
+            ("2001:db8::1", "documentation"),
+            ("2002:7f00:1::1", "6to4"),
+            ("2002:808:808::1", "6to4"),
+            ("3fff::1", "documentation"),
+            ("fc00::1", "unique-local"),
+            ("fd12:3456::1", "unique-local"),
+            ("fe80::1", "link-local"),
+            ("febf::1", "link-local"),
+            ("fec0::1", "site-local"),
+            ("feff::1", "site-local"),
+            ("ff02::1", "multicast"),
+            ("ff0e::1", "multicast"),
+            ("4000::1", "reserved, outside global unicast"),
         ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+            assert!(!is_public(ip.parse().unwrap()), "{ip} ({range})");
         }
     }
 

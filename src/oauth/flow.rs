@@ -9,6 +9,7 @@ use crate::db::oauth_states::{self, OAuthState};
 use crate::db::oauth_tokens;
 use crate::domain::secrets::new_random_id;
 use crate::domain::sign_in::{SignInCode, SignInOutcome};
+use crate::domain::token_cipher::{CipherError, TokenCipher};
 use crate::domain::webhooks::DisconnectReason;
 use crate::domain::{Platform, time};
 use crate::error::ApiError;
@@ -65,7 +66,7 @@ pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<St
         return_url: request
             .return_url
             .map(|u| oauth.cipher.seal(&binding(&id, "return"), &u)),
-        authorize_url: authorize_url.to_string(),
+        authorize_url: seal_authorize_url(&oauth.cipher, &id, authorize_url.as_str()),
         created_at: now,
         expires_at: now + Duration::seconds(STATE_TTL_SECONDS),
         used_at: None,
@@ -84,6 +85,20 @@ pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<St
         authorize_url,
         expires_in: STATE_TTL_SECONDS,
     })
+}
+
+/// A pending sign-in's authorize URL as stored: it carries the state, so it is sealed like
+/// the verifier.
+pub fn seal_authorize_url(cipher: &TokenCipher, state_id: &str, url: &str) -> String {
+    cipher.seal(&binding(state_id, "authorize"), url)
+}
+
+/// Where the mobile bounce page sends the browser for a pending sign-in.
+pub fn open_authorize_url(
+    cipher: &TokenCipher,
+    pending: &OAuthState,
+) -> Result<String, CipherError> {
+    cipher.open(&binding(&pending.id, "authorize"), &pending.authorize_url)
 }
 
 /// Why a connection did not happen, in Upload-Post's `error_code` words where it has them.

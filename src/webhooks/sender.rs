@@ -1,7 +1,7 @@
 //! One webhook attempt over HTTP, signed as Upload-Post signs them, to public addresses only
 //! (unless the operator allows private ones), through the guard in `outbound`.
 
-use crate::db::outbox::{Claimed, Outcome};
+use crate::db::outbox::{Delivery, Outcome};
 use crate::domain::webhooks::signature;
 use crate::outbound::{self, Guarded};
 use chrono::NaiveDateTime;
@@ -26,22 +26,17 @@ impl Sender {
         })
     }
 
-    /// Sends the delivery once. A 2xx is success; anything else, including a redirect, is a
-    /// failure.
-    pub async fn attempt(&self, claimed: &Claimed, now: NaiveDateTime) -> Attempt {
-        let d = &claimed.delivery;
-        let refuse = |why: String| Attempt {
-            status: None,
-            error: Some(why),
-        };
+    /// Sends the delivery once, signed with `secret`. A 2xx is success; anything else,
+    /// including a redirect, is a failure.
+    pub async fn attempt(&self, d: &Delivery, secret: &str, now: NaiveDateTime) -> Attempt {
         let Ok(url) = url::Url::parse(&d.target_url) else {
-            return refuse("the target URL is not valid".to_owned());
+            return Attempt::not_sent("the target URL is not valid");
         };
         if self.guarded.check(&url).is_err() {
-            return refuse("the target is not a public address".to_owned());
+            return Attempt::not_sent("the target is not a public address");
         }
         let timestamp = now.and_utc().timestamp();
-        let mut request = self
+        let request = self
             .guarded
             .client()
             .post(url)
@@ -49,13 +44,11 @@ impl Sender {
             .header("X-Upload-Post-Timestamp", timestamp.to_string())
             .header("X-Upload-Post-Event", &d.event)
             .header("X-Upload-Post-Delivery", &d.id)
-            .body(d.body.clone());
-        if let Some(secret) = &claimed.webhook_secret {
-            request = request.header(
+            .header(
                 "X-Upload-Post-Signature",
                 signature(secret, timestamp, &d.body),
-            );
-        }
+            )
+            .body(d.body.clone());
         match request.send().await {
             Ok(resp) => {
                 let status = resp.status();
@@ -73,7 +66,7 @@ impl Sender {
                     error,
                 }
             }
-            Err(e) => refuse(outbound::describe(&e)),
+            Err(e) => Attempt::not_sent(&outbound::describe(&e)),
         }
     }
 }
@@ -108,6 +101,14 @@ pub struct Attempt {
 }
 
 impl Attempt {
+    /// No answer: the request was not sent, or failed before an answer.
+    pub fn not_sent(why: &str) -> Self {
+        Self {
+            status: None,
+            error: Some(why.to_owned()),
+        }
+    }
+
     pub fn outcome(self, retry_at: impl FnOnce() -> Option<NaiveDateTime>) -> Outcome {
         match (self.status, self.error) {
             (Some(status), None) => Outcome::Delivered { status },

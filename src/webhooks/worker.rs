@@ -4,11 +4,13 @@
 //! applies the retry policy: a delivery is given up once its retry window (from its
 //! `retry_from`, for `retry_for`) is over.
 
-use super::sender::Sender;
+use super::secrets;
+use super::sender::{Attempt, Sender};
 use crate::config::WebhookSettings;
 use crate::db::Db;
 use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
+use crate::domain::token_cipher::TokenCipher;
 use crate::metrics::WebhookMetrics;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
@@ -40,15 +42,23 @@ pub fn next_attempt(
 pub struct Worker {
     db: Db,
     sender: Sender,
+    /// Opens the accounts' signing secrets.
+    cipher: Arc<TokenCipher>,
     settings: WebhookSettings,
     metrics: WebhookMetrics,
 }
 
 impl Worker {
-    pub fn new(db: Db, settings: WebhookSettings, metrics: WebhookMetrics) -> anyhow::Result<Self> {
+    pub fn new(
+        db: Db,
+        cipher: Arc<TokenCipher>,
+        settings: WebhookSettings,
+        metrics: WebhookMetrics,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             sender: Sender::new(settings.timeout, settings.allow_private_targets)?,
             db,
+            cipher,
             settings,
             metrics,
         })
@@ -119,8 +129,28 @@ impl Worker {
         }
     }
 
+    /// The account's signing secret: a delivery is never sent unsigned.
+    fn secret(&self, claimed: &Claimed) -> Result<String, Attempt> {
+        let d = &claimed.delivery;
+        let sealed = claimed
+            .sealed_webhook_secret
+            .as_deref()
+            .ok_or_else(|| Attempt::not_sent("not sent: the account has no signing secret"))?;
+        secrets::open(&self.cipher, &d.account_id, sealed).map_err(|e| {
+            tracing::warn!(delivery = %d.id, error = %e, "cannot open a webhook signing secret");
+            Attempt::not_sent("not sent: the signing secret cannot be read")
+        })
+    }
+
     async fn deliver(&self, claimed: Claimed) {
-        let attempt = self.sender.attempt(&claimed, time::now()).await;
+        let attempt = match self.secret(&claimed) {
+            Ok(secret) => {
+                self.sender
+                    .attempt(&claimed.delivery, &secret, time::now())
+                    .await
+            }
+            Err(not_sent) => not_sent,
+        };
         let d = claimed.delivery;
         let now = time::now();
         let retry_until = d.retry_from + self.settings.retry_for;

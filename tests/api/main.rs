@@ -21,6 +21,7 @@ mod metrics;
 mod migrations;
 mod n8n;
 mod oauth;
+mod oauth_state_at_rest;
 mod openapi;
 mod pages;
 mod plans;
@@ -33,6 +34,7 @@ mod uploads;
 mod usage;
 mod users;
 mod webhook_processes;
+mod webhook_secrets;
 mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
@@ -57,6 +59,7 @@ fn main() {
         migrations::cases(),
         n8n::cases(),
         oauth::cases(),
+        oauth_state_at_rest::cases(),
         openapi::cases(),
         pages::cases(),
         plans::cases(),
@@ -68,6 +71,7 @@ fn main() {
         uploads::cases(),
         users::cases(),
         webhooks::cases(),
+        webhook_secrets::cases(),
         webhook_processes::both::cases(),
         publish_processes::both::cases(),
     ]

@@ -77,7 +77,7 @@ async fn both_backends_have_the_same_migrations(_app: &TestApp) {
 }
 
 /// One column as `schema.rs` spells it: table, column, diesel type, nullable.
-type Column = (String, String, String, bool);
+pub type Column = (String, String, String, bool);
 
 /// The columns `src/db/schema.rs` declares, read from its `diesel::table!` blocks.
 fn declared_columns() -> BTreeSet<Column> {
@@ -131,7 +131,7 @@ const POSTGRES_COLUMNS: &str = "SELECT table_name::text AS table_name, \
 
 /// The columns the applied migrations created, with each backend's type named as
 /// `schema.rs` names it (an unknown type keeps its SQL name, so the comparison shows it).
-fn applied_columns(conn: &mut DbConn) -> BTreeSet<Column> {
+pub fn applied_columns(conn: &mut DbConn) -> BTreeSet<Column> {
     let query = match conn {
         DbConn::Sqlite(_) => SQLITE_COLUMNS,
         DbConn::Pg(_) => POSTGRES_COLUMNS,

@@ -29,7 +29,7 @@ cases![
     every_emitting_path_wakes_the_worker,
 ];
 
-async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
+pub async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
     let mut body = json!({ "webhook_url": url });
     if let Value::Object(map) = extra {
         body.as_object_mut().unwrap().extend(map);
@@ -39,7 +39,7 @@ async fn set_webhook(app: &TestApp, url: &str, extra: Value) -> Value {
     resp
 }
 
-async fn secret_of(app: &TestApp) -> String {
+pub async fn secret_of(app: &TestApp) -> String {
     let (_, resp) = send(app.get("/users/notifications")).await;
     resp["notifications"]["webhook_secret"]
         .as_str()
@@ -47,7 +47,7 @@ async fn secret_of(app: &TestApp) -> String {
         .to_owned()
 }
 
-async fn send_test(app: &TestApp) -> String {
+pub async fn send_test(app: &TestApp) -> String {
     let (status, resp) = send(app.post("/users/notifications/test", &json!({}))).await;
     assert_eq!(status, StatusCode::OK, "{resp}");
     resp["delivery_id"].as_str().unwrap().to_owned()
@@ -189,13 +189,16 @@ async fn notification_settings_on_both_paths(app: &TestApp) {
         send(app.post("/users/notifications", &json!({"channels": ["telegram"]}))).await;
     assert_eq!(body["config"]["channels"]["webhook"], false);
     assert_eq!(body["config"]["channels"]["telegram"], true);
-    // DELETE removes the webhook, not Telegram.
+    // DELETE removes the webhook, not Telegram, nor the signing secret.
     let (status, body) = send(app.delete("/users/notifications", &json!({}))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_wire!("notifications_delete_200", status, body);
+    assert_wire!("notifications_delete_200", status, body, {
+        ".body.notifications.webhook_secret" => "[secret]",
+        ".body.config.webhook_secret" => "[secret]",
+    });
     let n = &body["notifications"];
     assert_eq!(n["webhook_url"], Value::Null);
-    assert_eq!(n["webhook_secret"], Value::Null);
+    assert_eq!(n["webhook_secret"], saved["config"]["webhook_secret"]);
     assert_eq!(n["channels"]["webhook"], false);
     assert_eq!(n["telegram_chat_id"], "123456789");
     // Another account sees its own, empty settings.
@@ -280,7 +283,9 @@ async fn private_targets_are_refused_unless_allowed(app: &TestApp) {
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "profile webhook {url}");
     }
-    // A target stored while allowed (or reached by DNS) is checked again at delivery.
+    // A target stored while allowed (or reached by DNS) is checked again at delivery. (A
+    // public one first, so that the account has its signing secret.)
+    set_webhook(&strict, "https://hooks.example.com/x", json!({})).await;
     let receiver = Receiver::start().await;
     let strict_account = strict.account_id.clone();
     let url = receiver.url.clone();

@@ -232,6 +232,8 @@ impl TestApp {
     ) -> String {
         let link_id = link_id.to_owned();
         let authorize_url = authorize_url.to_owned();
+        let settings = postgate::config::Settings::from_raw(self.raw_settings()).expect("settings");
+        let cipher = postgate::key_files::token_cipher(&settings).expect("cipher");
         self.with_db(move |c| {
             let link = postgate::db::links::find(c, &link_id)
                 .unwrap()
@@ -241,14 +243,18 @@ impl TestApp {
             let id = postgate::domain::secrets::new_random_id(32);
             let state = oauth_states::OAuthState {
                 state_hash: format!("hash-of-{id}"),
-                id,
+                id: id.clone(),
                 account_id: link.account_id,
                 link_id: Some(link.id),
                 profile_id: link.profile_id,
                 platform: "instagram".to_owned(),
                 pkce_verifier: "sealed".to_owned(),
                 return_url: None,
-                authorize_url,
+                authorize_url: postgate::oauth::flow::seal_authorize_url(
+                    &cipher,
+                    &id,
+                    &authorize_url,
+                ),
                 created_at: now,
                 expires_at: now + chrono::Duration::seconds(seconds),
                 used_at: None,
