@@ -8,7 +8,8 @@
 
 use crate::error::ApiError;
 use actix_web::HttpMessage;
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::ResponseError;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::middleware::Next;
@@ -47,8 +48,8 @@ impl BodyPace {
 pub async fn paced_bodies(
     pace: BodyPace,
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let inner = Rc::new(RefCell::new(req.take_payload()));
     let timed_out = Rc::new(Cell::new(false));
     let paced: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(PacedBody {
@@ -62,25 +63,39 @@ pub async fn paced_bodies(
     });
     req.set_payload(Payload::from(paced));
     let res = next.call(req).await?;
-    let mut res = if timed_out.get() {
-        res.into_response(actix_web::ResponseError::error_response(
-            &ApiError::BodyTimeout,
-        ))
-        .map_into_right_body()
+    let res = if timed_out.get() {
+        res.into_response(ApiError::BodyTimeout.error_response())
     } else {
-        res.map_into_left_body()
+        res.map_into_boxed_body()
     };
-    // Whatever is left of the body stays referenced until the response head is written: actix
-    // then closes the connection, where it would otherwise go on reading ("draining") a
-    // chunked body, with no deadline, from a client that can send it as slowly as it likes.
-    res.response_mut()
-        .extensions_mut()
-        .insert(UnreadBody { _held: inner });
-    Ok(res)
+    Ok(res.map_body(|_, body| HoldingBody {
+        body,
+        _unread: inner,
+    }))
 }
 
-struct UnreadBody {
-    _held: Rc<RefCell<Payload>>,
+/// A response body that keeps whatever is left of the request body referenced until it has
+/// been sent: actix then closes the connection, where it would otherwise go on reading
+/// ("draining") a chunked request body, with no deadline, from a client that can send it as
+/// slowly as it likes.
+struct HoldingBody {
+    body: BoxBody,
+    _unread: Rc<RefCell<Payload>>,
+}
+
+impl MessageBody for HoldingBody {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 struct PacedBody {
