@@ -4,6 +4,7 @@
 use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan, Platform, Secret};
+use crate::limits::body::BodyPace;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,30 @@ pub struct RawSettings {
     pub auth_block_seconds: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).
     pub trust_proxy_headers: bool,
+    /// Requests per minute that open one connect link (pages, forms, the Bearer API); 0 turns
+    /// this off.
+    pub link_rate_limit_per_minute: u32,
+    /// Requests per minute from one client address that carry a link token or a sign-in
+    /// state; 0 turns this off.
+    pub link_rate_limit_per_address_per_minute: u32,
+    /// App-password sign-ins a link or an address may get wrong within
+    /// `signin_block_seconds` before it is blocked; 0 turns this off.
+    pub signin_failure_limit: u32,
+    pub signin_block_seconds: u64,
+    /// How long a client may take to send a request's headers.
+    pub http_header_timeout_seconds: u64,
+    /// How long an idle connection is kept open for another request; 0 closes it after each
+    /// response (see the README for why that is the default).
+    pub http_keep_alive_seconds: u64,
+    /// How long a closing connection waits for the client to take the rest of the response.
+    pub http_disconnect_timeout_seconds: u64,
+    /// The longest wait for the next byte of a request body.
+    pub http_body_idle_timeout_seconds: u64,
+    /// The slowest a request body may arrive on average, past the first
+    /// `http_body_idle_timeout_seconds`; 0 turns this off.
+    pub http_body_min_bytes_per_second: u64,
+    /// Open connections at most, over all workers (each holds a file descriptor).
+    pub http_max_connections: u32,
     /// Signs connect links (at least 32 bytes). Unset outside production: generated once
     /// into the data directory.
     #[serde(skip_serializing)]
@@ -90,6 +115,8 @@ pub struct RawSettings {
     pub platforms: BTreeMap<String, RawPlatform>,
     /// How long a platform has to answer.
     pub oauth_timeout_seconds: u64,
+    /// Sign-ins a profile may have pending at once; starting one more drops the oldest.
+    pub oauth_max_pending_states: u32,
     /// Run the token refresh engine in this process.
     pub oauth_refresh_worker: bool,
     /// How often the refresh engine looks for tokens due.
@@ -189,6 +216,7 @@ pub struct OAuthSettings {
     pub sandbox: bool,
     pub platforms: BTreeMap<Platform, PlatformSettings>,
     pub timeout: std::time::Duration,
+    pub max_pending_states: u32,
     pub refresh_worker: bool,
     pub refresh_interval: std::time::Duration,
     pub refresh_retry_base: std::time::Duration,
@@ -262,6 +290,16 @@ impl Default for RawSettings {
             auth_failure_limit: 10,
             auth_block_seconds: 300,
             trust_proxy_headers: false,
+            link_rate_limit_per_minute: 120,
+            link_rate_limit_per_address_per_minute: 600,
+            signin_failure_limit: 5,
+            signin_block_seconds: 900,
+            http_header_timeout_seconds: 10,
+            http_keep_alive_seconds: 0,
+            http_disconnect_timeout_seconds: 5,
+            http_body_idle_timeout_seconds: 30,
+            http_body_min_bytes_per_second: 500,
+            http_max_connections: 512,
             link_signing_key: None,
             link_signing_previous_keys: Vec::new(),
             token_encryption_key: None,
@@ -278,6 +316,7 @@ impl Default for RawSettings {
             sandbox: false,
             platforms: BTreeMap::new(),
             oauth_timeout_seconds: 15,
+            oauth_max_pending_states: 10,
             oauth_refresh_worker: true,
             oauth_refresh_interval_ms: 30_000,
             oauth_refresh_retry_base_ms: 30_000,
@@ -321,13 +360,15 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `listen`, `public_url`, `workers`, `trust_proxy_headers`.
     pub server: ServerSettings,
+    /// `http_*`: how long clients may take, and how many may be connected.
+    pub http: HttpSettings,
     /// `database_url`, `database_pool_size`, `database_timeout_seconds`.
     pub database: DatabaseSettings,
     /// `plans` and `default_plan`.
     pub plans: Plans,
     /// `log` and `log_format`.
     pub log: LogSettings,
-    /// `rate_limit_per_minute`, `auth_failure_limit`, `auth_block_seconds`.
+    /// `rate_limit_per_minute`, `auth_*`, `link_rate_limit_*`, `signin_*`.
     pub limits: LimitSettings,
     /// `link_signing_key` and `link_signing_previous_keys`.
     pub links: KeySettings,
@@ -388,6 +429,18 @@ pub struct ServerSettings {
     pub trust_proxy_headers: bool,
 }
 
+/// Timeouts and the connection bound of the HTTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    pub header_timeout: std::time::Duration,
+    /// `None`: one request per connection.
+    pub keep_alive: Option<std::time::Duration>,
+    pub disconnect_timeout: std::time::Duration,
+    /// `http_body_idle_timeout_seconds` and `http_body_min_bytes_per_second`.
+    pub body: BodyPace,
+    pub max_connections: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
@@ -408,6 +461,10 @@ pub struct LimitSettings {
     pub rate_limit_per_minute: u32,
     pub auth_failure_limit: u32,
     pub auth_block_seconds: u64,
+    pub link_rate_limit_per_minute: u32,
+    pub link_rate_limit_per_address_per_minute: u32,
+    pub signin_failure_limit: u32,
+    pub signin_block_seconds: u64,
 }
 
 /// A secret key in use (unset: generated into the data directory outside production) and
@@ -626,6 +683,11 @@ impl Settings {
                 raw.oauth_timeout_seconds,
                 1..=120,
             )?),
+            max_pending_states: in_range(
+                "oauth_max_pending_states",
+                raw.oauth_max_pending_states.into(),
+                1..=1000,
+            )? as u32,
             refresh_worker: raw.oauth_refresh_worker,
             refresh_interval: std::time::Duration::from_millis(in_range(
                 "oauth_refresh_interval_ms",
@@ -744,6 +806,44 @@ impl Settings {
             )?),
             allow_private_urls: raw.webhooks_allow_private_targets,
         };
+        let seconds = |name: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            in_range(name, value, range).map(std::time::Duration::from_secs)
+        };
+        let http = HttpSettings {
+            header_timeout: seconds(
+                "http_header_timeout_seconds",
+                raw.http_header_timeout_seconds,
+                1..=300,
+            )?,
+            keep_alive: Some(seconds(
+                "http_keep_alive_seconds",
+                raw.http_keep_alive_seconds,
+                0..=3600,
+            )?)
+            .filter(|d| !d.is_zero()),
+            disconnect_timeout: seconds(
+                "http_disconnect_timeout_seconds",
+                raw.http_disconnect_timeout_seconds,
+                1..=300,
+            )?,
+            body: BodyPace {
+                idle: seconds(
+                    "http_body_idle_timeout_seconds",
+                    raw.http_body_idle_timeout_seconds,
+                    1..=3600,
+                )?,
+                min_rate: in_range(
+                    "http_body_min_bytes_per_second",
+                    raw.http_body_min_bytes_per_second,
+                    0..=1 << 30,
+                )?,
+            },
+            max_connections: in_range(
+                "http_max_connections",
+                raw.http_max_connections.into(),
+                1..=1_000_000,
+            )? as usize,
+        };
         Ok(Self {
             env: raw.env,
             data_dir: raw.data_dir,
@@ -753,6 +853,7 @@ impl Settings {
                 workers: raw.workers,
                 trust_proxy_headers: raw.trust_proxy_headers,
             },
+            http,
             database: DatabaseSettings {
                 url: database,
                 pool_size: raw.database_pool_size,
@@ -767,6 +868,14 @@ impl Settings {
                 rate_limit_per_minute: raw.rate_limit_per_minute,
                 auth_failure_limit: raw.auth_failure_limit,
                 auth_block_seconds: raw.auth_block_seconds,
+                link_rate_limit_per_minute: raw.link_rate_limit_per_minute,
+                link_rate_limit_per_address_per_minute: raw.link_rate_limit_per_address_per_minute,
+                signin_failure_limit: raw.signin_failure_limit,
+                signin_block_seconds: in_range(
+                    "signin_block_seconds",
+                    raw.signin_block_seconds,
+                    1..=86_400,
+                )?,
             },
             links,
             tokens,

@@ -42,6 +42,9 @@ pub enum ApiError {
     UploadTooLarge(String),
     #[error("Malformed request body: {0}")]
     MalformedBody(String),
+    /// The body stalled or trickled in below the configured pace.
+    #[error("The request body arrived too slowly")]
+    BodyTimeout,
     #[error(
         "Unsupported Content-Type {0:?}: send multipart/form-data, \
          application/x-www-form-urlencoded or application/json"
@@ -170,6 +173,7 @@ impl ApiError {
             ApiError::InvalidJson(_) | ApiError::BodyNotAnObject => "INVALID_JSON",
             ApiError::PayloadTooLarge(_) | ApiError::UploadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::MalformedBody(_) => "MALFORMED_BODY",
+            ApiError::BodyTimeout => "REQUEST_TIMEOUT",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::InvalidValue(_) => "INVALID_FIELD",
             ApiError::InvalidPlatforms(PlatformListError::Missing) => "PLATFORM_REQUIRED",
@@ -266,6 +270,7 @@ impl ResponseError for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::ProfileNotFound
             | ApiError::RouteNotFound
             | ApiError::LinkNotFound

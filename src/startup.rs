@@ -5,7 +5,7 @@ use crate::assets::AssetUrls;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::key_files;
-use crate::limits::{AuthGuard, RequestLimiter};
+use crate::limits::{self, AuthGuard, LinkLimits, RequestLimiter};
 use crate::media::{self, Library};
 use crate::metrics::{Metrics, Scrape};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
@@ -17,6 +17,7 @@ use crate::telemetry;
 use crate::urls::Urls;
 use crate::webhooks::{self, worker::Worker};
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -128,6 +129,7 @@ impl Application {
                 settings.limits.auth_failure_limit,
                 settings.limits.auth_block_seconds,
             ),
+            link_limits: LinkLimits::new(&settings.limits),
             trust_proxy_headers: settings.server.trust_proxy_headers,
             link_signer: key_files::link_signer(settings)?,
             webhooks: settings.webhooks,
@@ -144,10 +146,23 @@ impl Application {
         });
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let upload_form = web::Data::new(UploadFormConfig::from_settings(settings)?);
-        let mut server = HttpServer::new(move || {
+        let http = settings.http;
+        let workers = settings.server.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let server = HttpServer::new(move || {
             let prefix: std::sync::Arc<str> = urls.prefix().into();
             let http_metrics = metrics.http.clone();
+            let link_state = state.clone();
             App::new()
+                // Innermost: they see the path with the prefix stripped, and the metrics see
+                // their answers.
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    limits::body::paced_bodies(http.body, req, next)
+                }))
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    limits::links::bearer_links(link_state.clone(), req, next)
+                }))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     http_metrics.clone().middleware(req, next)
                 }))
@@ -161,10 +176,16 @@ impl Application {
                 .app_data(upload_form.clone())
                 .configure(|cfg| routes::configure(cfg, sandbox.clone(), scrape.clone()))
         })
+        .workers(workers)
+        // actix bounds connections per worker; the setting is for the whole process.
+        .max_connections(http.max_connections.div_ceil(workers))
+        .client_request_timeout(http.header_timeout)
+        .client_disconnect_timeout(http.disconnect_timeout)
+        .keep_alive(
+            http.keep_alive
+                .map_or(KeepAlive::Disabled, KeepAlive::Timeout),
+        )
         .listen(listener)?;
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
         Ok(Self {
             server: server.run(),
             worker,

@@ -7,7 +7,7 @@ use crate::db::accounts::Account;
 use crate::domain::Plan;
 use crate::domain::link_token::LinkSigner;
 use crate::error::ApiError;
-use crate::limits::{AuthGuard, RequestLimiter};
+use crate::limits::{AuthGuard, LinkLimits, RequestLimiter};
 use crate::media::Library;
 use crate::oauth::OAuth;
 use crate::publish::engine::Engine;
@@ -23,6 +23,8 @@ pub struct AppState {
     pub assets: Arc<AssetUrls>,
     pub requests: RequestLimiter,
     pub auth_guard: AuthGuard,
+    /// What link tokens and sign-in states may open, per link and per address.
+    pub link_limits: LinkLimits,
     pub trust_proxy_headers: bool,
     pub link_signer: LinkSigner,
     pub webhooks: WebhookSettings,

@@ -5,6 +5,7 @@ use crate::db::api_keys;
 use crate::domain::secrets::{Credential, parse_authorization};
 use crate::domain::text;
 use crate::error::ApiError;
+use crate::limits::{client_ip, unix_now};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -13,7 +14,6 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
-use std::net::IpAddr;
 
 /// Largest JSON body we read.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -151,30 +151,6 @@ impl FromRequest for Authenticated {
             Ok(Authenticated(account))
         })
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The peer address, or behind a trusted proxy the address it appended last to
-/// `X-Forwarded-For` (earlier entries are whatever the client claimed).
-fn client_ip(req: &HttpRequest, trust_proxy_headers: bool) -> Option<IpAddr> {
-    if trust_proxy_headers {
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(|ip| ip.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.peer_addr().map(|a| a.ip())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::domain::Platform;
 use crate::domain::sign_in::SignInOutcome;
 use crate::domain::webhooks::DisconnectReason;
 use crate::error::ApiError;
+use crate::limits::{client_ip, unix_now};
 use crate::links::LiveLink;
 use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
 use crate::oauth::provider::{App, SignIn};
@@ -128,6 +129,7 @@ pub async fn callback(
     platform: Path<String>,
     query: Query<CallbackQuery>,
 ) -> Result<HttpResponse, PageError> {
+    page::admit(&req, &state, None)?;
     let platform = Platform::parse(&platform).ok_or_else(|| fail(&req, None, Failure::NotFound))?;
     let finished = flow::finish(&state.oauth, platform, query.into_inner())
         .await
@@ -232,6 +234,11 @@ pub async fn signin(
     let token = form.token.trim().to_owned();
     let live = open_form(&req, &state, &token, &form.csrf).await?;
     let app = offered(&req, &state, &live, &form.platform)?;
+    let (ip, now) = (client_ip(&req, state.trust_proxy_headers), unix_now());
+    state
+        .link_limits
+        .signin_allowed(&live.link.id, ip, now)
+        .map_err(|e| fail(&req, Some(&live), e.into()))?;
     let identifier = form.identifier.trim();
     let t = texts_for(&req, Some(&live));
     let name = [("platform", app.platform().display_name())];
@@ -264,14 +271,17 @@ pub async fn signin(
             state.urls.connect_page(&token),
             app.platform().key()
         ))),
-        Err(ConnectError::Denied(_)) => render_signin(
-            &req,
-            &state,
-            &live,
-            app,
-            token,
-            Some(t.fill("signin.failed", &name)),
-        ),
+        Err(ConnectError::Denied(_)) => {
+            state.link_limits.signin_failed(&live.link.id, ip, now);
+            render_signin(
+                &req,
+                &state,
+                &live,
+                app,
+                token,
+                Some(t.fill("signin.failed", &name)),
+            )
+        }
         Err(e) => {
             let (message, hint) = super::failure::signin_notice(&t, app.platform(), &e.outcome());
             let text = hint.map_or(message.clone(), |h| format!("{message} {h}"));

@@ -49,6 +49,9 @@ pub async fn page(
     state: Data<AppState>,
     query: Query<BounceQuery>,
 ) -> HttpResponse {
+    if let Err(throttled) = super::page::admit(&req, &state, None) {
+        return throttled.error_response();
+    }
     let expired = || fail(&req, None, Failure::SigninExpired).error_response();
     let Some(id) = query
         .into_inner()

@@ -8,6 +8,7 @@ use crate::domain::Platform;
 use crate::domain::sign_in::{SignInCode, SignInOutcome};
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use std::sync::Arc;
 
@@ -28,6 +29,11 @@ pub enum Failure {
     /// The platform sent the browser back without a connection, and there is no page to
     /// return to.
     SigninFailed(Platform, SignInOutcome),
+    /// Over a rate limit of the link or the address, or blocked after failed sign-ins.
+    Throttled {
+        code: &'static str,
+        retry_after: u64,
+    },
     Internal(ApiError),
 }
 
@@ -40,6 +46,7 @@ impl Failure {
             Failure::BadRequest | Failure::PlatformNotOffered => StatusCode::BAD_REQUEST,
             Failure::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Failure::SigninFailed(..) => StatusCode::BAD_REQUEST,
+            Failure::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(e) => e.status_code(),
         }
     }
@@ -59,6 +66,7 @@ impl Failure {
                 .code()
                 .unwrap_or(SignInCode::ConnectionFailed)
                 .as_str(),
+            Failure::Throttled { code, .. } => code,
             Failure::Internal(e) => e.code(),
         }
     }
@@ -98,6 +106,7 @@ impl Failure {
             Failure::PostGone => ("error.genericTitle", "error.postNotFound", None),
             Failure::SigninExpired => ("error.linkTitle", "error.signinExpired", None),
             Failure::SigninFailed(..) => ("error.signinFailedTitle", "error.signinFailed", None),
+            Failure::Throttled { .. } => ("error.throttledTitle", "error.throttled", None),
             Failure::Internal(_) => ("error.genericTitle", "error.generic", None),
         }
     }
@@ -131,7 +140,15 @@ pub fn signin_notice(
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
-        Failure::Internal(e)
+        match e {
+            ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } => {
+                Failure::Throttled {
+                    code: e.code(),
+                    retry_after,
+                }
+            }
+            e => Failure::Internal(e),
+        }
     }
 }
 
@@ -197,7 +214,13 @@ impl ResponseError for PageError {
             assets: assets.clone(),
         };
         match crate::web::html(self.status_code(), &page) {
-            Ok(resp) => resp,
+            Ok(mut resp) => {
+                if let Failure::Throttled { retry_after, .. } = failure {
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                }
+                resp
+            }
             Err(e) => {
                 tracing::error!(error = %e, "error page failed to render");
                 HttpResponse::InternalServerError()

@@ -97,6 +97,11 @@ pub const EN: &[(&str, &str)] = &[
         "error.signinExpired",
         "This sign-in request has expired. Go back and press Connect again.",
     ),
+    ("error.throttledTitle", "Too many attempts"),
+    (
+        "error.throttled",
+        "Please wait a few minutes, then try again.",
+    ),
     ("error.genericTitle", "Something went wrong"),
     ("error.generic", "Please try again in a moment."),
     ("error.back", "Back"),

@@ -10,6 +10,7 @@ use crate::domain::Platform;
 use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::error::ApiError;
+use crate::limits;
 use crate::links::{self, LiveLink};
 use crate::state::AppState;
 use crate::web;
@@ -59,12 +60,19 @@ pub fn fail(req: &HttpRequest, live: Option<&LiveLink>, failure: Failure) -> Pag
     PageError::new(failure, texts_for(req, live), assets)
 }
 
+/// Counts a request that opens the link `token` (`None`: one that names a pending sign-in)
+/// against the link's and the client address's rate limits; over either, the 429 page.
+pub fn admit(req: &HttpRequest, state: &AppState, token: Option<&str>) -> Result<(), PageError> {
+    limits::links::admit(state, req, token).map_err(|e| fail(req, None, e.into()))
+}
+
 /// The live link behind `token`, or the 401 page.
 pub async fn open(
     req: &HttpRequest,
     state: &Data<AppState>,
     token: Option<&str>,
 ) -> Result<LiveLink, PageError> {
+    admit(req, state, token)?;
     let invalid = || fail(req, None, Failure::InvalidLink);
     let token = token
         .map(str::trim)

@@ -95,6 +95,11 @@ pub const ES: &[(&str, &str)] = &[
         "error.signinExpired",
         "Esta solicitud de inicio de sesión ha caducado. Vuelve atrás y pulsa Conectar de nuevo.",
     ),
+    ("error.throttledTitle", "Demasiados intentos"),
+    (
+        "error.throttled",
+        "Espera unos minutos y vuelve a intentarlo.",
+    ),
     ("error.genericTitle", "Algo salió mal"),
     ("error.generic", "Vuelve a intentarlo en un momento."),
     ("error.back", "Volver"),
@@ -251,6 +256,11 @@ pub const DE: &[(&str, &str)] = &[
     (
         "error.signinExpired",
         "Diese Anmeldeanfrage ist abgelaufen. Gehen Sie zurück und klicken Sie erneut auf „Verbinden“.",
+    ),
+    ("error.throttledTitle", "Zu viele Versuche"),
+    (
+        "error.throttled",
+        "Bitte warten Sie ein paar Minuten und versuchen Sie es dann erneut.",
     ),
     ("error.genericTitle", "Etwas ist schiefgelaufen"),
     (
@@ -418,6 +428,11 @@ pub const FR: &[(&str, &str)] = &[
         "error.signinExpired",
         "Cette demande de connexion a expiré. Revenez en arrière et appuyez à nouveau sur Connecter.",
     ),
+    ("error.throttledTitle", "Trop de tentatives"),
+    (
+        "error.throttled",
+        "Veuillez patienter quelques minutes, puis réessayer.",
+    ),
     ("error.genericTitle", "Un problème est survenu"),
     ("error.generic", "Veuillez réessayer dans un instant."),
     ("error.back", "Retour"),
@@ -578,6 +593,11 @@ pub const PT: &[(&str, &str)] = &[
         "error.signinExpired",
         "Esta solicitação de login expirou. Volte e toque em Conectar novamente.",
     ),
+    ("error.throttledTitle", "Tentativas demais"),
+    (
+        "error.throttled",
+        "Aguarde alguns minutos e tente novamente.",
+    ),
     ("error.genericTitle", "Algo deu errado"),
     ("error.generic", "Tente novamente em instantes."),
     ("error.back", "Voltar"),
@@ -728,6 +748,11 @@ pub const PL: &[(&str, &str)] = &[
     (
         "error.signinExpired",
         "Żądanie logowania wygasło. Wróć i ponownie kliknij Połącz.",
+    ),
+    ("error.throttledTitle", "Zbyt wiele prób"),
+    (
+        "error.throttled",
+        "Odczekaj kilka minut i spróbuj ponownie.",
     ),
     ("error.genericTitle", "Coś poszło nie tak"),
     ("error.generic", "Spróbuj ponownie za chwilę."),
@@ -882,6 +907,11 @@ pub const TR: &[(&str, &str)] = &[
     (
         "error.signinExpired",
         "Bu oturum açma isteğinin süresi doldu. Geri dönün ve Bağlan’a tekrar tıklayın.",
+    ),
+    ("error.throttledTitle", "Çok fazla deneme"),
+    (
+        "error.throttled",
+        "Lütfen birkaç dakika bekleyip tekrar deneyin.",
     ),
     ("error.genericTitle", "Bir şeyler ters gitti"),
     ("error.generic", "Lütfen biraz sonra tekrar deneyin."),

@@ -57,6 +57,29 @@ pub fn insert(conn: &mut DbConn, state: &OAuthState) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Makes room for one more pending sign-in of the profile: drops its oldest unused,
+/// unexpired states past the newest `keep - 1`, so that no link holder or API caller can grow
+/// the table without bound. One statement: nothing to lose between a read and a write.
+pub fn make_room(
+    conn: &mut DbConn,
+    profile_id: &str,
+    keep: u32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let pending = diesel::alias!(oauth_states as pending);
+    let oldest = pending
+        .filter(pending.field(oauth_states::profile_id).eq(profile_id))
+        .filter(pending.field(oauth_states::used_at).is_null())
+        .filter(pending.field(oauth_states::expires_at).gt(now))
+        .order((
+            pending.field(oauth_states::created_at).desc(),
+            pending.field(oauth_states::id).desc(),
+        ))
+        .offset(i64::from(keep.saturating_sub(1)))
+        .select(pending.field(oauth_states::id));
+    diesel::delete(oauth_states::table.filter(oauth_states::id.eq_any(oldest))).execute(conn)
+}
+
 /// A state that is unused, unexpired, and whose link (if any) is still live.
 pub fn find_pending(
     conn: &mut DbConn,

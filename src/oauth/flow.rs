@@ -75,9 +75,13 @@ pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<St
         outcome_detail: None,
         id: id.clone(),
     };
+    let keep = oauth.settings.max_pending_states;
     oauth
         .db
-        .run(move |conn| oauth_states::insert(conn, &row).map_err(ApiError::from))
+        .run(move |conn| {
+            oauth_states::make_room(conn, &row.profile_id, keep, now)?;
+            oauth_states::insert(conn, &row).map_err(ApiError::from)
+        })
         .await?;
     Ok(Started {
         id,

@@ -26,6 +26,8 @@ async fn schemathesis_finds_nothing(app: &TestApp) {
     let app = TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.rate_limit_per_minute = 0;
         raw.auth_failure_limit = 0;
+        raw.link_rate_limit_per_minute = 0;
+        raw.link_rate_limit_per_address_per_minute = 0;
         raw.metrics = true;
     })
     .await;

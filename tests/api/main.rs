@@ -29,6 +29,7 @@ mod prefix;
 mod publish_processes;
 mod publishing;
 mod queue;
+mod slow_clients;
 mod storage;
 mod uploads;
 mod usage;
@@ -65,6 +66,7 @@ fn main() {
         plans::cases(),
         prefix::cases(),
         queue::cases(),
+        slow_clients::cases(),
         publishing::cases(),
         storage::cases(),
         usage::cases(),
