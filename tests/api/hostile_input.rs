@@ -163,6 +163,8 @@ async fn nul_bytes_anywhere_are_a_4xx_on_every_route(app: &TestApp) {
     let app = &TestApp::spawn_with(app.test_db.backend, |raw| {
         raw.rate_limit_per_minute = 0;
         raw.auth_failure_limit = 0;
+        raw.link_rate_limit_per_minute = 0;
+        raw.link_rate_limit_per_address_per_minute = 0;
     })
     .await;
     assert_eq!(app.create_profile("olivia").await.0, StatusCode::CREATED);
