@@ -56,7 +56,8 @@ pub async fn page(
     let Some(id) = query
         .into_inner()
         .id
-        .filter(|id| !id.is_empty() && id.len() <= 128)
+        // No stored state holds a NUL byte, and PostgreSQL refuses one in a query.
+        .filter(|id| !id.is_empty() && id.len() <= 128 && crate::domain::text::is_storable(id))
     else {
         return expired();
     };

@@ -383,15 +383,23 @@ pub async fn strip_prefix(
     next.call(req).await
 }
 
-/// Middleware: a URL that encodes a NUL byte (`%00`) in its path or query is refused before
-/// any handler reads it: no backend can store one, and PostgreSQL would answer with an error.
-/// (A raw NUL byte never gets this far: the HTTP parser refuses it.)
+/// Middleware: a URL of the JSON API that encodes a NUL byte (`%00`) in its path or query is
+/// refused before any handler reads it: no backend can store one, and PostgreSQL would answer
+/// with an error. (A raw NUL byte never gets this far: the HTTP parser refuses it.) The HTML
+/// pages and the OAuth return pages answer in HTML; they store nothing from their URLs.
 pub async fn refuse_nul_in_url(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let url = req.uri().path_and_query().map_or("", |pq| pq.as_str());
-    if url.as_bytes().windows(3).any(|w| w == b"%00") {
+    let html = [
+        "/connect",
+        "/api/uploadposts/oauth/callback/",
+        "/api/uploadposts/oauth/bounce",
+    ]
+    .iter()
+    .any(|p| req.path().starts_with(p));
+    if !html && url.as_bytes().windows(3).any(|w| w == b"%00") {
         let refused = ApiError::UnstorableText("The URL".to_owned()).error_response();
         return Ok(req.into_response(refused).map_into_right_body());
     }
