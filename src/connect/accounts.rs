@@ -241,20 +241,17 @@ pub async fn signin(
         .map_err(|e| fail(&req, Some(&live), e.into()))?;
     let identifier = form.identifier.trim();
     let t = texts_for(&req, Some(&live));
-    let name = [("platform", app.platform().display_name())];
+    // A malformed form and a refused password read the same: nothing to tell a guesser.
+    let failed = t.fill(
+        "signin.failed",
+        &[("platform", app.platform().display_name())],
+    );
     if identifier.is_empty()
         || form.password.is_empty()
         || identifier.len() > 256
         || form.password.len() > 256
     {
-        return render_signin(
-            &req,
-            &state,
-            &live,
-            app,
-            token,
-            Some(t.fill("signin.failed", &name)),
-        );
+        return render_signin(&req, &state, &live, app, token, Some(failed));
     }
     let connected = flow::password_sign_in(
         &state.oauth,
@@ -273,14 +270,7 @@ pub async fn signin(
         ))),
         Err(ConnectError::Denied(_)) => {
             state.link_limits.signin_failed(&live.link.id, ip, now);
-            render_signin(
-                &req,
-                &state,
-                &live,
-                app,
-                token,
-                Some(t.fill("signin.failed", &name)),
-            )
+            render_signin(&req, &state, &live, app, token, Some(failed))
         }
         Err(e) => {
             let (message, hint) = super::failure::signin_notice(&t, app.platform(), &e.outcome());
