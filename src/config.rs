@@ -4,7 +4,6 @@
 use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan, Platform, Secret};
-use crate::limits::body::BodyPace;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -427,6 +426,15 @@ pub struct ServerSettings {
     pub public_url: Option<Url>,
     pub workers: Option<usize>,
     pub trust_proxy_headers: bool,
+}
+
+/// How fast a body must arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyPace {
+    /// The longest wait for the next byte; also the grace before `min_rate` applies.
+    pub idle: std::time::Duration,
+    /// Bytes per second on average, over the time spent waiting for the client; 0: no rate.
+    pub min_rate: u64,
 }
 
 /// Timeouts and the connection bound of the HTTP server.

@@ -161,7 +161,7 @@ impl Application {
                     limits::body::paced_bodies(http.body, req, next)
                 }))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
-                    limits::links::bearer_links(link_state.clone(), req, next)
+                    crate::links::admission::bearer_links(link_state.clone(), req, next)
                 }))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     http_metrics.clone().middleware(req, next)

@@ -10,7 +10,6 @@ use crate::domain::Platform;
 use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::error::ApiError;
-use crate::limits;
 use crate::links::{self, LiveLink};
 use crate::state::AppState;
 use crate::web;
@@ -63,7 +62,7 @@ pub fn fail(req: &HttpRequest, live: Option<&LiveLink>, failure: Failure) -> Pag
 /// Counts a request that opens the link `token` (`None`: one that names a pending sign-in)
 /// against the link's and the client address's rate limits; over either, the 429 page.
 pub fn admit(req: &HttpRequest, state: &AppState, token: Option<&str>) -> Result<(), PageError> {
-    limits::links::admit(state, req, token).map_err(|e| fail(req, None, e.into()))
+    links::admission::admit(state, req, token).map_err(|e| fail(req, None, e.into()))
 }
 
 /// The live link behind `token`, or the 401 page.

@@ -6,6 +6,7 @@
 //! Time the server itself spends between reads (writing a chunk to the media store) is not
 //! held against the client: only time spent waiting for the client counts.
 
+use crate::config::BodyPace;
 use crate::error::ApiError;
 use actix_web::HttpMessage;
 use actix_web::ResponseError;
@@ -22,15 +23,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
-
-/// How fast a body must arrive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyPace {
-    /// The longest wait for the next byte; also the grace before `min_rate` applies.
-    pub idle: Duration,
-    /// Bytes per second on average, over the time spent waiting for the client; 0: no rate.
-    pub min_rate: u64,
-}
 
 impl BodyPace {
     /// How long the next wait may last, given what the client has sent and how long we have

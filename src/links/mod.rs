@@ -2,6 +2,8 @@
 //! its profile and the plan. The API (validate-jwt) and the pages share this one path,
 //! `check`.
 
+pub mod admission;
+
 use crate::config::Plans;
 use crate::db::DbConn;
 use crate::db::accounts::Account;
