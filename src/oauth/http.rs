@@ -162,6 +162,9 @@ pub fn token_set(v: &Value, now: NaiveDateTime) -> Result<TokenSet, ProviderErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::untrusted_input::{outside_json, outside_object};
+    use proptest::option;
+    use proptest::prelude::*;
     use serde_json::json;
 
     /// The error bodies the platforms document (see each provider's tests for the page).
@@ -265,5 +268,82 @@ mod tests {
             "past the calendar's end: no date rather than a panic"
         );
         assert!(!format!("{t:?}").contains("sekrit"), "Debug hides tokens");
+    }
+
+    /// A platform's token answer: usually the members a token answer has, holding anything,
+    /// numbers that break arithmetic most of all; sometimes any JSON object at all.
+    fn token_answer() -> impl Strategy<Value = Value> {
+        let lifetime = || {
+            option::weighted(
+                0.7,
+                prop_oneof![
+                    any::<i64>().prop_map(|n| json!(n)),
+                    any::<i64>().prop_map(|n| json!(n.to_string())),
+                    (0i64..100_000_000).prop_map(|n| json!(n)),
+                    any::<f64>().prop_map(|n| json!(n)),
+                    outside_json(),
+                ],
+            )
+        };
+        let members = (
+            option::weighted(0.9, outside_json()),
+            lifetime(),
+            lifetime(),
+            lifetime(),
+            option::of(outside_json()),
+            option::of(outside_json()),
+        );
+        let names = [
+            "access_token",
+            "expires_in",
+            "refresh_token_expires_in",
+            "refresh_expires_in",
+            "scope",
+            "open_id",
+        ];
+        let shaped = (
+            members,
+            outside_object(&["refresh_token", "user_id", "error", "error_description"]),
+        )
+            .prop_map(move |((a, b, c, d, e, f), mut rest)| {
+                for (name, value) in names.into_iter().zip([a, b, c, d, e, f]) {
+                    if let Some(value) = value {
+                        rest.insert(name.to_owned(), value);
+                    }
+                }
+                Value::Object(rest)
+            });
+        prop_oneof![4 => shaped, 1 => outside_object(&["access_token"]).prop_map(Value::Object)]
+    }
+
+    proptest! {
+        #![proptest_config(crate::domain::untrusted_input::config(3000))]
+
+        /// Whatever a platform answers, the token set is read or refused, never a panic, and
+        /// its dates lie between now and the longest lifetime believed.
+        #[test]
+        fn any_token_answer_is_read_or_refused(
+            answer in token_answer(),
+            // Mostly our era; sometimes near the ends of the calendar, where dates overflow.
+            now_seconds in prop_oneof![
+                3 => 0i64..4_000_000_000,
+                1 => -8_300_000_000_000i64..8_300_000_000_000,
+            ],
+            status in 100u16..=599,
+        ) {
+            let Some(now) = chrono::DateTime::from_timestamp(now_seconds, 0) else {
+                return Ok(());
+            };
+            let now = now.naive_utc();
+            if let Ok(t) = token_set(&answer, now) {
+                let longest = Duration::seconds(MAX_TOKEN_LIFETIME_SECONDS);
+                for at in [t.expires_at, t.refresh_expires_at].into_iter().flatten() {
+                    prop_assert!(at > now && at - now <= longest, "{at} after {now}");
+                }
+            }
+            if let Ok(status) = StatusCode::from_u16(status) {
+                let _ = classify(status, Some(&answer));
+            }
+        }
     }
 }
