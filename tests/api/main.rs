@@ -12,6 +12,7 @@ mod concurrency;
 mod fuzz;
 mod hostile_input;
 mod http;
+mod isolation;
 mod limits;
 mod links;
 mod logs;
@@ -51,6 +52,7 @@ fn main() {
         concurrency::cases(),
         hostile_input::cases(),
         http::cases(),
+        isolation::cases(),
         limits::cases(),
         links::cases(),
         logs::cases(),

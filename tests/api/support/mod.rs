@@ -8,6 +8,7 @@ pub mod contract;
 pub mod outbox;
 pub mod process;
 pub mod receiver;
+pub mod routes;
 pub mod s3;
 pub mod sandbox;
 pub mod snapshot;
