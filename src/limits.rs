@@ -19,7 +19,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// Keys each limiter tracks at most: memory stays bounded whatever number of addresses an
 /// attacker sends from.
@@ -64,6 +64,18 @@ pub fn client_ip(req: &HttpRequest, trust_proxy_headers: bool) -> Option<IpAddr>
         }
     }
     req.peer_addr().map(|a| a.ip())
+}
+
+/// The address as counted: an IPv6 host usually holds a whole /64, and could otherwise cycle
+/// through it.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
 }
 
 /// Middleware: puts the `X-RateLimit-*` headers on every response whose request was

@@ -5,7 +5,7 @@ use crate::db::api_keys;
 use crate::domain::secrets::{Credential, parse_authorization};
 use crate::domain::text;
 use crate::error::ApiError;
-use crate::limits::{client_ip, unix_now};
+use crate::limits::{client_ip, network, unix_now};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -118,7 +118,7 @@ impl FromRequest for Authenticated {
                 .cloned()
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let now = unix_now();
-            let ip = client_ip(&req, state.trust_proxy_headers);
+            let ip = client_ip(&req, state.trust_proxy_headers).map(network);
             if let Some(retry_after) = ip.and_then(|ip| state.auth_guard.blocked_for(ip, now)) {
                 return Err(ApiError::AuthBlocked { retry_after });
             }

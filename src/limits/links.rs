@@ -5,10 +5,10 @@
 //! sign-ins are counted apart and tightly: the page must not serve as a password-guessing
 //! proxy against the platform.
 
-use super::{FailureGuard, FixedWindow};
+use super::{FailureGuard, FixedWindow, network};
 use crate::config::LimitSettings;
 use crate::error::ApiError;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 pub struct LinkLimits {
     per_link: FixedWindow<String>,
@@ -73,18 +73,6 @@ impl LinkLimits {
 fn guessers(link: &str, ip: Option<IpAddr>) -> impl Iterator<Item = Guesser> {
     std::iter::once(Guesser::Link(link.to_owned()))
         .chain(ip.map(|ip| Guesser::Address(network(ip))))
-}
-
-/// The address as counted: an IPv6 host usually holds a whole /64, and could otherwise cycle
-/// through it.
-fn network(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
-        },
-    }
 }
 
 #[cfg(test)]

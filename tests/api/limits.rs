@@ -149,6 +149,23 @@ async fn behind_a_proxy_the_forwarded_address_counts(app: &TestApp) {
         send(me(&proxied.api_key, "198.51.100.10")).await.0,
         StatusCode::OK
     );
+    // An IPv6 host holds a whole /64: guesses spread over it count as one address.
+    for host in 1..=3 {
+        assert_eq!(
+            send(me("pgk_guess", &format!("2001:db8:7:1::{host}")))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        send(me(&proxied.api_key, "2001:db8:7:1:ffff::1")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(me(&proxied.api_key, "2001:db8:7:2::1")).await.0,
+        StatusCode::OK
+    );
     proxied.stop().await;
 }
 
