@@ -9,6 +9,7 @@ use crate::db::profiles::{self, Profile};
 use crate::domain::profile_fields::FieldError;
 use crate::domain::{Platform, Username};
 use crate::error::ApiError;
+use crate::links::scope::Act;
 use crate::oauth::{Target, targets};
 use crate::state::AppState;
 use actix_web::HttpRequest;
@@ -219,9 +220,10 @@ async fn pin_target(
     state: &Data<AppState>,
     kind: &PinKind,
     profile: Option<&str>,
-    mutating: bool,
+    act: fn(Platform) -> Act,
 ) -> Result<(Profile, Connection), ApiError> {
-    let access = ProfileAccess::resolve(req, state, profile, "profile_username", mutating).await?;
+    let access =
+        ProfileAccess::resolve(req, state, profile, "profile_username", act(kind.platform)).await?;
     let profile_id = access.profile.id.clone();
     let platform = kind.platform;
     let connection = state
@@ -240,7 +242,7 @@ async fn get_pin(
     query: Query<ProfileQuery>,
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
-    let (profile, connection) = pin_target(&req, &state, kind, query.name(), false).await?;
+    let (profile, connection) = pin_target(&req, &state, kind, query.name(), Act::See).await?;
     let listed: Vec<Value> = targets::of_connection(&state.oauth, &connection)
         .await?
         .iter()
@@ -269,7 +271,7 @@ async fn set_pin(
         .ok_or_else(|| ApiError::from(FieldError::new(kind.field, "is required")))?;
     let profile_name = named_field(&body, fields.0, 256)?;
     let (profile, connection) =
-        pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
+        pin_target(&req, &state, kind, profile_name.as_deref(), Act::SetUp).await?;
     let target = targets::pin(&state.oauth, &connection, &wanted).await?;
     Ok((profile, target))
 }
@@ -294,7 +296,8 @@ async fn delete_pin(
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
     let profile_name = named_field(&body, &["profile_username", "profile"], 256)?;
-    let (_, connection) = pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
+    let (_, connection) =
+        pin_target(&req, &state, kind, profile_name.as_deref(), Act::Remove).await?;
     state
         .db
         .run(move |conn| connections::pin(conn, &connection.id, None).map_err(ApiError::from))
