@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile_input;
 mod http;
 mod limits;
+mod link_scope;
 mod links;
 mod logs;
 mod me;
@@ -52,6 +53,7 @@ fn main() {
         hostile_input::cases(),
         http::cases(),
         limits::cases(),
+        link_scope::cases(),
         links::cases(),
         logs::cases(),
         me::cases(),
