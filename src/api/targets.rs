@@ -305,7 +305,7 @@ async fn delete_pin(
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Facebook connection", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 403, description = "PLATFORM_NOT_OFFERED: a link restricted to other platforms", body = crate::error::ErrorBody), (status = 404, description = "Profile not found or no Facebook connection", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
 pub async fn get_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -314,7 +314,7 @@ pub async fn get_facebook_page(
     get_pin(req, state, query, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused", body = crate::error::ErrorBody)))]
 pub async fn set_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -323,7 +323,7 @@ pub async fn set_facebook_page(
     post_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope)", body = crate::error::ErrorBody), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -332,7 +332,7 @@ pub async fn delete_facebook_page(
     delete_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Google Business connection", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 403, description = "PLATFORM_NOT_OFFERED: a link restricted to other platforms", body = crate::error::ErrorBody), (status = 404, description = "Profile not found or no Google Business connection", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn get_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -341,7 +341,7 @@ pub async fn get_google_location(
     get_pin(req, state, query, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn set_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -350,7 +350,7 @@ pub async fn set_google_location(
     post_pin(req, state, body, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope)", body = crate::error::ErrorBody), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -361,7 +361,7 @@ pub async fn delete_google_location(
 
 /// `POST /api/uploadposts/google-business/locations/select`: the Python SDK's older form of
 /// the location pin (`location_id`, `profile`).
-#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody)))]
 pub async fn select_google_location(
     req: HttpRequest,
     state: Data<AppState>,
