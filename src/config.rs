@@ -1,6 +1,7 @@
 //! Settings: defaults, then an optional TOML file, then `POSTGATE_*` environment variables,
 //! then command-line flags. Validated once; the rest of the program sees only `Settings`.
 
+use crate::domain::connect_settings::RedirectOrigins;
 use crate::domain::database_url::DatabaseUrl;
 use crate::domain::link_token::MIN_SECRET_BYTES;
 use crate::domain::{Limit, Plan, Platform, Secret};
@@ -116,6 +117,10 @@ pub struct RawSettings {
     pub oauth_timeout_seconds: u64,
     /// Sign-ins a profile may have pending at once; starting one more drops the oldest.
     pub oauth_max_pending_states: u32,
+    /// Origins (`https://host[:port]`) a connect-link holder may name as the Connect API's
+    /// `redirect_url`, besides the server's own, the link's `redirect_url` and the
+    /// account's `allowed_redirect_origins` preference.
+    pub allowed_redirect_origins: Vec<String>,
     /// Run the token refresh engine in this process.
     pub oauth_refresh_worker: bool,
     /// How often the refresh engine looks for tokens due.
@@ -219,6 +224,8 @@ pub struct OAuthSettings {
     pub refresh_worker: bool,
     pub refresh_interval: std::time::Duration,
     pub refresh_retry_base: std::time::Duration,
+    /// `allowed_redirect_origins`.
+    pub allowed_redirect_origins: RedirectOrigins,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,6 +323,7 @@ impl Default for RawSettings {
             platforms: BTreeMap::new(),
             oauth_timeout_seconds: 15,
             oauth_max_pending_states: 10,
+            allowed_redirect_origins: Vec::new(),
             oauth_refresh_worker: true,
             oauth_refresh_interval_ms: 30_000,
             oauth_refresh_retry_base_ms: 30_000,
@@ -375,7 +383,7 @@ pub struct Settings {
     pub tokens: KeySettings,
     /// `webhooks_*`.
     pub webhooks: WebhookSettings,
-    /// `sandbox`, `platforms`, `oauth_*`.
+    /// `sandbox`, `platforms`, `oauth_*`, `allowed_redirect_origins`.
     pub oauth: OAuthSettings,
     /// `metrics` and `metrics_token`.
     pub metrics: MetricsSettings,
@@ -707,6 +715,11 @@ impl Settings {
                 raw.oauth_refresh_retry_base_ms,
                 10..=3_600_000,
             )?),
+            allowed_redirect_origins: RedirectOrigins::parse(
+                "allowed_redirect_origins",
+                raw.allowed_redirect_origins.iter().map(String::as_str),
+            )
+            .map_err(|e| invalid(e.to_string()))?,
         };
         const KB: u64 = 1024;
         const MB: u64 = 1024 * KB;

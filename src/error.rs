@@ -84,6 +84,9 @@ pub enum ApiError {
         "This calendar is read-only: accounts cannot be connected or disconnected with this link"
     )]
     ReadonlyCalendar,
+    /// A connect link restricted to other platforms.
+    #[error("This link does not offer {}", .0.display_name())]
+    PlatformNotOffered(Platform),
     #[error("Unknown platform '{0}'")]
     UnknownPlatform(String),
     #[error("{} is not configured on this server", .0.display_name())]
@@ -192,6 +195,7 @@ impl ApiError {
             ApiError::LinkNotFound => "LINK_NOT_FOUND",
             ApiError::DeliveryNotFound => "DELIVERY_NOT_FOUND",
             ApiError::ReadonlyCalendar => "READONLY_CALENDAR",
+            ApiError::PlatformNotOffered(_) => "PLATFORM_NOT_OFFERED",
             ApiError::UnknownPlatform(_) => "UNKNOWN_PLATFORM",
             ApiError::PlatformNotConfigured(_) => "PLATFORM_NOT_CONFIGURED",
             ApiError::RedditUnavailable => "reddit_unavailable",
@@ -280,7 +284,7 @@ impl ResponseError for ApiError {
             | ApiError::UnknownPlatform(_)
             | ApiError::NotConnected(_)
             | ApiError::NothingFound(_) => StatusCode::NOT_FOUND,
-            ApiError::ReadonlyCalendar => StatusCode::FORBIDDEN,
+            ApiError::ReadonlyCalendar | ApiError::PlatformNotOffered(_) => StatusCode::FORBIDDEN,
             ApiError::PlatformNotConfigured(_)
             | ApiError::RedditUnavailable
             | ApiError::PlatformUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

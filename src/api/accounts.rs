@@ -10,7 +10,9 @@ use crate::domain::profile_fields::{FieldError, text_field};
 use crate::domain::webhooks::DisconnectReason;
 use crate::domain::{Platform, Username};
 use crate::error::ApiError;
-use crate::oauth::flow::{self, StartRequest};
+use crate::links::LiveLink;
+use crate::links::scope::{self, Act};
+use crate::oauth::flow::{self, Return, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
 use crate::web::bearer_token;
@@ -26,6 +28,8 @@ const MAX_REDIRECT_URL_CHARS: usize = 2000;
 pub struct ProfileAccess {
     pub account: Account,
     pub profile: Profile,
+    /// The link the call came with; `None` under the API key.
+    pub link: Option<LiveLink>,
 }
 
 /// The first of several spellings of a text field that the body has.
@@ -43,40 +47,46 @@ pub fn named_field(
 }
 
 impl ProfileAccess {
-    /// `profile` names the profile under an API key (ignored with a profile JWT). With
-    /// `mutating`, a read-only link is refused.
+    /// The profile, if the caller may do `act` with it (`links::scope` decides): a link
+    /// within its scope, or the API key, which sets nothing up for a profile its plan
+    /// blocks. `profile` names the profile under an API key (ignored with a profile JWT).
     pub async fn resolve(
         req: &HttpRequest,
         state: &Data<AppState>,
         profile: Option<&str>,
         profile_field: &'static str,
-        mutating: bool,
+        act: Act,
     ) -> Result<Self, ApiError> {
         let bearer = bearer_token(req);
         if let Some(token) = bearer {
             let live = crate::links::check(state, &token, None)
                 .await?
                 .map_err(ApiError::InvalidToken)?;
-            if mutating && live.link.readonly_calendar {
-                return Err(ApiError::ReadonlyCalendar);
-            }
+            live.allows(act)?;
             return Ok(Self {
-                account: live.account,
-                profile: live.profile,
+                account: live.account.clone(),
+                profile: live.profile.clone(),
+                link: Some(live),
             });
         }
         let auth = Authenticated::extract(req).await?;
         let username =
             Username::parse(profile.ok_or_else(|| FieldError::new(profile_field, "is required"))?)?;
         let account_id = auth.0.id.clone();
+        let plan = state.plan_of(&auth.0)?.clone();
         let profile = state
             .db
-            .run(move |conn| profiles::find(conn, &account_id, &username).map_err(ApiError::from))
-            .await?
-            .ok_or(ApiError::ProfileNotFound)?;
+            .run(move |conn| {
+                let profile = profiles::find(conn, &account_id, &username)?
+                    .ok_or(ApiError::ProfileNotFound)?;
+                scope::key_allows(conn, &plan, &profile, act)?;
+                Ok::<_, ApiError>(profile)
+            })
+            .await?;
         Ok(Self {
             account: auth.0,
             profile,
+            link: None,
         })
     }
 }
@@ -94,7 +104,7 @@ pub fn connectable<'a>(state: &'a AppState, name: &str) -> Result<&'a App, ApiEr
 /// single-use state valid for 15 minutes. The browser comes back to `redirect_url` with
 /// `connect_status`, `platform` and, on failure, `error_code` and `error_description`.
 #[tracing::instrument(skip_all, fields(platform = %platform))]
-#[utoipa::path(post, path = "/api/uploadposts/oauth/{platform}/start", tag = "accounts", security(("link_token" = []), ("apikey" = [])), params(("platform" = String, Path, description = "tiktok, instagram, facebook, linkedin, youtube, x (twitter), threads, pinterest, google-business, reddit")), request_body = Option<super::schemas::StartConnection>, responses((status = 200, description = "`{success, platform, authorize_url, state, expires_in}`", body = serde_json::Value), (status = 400, description = "No profile under an API key, bad redirect_url, or a platform that signs in without OAuth", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "Unknown platform or PROFILE_NOT_FOUND", body = crate::error::ErrorBody), (status = 503, description = "PLATFORM_NOT_CONFIGURED / reddit_unavailable", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/oauth/{platform}/start", tag = "accounts", security(("link_token" = []), ("apikey" = [])), params(("platform" = String, Path, description = "tiktok, instagram, facebook, linkedin, youtube, x (twitter), threads, pinterest, google-business, reddit")), request_body = Option<super::schemas::StartConnection>, responses((status = 200, description = "`{success, platform, authorize_url, state, expires_in}`", body = serde_json::Value), (status = 400, description = "No profile under an API key, bad redirect_url (under a link: one outside the origins the account allows), or a platform that signs in without OAuth", body = crate::error::ErrorBody), (status = 401, description = "INVALID_TOKEN: the link is forged, expired, revoked, or its profile is blocked", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR, PLATFORM_NOT_OFFERED (a link restricted to other platforms), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Unknown platform or PROFILE_NOT_FOUND", body = crate::error::ErrorBody), (status = 503, description = "PLATFORM_NOT_CONFIGURED / reddit_unavailable", body = crate::error::ErrorBody)))]
 pub async fn start(
     req: HttpRequest,
     state: Data<AppState>,
@@ -108,24 +118,30 @@ pub async fn start(
         ));
     }
     let redirect_url = named_field(&body, &["redirect_url"], MAX_REDIRECT_URL_CHARS)?
-        .map(|u| PageUrl::parse("redirect_url", &u).map(|u| u.as_str().to_owned()))
+        .map(|u| PageUrl::parse("redirect_url", &u))
         .transpose()?;
     let access = ProfileAccess::resolve(
         &req,
         &state,
         named_field(&body, &["profile", "profile_username", "username"], 256)?.as_deref(),
         "profile",
-        true,
+        Act::SetUp(app.platform()),
     )
     .await?;
+    // The API key's owner may send the browser anywhere; a link's holder only where the
+    // account allows.
+    if let (Some(live), Some(url)) = (&access.link, &redirect_url) {
+        live.may_return_to(&state, url)?;
+    }
     let started = flow::start(
         &state.oauth,
         app,
         StartRequest {
             account_id: access.account.id,
             profile_id: access.profile.id,
-            link_id: None,
-            return_url: redirect_url,
+            // A sign-in started with a link is bound to it: revoking the link stops it.
+            link_id: access.link.map(|live| live.link.id),
+            return_to: Return::Caller(redirect_url.map(|u| u.as_str().to_owned())),
             switch_account: matches!(body.get("switch_account"), Some(Value::Bool(true))),
         },
     )
@@ -142,7 +158,7 @@ pub async fn start(
 /// `DELETE /api/uploadposts/users/social`: disconnects a platform from a profile, revoking
 /// the grant at the platform where it offers revocation.
 #[tracing::instrument(skip_all)]
-#[utoipa::path(delete, path = "/api/uploadposts/users/social", tag = "accounts", security(("link_token" = []), ("apikey" = [])), request_body = super::schemas::Disconnect, responses((status = 200, description = "`{success, platform, username, revoked_at_platform}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND, UNKNOWN_PLATFORM or NOT_CONNECTED", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/social", tag = "accounts", security(("link_token" = []), ("apikey" = [])), request_body = super::schemas::Disconnect, responses((status = 200, description = "`{success, platform, username, revoked_at_platform}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 401, description = "INVALID_TOKEN: the link is forged, expired, revoked, or its profile is blocked", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR, or PLATFORM_NOT_OFFERED (a link restricted to other platforms)", body = crate::error::ErrorBody), (status = 404, description = "PROFILE_NOT_FOUND, UNKNOWN_PLATFORM or NOT_CONNECTED", body = crate::error::ErrorBody)))]
 pub async fn disconnect(
     req: HttpRequest,
     state: Data<AppState>,
@@ -156,7 +172,7 @@ pub async fn disconnect(
         &state,
         named_field(&body, &["username", "profile_username", "profile"], 256)?.as_deref(),
         "username",
-        true,
+        Act::Remove(platform),
     )
     .await?;
     let profile_id = access.profile.id.clone();

@@ -32,15 +32,7 @@ pub async fn generate(
         .run(move |conn| -> Result<_, ApiError> {
             let profile =
                 profiles::find(conn, &account_id, &username)?.ok_or(ApiError::ProfileNotFound)?;
-            if plan
-                .profiles
-                .blocks_position(profiles::position(conn, &profile)?)
-            {
-                return Err(ApiError::ProfileBlocked {
-                    plan: plan.name,
-                    limit: plan.profiles,
-                });
-            }
+            crate::links::scope::unblocked(conn, &plan, &profile)?;
             let new = NewLink {
                 settings: &request.settings,
                 profile_language: &request.profile_language,

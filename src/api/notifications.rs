@@ -4,10 +4,12 @@
 use super::extract::{Authenticated, JsonObject};
 use crate::db::notifications::{self, NotificationConfig, ProfileWebhook};
 use crate::db::{DbConn, outbox, profiles};
+use crate::domain::Plan;
 use crate::domain::profile_fields::{FieldError, text_field};
 use crate::domain::webhooks::{CHANNELS, Event, Switches, WebhookUrl, new_secret, test_body};
 use crate::domain::{Username, time};
 use crate::error::ApiError;
+use crate::links::scope;
 use crate::state::AppState;
 use crate::webhooks::secrets;
 use actix_web::HttpResponse;
@@ -225,11 +227,13 @@ pub struct ProfileQuery {
     profile_username: Option<String>,
 }
 
-/// Runs `f` on the account's profile named `username`, or answers 404.
+/// Runs `f` on the account's profile named `username`, or answers 404. With the account's
+/// `plan`, for a change that sets something up: refused for a profile the plan blocks.
 async fn on_profile<T: Send + 'static>(
     state: &AppState,
     account_id: String,
     username: &Username,
+    plan: Option<Plan>,
     f: impl FnOnce(&mut DbConn, profiles::Profile) -> diesel::QueryResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let username = username.clone();
@@ -238,6 +242,9 @@ async fn on_profile<T: Send + 'static>(
         .run(move |conn| {
             let profile =
                 profiles::find(conn, &account_id, &username)?.ok_or(ApiError::ProfileNotFound)?;
+            if let Some(plan) = plan {
+                scope::unblocked(conn, &plan, &profile)?;
+            }
             Ok(f(conn, profile)?)
         })
         .await
@@ -259,7 +266,7 @@ pub async fn get_profile_webhook(
     query: Query<ProfileQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let username = profile_username(query.profile_username.clone().map(Value::from).as_ref())?;
-    let hook = on_profile(&state, auth.0.id, &username, |conn, profile| {
+    let hook = on_profile(&state, auth.0.id, &username, None, |conn, profile| {
         notifications::profile_webhook(conn, &profile.id)
     })
     .await?;
@@ -274,7 +281,7 @@ fn profile_username(value: Option<&Value>) -> Result<Username, ApiError> {
 }
 
 /// Sets a profile's own webhook; `webhook_events` omitted or `null` means every event.
-#[utoipa::path(post, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::schemas::ProfileWebhook, responses((status = 200, description = "The profile's webhook", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/profile-webhook", tag = "webhooks", security(("apikey" = [])), request_body = super::schemas::ProfileWebhook, responses((status = 200, description = "The profile's webhook", body = serde_json::Value), (status = 403, description = "PROFILE_BLOCKED: the plan blocks the profile", body = crate::error::ErrorBody)))]
 pub async fn set_profile_webhook(
     state: Data<AppState>,
     auth: Authenticated,
@@ -293,21 +300,28 @@ pub async fn set_profile_webhook(
     let events = Switches::from_json("webhook_events", body.get("webhook_events"))?
         .unwrap_or_else(Switches::all);
     let cipher = state.oauth.cipher.clone();
-    let hook = on_profile(&state, auth.0.id, &username, move |conn, profile| {
-        let now = time::now();
-        let hook = ProfileWebhook {
-            profile_id: profile.id,
-            account_id: profile.account_id,
-            webhook_url: url.as_str().to_owned(),
-            webhook_events: events.to_stored(),
-            created_at: now,
-            updated_at: now,
-        };
-        notifications::save_profile_webhook(conn, &hook, || {
-            secrets::new_sealed(&cipher, &hook.account_id)
-        })?;
-        Ok(hook)
-    })
+    let plan = state.plan_of(&auth.0)?.clone();
+    let hook = on_profile(
+        &state,
+        auth.0.id,
+        &username,
+        Some(plan),
+        move |conn, profile| {
+            let now = time::now();
+            let hook = ProfileWebhook {
+                profile_id: profile.id,
+                account_id: profile.account_id,
+                webhook_url: url.as_str().to_owned(),
+                webhook_events: events.to_stored(),
+                created_at: now,
+                updated_at: now,
+            };
+            notifications::save_profile_webhook(conn, &hook, || {
+                secrets::new_sealed(&cipher, &hook.account_id)
+            })?;
+            Ok(hook)
+        },
+    )
     .await?;
     Ok(profile_webhook_view(username.as_str(), Some(&hook)))
 }
@@ -319,7 +333,7 @@ pub async fn delete_profile_webhook(
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let username = profile_username(body.get("profile_username"))?;
-    let deleted = on_profile(&state, auth.0.id, &username, |conn, profile| {
+    let deleted = on_profile(&state, auth.0.id, &username, None, |conn, profile| {
         notifications::delete_profile_webhook(conn, &profile.id)
     })
     .await?;

@@ -1,8 +1,10 @@
 //! `/api/uploadposts/users/preferences`: the calendar's first day of the week, under both
-//! spellings clients use (`weekStartDay` in the docs, `week_start_day` in the SDKs).
+//! spellings clients use (`weekStartDay` in the docs, `week_start_day` in the SDKs), and
+//! ours: the origins connect-link holders may return to (`allowed_redirect_origins`).
 
 use super::extract::{Authenticated, JsonObject};
-use crate::db::accounts::{self, Account};
+use crate::db::accounts::{self, Account, PreferenceChanges};
+use crate::domain::connect_settings::RedirectOrigins;
 use crate::domain::profile_fields::FieldError;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,6 +17,8 @@ pub fn view(account: &Account) -> Value {
     json!({
         "weekStartDay": account.week_start_day,
         "week_start_day": account.week_start_day,
+        "allowed_redirect_origins":
+            RedirectOrigins::from_stored(account.allowed_redirect_origins.as_deref()).to_json(),
     })
 }
 
@@ -46,12 +50,13 @@ fn week_start(body: &JsonObject) -> Result<Option<i32>, FieldError> {
     Ok(chosen)
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), responses((status = 200, description = "`{success, preferences: {weekStartDay, week_start_day}}`", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), responses((status = 200, description = "`{success, preferences: {weekStartDay, week_start_day, allowed_redirect_origins}}`", body = serde_json::Value)))]
 pub async fn get(auth: Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "preferences": view(&auth.0)}))
 }
 
 /// An empty body changes nothing and answers the current preferences (the Python SDK).
+/// `allowed_redirect_origins` replaces the account's list (`null` or `[]` clears it).
 #[utoipa::path(post, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), request_body = Option<super::schemas::Preferences>, responses((status = 200, description = "The preferences after the change", body = serde_json::Value)))]
 pub async fn update(
     state: Data<AppState>,
@@ -59,13 +64,30 @@ pub async fn update(
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let mut account = auth.0;
-    if let Some(day) = week_start(&body)? {
+    let changes = PreferenceChanges {
+        week_start_day: week_start(&body)?,
+        allowed_redirect_origins: RedirectOrigins::from_json(
+            "allowed_redirect_origins",
+            body.get("allowed_redirect_origins"),
+        )?
+        .map(|o| o.to_stored()),
+    };
+    if changes.week_start_day.is_some() || changes.allowed_redirect_origins.is_some() {
         let id = account.id.clone();
-        state
+        let changes = state
             .db
-            .run(move |conn| accounts::set_week_start(conn, &id, day).map_err(ApiError::from))
+            .run(move |conn| {
+                accounts::set_preferences(conn, &id, &changes)
+                    .map(|_| changes)
+                    .map_err(ApiError::from)
+            })
             .await?;
-        account.week_start_day = day;
+        if let Some(day) = changes.week_start_day {
+            account.week_start_day = day;
+        }
+        if let Some(origins) = changes.allowed_redirect_origins {
+            account.allowed_redirect_origins = origins;
+        }
     }
     Ok(HttpResponse::Ok().json(json!({"success": true, "preferences": view(&account)})))
 }

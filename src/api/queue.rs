@@ -14,6 +14,7 @@ use crate::domain::queue::{
     QueueSettings, SettingsChange, flag, horizon, slot_instant, utc_offset,
 };
 use crate::error::ApiError;
+use crate::links::scope::Act;
 use crate::state::AppState;
 use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
@@ -49,7 +50,7 @@ async fn profile_access(
     state: &Data<AppState>,
     query: &QueueQuery,
     body: Option<&JsonObject>,
-    mutating: bool,
+    act: Act,
 ) -> Result<ProfileAccess, ApiError> {
     let from_body = match body {
         Some(body) => named_field(body, &["profile_username", "profile"], MAX_PROFILE_CHARS)?,
@@ -60,7 +61,7 @@ async fn profile_access(
         .or_else(|| query_text(&query.profile_username).map(str::to_owned))
         .or_else(|| query_text(&query.profile).map(str::to_owned))
         .unwrap_or_else(|| DEFAULT_PROFILE_USERNAME.to_owned());
-    ProfileAccess::resolve(req, state, Some(&name), "profile_username", mutating).await
+    ProfileAccess::resolve(req, state, Some(&name), "profile_username", act).await
 }
 
 /// The settings with the manually full slots still to come.
@@ -91,7 +92,7 @@ pub async fn get_settings(
     state: Data<AppState>,
     query: Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let access = profile_access(&req, &state, &query, None, false).await?;
+    let access = profile_access(&req, &state, &query, None, Act::Read).await?;
     let view = settings_view(&state, access.profile.id, None).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "queue_settings": view})))
 }
@@ -107,7 +108,7 @@ pub async fn update_settings(
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let change = SettingsChange::from_json(&body.0)?;
-    let access = profile_access(&req, &state, &query, Some(&body), true).await?;
+    let access = profile_access(&req, &state, &query, Some(&body), Act::Edit).await?;
     let (account_id, profile_id) = (access.account.id, access.profile.id.clone());
     let updated = state
         .db
@@ -171,7 +172,7 @@ pub async fn preview(
     query: Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let window = Window::from_query(&query)?;
-    let access = profile_access(&req, &state, &query, None, false).await?;
+    let access = profile_access(&req, &state, &query, None, Act::Read).await?;
     let profile_id = access.profile.id;
     let body = state
         .db
@@ -218,7 +219,7 @@ pub async fn next_slot(
     state: Data<AppState>,
     query: Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let access = profile_access(&req, &state, &query, None, false).await?;
+    let access = profile_access(&req, &state, &query, None, Act::Read).await?;
     let profile_id = access.profile.id;
     let next = state
         .db
@@ -251,7 +252,7 @@ async fn set_slot_full(
     full: bool,
 ) -> Result<HttpResponse, ApiError> {
     let at = named_slot(&body, &query)?;
-    let access = profile_access(&req, &state, &query, Some(&body), true).await?;
+    let access = profile_access(&req, &state, &query, Some(&body), Act::Edit).await?;
     let (account_id, profile_id) = (access.account.id, access.profile.id);
     state
         .db

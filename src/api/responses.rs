@@ -402,13 +402,16 @@ pub struct MediaReceived {
     pub content_length: Option<i64>,
 }
 
-/// The week start, in both spellings clients use.
+/// The week start, in both spellings clients use, and the origins connect-link holders may
+/// return to.
 #[derive(Serialize, ToSchema)]
 #[allow(non_snake_case)]
 pub struct Preferences {
     /// 0 = Sunday, 1 = Monday.
     pub weekStartDay: i32,
     pub week_start_day: i32,
+    /// Ours: `scheme://host[:port]` each.
+    pub allowed_redirect_origins: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]

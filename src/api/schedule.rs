@@ -11,6 +11,7 @@ use crate::domain::profile_fields::FieldError;
 use crate::domain::schedule::{ScheduledDate, utc_z};
 use crate::domain::{Username, time};
 use crate::error::ApiError;
+use crate::links::scope::Act;
 use crate::publish::engine::Payload;
 use crate::publish::publisher::MediaSource;
 use crate::state::AppState;
@@ -25,10 +26,10 @@ use serde_json::{Map, Value, json};
 async fn caller(
     req: &HttpRequest,
     state: &Data<AppState>,
-    mutating: bool,
+    act: Act,
 ) -> Result<(Account, Option<Profile>), ApiError> {
     if bearer_token(req).is_some() {
-        let access = ProfileAccess::resolve(req, state, None, "profile_username", mutating).await?;
+        let access = ProfileAccess::resolve(req, state, None, "profile_username", act).await?;
         return Ok((access.account, Some(access.profile)));
     }
     Ok((Authenticated::extract(req).await?.0, None))
@@ -74,7 +75,7 @@ pub async fn list(
     state: Data<AppState>,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, scoped) = caller(&req, &state, false).await?;
+    let (account, scoped) = caller(&req, &state, Act::Read).await?;
     let limit = number(&query.limit, 1000).filter(|n| *n > 0);
     let offset = number(&query.offset, i64::MAX).unwrap_or(0);
     let (from, to) = (instant(&query.from), instant(&query.to));
@@ -198,7 +199,7 @@ pub async fn cancel(
     state: Data<AppState>,
     job_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, scoped) = caller(&req, &state, true).await?;
+    let (account, scoped) = caller(&req, &state, Act::Edit).await?;
     let id = job_id.into_inner();
     let (account_id, job) = (account.id.clone(), id.clone());
     let profile_id = scoped.map(|p| p.id);
@@ -230,7 +231,7 @@ pub async fn edit(
     job_id: Path<String>,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, scoped) = caller(&req, &state, true).await?;
+    let (account, scoped) = caller(&req, &state, Act::Edit).await?;
     let text = |name: &'static str| -> Result<Option<String>, ApiError> {
         match body.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -329,7 +330,7 @@ pub async fn preview(
     state: Data<AppState>,
     job_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, scoped) = caller(&req, &state, false).await?;
+    let (account, scoped) = caller(&req, &state, Act::Read).await?;
     let (account_id, id) = (account.id.clone(), job_id.into_inner());
     let job = state
         .db

@@ -114,6 +114,9 @@ pub struct RevokeJwt {
 pub struct Preferences {
     pub weekStartDay: Option<i32>,
     pub week_start_day: Option<i32>,
+    /// Ours: origins (`https://host[:port]`) connect-link holders may name as the Connect
+    /// API's `redirect_url`; replaces the list, `null` or `[]` clears it.
+    pub allowed_redirect_origins: Option<Vec<String>>,
 }
 
 /// `POST /users/notifications`, `/notification-config`: an upsert.

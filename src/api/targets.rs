@@ -9,6 +9,7 @@ use crate::db::profiles::{self, Profile};
 use crate::domain::profile_fields::FieldError;
 use crate::domain::{Platform, Username};
 use crate::error::ApiError;
+use crate::links::scope::Act;
 use crate::oauth::{Target, targets};
 use crate::state::AppState;
 use actix_web::HttpRequest;
@@ -219,9 +220,10 @@ async fn pin_target(
     state: &Data<AppState>,
     kind: &PinKind,
     profile: Option<&str>,
-    mutating: bool,
+    act: fn(Platform) -> Act,
 ) -> Result<(Profile, Connection), ApiError> {
-    let access = ProfileAccess::resolve(req, state, profile, "profile_username", mutating).await?;
+    let access =
+        ProfileAccess::resolve(req, state, profile, "profile_username", act(kind.platform)).await?;
     let profile_id = access.profile.id.clone();
     let platform = kind.platform;
     let connection = state
@@ -240,7 +242,7 @@ async fn get_pin(
     query: Query<ProfileQuery>,
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
-    let (profile, connection) = pin_target(&req, &state, kind, query.name(), false).await?;
+    let (profile, connection) = pin_target(&req, &state, kind, query.name(), Act::See).await?;
     let listed: Vec<Value> = targets::of_connection(&state.oauth, &connection)
         .await?
         .iter()
@@ -269,7 +271,7 @@ async fn set_pin(
         .ok_or_else(|| ApiError::from(FieldError::new(kind.field, "is required")))?;
     let profile_name = named_field(&body, fields.0, 256)?;
     let (profile, connection) =
-        pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
+        pin_target(&req, &state, kind, profile_name.as_deref(), Act::SetUp).await?;
     let target = targets::pin(&state.oauth, &connection, &wanted).await?;
     Ok((profile, target))
 }
@@ -294,7 +296,8 @@ async fn delete_pin(
     kind: &PinKind,
 ) -> Result<HttpResponse, ApiError> {
     let profile_name = named_field(&body, &["profile_username", "profile"], 256)?;
-    let (_, connection) = pin_target(&req, &state, kind, profile_name.as_deref(), true).await?;
+    let (_, connection) =
+        pin_target(&req, &state, kind, profile_name.as_deref(), Act::Remove).await?;
     state
         .db
         .run(move |conn| connections::pin(conn, &connection.id, None).map_err(ApiError::from))
@@ -302,7 +305,7 @@ async fn delete_pin(
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Facebook connection", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, pages: [{id, name, picture}], selected_page_id, selected_page_name}`", body = serde_json::Value), (status = 403, description = "PLATFORM_NOT_OFFERED: a link restricted to other platforms", body = crate::error::ErrorBody), (status = 404, description = "Profile not found or no Facebook connection", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused (e.g. the token expired)", body = crate::error::ErrorBody)))]
 pub async fn get_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -311,7 +314,7 @@ pub async fn get_facebook_page(
     get_pin(req, state, query, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinFacebookPage, responses((status = 200, description = "`{success, facebook_page_id, facebook_page_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or Page not found", body = crate::error::ErrorBody), (status = 502, description = "Facebook refused", body = crate::error::ErrorBody)))]
 pub async fn set_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -320,7 +323,7 @@ pub async fn set_facebook_page(
     post_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/facebook-page", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope)", body = crate::error::ErrorBody), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_facebook_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -329,7 +332,7 @@ pub async fn delete_facebook_page(
     delete_pin(req, state, body, &FACEBOOK_PAGE).await
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 404, description = "Profile not found or no Google Business connection", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), params(("profile_username" = Option<String>, Query, description = "The profile (with an API key)")), responses((status = 200, description = "`{success, locations: [...], selected_location_id, selected_location_name}`", body = serde_json::Value), (status = 403, description = "PLATFORM_NOT_OFFERED: a link restricted to other platforms", body = crate::error::ErrorBody), (status = 404, description = "Profile not found or no Google Business connection", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn get_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -338,7 +341,7 @@ pub async fn get_google_location(
     get_pin(req, state, query, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::PinLocation, responses((status = 200, description = "`{success, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody), (status = 502, description = "Google refused", body = crate::error::ErrorBody)))]
 pub async fn set_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -347,7 +350,7 @@ pub async fn set_google_location(
     post_pin(req, state, body, &GOOGLE_LOCATION).await
 }
 
-#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/uploadposts/users/google-business-location", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::ProfileOnly, responses((status = 200, description = "`{success}`", body = serde_json::Value), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope)", body = crate::error::ErrorBody), (status = 404, description = "Profile or connection not found", body = crate::error::ErrorBody)))]
 pub async fn delete_google_location(
     req: HttpRequest,
     state: Data<AppState>,
@@ -358,7 +361,7 @@ pub async fn delete_google_location(
 
 /// `POST /api/uploadposts/google-business/locations/select`: the Python SDK's older form of
 /// the location pin (`location_id`, `profile`).
-#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/uploadposts/google-business/locations/select", tag = "targets", security(("apikey" = []), ("link_token" = [])), request_body = super::schemas::SelectLocation, responses((status = 200, description = "`{success, google_business_id, display_name, gbp_location_id, gbp_location_name}`", body = serde_json::Value), (status = 400, description = "Missing fields", body = crate::error::ErrorBody), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED (a link's scope), or PROFILE_BLOCKED (the plan blocks the profile)", body = crate::error::ErrorBody), (status = 404, description = "Profile, connection or location not found", body = crate::error::ErrorBody)))]
 pub async fn select_google_location(
     req: HttpRequest,
     state: Data<AppState>,

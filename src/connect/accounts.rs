@@ -4,7 +4,7 @@
 use super::bounce::is_handheld;
 use super::failure::{Failure, PageError};
 use super::page;
-use super::page::{fail, open, open_form, texts_for};
+use super::page::{fail, open, open_form, platform_named, texts_for};
 use super::templates::{DonePage, SigninPage};
 use crate::db::connections;
 use crate::domain::Platform;
@@ -13,7 +13,8 @@ use crate::domain::webhooks::DisconnectReason;
 use crate::error::ApiError;
 use crate::limits::{client_ip, unix_now};
 use crate::links::LiveLink;
-use crate::oauth::flow::{self, CallbackQuery, ConnectError, StartRequest};
+use crate::links::scope::Act;
+use crate::oauth::flow::{self, CallbackQuery, ConnectError, Return, Signer, StartRequest};
 use crate::oauth::provider::{App, SignIn};
 use crate::state::AppState;
 use crate::web::see_other;
@@ -61,21 +62,13 @@ pub struct SigninForm {
     password: String,
 }
 
-/// The platform named by a form, if the link offers it.
-fn named(req: &HttpRequest, live: &LiveLink, platform: &str) -> Result<Platform, PageError> {
-    Platform::parse(platform)
-        .filter(|p| page::allowed_platforms(&live.link.settings()).contains(p))
-        .ok_or_else(|| fail(req, Some(live), Failure::PlatformNotOffered))
-}
-
-/// The platform named by a form, if the link offers it and this server can connect it.
-fn offered<'a>(
+/// The platform's app here, or the page saying it is not set up on this server.
+fn configured<'a>(
     req: &HttpRequest,
     state: &'a AppState,
     live: &LiveLink,
-    platform: &str,
+    platform: Platform,
 ) -> Result<&'a App, PageError> {
-    let platform = named(req, live, platform)?;
     state
         .oauth
         .platforms
@@ -85,17 +78,17 @@ fn offered<'a>(
 
 /// `POST /connect/start`: out to the platform's consent page (by way of the bounce page on
 /// phones and tablets), or to the app-password form.
-#[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, switch (optional)"), responses((status = 303, description = "On to the platform's sign-in (or the bounce page on phones)"), (status = 400, description = "Platform not offered by the link", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
+#[utoipa::path(post, path = "/connect/start", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, switch (optional)"), responses((status = 303, description = "On to the platform's sign-in (or the bounce page on phones)"), (status = 400, description = "A platform name the page never sends", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR, PLATFORM_NOT_OFFERED (the link is restricted to other platforms) or CSRF_FAILED", content_type = "text/html"), (status = 503, description = "PLATFORM_NOT_CONFIGURED", content_type = "text/html")))]
 pub async fn start(
     req: HttpRequest,
     state: Data<AppState>,
     form: Form<StartForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim();
-    let live = open_form(&req, &state, token, &form.csrf).await?;
+    let platform = platform_named(&req, &form.platform)?;
+    let live = open_form(&req, &state, token, &form.csrf, Act::SetUp(platform)).await?;
     let back = state.urls.connect_page(token);
-    let app =
-        offered(&req, &state, &live, &form.platform).map_err(|e| e.with_back(back.clone()))?;
+    let app = configured(&req, &state, &live, platform).map_err(|e| e.with_back(back.clone()))?;
     if app.provider.sign_in() == SignIn::AppPassword {
         return Ok(see_other(state.urls.signin_page(token, app.platform())));
     }
@@ -106,7 +99,7 @@ pub async fn start(
             account_id: live.account.id.clone(),
             profile_id: live.profile.id.clone(),
             link_id: Some(live.link.id.clone()),
-            return_url: Some(state.urls.access_url(token).to_string()),
+            return_to: Return::Page(state.urls.access_url(token).to_string()),
             switch_account: form.switch.is_some(),
         },
     )
@@ -136,7 +129,7 @@ pub async fn callback(
         .map_err(|e| fail(&req, None, e.into()))?;
     let outcome = finished.outcome;
     match (finished.state, finished.return_url) {
-        (Some(pending), Some(url)) if pending.link_id.is_some() => {
+        (Some(pending), Some(url)) if pending.returns_to_page => {
             Ok(see_other(format!("{url}&oauth={}", pending.id)))
         }
         (Some(_), Some(url)) => {
@@ -169,7 +162,7 @@ pub async fn callback(
 }
 
 /// `GET /connect/signin?token=…&platform=bluesky`: the handle and app-password form.
-#[utoipa::path(get, path = "/connect/signin", tag = "pages", params(("token" = String, Query, description = "The link token"), ("platform" = String, Query, description = "A platform that signs in with an app password")), responses((status = 200, description = "The form", content_type = "text/html"), (status = 400, description = "Not such a platform", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html")))]
+#[utoipa::path(get, path = "/connect/signin", tag = "pages", params(("token" = String, Query, description = "The link token"), ("platform" = String, Query, description = "A platform that signs in with an app password")), responses((status = 200, description = "The form", content_type = "text/html"), (status = 400, description = "Not a platform that signs in with an app password", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or PLATFORM_NOT_OFFERED", content_type = "text/html")))]
 pub async fn signin_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -177,15 +170,10 @@ pub async fn signin_page(
 ) -> Result<HttpResponse, PageError> {
     let live = open(&req, &state, query.token.as_deref()).await?;
     let token = query.token.as_deref().unwrap_or_default().trim().to_owned();
-    if live.link.readonly_calendar {
-        return Err(fail(&req, Some(&live), Failure::Readonly));
-    }
-    let app = offered(
-        &req,
-        &state,
-        &live,
-        query.platform.as_deref().unwrap_or_default(),
-    )?;
+    let platform = platform_named(&req, query.platform.as_deref().unwrap_or_default())?;
+    live.allows(Act::SetUp(platform))
+        .map_err(|e| fail(&req, Some(&live), e.into()))?;
+    let app = configured(&req, &state, &live, platform)?;
     render_signin(&req, &state, &live, app, token, None)
 }
 
@@ -198,7 +186,7 @@ fn render_signin(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     if app.provider.sign_in() != SignIn::AppPassword {
-        return Err(fail(req, Some(live), Failure::PlatformNotOffered));
+        return Err(fail(req, Some(live), Failure::BadRequest));
     }
     let t = texts_for(req, Some(live));
     let name = [("platform", app.platform().display_name())];
@@ -225,15 +213,16 @@ fn render_signin(
 }
 
 /// `POST /connect/signin`: signs in with the handle and app password, then back to the page.
-#[utoipa::path(post, path = "/connect/signin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, identifier, password"), responses((status = 303, description = "Connected; back to the page"), (status = 400, description = "Refused by the platform: the form again, with why", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html")))]
+#[utoipa::path(post, path = "/connect/signin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, identifier, password"), responses((status = 303, description = "Connected; back to the page"), (status = 400, description = "Refused by the platform: the form again, with why", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR, PLATFORM_NOT_OFFERED (the link is restricted to other platforms) or CSRF_FAILED", content_type = "text/html")))]
 pub async fn signin(
     req: HttpRequest,
     state: Data<AppState>,
     form: Form<SigninForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim().to_owned();
-    let live = open_form(&req, &state, &token, &form.csrf).await?;
-    let app = offered(&req, &state, &live, &form.platform)?;
+    let platform = platform_named(&req, &form.platform)?;
+    let live = open_form(&req, &state, &token, &form.csrf, Act::SetUp(platform)).await?;
+    let app = configured(&req, &state, &live, platform)?;
     let (ip, now) = (client_ip(&req, state.trust_proxy_headers), unix_now());
     state
         .link_limits
@@ -253,15 +242,13 @@ pub async fn signin(
     {
         return render_signin(&req, &state, &live, app, token, Some(failed));
     }
-    let connected = flow::password_sign_in(
-        &state.oauth,
-        app,
-        &live.account.id,
-        &live.profile.id,
-        identifier,
-        &form.password,
-    )
-    .await;
+    let signer = Signer {
+        account_id: &live.account.id,
+        profile_id: &live.profile.id,
+        link_id: Some(&live.link.id),
+    };
+    let connected =
+        flow::password_sign_in(&state.oauth, app, signer, identifier, &form.password).await;
     match connected {
         Ok(_) => Ok(see_other(format!(
             "{}&connected={}",
@@ -281,15 +268,15 @@ pub async fn signin(
 }
 
 /// `POST /connect/disconnect`: revokes at the platform where it can, then forgets the account.
-#[utoipa::path(post, path = "/connect/disconnect", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform"), responses((status = 303, description = "Disconnected; back to the page"), (status = 400, description = "Platform not offered", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html")))]
+#[utoipa::path(post, path = "/connect/disconnect", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform"), responses((status = 303, description = "Disconnected; back to the page"), (status = 400, description = "A platform name the page never sends", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR, PLATFORM_NOT_OFFERED (the link is restricted to other platforms) or CSRF_FAILED", content_type = "text/html")))]
 pub async fn disconnect(
     req: HttpRequest,
     state: Data<AppState>,
     form: Form<DisconnectForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim().to_owned();
-    let live = open_form(&req, &state, &token, &form.csrf).await?;
-    let platform = named(&req, &live, &form.platform)?;
+    let platform = platform_named(&req, &form.platform)?;
+    let live = open_form(&req, &state, &token, &form.csrf, Act::Remove(platform)).await?;
     let profile_id = live.profile.id.clone();
     let connection = page::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())
@@ -308,16 +295,16 @@ pub async fn disconnect(
 }
 
 /// `POST /connect/pin`: chooses the Facebook Page or Google Business location to post to.
-#[utoipa::path(post, path = "/connect/pin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, target"), responses((status = 303, description = "Saved; back to the page"), (status = 400, description = "Platform not offered", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "No such Page or location, or not connected", content_type = "text/html"), (status = 502, description = "The platform refused", content_type = "text/html")))]
+#[utoipa::path(post, path = "/connect/pin", tag = "pages", request_body(content_type = "application/x-www-form-urlencoded", description = "token, csrf, platform, target"), responses((status = 303, description = "Saved; back to the page"), (status = 400, description = "A platform name the page never sends", content_type = "text/html"), (status = 401, description = "Bad link", content_type = "text/html"), (status = 403, description = "READONLY_CALENDAR, PLATFORM_NOT_OFFERED (the link is restricted to other platforms) or CSRF_FAILED", content_type = "text/html"), (status = 404, description = "No such Page or location, or not connected", content_type = "text/html"), (status = 502, description = "The platform refused", content_type = "text/html")))]
 pub async fn pin(
     req: HttpRequest,
     state: Data<AppState>,
     form: Form<PinForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = form.token.trim().to_owned();
-    let live = open_form(&req, &state, &token, &form.csrf).await?;
+    let platform = platform_named(&req, &form.platform)?;
+    let live = open_form(&req, &state, &token, &form.csrf, Act::SetUp(platform)).await?;
     let back = state.urls.connect_page(&token);
-    let platform = named(&req, &live, &form.platform)?;
     let profile_id = live.profile.id.clone();
     let connection = page::load(&req, &state, &live, move |conn| {
         connections::find(conn, &profile_id, platform.key())

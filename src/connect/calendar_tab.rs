@@ -11,6 +11,7 @@ use crate::db::posts::{self, Post};
 use crate::domain::Platform;
 use crate::domain::calendar::{Month, weekday_columns};
 use crate::domain::time;
+use crate::links::scope::Act;
 use crate::state::AppState;
 use crate::web::see_other;
 use actix_web::web::{Data, Form, Query};
@@ -167,7 +168,7 @@ pub async fn cancel(
     state: Data<AppState>,
     form: Form<CancelForm>,
 ) -> Result<HttpResponse, PageError> {
-    let live = open_form(&req, &state, &form.token, &form.csrf).await?;
+    let live = open_form(&req, &state, &form.token, &form.csrf, Act::Edit).await?;
     let month = form.month.as_deref().and_then(Month::parse);
     let back = state
         .urls

@@ -22,6 +22,7 @@ pub enum Failure {
     FormExpired,
     /// A form or query the page never produces.
     BadRequest,
+    /// The link is restricted to other platforms.
     PlatformNotOffered,
     PlatformNotConfigured,
     PostGone,
@@ -42,8 +43,10 @@ impl Failure {
         match self {
             Failure::InvalidLink => StatusCode::UNAUTHORIZED,
             Failure::NotFound | Failure::PostGone | Failure::SigninExpired => StatusCode::NOT_FOUND,
-            Failure::Readonly | Failure::FormExpired => StatusCode::FORBIDDEN,
-            Failure::BadRequest | Failure::PlatformNotOffered => StatusCode::BAD_REQUEST,
+            Failure::Readonly | Failure::FormExpired | Failure::PlatformNotOffered => {
+                StatusCode::FORBIDDEN
+            }
+            Failure::BadRequest => StatusCode::BAD_REQUEST,
             Failure::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Failure::SigninFailed(..) => StatusCode::BAD_REQUEST,
             Failure::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -147,6 +150,9 @@ impl From<ApiError> for Failure {
                     retry_after,
                 }
             }
+            // A link's scope (`links::scope`): the page's own words for it.
+            ApiError::ReadonlyCalendar => Failure::Readonly,
+            ApiError::PlatformNotOffered(_) => Failure::PlatformNotOffered,
             e => Failure::Internal(e),
         }
     }

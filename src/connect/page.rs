@@ -10,6 +10,7 @@ use crate::domain::Platform;
 use crate::domain::connect_settings::{LinkSettings, PageUrl, UiLabels};
 use crate::domain::language::Language;
 use crate::error::ApiError;
+use crate::links::scope::Act;
 use crate::links::{self, LiveLink};
 use crate::state::AppState;
 use crate::web;
@@ -188,23 +189,28 @@ pub fn allowed_platforms(settings: &LinkSettings) -> &[Platform] {
     settings.platforms.as_deref().unwrap_or(&Platform::ALL)
 }
 
-/// The checks every form post makes, in order: a live link, not read-only, and the link's
-/// own CSRF token.
+/// The checks every form post makes, in order: a live link, one that may do `act`
+/// (`links::scope`, as for the Bearer API), and the link's own CSRF token.
 pub async fn open_form(
     req: &HttpRequest,
     state: &Data<AppState>,
     token: &str,
     csrf: &str,
+    act: Act,
 ) -> Result<LiveLink, PageError> {
     let live = open(req, state, Some(token)).await?;
-    if live.link.readonly_calendar {
-        return Err(fail(req, Some(&live), Failure::Readonly));
-    }
+    let back = || state.urls.connect_page(token.trim());
+    live.allows(act)
+        .map_err(|e| fail(req, Some(&live), e.into()).with_back(back()))?;
     if !state.link_signer.csrf_matches(&live.link.id, csrf) {
-        return Err(fail(req, Some(&live), Failure::FormExpired)
-            .with_back(state.urls.connect_page(token.trim())));
+        return Err(fail(req, Some(&live), Failure::FormExpired).with_back(back()));
     }
     Ok(live)
+}
+
+/// The platform a form or query names; a name the page never sends is a malformed request.
+pub fn platform_named(req: &HttpRequest, name: &str) -> Result<Platform, PageError> {
+    Platform::parse(name).ok_or_else(|| fail(req, None, Failure::BadRequest))
 }
 
 /// Any other path under `/connect`.

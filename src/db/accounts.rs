@@ -18,6 +18,8 @@ pub struct Account {
     pub week_start_day: i32,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// A JSON array of origins (`RedirectOrigins`); `None` for none.
+    pub allowed_redirect_origins: Option<String>,
 }
 
 /// A new account with its default profile and its first key, whose full text exists only here.
@@ -44,6 +46,7 @@ pub fn create(
             week_start_day: 1,
             created_at: now,
             updated_at: now,
+            allowed_redirect_origins: None,
         };
         diesel::insert_into(accounts::table)
             .values(&account)
@@ -73,13 +76,24 @@ pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Sets the calendar's first day of the week (0 Sunday, 1 Monday).
-pub fn set_week_start(conn: &mut DbConn, id: &str, day: i32) -> QueryResult<bool> {
+/// What a preferences change sets; `None` keeps the stored value.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = accounts)]
+pub struct PreferenceChanges {
+    /// 0 Sunday, 1 Monday.
+    pub week_start_day: Option<i32>,
+    /// `RedirectOrigins::to_stored`: `Some(None)` clears the list.
+    pub allowed_redirect_origins: Option<Option<String>>,
+}
+
+/// Applies a preferences change in one statement.
+pub fn set_preferences(
+    conn: &mut DbConn,
+    id: &str,
+    changes: &PreferenceChanges,
+) -> QueryResult<bool> {
     let n = diesel::update(accounts::table.find(id))
-        .set((
-            accounts::week_start_day.eq(day),
-            accounts::updated_at.eq(time::now()),
-        ))
+        .set((changes, accounts::updated_at.eq(time::now())))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -4,7 +4,7 @@
 
 use super::outbox::{self, Queued};
 use super::schema::{profiles, social_connections};
-use super::{DbConn, accounts, oauth_tokens};
+use super::{DbConn, accounts, oauth_states, oauth_tokens};
 use crate::db::oauth_tokens::StoredTokens;
 use crate::db::profiles::Profile;
 use crate::domain::time;
@@ -112,6 +112,9 @@ pub struct SignedIn {
     pub display_name: Option<String>,
     pub avatar_url: Option<String>,
     pub capabilities: Option<String>,
+    /// The connect link the sign-in was started with: it must still be live when the
+    /// connection is stored.
+    pub link_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -126,7 +129,9 @@ pub enum ConnectOutcome {
     Connected(Box<Connected>),
     /// The identity is connected under another API account.
     AlreadyLinked,
-    ProfileGone,
+    /// The profile was deleted, or the link the sign-in was started with revoked or
+    /// expired, meanwhile.
+    Gone,
 }
 
 /// Stores a sign-in. The same identity again updates the connection in place (keeping its
@@ -139,11 +144,13 @@ pub fn connect(
 ) -> QueryResult<Queued<ConnectOutcome>> {
     conn.transaction(|conn| {
         // Write first: SQLite then holds the write lock for the whole transaction.
-        if !accounts::lock(conn, &signed_in.account_id)? {
-            return Ok(Queued::nothing(ConnectOutcome::ProfileGone));
+        if !accounts::lock(conn, &signed_in.account_id)?
+            || !oauth_states::link_is_live(conn, signed_in.link_id.as_deref(), time::now())?
+        {
+            return Ok(Queued::nothing(ConnectOutcome::Gone));
         }
         let Some(profile) = profile_by_id(conn, &signed_in.profile_id)? else {
-            return Ok(Queued::nothing(ConnectOutcome::ProfileGone));
+            return Ok(Queued::nothing(ConnectOutcome::Gone));
         };
         let elsewhere: i64 = social_connections::table
             .filter(social_connections::platform.eq(&signed_in.platform))

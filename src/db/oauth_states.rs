@@ -15,7 +15,8 @@ pub struct OAuthState {
     pub state_hash: String,
     pub account_id: String,
     pub profile_id: String,
-    /// The connect link it was started from; `None` when started through the API.
+    /// The connect link it was started with (the page, or the Connect API under the link's
+    /// token); `None` when started with the API key.
     pub link_id: Option<String>,
     pub platform: String,
     /// Encrypted (`TokenCipher`, bound to this row).
@@ -34,6 +35,9 @@ pub struct OAuthState {
     pub outcome_code: Option<String>,
     /// The platform's own words, at most 200 characters.
     pub outcome_detail: Option<String>,
+    /// Back to the connect page (`return_url` is its address), rather than to a Connect
+    /// API caller.
+    pub returns_to_page: bool,
 }
 
 impl OAuthState {

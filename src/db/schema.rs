@@ -9,6 +9,7 @@ diesel::table! {
         week_start_day -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        allowed_redirect_origins -> Nullable<Text>,
     }
 }
 
@@ -98,6 +99,7 @@ diesel::table! {
         outcome_status -> Nullable<Text>,
         outcome_code -> Nullable<Text>,
         outcome_detail -> Nullable<Text>,
+        returns_to_page -> Bool,
     }
 }
 

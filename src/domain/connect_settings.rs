@@ -235,6 +235,97 @@ impl PageUrl {
     pub fn url(&self) -> &Url {
         &self.0
     }
+
+    /// `scheme://host[:port]`.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+}
+
+/// Most origins one account may allow.
+pub const MAX_REDIRECT_ORIGINS: usize = 50;
+
+/// Origins (`scheme://host[:port]`) a connect-link holder may send the browser back to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RedirectOrigins(Vec<String>);
+
+impl RedirectOrigins {
+    /// An origin as `PageUrl` accepts a URL (https, or http on loopback), with nothing after
+    /// the host and port but an optional `/`.
+    pub fn origin(field: &'static str, raw: &str) -> Result<String, FieldError> {
+        let url = PageUrl::parse(field, raw)?;
+        let u = url.url();
+        if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+            return Err(FieldError::worded(
+                field,
+                format!("{field}: {raw:?} is not an origin like https://app.example.com"),
+            ));
+        }
+        Ok(url.origin())
+    }
+
+    /// A list of origins, each as `origin` reads it; duplicates are kept once.
+    pub fn parse<'a>(
+        field: &'static str,
+        raw: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, FieldError> {
+        let mut origins = Vec::new();
+        for r in raw {
+            let origin = Self::origin(field, r)?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        if origins.len() > MAX_REDIRECT_ORIGINS {
+            return Err(FieldError::worded(
+                field,
+                format!("{field} takes at most {MAX_REDIRECT_ORIGINS} origins"),
+            ));
+        }
+        Ok(Self(origins))
+    }
+
+    /// A JSON array of origins; `null` or `[]` for none. `None` when the field is absent.
+    pub fn from_json(
+        field: &'static str,
+        value: Option<&Value>,
+    ) -> Result<Option<Self>, FieldError> {
+        match value {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(Self::default())),
+            Some(Value::Array(items)) => {
+                let texts = items
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .ok_or_else(|| FieldError::new(field, "must be a list of origins"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Self::parse(field, texts).map(Some)
+            }
+            Some(_) => Err(FieldError::new(field, "must be a list of origins")),
+        }
+    }
+
+    /// As stored: a JSON array, `None` when empty. What cannot be read allows nothing.
+    pub fn from_stored(stored: Option<&str>) -> Self {
+        let list: Vec<String> = stored
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        Self::parse("allowed_redirect_origins", list.iter().map(String::as_str)).unwrap_or_default()
+    }
+
+    pub fn to_stored(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| Value::from(self.0.clone()).to_string())
+    }
+
+    pub fn to_json(&self) -> Value {
+        Value::from(self.0.clone())
+    }
+
+    pub fn contains(&self, url: &PageUrl) -> bool {
+        self.0.contains(&url.origin())
+    }
 }
 
 /// Connect-page text overrides: a flat map from i18n keys to replacement text.
@@ -362,6 +453,44 @@ mod tests {
         }
         let long = format!("https://e.com/{}", "a".repeat(MAX_URL_CHARS));
         assert!(PageUrl::parse("f", &long).is_err());
+    }
+
+    #[test]
+    fn redirect_origins() {
+        let origins = RedirectOrigins::parse(
+            "o",
+            [
+                "https://App.example.com/",
+                "https://app.example.com",
+                "http://localhost:3000",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            origins.to_json(),
+            json!(["https://app.example.com", "http://localhost:3000"])
+        );
+        let url = |u: &str| PageUrl::parse("u", u).unwrap();
+        assert!(origins.contains(&url("https://app.example.com/done?x=1")));
+        assert!(!origins.contains(&url("https://app.example.com:8443/done")));
+        assert!(!origins.contains(&url("https://evil.example/app.example.com")));
+        for bad in [
+            "https://a.example/path",
+            "https://a.example/?q",
+            "http://a.example",
+            "a.example",
+        ] {
+            assert!(RedirectOrigins::origin("o", bad).is_err(), "{bad}");
+        }
+        let stored = origins.to_stored();
+        assert_eq!(RedirectOrigins::from_stored(stored.as_deref()), origins);
+        assert_eq!(RedirectOrigins::default().to_stored(), None);
+        assert_eq!(
+            RedirectOrigins::from_json("o", Some(&Value::Null)).unwrap(),
+            Some(RedirectOrigins::default())
+        );
+        assert!(RedirectOrigins::from_json("o", Some(&json!("https://a.example"))).is_err());
+        assert!(RedirectOrigins::from_json("o", Some(&json!([1]))).is_err());
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! Deciding whether a connect-link token is good: its signature and expiry, then its row,
-//! its profile and the plan. The API (validate-jwt) and the pages share this one path,
-//! `check`.
+//! its profile and the plan. The API (validate-jwt, every Bearer API) and the pages share
+//! this one path, `check`; what a good link may then do is `scope`'s to say.
 
 pub mod admission;
+pub mod scope;
 
 use crate::config::Plans;
 use crate::db::DbConn;
 use crate::db::accounts::Account;
 use crate::db::links::{self, Link};
-use crate::db::profiles::{self, Profile};
+use crate::db::profiles::Profile;
 use crate::domain::language::Language;
 use crate::domain::link_token::{LinkClaims, TokenError};
 use crate::domain::time;
@@ -113,10 +114,7 @@ fn resolve(
             account.id
         ))
     })?;
-    if plan
-        .profiles
-        .blocks_position(profiles::position(conn, &profile)?)
-    {
+    if scope::blocks(conn, plan, &profile)? {
         return Err(TokenError::ProfileBlocked.into());
     }
     Ok(LiveLink {

@@ -35,9 +35,19 @@ fn binding(state_id: &str, field: &str) -> String {
 pub struct StartRequest {
     pub account_id: String,
     pub profile_id: String,
+    /// The connect link the sign-in is started with: revoking it stops the sign-in.
     pub link_id: Option<String>,
-    pub return_url: Option<String>,
+    pub return_to: Return,
     pub switch_account: bool,
+}
+
+/// Where the browser goes after the platform sent it back.
+pub enum Return {
+    /// The connect page at this URL, which reports the outcome from its own records.
+    Page(String),
+    /// The Connect API caller's `redirect_url`, with Upload-Post's `connect_status`
+    /// parameters; without one, a page says how it went.
+    Caller(Option<String>),
 }
 
 pub struct Started {
@@ -56,6 +66,10 @@ pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<St
         .authorize_url(&oauth_state, challenge, request.switch_account)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("{}: {e}", app.platform().key())))?;
     let now = time::now();
+    let (return_url, returns_to_page) = match request.return_to {
+        Return::Page(url) => (Some(url), true),
+        Return::Caller(url) => (url, false),
+    };
     let row = OAuthState {
         state_hash: state_hash(&oauth_state),
         account_id: request.account_id,
@@ -63,9 +77,8 @@ pub async fn start(oauth: &OAuth, app: &App, request: StartRequest) -> Result<St
         link_id: request.link_id,
         platform: app.platform().key().to_owned(),
         pkce_verifier: oauth.cipher.seal(&binding(&id, "pkce"), verifier.secret()),
-        return_url: request
-            .return_url
-            .map(|u| oauth.cipher.seal(&binding(&id, "return"), &u)),
+        return_url: return_url.map(|u| oauth.cipher.seal(&binding(&id, "return"), &u)),
+        returns_to_page,
         authorize_url: seal_authorize_url(&oauth.cipher, &id, authorize_url.as_str()),
         created_at: now,
         expires_at: now + Duration::seconds(STATE_TTL_SECONDS),
@@ -304,23 +317,27 @@ async fn complete(
         .identity(app, &tokens)
         .await
         .map_err(ConnectError::Provider)?;
-    store(
-        oauth,
-        app,
-        &pending.account_id,
-        &pending.profile_id,
-        tokens,
-        identity,
-    )
-    .await
+    let signer = Signer {
+        account_id: &pending.account_id,
+        profile_id: &pending.profile_id,
+        link_id: pending.link_id.as_deref(),
+    };
+    store(oauth, app, signer, tokens, identity).await
+}
+
+/// Whose sign-in it is: the profile, and the connect link it came through (which must still
+/// be live when the connection is stored).
+pub struct Signer<'a> {
+    pub account_id: &'a str,
+    pub profile_id: &'a str,
+    pub link_id: Option<&'a str>,
 }
 
 /// Signs in with a handle and an app password (Bluesky) and stores the connection.
 pub async fn password_sign_in(
     oauth: &OAuth,
     app: &App,
-    account_id: &str,
-    profile_id: &str,
+    signer: Signer<'_>,
     identifier: &str,
     password: &str,
 ) -> Result<Connection, ConnectError> {
@@ -334,20 +351,20 @@ pub async fn password_sign_in(
             }
             other => ConnectError::Provider(other),
         })?;
-    store(oauth, app, account_id, profile_id, tokens, identity).await
+    store(oauth, app, signer, tokens, identity).await
 }
 
 async fn store(
     oauth: &OAuth,
     app: &App,
-    account_id: &str,
-    profile_id: &str,
+    signer: Signer<'_>,
     tokens: TokenSet,
     identity: Identity,
 ) -> Result<Connection, ConnectError> {
     let signed_in = SignedIn {
-        account_id: account_id.to_owned(),
-        profile_id: profile_id.to_owned(),
+        account_id: signer.account_id.to_owned(),
+        profile_id: signer.profile_id.to_owned(),
+        link_id: signer.link_id.map(str::to_owned),
         platform: app.platform().key().to_owned(),
         platform_user_id: identity.id,
         handle: identity.handle,
@@ -385,7 +402,7 @@ async fn store(
             Ok(connection)
         }
         ConnectOutcome::AlreadyLinked => Err(ConnectError::AlreadyLinked),
-        ConnectOutcome::ProfileGone => Err(ConnectError::Gone),
+        ConnectOutcome::Gone => Err(ConnectError::Gone),
     }
 }
 

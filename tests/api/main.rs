@@ -14,6 +14,7 @@ mod hostile_input;
 mod http;
 mod isolation;
 mod limits;
+mod link_scope;
 mod links;
 mod logs;
 mod me;
@@ -54,6 +55,7 @@ fn main() {
         http::cases(),
         isolation::cases(),
         limits::cases(),
+        link_scope::cases(),
         links::cases(),
         logs::cases(),
         me::cases(),

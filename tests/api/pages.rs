@@ -654,7 +654,7 @@ async fn connect_button_reports_an_unconfigured_platform(app: &TestApp) {
             ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("PLATFORM_NOT_OFFERED"));
 }
 

@@ -261,6 +261,7 @@ impl TestApp {
                 outcome_status: None,
                 outcome_code: None,
                 outcome_detail: None,
+                returns_to_page: true,
             };
             oauth_states::insert(c, &state).unwrap();
             state.id
