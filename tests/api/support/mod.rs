@@ -7,6 +7,7 @@ pub mod connect;
 pub mod contract;
 pub mod outbox;
 pub mod process;
+pub mod proxy;
 pub mod receiver;
 pub mod s3;
 pub mod sandbox;
