@@ -261,8 +261,9 @@ impl Application {
                     "stopping: finishing in-flight requests and the workers' current items"
                 );
                 let _ = stop.send(true);
-                // Graceful: bounded by the server's shutdown timeout, the same deadline.
-                handle.stop(true).await;
+                // Graceful: bounded by the server's shutdown timeout, the same deadline. The
+                // command is sent at once; the server future carries it out.
+                drop(handle.stop(true));
                 (server.await, deadline)
             }
         };
