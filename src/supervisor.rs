@@ -9,7 +9,7 @@ use std::any::Any;
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 
 /// The pause before a restart: `first`, doubled per failure in a row, at most `max`. A run
@@ -92,6 +92,18 @@ impl Supervisor {
                 pause = (pause * 2).min(backoff.max);
             }
         })
+    }
+}
+
+/// Logs an item a task ran on its own (one delivery, one publishing attempt) if it
+/// panicked: the task goes on, and the item, still leased, is taken again once the lease
+/// lapses.
+pub fn item_ended(task: &'static str, ended: Result<(), JoinError>) {
+    if let Err(e) = ended
+        && e.is_panic()
+    {
+        let why = loggable(panic_message(e.into_panic().as_ref()));
+        tracing::error!(task, error = %why, "an item of a background task panicked; it is tried again once its lease lapses");
     }
 }
 

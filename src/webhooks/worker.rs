@@ -12,6 +12,7 @@ use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
 use crate::domain::token_cipher::TokenCipher;
 use crate::metrics::WebhookMetrics;
+use crate::supervisor;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
 use std::sync::Arc;
@@ -104,14 +105,20 @@ impl Worker {
             // Wait for a slot to free up (an attempt's end may also release the next event
             // of its profile), new work in this process, the next poll, or the stop.
             tokio::select! {
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                Some(ended) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    supervisor::item_ended("webhooks", ended);
+                }
                 () = self.db.deliveries_queued() => {}
                 () = tokio::time::sleep(self.settings.poll) => {}
                 _ = stop.changed() => {}
             }
-            while in_flight.try_join_next().is_some() {}
+            while let Some(ended) = in_flight.try_join_next() {
+                supervisor::item_ended("webhooks", ended);
+            }
         }
-        while in_flight.join_next().await.is_some() {}
+        while let Some(ended) = in_flight.join_next().await {
+            supervisor::item_ended("webhooks", ended);
+        }
     }
 
     /// Drops log entries past their retention; any process may do it, repeats are harmless.
