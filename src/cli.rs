@@ -204,7 +204,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let db_settings = settings.clone();
         let db = tokio::task::spawn_blocking(move || open_database(&db_settings)).await??;
         let app = Application::build(&settings, db.clone())?;
@@ -236,7 +236,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())
-    })
+    });
+    // Work left behind at the shutdown deadline may still hold a blocking thread (a database
+    // call): the process does not wait for it.
+    runtime.shutdown_background();
+    served
 }
 
 /// Asks the server at `base` whether it is ready; no database of its own.

@@ -36,6 +36,9 @@ pub struct RawSettings {
     pub public_url: Option<String>,
     /// HTTP worker threads; defaults to the number of CPU cores.
     pub workers: Option<usize>,
+    /// On SIGTERM/SIGINT, how long in-flight requests and the background workers' current
+    /// items have to finish before the process exits anyway.
+    pub shutdown_timeout_seconds: u64,
     pub default_plan: String,
     pub plans: BTreeMap<String, RawPlan>,
     pub log: String,
@@ -286,6 +289,7 @@ impl Default for RawSettings {
             listen: "127.0.0.1:8080".to_owned(),
             public_url: None,
             workers: None,
+            shutdown_timeout_seconds: 30,
             default_plan: "default".to_owned(),
             plans,
             log: "info".to_owned(),
@@ -365,7 +369,7 @@ impl Default for RawSettings {
 pub struct Settings {
     pub env: Environment,
     pub data_dir: PathBuf,
-    /// `listen`, `public_url`, `workers`, `trust_proxy_headers`.
+    /// `listen`, `public_url`, `workers`, `trust_proxy_headers`, `shutdown_timeout_seconds`.
     pub server: ServerSettings,
     /// `http_*`: how long clients may take, and how many may be connected.
     pub http: HttpSettings,
@@ -434,6 +438,8 @@ pub struct ServerSettings {
     pub public_url: Option<Url>,
     pub workers: Option<usize>,
     pub trust_proxy_headers: bool,
+    /// `shutdown_timeout_seconds`.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// How fast a body must arrive.
@@ -873,6 +879,11 @@ impl Settings {
                 public_url,
                 workers: raw.workers,
                 trust_proxy_headers: raw.trust_proxy_headers,
+                shutdown_timeout: seconds(
+                    "shutdown_timeout_seconds",
+                    raw.shutdown_timeout_seconds,
+                    1..=3600,
+                )?,
             },
             http,
             database: DatabaseSettings {
@@ -1159,6 +1170,10 @@ mod tests {
         assert!(msg(&[("link_signing_key", "short")], None).contains("32 bytes"));
         assert!(msg(&[("env", "staging")], None).contains("env"));
         assert!(msg(&[("webhooks_timeout_seconds", "0")], None).contains("webhooks_timeout"));
+        assert!(
+            msg(&[], Some("shutdown_timeout_seconds = 0"))
+                .contains("shutdown_timeout_seconds: must be between 1 and 3600")
+        );
         assert!(
             msg(&[], Some("uploads_max_files = 0")).contains("uploads_max_files: must be between")
         );

@@ -23,6 +23,9 @@ pub struct ErrorBody {
     pub error_code: Option<String>,
 }
 
+/// When a client should try again after the database was unreachable or saturated.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("Authorization header required")]
@@ -320,13 +323,15 @@ impl ResponseError for ApiError {
         self.log_if_ours();
         let status = self.status_code();
         let mut builder = HttpResponse::build(status);
-        if let ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } =
-            self
-        {
-            builder.insert_header((
-                actix_web::http::header::RETRY_AFTER,
-                retry_after.to_string(),
-            ));
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after, .. } | ApiError::AuthBlocked { retry_after } => {
+                Some(*retry_after)
+            }
+            ApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }
         let mut body = json!({
             "success": false,
@@ -383,9 +388,10 @@ fn cause_chain(e: &ApiError) -> String {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        match e {
-            DbError::TaskFailed(_) => ApiError::Internal(e.into()),
-            DbError::Connect(_) | DbError::PoolTimeout => ApiError::Unavailable(e),
+        if e.is_outage() {
+            ApiError::Unavailable(e)
+        } else {
+            ApiError::Internal(e.into())
         }
     }
 }
@@ -393,6 +399,9 @@ impl From<DbError> for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if let Some(outage) = DbError::outage(&e) {
+            return ApiError::Unavailable(outage);
+        }
         match e {
             // A write under a row that a request committing first deleted (a profile, say):
             // the request answers as if it had come after the deletion.
@@ -469,6 +478,37 @@ mod tests {
                        "error_code": "DAILY_CAP_REACHED"})
             )
         );
+    }
+
+    #[actix_web::test]
+    async fn a_database_outage_is_a_503_with_retry_after() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let lost = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        for e in [
+            ApiError::from(lost),
+            ApiError::from(Error::BrokenTransactionManager),
+            ApiError::from(DbError::PoolTimeout),
+        ] {
+            let resp = e.error_response();
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{e:?}");
+            assert_eq!(resp.headers().get("retry-after").unwrap(), "5");
+            let body = to_bytes(resp.into_body()).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["error_code"], "SERVICE_UNAVAILABLE");
+            assert!(!v["message"].as_str().unwrap().contains("server closed"));
+        }
+        // Other database failures stay ours.
+        assert!(matches!(
+            ApiError::from(Error::NotFound),
+            ApiError::Internal(_)
+        ));
+        assert!(matches!(
+            ApiError::from(DbError::TaskFailed("panic".into())),
+            ApiError::Internal(_)
+        ));
     }
 
     #[actix_web::test]

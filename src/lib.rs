@@ -21,6 +21,7 @@ pub mod routes;
 pub mod sandbox;
 pub mod startup;
 pub mod state;
+pub mod supervisor;
 pub mod telemetry;
 pub mod urls;
 pub mod web;

@@ -7,12 +7,13 @@ use crate::db::{self, Db};
 use crate::key_files;
 use crate::limits::{self, AuthGuard, LinkLimits, RequestLimiter};
 use crate::media::{self, Library};
-use crate::metrics::{Metrics, Scrape};
+use crate::metrics::{Metrics, Scrape, TaskMetrics};
 use crate::oauth::{self, OAuth, http::Http, registry::Platforms, targets::TargetCache};
 use crate::publish::engine::Engine;
 use crate::routes;
 use crate::sandbox::Sandbox;
 use crate::state::AppState;
+use crate::supervisor::{Backoff, Supervisor};
 use crate::telemetry;
 use crate::urls::Urls;
 use crate::webhooks::{self, worker::Worker};
@@ -21,7 +22,9 @@ use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tracing_actix_web::TracingLogger;
 use url::Url;
 
@@ -56,7 +59,7 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 pub struct Application {
     server: Server,
     /// `None` when this process leaves delivery to others.
-    worker: Option<Worker>,
+    worker: Option<Arc<Worker>>,
     /// What the token refresh engine runs with; `None` when it runs elsewhere.
     refresher: Option<Arc<OAuth>>,
     /// Sweeps expired and orphaned media.
@@ -64,6 +67,10 @@ pub struct Application {
     /// The publishing worker's engine; `None` when this process leaves it to others.
     publisher: Option<Arc<Engine>>,
     sweep_every: std::time::Duration,
+    /// What the supervisor of the background tasks records.
+    task_metrics: TaskMetrics,
+    /// How long a stop waits for in-flight requests and the workers' current items.
+    shutdown_timeout: Duration,
     addr: SocketAddr,
     public_url: Url,
 }
@@ -85,7 +92,7 @@ impl Application {
             .worker
             .then(|| {
                 let metrics = metrics.webhooks.clone();
-                Worker::new(db.clone(), cipher.clone(), settings.webhooks, metrics)
+                Worker::new(db.clone(), cipher.clone(), settings.webhooks, metrics).map(Arc::new)
             })
             .transpose()?;
         let http = Http::new(settings.oauth.timeout)?;
@@ -147,6 +154,8 @@ impl Application {
         let scrape = Scrape::new(&metrics, &state.db, &settings.metrics);
         let upload_form = web::Data::new(UploadFormConfig::from_settings(settings)?);
         let http = settings.http;
+        let task_metrics = metrics.tasks.clone();
+        let shutdown_timeout = settings.server.shutdown_timeout;
         let workers = settings.server.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
@@ -177,6 +186,10 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, sandbox.clone(), scrape.clone()))
         })
         .workers(workers)
+        // `run_until_stopped` listens for the signals: it stops the background workers too,
+        // under the same deadline.
+        .disable_signals()
+        .shutdown_timeout(shutdown_timeout.as_secs())
         // actix bounds connections per worker; the setting is for the whole process.
         .max_connections(http.max_connections.div_ceil(workers))
         .client_request_timeout(http.header_timeout)
@@ -192,6 +205,8 @@ impl Application {
             refresher,
             media: library,
             sweep_every: settings.media.sweep_interval,
+            task_metrics,
+            shutdown_timeout,
             publisher,
             addr,
             public_url,
@@ -210,38 +225,79 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves, publishes, delivers webhooks and sweeps media until SIGINT/SIGTERM or `ServerHandle::stop`, finishing
-    /// in-flight requests and webhook attempts.
+    /// Serves, publishes, delivers webhooks and sweeps media until SIGINT/SIGTERM or
+    /// `ServerHandle::stop`. The background tasks run under a supervisor that restarts them
+    /// when they fail. On a signal, new connections are refused and the workers take no new
+    /// items; in-flight requests and the workers' current items get `shutdown_timeout_seconds`
+    /// (from the signal) to finish, and whatever is left is abandoned: a worker's item stays
+    /// leased and is taken over once its lease lapses.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped.clone())));
-        let refresher = self
-            .refresher
-            .map(|oauth| tokio::spawn(oauth::refresh::run(oauth, stopped.clone())));
-        let publisher = self
-            .publisher
-            .map(|engine| tokio::spawn(engine.run(stopped.clone())));
-        let sweeper = tokio::spawn(media::sweeper::run(self.media, self.sweep_every, stopped));
-        let served = self.server.await;
+        let supervisor = Supervisor::new(stopped, self.task_metrics, Backoff::DEFAULT);
+        let mut tasks = Vec::new();
+        if let Some(worker) = self.worker {
+            tasks.push(supervisor.spawn("webhooks", move |stop| worker.clone().run(stop)));
+        }
+        if let Some(oauth) = self.refresher {
+            tasks.push(supervisor.spawn("refresh", move |stop| {
+                oauth::refresh::run(oauth.clone(), stop)
+            }));
+        }
+        if let Some(engine) = self.publisher {
+            tasks.push(supervisor.spawn("publishing", move |stop| engine.clone().run(stop)));
+        }
+        let (library, every) = (self.media, self.sweep_every);
+        tasks.push(supervisor.spawn("media_sweeper", move |stop| {
+            media::sweeper::run(library.clone(), every, stop)
+        }));
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let (served, deadline) = tokio::select! {
+            served = &mut server => (served, Instant::now() + self.shutdown_timeout),
+            () = shutdown_signal() => {
+                let deadline = Instant::now() + self.shutdown_timeout;
+                tracing::info!(
+                    timeout_seconds = self.shutdown_timeout.as_secs(),
+                    "stopping: finishing in-flight requests and the workers' current items"
+                );
+                let _ = stop.send(true);
+                // Graceful: bounded by the server's shutdown timeout, the same deadline. The
+                // command is sent at once; the server future carries it out.
+                drop(handle.stop(true));
+                (server.await, deadline)
+            }
+        };
         let _ = stop.send(true);
-        if let Some(publisher) = publisher
-            && let Err(e) = publisher.await
-        {
-            tracing::error!(error = %e, "the publishing worker failed");
-        }
-        if let Err(e) = sweeper.await {
-            tracing::error!(error = %e, "the media sweeper failed");
-        }
-        if let Some(refresher) = refresher
-            && let Err(e) = refresher.await
-        {
-            tracing::error!(error = %e, "the token refresh engine failed");
-        }
-        if let Some(worker) = worker
-            && let Err(e) = worker.await
-        {
-            tracing::error!(error = %e, "the webhook worker failed");
+        for task in tasks {
+            if tokio::time::timeout_at(deadline, task).await.is_err() {
+                tracing::warn!(
+                    timeout_seconds = self.shutdown_timeout.as_secs(),
+                    "background work did not finish within shutdown_timeout_seconds; leaving it \
+                     to be taken over once its lease lapses"
+                );
+                break;
+            }
         }
         served
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C); never if neither can be listened for.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => drop(signal.recv().await),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = terminate => {}
+        Ok(()) = tokio::signal::ctrl_c() => {}
     }
 }

@@ -30,6 +30,7 @@ impl From<MediaError> for ApiError {
             MediaError::WrongState(m) => ApiError::MediaUploadState(m),
             MediaError::BadRequest(m) => ApiError::InvalidMediaUpload(m),
             MediaError::Internal(e) => ApiError::Internal(e),
+            MediaError::Unavailable(e) => ApiError::Unavailable(e),
         }
     }
 }

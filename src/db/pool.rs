@@ -20,6 +20,31 @@ pub enum DbError {
     PoolTimeout,
     #[error("database task failed: {0}")]
     TaskFailed(String),
+    /// The connection went away under a query: the database stopped, restarted or became
+    /// unreachable.
+    #[error("lost the database connection: {0}")]
+    Lost(String),
+}
+
+impl DbError {
+    /// The outage behind a query's failure, if that is what it was: a connection that
+    /// closed or could not be written to, or a transaction left broken by one.
+    pub fn outage(e: &diesel::result::Error) -> Option<Self> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | Error::BrokenTransactionManager => Some(DbError::Lost(e.to_string())),
+            _ => None,
+        }
+    }
+
+    /// Whether a retry may succeed once the database answers again (`TaskFailed` is a bug).
+    pub fn is_outage(&self) -> bool {
+        !matches!(self, DbError::TaskFailed(_))
+    }
 }
 
 /// Opens connections of the backend the URL names.

@@ -10,8 +10,8 @@ pub mod store;
 pub mod sweeper;
 
 use crate::config::{MediaSettings, Settings};
-use crate::db::Db;
 use crate::db::media::{self as rows, MediaObject, READY};
+use crate::db::{Db, DbError};
 use crate::domain::link_token::LinkSigner;
 use crate::domain::secrets::new_random_id;
 use crate::domain::time;
@@ -63,6 +63,9 @@ pub enum MediaError {
     BadRequest(String),
     #[error("media storage failed")]
     Internal(#[source] anyhow::Error),
+    /// The database is unreachable: worth trying again later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbError),
 }
 
 fn what(kind: Option<MediaKind>) -> String {
@@ -80,15 +83,22 @@ impl From<store::StoreError> for MediaError {
     }
 }
 
-impl From<crate::db::DbError> for MediaError {
-    fn from(e: crate::db::DbError) -> Self {
-        MediaError::Internal(e.into())
+impl From<DbError> for MediaError {
+    fn from(e: DbError) -> Self {
+        if e.is_outage() {
+            MediaError::Unavailable(e)
+        } else {
+            MediaError::Internal(e.into())
+        }
     }
 }
 
 impl From<diesel::result::Error> for MediaError {
     fn from(e: diesel::result::Error) -> Self {
-        MediaError::Internal(e.into())
+        match DbError::outage(&e) {
+            Some(outage) => MediaError::Unavailable(outage),
+            None => MediaError::Internal(e.into()),
+        }
     }
 }
 

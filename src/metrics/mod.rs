@@ -4,7 +4,8 @@
 //! Each part of Postgate that records gets its own instruments struct, registered in
 //! `Metrics::new` and handed to the code that records (`HttpMetrics` to the middleware,
 //! `WebhookMetrics` to the delivery worker, `RefreshMetrics` to the refresh engine,
-//! `PublishMetrics` to the publishing engine). Values that live elsewhere (the pool, the
+//! `PublishMetrics` to the publishing engine, `TaskMetrics` to the supervisor of the
+//! background tasks). Values that live elsewhere (the pool, the
 //! outbox, the publishing backlog) are read when scraped.
 
 pub mod endpoint;
@@ -269,6 +270,38 @@ impl MediaMetrics {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TaskLabel {
+    task: &'static str,
+}
+
+/// What the supervisor of the background tasks records.
+#[derive(Clone, Debug, Default)]
+pub struct TaskMetrics {
+    restarts: Family<TaskLabel, Counter>,
+}
+
+impl TaskMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let this = Self::default();
+        registry.register(
+            "restarts",
+            "Times a background task panicked or ended before the stop and was started again",
+            this.restarts.clone(),
+        );
+        this
+    }
+
+    /// Shows the task's count (zero) before its first restart.
+    pub fn watch(&self, task: &'static str) {
+        drop(self.restarts.get_or_create(&TaskLabel { task }));
+    }
+
+    pub fn restarted(&self, task: &'static str) {
+        self.restarts.get_or_create(&TaskLabel { task }).inc();
+    }
+}
+
 /// The database pool, as last scraped.
 #[derive(Clone, Debug, Default)]
 struct PoolGauges {
@@ -323,6 +356,7 @@ pub struct Metrics {
     pub refresh: RefreshMetrics,
     pub media: MediaMetrics,
     pub publishing: PublishMetrics,
+    pub tasks: TaskMetrics,
     pool: PoolGauges,
 }
 
@@ -335,6 +369,7 @@ impl Metrics {
         let refresh = RefreshMetrics::register(registry.sub_registry_with_prefix("oauth"));
         let media = MediaMetrics::register(registry.sub_registry_with_prefix("media"));
         let publishing = PublishMetrics::register(registry.sub_registry_with_prefix("publish"));
+        let tasks = TaskMetrics::register(registry.sub_registry_with_prefix("background_task"));
         Self {
             registry: Arc::new(registry),
             http,
@@ -342,6 +377,7 @@ impl Metrics {
             refresh,
             media,
             publishing,
+            tasks,
             pool,
         }
     }
@@ -399,6 +435,8 @@ mod tests {
         m.refresh.record(RefreshOutcome::ReauthRequired);
         m.publishing
             .record(Platform::Bluesky, PublishOutcome::InDoubt);
+        m.tasks.watch("sweeper");
+        m.tasks.restarted("refresh");
         let text = m.render(
             pool(),
             Backlogs {
@@ -421,6 +459,8 @@ mod tests {
             "postgate_db_pool_connections_idle 1",
             "postgate_db_pool_connections_max 8",
             "postgate_db_pool_waiting 2",
+            "postgate_background_task_restarts_total{task=\"refresh\"} 1",
+            "postgate_background_task_restarts_total{task=\"sweeper\"} 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
         }

@@ -24,6 +24,7 @@ use crate::domain::{Limit, Platform, time};
 use crate::error::ApiError;
 use crate::metrics::{PublishMetrics, PublishOutcome};
 use crate::oauth::{OAuth, refresh};
+use crate::supervisor;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -280,14 +281,20 @@ impl Engine {
                 }
             }
             tokio::select! {
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                Some(ended) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    supervisor::item_ended("publishing", ended);
+                }
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.settings.poll) => {}
                 _ = stop.changed() => {}
             }
-            while in_flight.try_join_next().is_some() {}
+            while let Some(ended) = in_flight.try_join_next() {
+                supervisor::item_ended("publishing", ended);
+            }
         }
-        while in_flight.join_next().await.is_some() {}
+        while let Some(ended) = in_flight.join_next().await {
+            supervisor::item_ended("publishing", ended);
+        }
     }
 
     /// One attempt on one target, start to recorded outcome.

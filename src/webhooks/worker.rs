@@ -12,6 +12,7 @@ use crate::db::outbox::{self, Claimed};
 use crate::domain::time;
 use crate::domain::token_cipher::TokenCipher;
 use crate::metrics::WebhookMetrics;
+use crate::supervisor;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngExt;
 use std::sync::Arc;
@@ -67,12 +68,11 @@ impl Worker {
     /// Delivers until `stop` turns true, then finishes the attempts in flight. Up to
     /// `concurrency` attempts run at once and free slots are refilled while others still
     /// run, so one slow receiver holds one slot, never the others.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let this = Arc::new(self);
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         // A lease outlives any attempt, so a claim is never taken over while still running.
-        let lease = Duration::from_std(this.settings.timeout).unwrap_or(Duration::seconds(60))
+        let lease = Duration::from_std(self.settings.timeout).unwrap_or(Duration::seconds(60))
             + Duration::seconds(5);
-        let slots = this.settings.concurrency as usize;
+        let slots = self.settings.concurrency as usize;
         let mut in_flight: JoinSet<()> = JoinSet::new();
         // Claim when half the slots are free (or all): each claim is a query, and a busy
         // worker should pay for it once per several deliveries, not once per delivery.
@@ -80,13 +80,13 @@ impl Worker {
         let mut next_prune = tokio::time::Instant::now();
         while !*stop.borrow() {
             if tokio::time::Instant::now() >= next_prune {
-                this.prune().await;
+                self.prune().await;
                 next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
             }
             let free = slots.saturating_sub(in_flight.len());
             if free >= refill_at || in_flight.is_empty() {
                 let now = time::now();
-                let claimed = this
+                let claimed = self
                     .db
                     .run(move |conn| {
                         outbox::claim(conn, now, lease, free as i64).map_err(anyhow::Error::from)
@@ -95,7 +95,7 @@ impl Worker {
                 match claimed {
                     Ok(batch) => {
                         for c in batch {
-                            let worker = this.clone();
+                            let worker = self.clone();
                             in_flight.spawn(async move { worker.deliver(c).await });
                         }
                     }
@@ -105,14 +105,20 @@ impl Worker {
             // Wait for a slot to free up (an attempt's end may also release the next event
             // of its profile), new work in this process, the next poll, or the stop.
             tokio::select! {
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                () = this.db.deliveries_queued() => {}
-                () = tokio::time::sleep(this.settings.poll) => {}
+                Some(ended) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    supervisor::item_ended("webhooks", ended);
+                }
+                () = self.db.deliveries_queued() => {}
+                () = tokio::time::sleep(self.settings.poll) => {}
                 _ = stop.changed() => {}
             }
-            while in_flight.try_join_next().is_some() {}
+            while let Some(ended) = in_flight.try_join_next() {
+                supervisor::item_ended("webhooks", ended);
+            }
         }
-        while in_flight.join_next().await.is_some() {}
+        while let Some(ended) = in_flight.join_next().await {
+            supervisor::item_ended("webhooks", ended);
+        }
     }
 
     /// Drops log entries past their retention; any process may do it, repeats are harmless.

@@ -16,6 +16,7 @@ cases![
     bad_configuration_is_refused_clearly,
     commands_exit_cleanly_every_time,
     serve_stops_gracefully_on_sigterm,
+    sigterm_finishes_in_flight_requests_within_the_shutdown_timeout,
     printed_links_use_the_public_url,
     healthcheck_exits_0_only_when_the_server_is_ready,
 ];
@@ -334,6 +335,106 @@ async fn serve_stops_gracefully_on_sigterm(app: &TestApp) {
         .await
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// A request body that arrives in `chunks` pieces, one every `every`; `started` fires once
+/// the first piece is sent (the connection is open). `None` chunks: it never ends.
+fn trickled(
+    body: &'static [u8],
+    chunks: Option<usize>,
+    every: Duration,
+    started: tokio::sync::oneshot::Sender<()>,
+) -> reqwest::Body {
+    let size = body.len().div_ceil(chunks.unwrap_or(body.len()));
+    let mut pieces: Vec<&'static [u8]> = body.chunks(size).collect();
+    if chunks.is_none() {
+        pieces.truncate(1);
+    }
+    let endless = chunks.is_none();
+    let stream = futures::stream::unfold(
+        (pieces.into_iter(), Some(started)),
+        move |(mut pieces, started)| async move {
+            let Some(piece) = pieces.next() else {
+                if endless {
+                    std::future::pending::<()>().await;
+                }
+                return None;
+            };
+            match started {
+                Some(started) => drop(started.send(())),
+                None => tokio::time::sleep(every).await,
+            }
+            Some((Ok::<_, std::io::Error>(piece), (pieces, None)))
+        },
+    );
+    reqwest::Body::wrap_stream(stream)
+}
+
+async fn sigterm_finishes_in_flight_requests_within_the_shutdown_timeout(app: &TestApp) {
+    const BOUND: Duration = Duration::from_secs(4);
+    let mut cmd = app.cli();
+    cmd.env(
+        "POSTGATE_SHUTDOWN_TIMEOUT_SECONDS",
+        BOUND.as_secs().to_string(),
+    );
+    let mut server = tokio::task::spawn_blocking(move || ServerProcess::start(cmd))
+        .await
+        .unwrap();
+    let post = |body| {
+        app.client
+            .post(server.api("/users"))
+            .header("Authorization", format!("Apikey {}", app.api_key))
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    // One request whose body takes about two seconds, and one whose body never ends.
+    let (slow_started, slow_open) = tokio::sync::oneshot::channel();
+    let slow = post(trickled(
+        br#"{"username": "finished-after-sigterm"}"#,
+        Some(6),
+        Duration::from_millis(400),
+        slow_started,
+    ))
+    .send();
+    let (stalled_started, stalled_open) = tokio::sync::oneshot::channel();
+    let stalled = post(trickled(
+        br#"{"username": "never-finished"}"#,
+        None,
+        Duration::ZERO,
+        stalled_started,
+    ))
+    .send();
+    let slow = tokio::spawn(slow);
+    let stalled = tokio::spawn(stalled);
+    slow_open.await.unwrap();
+    stalled_open.await.unwrap();
+    // Both connections are taken by the server before the signal.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped = tokio::task::spawn_blocking(move || {
+        let sent = std::time::Instant::now();
+        let status = server.terminate();
+        (status, sent.elapsed())
+    });
+    let slow = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(slow.status(), StatusCode::CREATED);
+    let created: Value = slow.json().await.unwrap();
+    assert_eq!(
+        created["profile"]["username"], "finished-after-sigterm",
+        "{created}"
+    );
+    let (status, took) = stopped.await.unwrap();
+    assert!(status.success(), "{status}");
+    // The stalled request held the stop for the whole bound, and not longer.
+    assert!(took >= BOUND - Duration::from_millis(500), "{took:?}");
+    assert!(took < BOUND + Duration::from_secs(3), "{took:?}");
+    let stalled = stalled.await.unwrap();
+    assert!(
+        !stalled.is_ok_and(|r| r.status().is_success()),
+        "the stalled request was never completed"
+    );
 }
 
 async fn printed_links_use_the_public_url(app: &TestApp) {

@@ -25,6 +25,7 @@ mod n8n;
 mod oauth;
 mod oauth_state_at_rest;
 mod openapi;
+mod outage;
 mod pages;
 mod plans;
 mod prefix;
@@ -95,6 +96,7 @@ fn main() {
     for case in webhook_processes::postgres_only::cases()
         .iter()
         .chain(&publish_processes::postgres_only::cases())
+        .chain(&outage::postgres_only::cases())
     {
         trials.push(trial(Backend::Postgres, case).with_ignored_flag(!have_pg));
     }

@@ -1,5 +1,6 @@
 //! `GET /metrics`: off by default, the Prometheus text format when on, requests by route
-//! template, the pool, webhook, refresh and publishing outcomes, and `metrics_token`.
+//! template, the pool, webhook, refresh and publishing outcomes, the background tasks'
+//! restarts, and `metrics_token`.
 
 use crate::cases;
 use crate::support::sandbox::Consent;
@@ -15,6 +16,7 @@ cases![
     refresh_outcomes,
     publishing_outcomes_by_platform,
     metrics_token_is_enforced,
+    background_tasks_are_supervised,
 ];
 
 /// A scrape, checked for status and content type.
@@ -251,4 +253,26 @@ async fn metrics_token_is_enforced(app: &TestApp) {
             .unwrap()
             .contains("postgate_http_requests_total")
     );
+}
+
+/// Every background task this process runs is under the supervisor, which exports its
+/// restart count from the start; a task left to other processes is not listed. (That a
+/// failing task is restarted and counted is the supervisor's unit test.)
+async fn background_tasks_are_supervised(app: &TestApp) {
+    let app = TestApp::spawn_with(app.test_db.backend, |raw| {
+        raw.metrics = true;
+        raw.webhooks_worker = false;
+    })
+    .await;
+    let text = scrape(&app).await;
+    let restarts = |task: &str| {
+        sample(
+            &text,
+            &format!("postgate_background_task_restarts_total{{task=\"{task}\"}}"),
+        )
+    };
+    for task in ["refresh", "publishing", "media_sweeper"] {
+        assert_eq!(restarts(task), Some(0.0), "{task} in:\n{text}");
+    }
+    assert_eq!(restarts("webhooks"), None, "{text}");
 }

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod contract;
 pub mod outbox;
 pub mod process;
+pub mod proxy;
 pub mod receiver;
 pub mod routes;
 pub mod s3;
