@@ -43,21 +43,57 @@ impl Modify for Common {
                     .build(),
             )
         };
+        let page = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("text/html", ContentBuilder::new().build())
+                    .build(),
+            )
+        };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !(path.starts_with("/api/upload") || path.starts_with("/media/")) {
-                continue;
-            }
-            for op in [
+            let html = path.starts_with("/connect")
+                || path.starts_with("/api/uploadposts/oauth/callback/")
+                || path == "/api/uploadposts/oauth/bounce";
+            // Health, metrics and static files touch neither the limits nor the database.
+            let limited = !matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics")
+                && !path.starts_with("/static/");
+            let operations = [
                 &mut item.get,
                 &mut item.post,
                 &mut item.delete,
                 &mut item.patch,
                 &mut item.put,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            ];
+            for op in operations.into_iter().flatten() {
                 let responses = &mut op.responses.responses;
+                // Every route: the body deadlines answer before any handler.
+                responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| error("The request body came too slowly"));
+                if limited {
+                    for (status, description) in [
+                        (
+                            "429",
+                            "Rate limited: per account, per link or per address, or blocked \
+                             after failed authentication",
+                        ),
+                        (
+                            "503",
+                            "The database is unavailable; retry after Retry-After",
+                        ),
+                    ] {
+                        let answer = if html {
+                            page(description)
+                        } else {
+                            error(description)
+                        };
+                        responses.entry(status.to_owned()).or_insert(answer);
+                    }
+                }
+                if !(path.starts_with("/api/upload") || path.starts_with("/media/")) {
+                    continue;
+                }
                 for (status, description) in [
                     ("400", "Invalid input"),
                     ("401", "Missing or invalid credentials"),
