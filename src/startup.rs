@@ -13,7 +13,7 @@ use crate::publish::engine::Engine;
 use crate::routes;
 use crate::sandbox::Sandbox;
 use crate::state::AppState;
-use crate::supervisor::{Backoff, Supervisor};
+use crate::supervisor::{Backoff, Detached, Supervisor};
 use crate::telemetry;
 use crate::urls::Urls;
 use crate::webhooks::{self, worker::Worker};
@@ -66,6 +66,8 @@ pub struct Application {
     media: Library,
     /// The publishing worker's engine; `None` when this process leaves it to others.
     publisher: Option<Arc<Engine>>,
+    /// Work requests started without waiting for it (uploads' publishing runs among it).
+    detached: Detached,
     sweep_every: std::time::Duration,
     /// What the supervisor of the background tasks records.
     task_metrics: TaskMetrics,
@@ -118,12 +120,14 @@ impl Application {
         });
         let refresher = settings.oauth.refresh_worker.then(|| oauth.clone());
         let library = Library::open(settings, db.clone(), urls.clone(), metrics.media.clone())?;
+        let detached = Detached::on_current_runtime();
         let publishing = Arc::new(Engine::new(
             db.clone(),
             oauth.clone(),
             Arc::new(library.clone()),
             settings.publishing,
             metrics.publishing.clone(),
+            detached.clone(),
         ));
         let publisher = settings.publishing.worker.then(|| publishing.clone());
         let state = web::Data::new(AppState {
@@ -143,6 +147,7 @@ impl Application {
             oauth,
             media: library.clone(),
             publishing,
+            detached: detached.clone(),
         });
         let sandbox = settings.oauth.sandbox.then(|| {
             web::Data::new(Sandbox::new(
@@ -208,6 +213,7 @@ impl Application {
             task_metrics,
             shutdown_timeout,
             publisher,
+            detached,
             addr,
             public_url,
         })
@@ -246,6 +252,7 @@ impl Application {
         if let Some(engine) = self.publisher {
             tasks.push(supervisor.spawn("publishing", move |stop| engine.clone().run(stop)));
         }
+
         let (library, every) = (self.media, self.sweep_every);
         tasks.push(supervisor.spawn("media_sweeper", move |stop| {
             media::sweeper::run(library.clone(), every, stop)
@@ -268,6 +275,10 @@ impl Application {
             }
         };
         let _ = stop.send(true);
+        // What requests started and left running (uploads' publishing runs) is current work
+        // too, whoever runs the worker.
+        let detached = self.detached;
+        tasks.push(tokio::spawn(async move { detached.finish().await }));
         for task in tasks {
             if tokio::time::timeout_at(deadline, task).await.is_err() {
                 tracing::warn!(

@@ -11,6 +11,7 @@ use crate::limits::{AuthGuard, LinkLimits, RequestLimiter};
 use crate::media::Library;
 use crate::oauth::OAuth;
 use crate::publish::engine::Engine;
+use crate::supervisor::Detached;
 use crate::urls::Urls;
 use std::sync::Arc;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub media: Library,
     /// Accepts uploads and publishes them.
     pub publishing: Arc<Engine>,
+    /// Work requests start and do not wait for; a stop waits for it.
+    pub detached: Detached,
 }
 
 impl AppState {

@@ -2,6 +2,8 @@
 //! sweeping): a task that panics, or ends before the stop was asked for, is logged, counted
 //! (`postgate_background_task_restarts_total{task}`) and started again after a pause that
 //! grows with each failure in a row. Once the stop is asked for, a task that ends is done.
+//! Work that requests start without waiting for it (`Detached`) is tracked too, so that a
+//! stop waits for it.
 
 use crate::metrics::TaskMetrics;
 use crate::telemetry::loggable;
@@ -11,6 +13,41 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
+
+/// Work a request starts and does not wait for: an upload's publishing run, revoking the
+/// grants of a deleted profile. It runs on the process's runtime rather than on the HTTP
+/// worker's that spawned it (which ends at a stop, cancelling its tasks), and a stop waits
+/// for it within the shutdown deadline.
+#[derive(Clone)]
+pub struct Detached {
+    tracker: TaskTracker,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Detached {
+    /// Runs work on the runtime that calls this.
+    pub fn on_current_runtime() -> Self {
+        Self {
+            tracker: TaskTracker::new(),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    pub fn spawn<F>(&self, work: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tracker.spawn_on(work, &self.runtime)
+    }
+
+    /// Resolves once all the work started, and any started from now on, has ended.
+    pub async fn finish(&self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
 
 /// The pause before a restart: `first`, doubled per failure in a row, at most `max`. A run
 /// that lasted `max` or longer was healthy: the next failure pauses `first` again.

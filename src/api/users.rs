@@ -176,9 +176,11 @@ pub async fn delete(
         .await?;
     match outcome {
         DeleteOutcome::Deleted(removed) => {
-            // The grants end at the platforms too; nobody waits for that.
+            // The grants end at the platforms too; the request does not wait for that.
             let oauth = state.oauth.clone();
-            actix_web::rt::spawn(async move { flow::revoke_all(&oauth, removed).await });
+            state
+                .detached
+                .spawn(async move { flow::revoke_all(&oauth, removed).await });
             Ok(HttpResponse::Ok().json(json!({
                 "success": true,
                 // Upload-Post's documented text, kept byte for byte.

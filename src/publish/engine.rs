@@ -24,7 +24,7 @@ use crate::domain::{Limit, Platform, time};
 use crate::error::ApiError;
 use crate::metrics::{PublishMetrics, PublishOutcome};
 use crate::oauth::{OAuth, refresh};
-use crate::supervisor;
+use crate::supervisor::{self, Detached};
 use chrono::{Duration, NaiveDateTime};
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,9 @@ pub struct Engine {
     metrics: PublishMetrics,
     /// Wakes this process's worker: new due work, or a retry planned.
     wake: Notify,
+    /// Where publishing runs that requests started (`start`) run: a stop waits for them as
+    /// for the worker's own items.
+    detached: Detached,
 }
 
 impl Engine {
@@ -109,6 +112,7 @@ impl Engine {
         media: Arc<dyn MediaSource>,
         settings: PublishingSettings,
         metrics: PublishMetrics,
+        detached: Detached,
     ) -> Self {
         Self {
             db,
@@ -117,6 +121,7 @@ impl Engine {
             settings,
             metrics,
             wake: Notify::new(),
+            detached,
         }
     }
 
@@ -243,13 +248,14 @@ impl Engine {
         lease: NaiveDateTime,
     ) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
-        tokio::spawn(async move {
+        let run = async move {
             let runs = targets
                 .into_iter()
                 .filter(|t| t.state() == TargetState::Processing)
                 .map(|t| engine.run_target(&job, t, lease));
             join_all(runs).await;
-        })
+        };
+        self.detached.spawn(run)
     }
 
     /// Claims and publishes due targets until `stop` turns true, then finishes what is in

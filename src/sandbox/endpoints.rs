@@ -72,6 +72,7 @@ async fn answer(
             return Ok(wire::unauthorized(platform));
         }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
+        Some(Fault::Delayed) => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
         Some(Fault::Pass) | None => {}
     }
     let params = params(req, body);

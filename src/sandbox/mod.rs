@@ -64,6 +64,9 @@ pub enum Fault {
     RateLimited,
     /// Answers after 30 seconds (longer than any client should wait).
     Slow,
+    /// Answers after 2 seconds: a call that is on the wire long enough for a test to act
+    /// (stop the server) while it is, and shorter than any client's timeout.
+    Delayed,
     /// 400 `invalid_grant` (or the platform's equivalent).
     InvalidGrant,
     /// The platform's 401 for an access token that was revoked.
@@ -74,10 +77,11 @@ pub enum Fault {
 }
 
 impl Fault {
-    const ALL: [Fault; 6] = [
+    const ALL: [Fault; 7] = [
         Fault::ServerError,
         Fault::RateLimited,
         Fault::Slow,
+        Fault::Delayed,
         Fault::InvalidGrant,
         Fault::TokenRevoked,
         Fault::Pass,
@@ -89,6 +93,7 @@ impl Fault {
             Fault::ServerError => "server_error",
             Fault::RateLimited => "rate_limited",
             Fault::Slow => "slow",
+            Fault::Delayed => "delayed",
             Fault::InvalidGrant => "invalid_grant",
             Fault::TokenRevoked => "token_revoked",
             Fault::Pass => "pass",

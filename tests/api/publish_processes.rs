@@ -16,7 +16,10 @@ use std::time::Duration;
 /// Runs on both backends.
 pub mod both {
     use super::*;
-    crate::cases![killed_while_publishing_then_restarted_publishes_everything_once];
+    crate::cases![
+        killed_while_publishing_then_restarted_publishes_everything_once,
+        stopped_while_publishing_finishes_the_current_post_first
+    ];
 }
 
 /// Runs on PostgreSQL only: several processes on one SQLite file is not a supported setup.
@@ -199,6 +202,63 @@ async fn killed_while_publishing_then_restarted_publishes_everything_once(app: &
     accepted.extend(late.await.unwrap());
     let _second = start(server(&api)).await;
     assert_published_once(&api, &accepted).await;
+    api.stop().await;
+}
+
+async fn stopped_while_publishing_finishes_the_current_post_first(app: &TestApp) {
+    let api = api_only(app).await;
+    // The post to X takes two seconds at the emulator: it is on the wire at the SIGTERM.
+    api.sandbox_control(json!({"platform": "x", "endpoint": "tweets", "faults": ["delayed"]}))
+        .await;
+    let mut cmd = server(&api);
+    cmd.env("POSTGATE_OAUTH_TIMEOUT_SECONDS", "10")
+        .env("POSTGATE_SHUTDOWN_TIMEOUT_SECONDS", "10");
+    let mut first = start(cmd).await;
+    let client = reqwest::Client::new();
+    let text = "finished before the stop";
+    let request_id = upload(
+        &client,
+        &first.address,
+        &api.api_key,
+        text,
+        &[("async_upload", "true")],
+    )
+    .await
+    .expect("accepted");
+    until(
+        Duration::from_secs(10),
+        "the post to X on the wire",
+        async || {
+            api.sandbox_calls()
+                .await
+                .iter()
+                .any(|(p, e, _)| p == "x" && e == "tweets")
+        },
+    )
+    .await;
+    let stopping = std::time::Instant::now();
+    let exit = tokio::task::spawn_blocking(move || first.terminate())
+        .await
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let took = stopping.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "bounded by the timeout: {took:?}"
+    );
+    // Before any other process runs: the post to X finished and was recorded.
+    let (_, body) = send(api.get(&format!("/status?request_id={request_id}"))).await;
+    let x = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["platform"] == "x")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(x["success"], true, "X finished during the stop: {body}");
+    // Whatever had not started yet is published by the next process, once.
+    let _second = start(server(&api)).await;
+    assert_published_once(&api, &[(request_id, text.to_owned())]).await;
     api.stop().await;
 }
 
