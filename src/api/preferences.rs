@@ -12,14 +12,26 @@ use actix_web::HttpResponse;
 use actix_web::web::Data;
 use serde_json::{Value, json};
 
-/// The preferences object `/me` and this endpoint return.
+/// The preferences object `/me` and this endpoint return, exactly Upload-Post's (the SDKs'
+/// users compare it whole).
 pub fn view(account: &Account) -> Value {
     json!({
         "weekStartDay": account.week_start_day,
         "week_start_day": account.week_start_day,
-        "allowed_redirect_origins":
-            RedirectOrigins::from_stored(account.allowed_redirect_origins.as_deref()).to_json(),
     })
+}
+
+/// Ours, beside `preferences` rather than inside it: the origins link holders may return to.
+pub fn redirect_origins(account: &Account) -> Value {
+    RedirectOrigins::from_stored(account.allowed_redirect_origins.as_deref()).to_json()
+}
+
+fn answer(account: &Account) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "success": true,
+        "preferences": view(account),
+        "allowed_redirect_origins": redirect_origins(account),
+    }))
 }
 
 /// The requested week start, if the body names one. Both keys may be sent if they agree.
@@ -50,9 +62,9 @@ fn week_start(body: &JsonObject) -> Result<Option<i32>, FieldError> {
     Ok(chosen)
 }
 
-#[utoipa::path(get, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), responses((status = 200, description = "`{success, preferences: {weekStartDay, week_start_day, allowed_redirect_origins}}`", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/api/uploadposts/users/preferences", tag = "settings", security(("apikey" = [])), responses((status = 200, description = "`{success, preferences: {weekStartDay, week_start_day}, allowed_redirect_origins}`", body = serde_json::Value)))]
 pub async fn get(auth: Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"success": true, "preferences": view(&auth.0)}))
+    answer(&auth.0)
 }
 
 /// An empty body changes nothing and answers the current preferences (the Python SDK).
@@ -89,5 +101,5 @@ pub async fn update(
             account.allowed_redirect_origins = origins;
         }
     }
-    Ok(HttpResponse::Ok().json(json!({"success": true, "preferences": view(&account)})))
+    Ok(answer(&account))
 }

@@ -503,14 +503,14 @@ async fn a_link_holder_returns_only_to_allowed_origins(app: &TestApp) {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        body["preferences"]["allowed_redirect_origins"],
+        body["allowed_redirect_origins"],
         json!(["https://mine.example"])
     );
     let (status, body) = send(start("https://mine.example/callback".to_owned())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, me) = send(app.get("/me")).await;
     assert_eq!(
-        me["preferences"]["allowed_redirect_origins"],
+        me["allowed_redirect_origins"],
         json!(["https://mine.example"])
     );
     for bad in [
@@ -536,7 +536,7 @@ async fn a_link_holder_returns_only_to_allowed_origins(app: &TestApp) {
     ))
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["preferences"]["allowed_redirect_origins"], json!([]));
+    assert_eq!(body["allowed_redirect_origins"], json!([]));
     refused(
         start("https://mine.example/callback".to_owned()),
         StatusCode::BAD_REQUEST,

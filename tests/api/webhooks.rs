@@ -59,14 +59,14 @@ async fn preferences_in_both_spellings(app: &TestApp) {
     assert_eq!(
         body,
         json!({"success": true, "preferences": {
-            "weekStartDay": 1, "week_start_day": 1, "allowed_redirect_origins": []
-        }})
+            "weekStartDay": 1, "week_start_day": 1
+        }, "allowed_redirect_origins": []})
     );
     let (status, body) = send(app.post("/users/preferences", &json!({"week_start_day": 0}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["preferences"],
-        json!({"weekStartDay": 0, "week_start_day": 0, "allowed_redirect_origins": []})
+        json!({"weekStartDay": 0, "week_start_day": 0})
     );
     let (_, me) = send(app.get("/me")).await;
     assert_eq!(me["preferences"]["weekStartDay"], 0);
