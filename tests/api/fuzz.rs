@@ -23,14 +23,7 @@ fn schemathesis() -> std::path::PathBuf {
 async fn schemathesis_finds_nothing(app: &TestApp) {
     // Limits off: the fuzzer sends thousands of requests, many with bad keys. Metrics on:
     // every documented route is served.
-    let app = TestApp::spawn_with(app.test_db.backend, |raw| {
-        raw.rate_limit_per_minute = 0;
-        raw.auth_failure_limit = 0;
-        raw.link_rate_limit_per_minute = 0;
-        raw.link_rate_limit_per_address_per_minute = 0;
-        raw.metrics = true;
-    })
-    .await;
+    let app = TestApp::spawn_without_limits(app.test_db.backend, |raw| raw.metrics = true).await;
     // schemathesis keeps a cache in its working directory: give it one of its own.
     let workdir = tempfile::tempdir().expect("temp dir");
     let mut cmd = Command::new(schemathesis());

@@ -99,14 +99,7 @@ async fn a_reads(app: &TestApp, a: &TenantA) -> Vec<Value> {
 }
 
 async fn another_tenants_credentials_never_reach_a_tenants_data(app: &TestApp) {
-    // Thousands of requests: no rate limit.
-    let app = &TestApp::spawn_with(app.test_db.backend, |raw| {
-        raw.rate_limit_per_minute = 0;
-        raw.auth_failure_limit = 0;
-        raw.link_rate_limit_per_minute = 0;
-        raw.link_rate_limit_per_address_per_minute = 0;
-    })
-    .await;
+    let app = &TestApp::spawn_without_limits(app.test_db.backend, |_| {}).await;
     let a = tenant_a(app).await;
     let before = a_reads(app, &a).await;
     for marker in &a.markers[..5] {

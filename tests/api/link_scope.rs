@@ -5,8 +5,7 @@
 use crate::cases;
 use crate::support::connect::link_id_of;
 use crate::support::sandbox::{APP_PASSWORD, Consent};
-use crate::support::{Backend, TestApp, send};
-use postgate::config::RawSettings;
+use crate::support::{TestApp, send};
 use postgate::domain::Platform;
 use postgate::sandbox::people;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -20,16 +19,6 @@ cases![
     a_sign_in_started_with_a_link_stops_when_the_link_is_revoked,
     a_link_holder_returns_only_to_allowed_origins,
 ];
-
-/// An app whose link rate limits are off: these cases present one link many times.
-async fn unthrottled(backend: Backend, customize: impl FnOnce(&mut RawSettings)) -> TestApp {
-    TestApp::spawn_with(backend, |raw| {
-        raw.link_rate_limit_per_minute = 0;
-        raw.link_rate_limit_per_address_per_minute = 0;
-        customize(raw);
-    })
-    .await
-}
 
 fn as_link(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> RequestBuilder {
     app.client
@@ -51,7 +40,7 @@ fn is_connected(account: &Value) -> bool {
 }
 
 async fn a_platform_restricted_link_touches_no_other_platform(app: &TestApp) {
-    let app = &unthrottled(app.test_db.backend, |_| {}).await;
+    let app = &TestApp::spawn_without_limits(app.test_db.backend, |_| {}).await;
     let everything = app.profile_with_link("scoped", json!({})).await;
     for platform in ["x", "facebook", "google_business"] {
         app.connect_on_page(&everything, platform, Consent::Allow { person: 0 })
@@ -147,7 +136,7 @@ async fn a_platform_restricted_link_touches_no_other_platform(app: &TestApp) {
 }
 
 async fn a_readonly_link_writes_nothing_through_bearer(app: &TestApp) {
-    let app = &unthrottled(app.test_db.backend, |_| {}).await;
+    let app = &TestApp::spawn_without_limits(app.test_db.backend, |_| {}).await;
     let everything = app.profile_with_link("reader", json!({})).await;
     app.connect_on_page(&everything, "facebook", Consent::Allow { person: 0 })
         .await;
@@ -205,7 +194,7 @@ async fn a_readonly_link_writes_nothing_through_bearer(app: &TestApp) {
 }
 
 async fn a_revoked_link_is_refused_on_every_bearer_api_and_page(app: &TestApp) {
-    let app = &unthrottled(app.test_db.backend, |_| {}).await;
+    let app = &TestApp::spawn_without_limits(app.test_db.backend, |_| {}).await;
     let token = app.profile_with_link("gone", json!({})).await;
     app.connect_on_page(&token, "facebook", Consent::Allow { person: 0 })
         .await;
@@ -454,7 +443,7 @@ async fn a_sign_in_started_with_a_link_stops_when_the_link_is_revoked(app: &Test
 }
 
 async fn a_link_holder_returns_only_to_allowed_origins(app: &TestApp) {
-    let app = &unthrottled(app.test_db.backend, |raw| {
+    let app = &TestApp::spawn_without_limits(app.test_db.backend, |raw| {
         raw.allowed_redirect_origins = vec!["https://partner.example".to_owned()];
     })
     .await;

@@ -219,6 +219,22 @@ impl TestApp {
     }
 
     /// A server with `/metrics` on, behind `token` if given.
+    /// An app with every request limit off, customized further by `customize`: for the suites
+    /// that send thousands of requests with one key, one link or bad keys.
+    pub async fn spawn_without_limits(
+        backend: Backend,
+        customize: impl FnOnce(&mut RawSettings),
+    ) -> Self {
+        Self::spawn_with(backend, |raw| {
+            raw.rate_limit_per_minute = 0;
+            raw.auth_failure_limit = 0;
+            raw.link_rate_limit_per_minute = 0;
+            raw.link_rate_limit_per_address_per_minute = 0;
+            customize(raw);
+        })
+        .await
+    }
+
     pub async fn spawn_with_metrics(backend: Backend, token: Option<&str>) -> Self {
         Self::spawn_with(backend, |raw| {
             raw.metrics = true;
