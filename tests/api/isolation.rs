@@ -12,7 +12,16 @@ use serde_json::{Value, json};
 
 cases![another_tenants_credentials_never_reach_a_tenants_data];
 
-/// What tenant A owns, and strings only A's data contains.
+// Strings only A's data contains, planted in what A owns.
+const METADATA: &str = "tenantA-metadata-5b1";
+const HANDLE: &str = "tenantAhandle5b1";
+const CAPTION: &str = "tenantA-caption-5b1";
+const FILE: &str = "tenantA-file-5b1";
+const TITLE: &str = "tenantA-title-5b1";
+/// All of them: A reads each of them back, so their absence from B's answers means something.
+const PLANTED: [&str; 5] = [METADATA, HANDLE, CAPTION, FILE, TITLE];
+
+/// What tenant A owns, and strings only A's data contains (the planted ones and A's ids).
 struct TenantA {
     job_id: String,
     media_id: String,
@@ -25,31 +34,24 @@ async fn tenant_a(app: &TestApp) -> TenantA {
     let (status, body) = send(app.post(
         "/users",
         &json!({"username": "olivia", "external_id": "crm-olivia",
-                "metadata": {"note": "tenantA-metadata-5b1"}}),
+                "metadata": {"note": METADATA}}),
     ))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let profile_id = app.profile_id("olivia").await;
-    app.insert_connection("olivia", "x", "tenantAhandle5b1", false)
-        .await;
+    app.insert_connection("olivia", "x", HANDLE, false).await;
     let job_id = app
-        .insert_post(
-            "olivia",
-            "x",
-            "scheduled",
-            "2031-05-01T10:00:00",
-            "tenantA-caption-5b1",
-        )
+        .insert_post("olivia", "x", "scheduled", "2031-05-01T10:00:00", CAPTION)
         .await;
     let (status, staged) = send(app.post(
         "/media-uploads",
-        &json!({"filename": "tenantA-file-5b1.png", "content_type": "image/png",
+        &json!({"filename": format!("{FILE}.png"), "content_type": "image/png",
                 "content_length": 10, "media_type": "image", "source": "local"}),
     ))
     .await;
     assert_eq!(status, StatusCode::OK, "{staged}");
     let token = app
-        .link_token("olivia", json!({"connect_title": "tenantA-title-5b1"}))
+        .link_token("olivia", json!({"connect_title": TITLE}))
         .await;
     let link_id = crate::support::connect::link_id_of(&token);
     TenantA {
@@ -57,17 +59,11 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         media_id: staged["upload_id"].as_str().unwrap().to_owned(),
         link_id,
         token,
-        markers: [
-            "tenantA-metadata-5b1",
-            "tenantAhandle5b1",
-            "tenantA-caption-5b1",
-            "tenantA-file-5b1",
-            "tenantA-title-5b1",
-            &profile_id,
-            &app.account_id,
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        markers: PLANTED
+            .into_iter()
+            .chain([profile_id.as_str(), app.account_id.as_str()])
+            .map(str::to_owned)
+            .collect(),
     }
 }
 
@@ -102,7 +98,7 @@ async fn another_tenants_credentials_never_reach_a_tenants_data(app: &TestApp) {
     let app = &TestApp::spawn_without_limits(app.test_db.backend, |_| {}).await;
     let a = tenant_a(app).await;
     let before = a_reads(app, &a).await;
-    for marker in &a.markers[..5] {
+    for marker in PLANTED {
         assert!(
             before.iter().any(|v| v.to_string().contains(marker)),
             "A can read its own {marker}, so its absence below means something"
