@@ -161,6 +161,12 @@ pub struct RawSettings {
     /// How long a finished upload's media is kept (for `/posts/retry` and the schedule's
     /// preview) before the sweeper deletes it.
     pub publishing_media_retention_hours: u64,
+    /// How long a platform may process an upload (a video) before its post fails as
+    /// `processing_timeout`.
+    pub publishing_processing_timeout_minutes: u64,
+    /// The longest pause between two looks at an upload a platform is processing; the
+    /// pauses grow with the time it has taken, up to this.
+    pub publishing_processing_poll_max_seconds: u64,
     /// Where uploaded and fetched media is kept: `local` (`<data_dir>/media`) or `s3`.
     pub media_store: MediaStoreKind,
     /// The bucket, with `media_store = "s3"`.
@@ -345,6 +351,8 @@ impl Default for RawSettings {
             publishing_concurrency: 8,
             publishing_poll_ms: 1000,
             publishing_media_retention_hours: 168,
+            publishing_processing_timeout_minutes: 120,
+            publishing_processing_poll_max_seconds: 60,
             media_store: MediaStoreKind::Local,
             media_s3_bucket: None,
             media_s3_endpoint: None,
@@ -529,6 +537,10 @@ pub struct PublishingSettings {
     pub poll: std::time::Duration,
     /// `publishing_media_retention_hours`.
     pub media_retention: chrono::Duration,
+    /// `publishing_processing_timeout_minutes`.
+    pub processing_timeout: chrono::Duration,
+    /// `publishing_processing_poll_max_seconds`.
+    pub processing_poll_max: std::time::Duration,
 }
 
 /// How webhooks are delivered.
@@ -789,6 +801,16 @@ impl Settings {
                 raw.publishing_media_retention_hours,
                 0..=87_600,
             )? as i64),
+            processing_timeout: chrono::Duration::minutes(in_range(
+                "publishing_processing_timeout_minutes",
+                raw.publishing_processing_timeout_minutes,
+                1..=10_080,
+            )? as i64),
+            processing_poll_max: std::time::Duration::from_secs(in_range(
+                "publishing_processing_poll_max_seconds",
+                raw.publishing_processing_poll_max_seconds,
+                1..=3600,
+            )?),
         };
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let store = match raw.media_store {

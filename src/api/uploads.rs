@@ -251,11 +251,16 @@ async fn submit(
             if is_async {
                 return Ok(HttpResponse::Ok().json(async_body(&job, total, false)));
             }
-            let budget = engine.settings().sync_budget;
-            if tokio::time::timeout(budget, running).await.is_err() {
+            // A platform that processes the upload (a video) leaves its post waiting when the
+            // run ends: the answer waits for that too, within the same budget.
+            let until = tokio::time::Instant::now() + engine.settings().sync_budget;
+            if tokio::time::timeout_at(until, running).await.is_err() {
                 return Ok(HttpResponse::Ok().json(async_body(&job, total, true)));
             }
-            let targets = targets_of(&state, &job).await?;
+            let (targets, settled) = engine.settle(&job, until).await?;
+            if !settled {
+                return Ok(HttpResponse::Ok().json(async_body(&job, total, true)));
+            }
             let mut body = sync_body(&job, &targets);
             body["usage"] = usage_now(&state, &account.id, allowance).await?;
             Ok(HttpResponse::Ok().json(body))

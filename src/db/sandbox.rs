@@ -130,6 +130,8 @@ pub struct PlatformSettings {
     pub expires_in: Option<i64>,
     /// `false`: grants come without a refresh token.
     pub refresh_tokens: bool,
+    /// How long uploads take to process, in milliseconds; `None` for the default.
+    pub processing_ms: Option<i64>,
 }
 
 /// A change to a platform's settings; `None` leaves a setting as it is.
@@ -138,6 +140,7 @@ pub struct PlatformSettings {
 pub struct SettingsChange {
     pub expires_in: Option<i64>,
     pub refresh_tokens: Option<bool>,
+    pub processing_ms: Option<i64>,
 }
 
 /// One logged call to an emulated endpoint.
@@ -258,6 +261,7 @@ pub fn change_settings(
         platform: platform.key().to_owned(),
         expires_in: None,
         refresh_tokens: true,
+        processing_ms: None,
     };
     // Not in a transaction: a PostgreSQL transaction would be aborted by the duplicate,
     // which only means another process created the row first.

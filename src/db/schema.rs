@@ -209,6 +209,7 @@ diesel::table! {
         platform -> Text,
         expires_in -> Nullable<BigInt>,
         refresh_tokens -> Bool,
+        processing_ms -> Nullable<BigInt>,
     }
 }
 
@@ -312,6 +313,15 @@ diesel::joinable!(social_connections -> profiles (profile_id));
 diesel::joinable!(oauth_states -> connect_links (link_id));
 diesel::joinable!(oauth_tokens -> social_connections (connection_id));
 diesel::table! {
+    upload_processing (job_id, platform) {
+        job_id -> Text,
+        platform -> Text,
+        state -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
     upload_media (job_id, media_id) {
         job_id -> Text,
         media_id -> Text,
@@ -341,6 +351,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_targets,
     upload_idempotency,
     upload_media,
+    upload_processing,
     post_usage,
     queue_settings,
     queue_full_slots,

@@ -10,7 +10,9 @@
 use super::DbConn;
 use super::outbox::{self, Queued};
 use super::profiles::Profile;
-use super::schema::{profiles, upload_idempotency, upload_jobs, upload_media, upload_targets};
+use super::schema::{
+    profiles, upload_idempotency, upload_jobs, upload_media, upload_processing, upload_targets,
+};
 use crate::domain::upload::{JobState, TargetState};
 use crate::domain::webhooks::Event;
 use chrono::NaiveDateTime;
@@ -67,6 +69,31 @@ pub struct Target {
     pub error_message: Option<String>,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+}
+
+/// A target whose platform is processing the post (`publish::publisher::Progress::Pending`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = upload_processing)]
+pub struct Processing {
+    pub job_id: String,
+    pub platform: String,
+    /// JSON: what the publisher needs to go on.
+    pub state: String,
+    /// When the platform started on it.
+    pub since: NaiveDateTime,
+}
+
+/// Where the platform's processing of a target stands, if it is processing it.
+pub fn processing_of(
+    conn: &mut DbConn,
+    job_id: &str,
+    platform: &str,
+) -> QueryResult<Option<Processing>> {
+    upload_processing::table
+        .find((job_id, platform))
+        .select(Processing::as_select())
+        .first(conn)
+        .optional()
 }
 
 impl Target {
@@ -297,6 +324,12 @@ pub enum Finish {
         code: String,
         message: String,
     },
+    /// The platform is processing the post: call again at `at` with `state`. Not an
+    /// attempt: the claim that picks it up again does not use up one of the target's tries.
+    Wait {
+        at: NaiveDateTime,
+        state: serde_json::Value,
+    },
     /// Try again at `at`. `in_doubt`: the last call's outcome is unknown, so the next attempt
     /// must look the post up first.
     Retry {
@@ -378,6 +411,37 @@ pub fn finish(
                     .execute(conn)?,
                 Some(result),
             ),
+            Finish::Wait { at, state } => {
+                let n = diesel::update(row)
+                    .set((
+                        t::attempts.eq(t::attempts - 1),
+                        t::call_started_at.eq(none),
+                        t::due_at.eq(at),
+                        t::locked_until.eq(none),
+                        t::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                // The lease keeps other writers off this target, so update-or-insert is safe
+                // (MultiConnection has no ON CONFLICT).
+                if n == 1 {
+                    let state = state.to_string();
+                    let updated =
+                        diesel::update(upload_processing::table.find((&job.id, platform)))
+                            .set(upload_processing::state.eq(&state))
+                            .execute(conn)?;
+                    if updated == 0 {
+                        diesel::insert_into(upload_processing::table)
+                            .values(&Processing {
+                                job_id: job.id.clone(),
+                                platform: platform.to_owned(),
+                                state,
+                                since: now,
+                            })
+                            .execute(conn)?;
+                    }
+                }
+                (n, None)
+            }
             Finish::Retry {
                 at,
                 in_doubt,
@@ -411,6 +475,7 @@ pub fn finish(
         let Some(result) = final_result.filter(|_| n == 1) else {
             return Ok(Queued::nothing(n == 1));
         };
+        diesel::delete(upload_processing::table.find((&job.id, platform))).execute(conn)?;
         let profile: Profile = profiles::table
             .find(&job.profile_id)
             .select(Profile::as_select())

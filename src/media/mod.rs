@@ -22,6 +22,9 @@ use crate::outbound::Guarded;
 use crate::publish::publisher::{Media, MediaSource, PublishError};
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
@@ -475,25 +478,49 @@ fn media_of(row: &MediaObject) -> Media {
         content_type: row.content_type.clone(),
         size: u64::try_from(row.size).unwrap_or(0),
         filename: row.filename.clone(),
+        video: None,
     }
 }
 
-#[async_trait]
-impl MediaSource for Library {
-    async fn bytes(&self, media: &Media) -> Result<Bytes, PublishError> {
+/// A storage failure while publishing: a later attempt may read it.
+fn unreadable(e: impl std::fmt::Display) -> PublishError {
+    PublishError::refused("media_unreadable", format!("cannot read media: {e}"), true)
+}
+
+impl Library {
+    /// Where a stored item's bytes are, for a publisher.
+    async fn object_key(&self, media: &Media) -> Result<String, PublishError> {
         let id = media.id.clone();
         let row = self
             .0
             .db
             .run(move |conn| rows::find(conn, &id).map_err(MediaError::from))
             .await
-            .map_err(|e| {
-                PublishError::refused("media_unreadable", format!("cannot read media: {e}"), true)
-            })?
+            .map_err(unreadable)?
             .ok_or_else(|| PublishError::invalid("media_missing", "The media was deleted"))?;
-        self.0.store.read(&row.object_key).await.map_err(|e| {
-            PublishError::refused("media_unreadable", format!("cannot read media: {e}"), true)
-        })
+        Ok(row.object_key)
+    }
+}
+
+#[async_trait]
+impl MediaSource for Library {
+    async fn bytes(&self, media: &Media) -> Result<Bytes, PublishError> {
+        let key = self.object_key(media).await?;
+        self.0.store.read(&key).await.map_err(unreadable)
+    }
+
+    async fn range(&self, media: &Media, range: Range<u64>) -> Result<Bytes, PublishError> {
+        let key = self.object_key(media).await?;
+        self.0.store.range(&key, range).await.map_err(unreadable)
+    }
+
+    async fn stream(
+        &self,
+        media: &Media,
+    ) -> Result<BoxStream<'static, Result<Bytes, PublishError>>, PublishError> {
+        let key = self.object_key(media).await?;
+        let chunks = self.0.store.stream(&key).await.map_err(unreadable)?;
+        Ok(chunks.map(|c| c.map_err(unreadable)).boxed())
     }
 
     fn public_url(&self, media: &Media) -> String {

@@ -105,7 +105,12 @@ impl Store {
         if end == 0 {
             return Ok(Bytes::new());
         }
-        self.inner.get_range(&Path::from(key), 0..end).await
+        self.range(key, 0..end).await
+    }
+
+    /// Bytes `range` of the object.
+    pub async fn range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StoreError> {
+        self.inner.get_range(&Path::from(key), range).await
     }
 
     /// The whole object in memory: photos and documents only.

@@ -9,14 +9,14 @@
 //! whose outcome is unknown, and is reconciled with the platform (`Publisher::find`) before
 //! anything is sent again, or fails as `outcome_unknown` where the platform cannot be asked.
 
-use super::publisher::{Call, MediaSource, Post, PublishError, Published};
+use super::publisher::{Call, MediaSource, Post, Progress, PublishError, Published};
 use super::publishers;
 use super::results;
 use crate::config::PublishingSettings;
 use crate::db::connections::{self, Connection};
 use crate::db::outbox::Queued;
 use crate::db::profiles::{self, Profile};
-use crate::db::uploads::{self, Finish, Job, Target};
+use crate::db::uploads::{self, Finish, Job, Processing, Target};
 use crate::db::{Db, DbConn, accounts, is_unique_violation, queue, usage};
 use crate::domain::upload::{Fields, JobState, PostKind, TargetState};
 use crate::domain::usage::{CapViolation, Period};
@@ -100,6 +100,8 @@ pub struct Engine {
     metrics: PublishMetrics,
     /// Wakes this process's worker: new due work, or a retry planned.
     wake: Notify,
+    /// Wakes requests waiting for an upload to settle: an outcome was recorded here.
+    progress: Notify,
     /// Where publishing runs that requests started (`start`) run: a stop waits for them as
     /// for the worker's own items.
     detached: Detached,
@@ -121,6 +123,7 @@ impl Engine {
             settings,
             metrics,
             wake: Notify::new(),
+            progress: Notify::new(),
             detached,
         }
     }
@@ -192,6 +195,7 @@ impl Engine {
             media: self.media.as_ref(),
             marker: post_id,
             since: time::now(),
+            resume: None,
         };
         publisher.unpublish(&call, post_id).await
     }
@@ -256,6 +260,34 @@ impl Engine {
             join_all(runs).await;
         };
         self.detached.spawn(run)
+    }
+
+    /// Waits until every platform of `job` is final, or `until`: its targets as they are
+    /// then, and whether they all are final. Outcomes recorded by this process wake it; those
+    /// of others are seen at the worker's polling pace.
+    pub async fn settle(
+        &self,
+        job: &Job,
+        until: tokio::time::Instant,
+    ) -> Result<(Vec<Target>, bool), ApiError> {
+        loop {
+            // Made before the read, so that an outcome recorded after it still wakes us.
+            let recorded = self.progress.notified();
+            let id = job.id.clone();
+            let targets = self
+                .db
+                .run(move |conn| uploads::targets_of(conn, &[&id]).map_err(ApiError::from))
+                .await?;
+            let settled = targets.iter().all(|t| t.state().is_final());
+            if settled || tokio::time::Instant::now() >= until {
+                return Ok((targets, settled));
+            }
+            let pause = tokio::time::Instant::now() + self.settings.poll;
+            tokio::select! {
+                () = recorded => {}
+                () = tokio::time::sleep_until(pause.min(until)) => {}
+            }
+        }
     }
 
     /// Claims and publishes due targets until `stop` turns true, then finishes what is in
@@ -333,6 +365,7 @@ impl Engine {
             connection,
             post,
             publisher,
+            processing,
         } = prepared;
         let Some(app) = self.oauth.platforms.get(platform) else {
             return Some(final_failure(
@@ -367,6 +400,9 @@ impl Engine {
                 }
             };
         let marker = format!("{}:{}", job.id, target.platform);
+        let resume: Option<serde_json::Value> = processing
+            .as_ref()
+            .and_then(|p| serde_json::from_str(&p.state).ok());
         let call = Call {
             app,
             connection: &connection,
@@ -376,6 +412,7 @@ impl Engine {
             // The same for every attempt (Bluesky's record key derives from it), and never
             // after the first call.
             since: job.scheduled_for.unwrap_or(job.created_at),
+            resume: resume.as_ref(),
         };
         if target.call_started_at.is_some() {
             match publisher.find(&call, &post).await {
@@ -391,6 +428,19 @@ impl Engine {
                 }
                 Err(e) => return Some(self.retry_or_fail(target, e, true)),
             }
+        }
+        if let Some(since) = processing.as_ref().map(|p| p.since)
+            && time::now() - since > self.settings.processing_timeout
+        {
+            return Some(final_failure(
+                "processing_timeout",
+                &format!(
+                    "{} did not finish processing the upload within {} minutes",
+                    platform.display_name(),
+                    self.settings.processing_timeout.num_minutes()
+                ),
+                "platform",
+            ));
         }
         let (job_id, name, conn_id, now) = (
             job.id.clone(),
@@ -414,13 +464,17 @@ impl Engine {
             }
         }
         match publisher.publish(&call, &post).await {
-            Ok(mut done) => {
+            Ok(Progress::Done(mut done)) => {
                 done.warnings.extend(publishers::ignored_options(
                     publisher.platform(),
                     &post.fields,
                 ));
                 Some(published(done))
             }
+            Ok(Progress::Pending { state, after }) => Some(Finish::Wait {
+                at: time::now() + self.next_look(processing.as_ref(), after),
+                state,
+            }),
             Err(PublishError::Reauth { reason, message }) => {
                 let id = connection.id.clone();
                 let flagged = self
@@ -456,6 +510,7 @@ impl Engine {
         })?;
         let kind = PostKind::parse(&job.kind).unwrap_or(PostKind::Text);
         let profile_id = job.profile_id.clone();
+        let job_id = job.id.clone();
         let name = target.platform.clone();
         // A scheduled post passed no daily cap when it was accepted: it is checked now, before
         // its first call (a call in doubt is reconciled, never refused).
@@ -466,6 +521,7 @@ impl Engine {
                 let all = connections::for_profiles(conn, &[&profile_id])?;
                 let profile = profiles::find_by_id(conn, &profile_id)?;
                 let connection = all.into_iter().find(|c| c.platform == name);
+                let processing = uploads::processing_of(conn, &job_id, &name)?;
                 let used = match &connection {
                     // This target is `processing`, so the window counts it: the others are
                     // one fewer.
@@ -474,10 +530,10 @@ impl Engine {
                     }
                     _ => None,
                 };
-                Ok::<_, ApiError>((connection, profile, used))
+                Ok::<_, ApiError>((connection, profile, used, processing))
             })
             .await;
-        let (connection, profile, used) = match found {
+        let (connection, profile, used, processing) = match found {
             Ok(found) => found,
             Err(e) => {
                 return Err(self.retry_or_fail(
@@ -536,7 +592,19 @@ impl Engine {
             connection,
             post,
             publisher,
+            processing,
         })
+    }
+
+    /// When to look again at a post the platform is processing: what the publisher asked,
+    /// or a quarter of the time it has taken so far when that is longer (a slow platform is
+    /// asked less often), never more than `processing_poll_max` apart.
+    fn next_look(&self, processing: Option<&Processing>, asked: std::time::Duration) -> Duration {
+        let taken = processing
+            .map(|p| (time::now() - p.since).to_std().unwrap_or_default())
+            .unwrap_or_default();
+        let pause = asked.max(taken / 4).min(self.settings.processing_poll_max);
+        Duration::from_std(pause).unwrap_or(Duration::seconds(1))
     }
 
     /// A failure that may pass later: retried with backoff while attempts remain. A call in
@@ -570,16 +638,18 @@ impl Engine {
         lease: NaiveDateTime,
         outcome: Finish,
     ) -> Result<(), ApiError> {
-        let retry = matches!(outcome, Finish::Retry { .. });
+        let later = matches!(outcome, Finish::Retry { .. } | Finish::Wait { .. });
         let counted = match &outcome {
-            Finish::Published { .. } => PublishOutcome::Published,
-            Finish::Retry { in_doubt: true, .. } => PublishOutcome::InDoubt,
-            Finish::Retry { .. } => PublishOutcome::Retried,
+            Finish::Published { .. } => Some(PublishOutcome::Published),
+            Finish::Retry { in_doubt: true, .. } => Some(PublishOutcome::InDoubt),
+            Finish::Retry { .. } => Some(PublishOutcome::Retried),
             Finish::Failed {
                 state: TargetState::Skipped,
                 ..
-            } => PublishOutcome::Skipped,
-            Finish::Failed { .. } => PublishOutcome::Failed,
+            } => Some(PublishOutcome::Skipped),
+            Finish::Failed { .. } => Some(PublishOutcome::Failed),
+            // Not an attempt's outcome: the attempt goes on later.
+            Finish::Wait { .. } => None,
         };
         let retention = self.settings.media_retention;
         let job = job.clone();
@@ -614,12 +684,13 @@ impl Engine {
             })
             .await?;
         if recorded {
-            if let Some(platform) = Platform::parse(&target.platform) {
+            if let (Some(platform), Some(counted)) = (Platform::parse(&target.platform), counted) {
                 self.metrics.record(platform, counted);
             }
-            if retry {
+            if later {
                 self.wake.notify_one();
             }
+            self.progress.notify_waiters();
         }
         Ok(())
     }
@@ -629,6 +700,8 @@ struct Prepared {
     connection: Connection,
     post: Post,
     publisher: &'static dyn super::publisher::Publisher,
+    /// Where the platform's processing of the post stands, when it is processing it.
+    processing: Option<Processing>,
 }
 
 fn published(p: Published) -> Finish {

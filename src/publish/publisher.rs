@@ -14,7 +14,10 @@ use crate::oauth::provider::App;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::NaiveDateTime;
+use futures_util::stream::BoxStream;
 use serde_json::{Map, Value};
+use std::ops::Range;
+use std::time::Duration;
 
 /// One stored media item of an upload.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,13 +29,37 @@ pub struct Media {
     pub content_type: String,
     pub size: u64,
     pub filename: Option<String>,
+    /// What probing a video found (`media::probe`); `None` for other kinds, and for a video
+    /// stored before probing existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoInfo>,
+}
+
+/// A video's properties that platforms limit, read from its container.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VideoInfo {
+    pub duration_ms: u64,
+    pub width: u32,
+    pub height: u32,
+    /// The video track's codec as its sample entry names it (`avc1`, `hvc1`, …).
+    pub video_codec: Option<String>,
+    /// The first audio track's codec (`mp4a`, …), `None` when silent.
+    pub audio_codec: Option<String>,
 }
 
 /// Reads stored media for a publisher, and names a URL a platform can fetch it from.
 #[async_trait]
 pub trait MediaSource: Send + Sync {
-    /// The whole item. Photos and documents only: video is streamed (issue 15).
+    /// The whole item in memory: photos and documents only. Video is read by `range` or
+    /// `stream`, so that a large file never sits in memory whole.
     async fn bytes(&self, media: &Media) -> Result<Bytes, PublishError>;
+    /// Bytes `range` of the item (a chunk of a chunked upload), read without the rest.
+    async fn range(&self, media: &Media, range: Range<u64>) -> Result<Bytes, PublishError>;
+    /// The whole item as a stream of chunks, for a platform that takes one request body.
+    async fn stream(
+        &self,
+        media: &Media,
+    ) -> Result<BoxStream<'static, Result<Bytes, PublishError>>, PublishError>;
     /// A signed URL under Postgate's public address that serves the item for a few hours,
     /// for APIs that pull media (Threads, Facebook, Instagram).
     fn public_url(&self, media: &Media) -> String;
@@ -85,6 +112,7 @@ impl Post {
 }
 
 /// The connected account a post goes to, with fresh tokens.
+#[derive(Clone, Copy)]
 pub struct Call<'a> {
     /// The platform's configured app: endpoints (`app.url("…")`) and the HTTP client.
     pub app: &'a App,
@@ -97,6 +125,28 @@ pub struct Call<'a> {
     pub marker: &'a str,
     /// When the first attempt was made: `find` looks for posts made since.
     pub since: NaiveDateTime,
+    /// What the last call left in `Progress::Pending::state`, when the post is under way
+    /// on the platform (an upload being processed); `None` on a first call.
+    pub resume: Option<&'a Value>,
+}
+
+/// How far a publish call took the post.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// The post is up.
+    Done(Published),
+    /// The platform is working on it (processing a video, a container not yet ready). The
+    /// engine stores `state`, frees the worker, and calls `publish` again after `after`
+    /// (backing off, within its processing deadline) with `state` in `call.resume` — also
+    /// after a restart. `state` must hold everything the next call needs (ids, offsets), and
+    /// a call that made nothing new must leave the post where a repeat of it is harmless.
+    Pending { state: Value, after: Duration },
+}
+
+impl From<Published> for Progress {
+    fn from(p: Published) -> Self {
+        Self::Done(p)
+    }
 }
 
 /// What a platform made of a post.
@@ -202,13 +252,16 @@ pub trait Publisher: Send + Sync {
     /// cannot go out fails at once with the limit named. Returns warnings (fields ignored).
     fn check(&self, post: &Post) -> Result<Vec<String>, PublishError>;
 
-    /// Makes the post. Long posts become threads where the platform does that.
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError>;
+    /// Makes the post, or takes it one step further when `call.resume` holds the state of
+    /// an earlier `Pending`. Long posts become threads where the platform does that.
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError>;
 
     /// After an attempt whose outcome is unknown: the post it made, if the platform has it
     /// (looked up by `call.marker`, or by text and time since `call.since`). `Unsupported`
     /// when the platform cannot be asked: the engine then fails the post as
-    /// `outcome_unknown` rather than risk a second copy.
+    /// `outcome_unknown` rather than risk a second copy. With `call.resume` set, the
+    /// interrupted call was a step from that state: `Ok(None)` then means the step may be
+    /// taken again (it made no post, or the platform refuses a repeat).
     async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError>;
 
     /// Deletes a post this account made.
@@ -243,6 +296,7 @@ pub(crate) mod samples {
                 content_type: content_type.to_owned(),
                 size: 10,
                 filename: None,
+                video: None,
             })
             .collect()
     }

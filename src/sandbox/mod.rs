@@ -74,10 +74,18 @@ pub enum Fault {
     /// No failure: the call is answered as usual. Scripts a failure of a later call of the
     /// same endpoint (Graph's calls share one).
     Pass,
+    /// A chunk of a chunked or resumable upload is refused, as the platform refuses one
+    /// (the emulator of the endpoint answers it).
+    ChunkRejected,
+    /// The upload the call finishes fails the platform's processing: its status later
+    /// reports the failure.
+    ProcessingFailed,
+    /// The platform's quota (daily posts or API units) is used up.
+    QuotaExceeded,
 }
 
 impl Fault {
-    const ALL: [Fault; 7] = [
+    const ALL: [Fault; 10] = [
         Fault::ServerError,
         Fault::RateLimited,
         Fault::Slow,
@@ -85,6 +93,9 @@ impl Fault {
         Fault::InvalidGrant,
         Fault::TokenRevoked,
         Fault::Pass,
+        Fault::ChunkRejected,
+        Fault::ProcessingFailed,
+        Fault::QuotaExceeded,
     ];
 
     /// The name it is stored under, as `_control` spells it.
@@ -97,7 +108,18 @@ impl Fault {
             Fault::InvalidGrant => "invalid_grant",
             Fault::TokenRevoked => "token_revoked",
             Fault::Pass => "pass",
+            Fault::ChunkRejected => "chunk_rejected",
+            Fault::ProcessingFailed => "processing_failed",
+            Fault::QuotaExceeded => "quota_exceeded",
         }
+    }
+
+    /// Whether a publish emulator answers it itself, where and as its platform would.
+    fn is_the_emulators(self) -> bool {
+        matches!(
+            self,
+            Fault::ChunkRejected | Fault::ProcessingFailed | Fault::QuotaExceeded
+        )
     }
 
     fn parse(key: &str) -> Option<Self> {
@@ -148,6 +170,18 @@ impl Sandbox {
             urls,
             media_dir,
         }
+    }
+
+    /// How long `platform` takes to process an upload: `processing_ms` of the control
+    /// endpoint, else a couple of seconds — long enough that a client must poll.
+    pub async fn processing_delay(&self, platform: Platform) -> Result<chrono::Duration, Down> {
+        const DEFAULT_MS: i64 = 2000;
+        let set = self
+            .run(move |conn| state::settings(conn, platform))
+            .await?;
+        Ok(chrono::Duration::milliseconds(
+            set.and_then(|s| s.processing_ms).unwrap_or(DEFAULT_MS),
+        ))
     }
 
     /// Runs storage work on the blocking pool.
@@ -219,6 +253,9 @@ struct ControlRequest {
     /// `false`: grants from now on come without a refresh token, as some apps' do (a
     /// LinkedIn app without refresh tokens, a Google consent that gave none).
     refresh_tokens: Option<bool>,
+    /// How long the platform takes to process an upload (a video, a container) from now
+    /// on, in milliseconds.
+    processing_ms: Option<i64>,
 }
 
 async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResponse {
@@ -226,9 +263,17 @@ async fn control(sandbox: Data<Sandbox>, body: Json<ControlRequest>) -> HttpResp
         return HttpResponse::BadRequest().json(json!({"error": "unknown platform"}));
     };
     let body = body.into_inner();
+    if body
+        .processing_ms
+        .is_some_and(|ms| !(0..=86_400_000).contains(&ms))
+    {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": "processing_ms: from 0 to 86400000"}));
+    }
     let change = SettingsChange {
         expires_in: body.expires_in,
         refresh_tokens: body.refresh_tokens,
+        processing_ms: body.processing_ms,
     };
     let saved = sandbox
         .run(move |conn| {

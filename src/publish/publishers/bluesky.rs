@@ -10,7 +10,7 @@ use crate::domain::tid::tid;
 use crate::domain::time;
 use crate::domain::upload::{Fields, MediaKind, PostKind};
 use crate::publish::http::{Effect, send};
-use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
+use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::text::{Measure, next_url, split};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -738,7 +738,7 @@ impl Publisher for Bluesky {
         thread(post).map(|_| Vec::new())
     }
 
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let thread = thread(post)?;
         let mut quote = match &thread.quote {
             Some(quoted) => Some(strong_ref(&named_post(call, quoted).await?)),
@@ -817,7 +817,7 @@ impl Publisher for Bluesky {
         note_thread(&mut published, &uris);
         published.url = Some(post_url(call, &first));
         published.post_id = first;
-        Ok(published)
+        Ok(Progress::Done(published))
     }
 
     /// The root post, once it has its gates: one still missing a gate is not done, and is
@@ -1012,6 +1012,7 @@ mod tests {
             content_type: "image/png".into(),
             size: 10,
             filename: None,
+            video: None,
         });
         let with_images = thread(&photo).unwrap();
         assert_eq!(with_images.external, None);

@@ -10,7 +10,7 @@ use crate::domain::Platform;
 use crate::domain::upload::{MediaKind, PostKind};
 use crate::oauth::http::string_at;
 use crate::publish::http::Effect;
-use crate::publish::publisher::{Call, Post, PublishError, Published, Publisher};
+use crate::publish::publisher::{Call, Post, Progress, PublishError, Published, Publisher};
 use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -405,7 +405,7 @@ impl Publisher for Facebook {
         plan(post).map(|p| p.warnings)
     }
 
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let plan = plan(post)?;
         let (page, token) = page(call, plan.page.as_deref()).await?;
         let post_id = create(call, post, &plan, &page, &token).await?;
@@ -428,7 +428,7 @@ impl Publisher for Facebook {
             .map(drop);
             note_first_comment(&mut published, outcome);
         }
-        Ok(published)
+        Ok(Progress::Done(published))
     }
 
     /// The Page's feed since `call.since`, for a post with the same message.

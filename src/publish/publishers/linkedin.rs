@@ -10,7 +10,7 @@ use crate::domain::Platform;
 use crate::domain::upload::{MediaKind, PostKind};
 use crate::oauth::providers::LINKEDIN_API_VERSION as API_VERSION;
 use crate::publish::http::{self, Effect};
-use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
+use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use async_trait::async_trait;
 use chrono::Duration;
 use reqwest::{Method, RequestBuilder};
@@ -590,7 +590,7 @@ impl Publisher for Linkedin {
         plan(post).map(|p| p.warnings)
     }
 
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let plan = plan(post)?;
         let author = author(call, &plan);
         if !plan.targets.is_empty() && !author.starts_with(ORGANIZATION_URN) {
@@ -638,7 +638,7 @@ impl Publisher for Linkedin {
             let outcome = comment(call, &author, &published.post_id, text).await;
             note_first_comment(&mut published, outcome);
         }
-        Ok(published)
+        Ok(Progress::Done(published))
     }
 
     /// The author's newest posts, for one made since `call.since` with the same commentary.
@@ -690,6 +690,7 @@ mod tests {
             content_type: content_type.to_owned(),
             size: 1000,
             filename: Some(filename.to_owned()),
+            video: None,
         }
     }
 

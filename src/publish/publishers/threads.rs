@@ -12,7 +12,7 @@ use crate::domain::upload::{Fields, MediaKind, PostKind};
 use crate::oauth::http::string_at;
 use crate::publish::http::Effect;
 use crate::publish::layout::image_layout;
-use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
+use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::text::{self, Measure};
 use async_trait::async_trait;
 use chrono::Duration;
@@ -447,7 +447,7 @@ impl Publisher for Threads {
         plan(post).map(|_| Vec::new())
     }
 
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let plan = plan(post)?;
         let mut images = post
             .media
@@ -506,7 +506,7 @@ impl Publisher for Threads {
         .ok()
         .and_then(|p| string_at(&p, "permalink"));
         published.post_id = post_id;
-        Ok(published)
+        Ok(Progress::Done(published))
     }
 
     /// The account's posts since `call.since`, for one with the head post's text.

@@ -10,7 +10,7 @@ use crate::domain::time;
 use crate::domain::upload::{Fields, MediaKind, PostKind};
 use crate::publish::http::{Effect, send};
 use crate::publish::layout::image_layout;
-use crate::publish::publisher::{Call, Media, Post, PublishError, Published, Publisher};
+use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::text::{Measure, next_url, split};
 use async_trait::async_trait;
 use base64::Engine;
@@ -571,7 +571,7 @@ impl Publisher for X {
         thread(post).map(|t| t.warnings)
     }
 
-    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Published, PublishError> {
+    async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let thread = thread(post)?;
         let alts = post.alt_texts(Platform::X);
         let mut media_ids = Vec::new();
@@ -612,7 +612,7 @@ impl Publisher for X {
         note_thread(&mut published, &ids);
         published.url = Some(post_url(call, &first));
         published.post_id = first;
-        Ok(published)
+        Ok(Progress::Done(published))
     }
 
     async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError> {

@@ -14,7 +14,7 @@ mod page;
 mod threads;
 mod x;
 
-use super::{Down, Sandbox, endpoints, people};
+use super::{Down, Fault, Sandbox, endpoints, people};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
 use crate::domain::{Platform, time};
 use crate::web::bearer_token;
@@ -36,16 +36,36 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
     }
 }
 
+/// A call of an emulated publishing endpoint.
+pub struct Incoming<'a> {
+    /// The endpoint's name in the platform's provider (`media_upload`, `graph`, …).
+    pub name: &'a str,
+    pub req: &'a actix_web::HttpRequest,
+    pub body: &'a Bytes,
+    /// Query and form parameters together.
+    pub params: &'a std::collections::HashMap<String, String>,
+    /// A scripted fault that the emulator answers itself (`chunk_rejected`,
+    /// `processing_failed`, `quota_exceeded`); the others were answered before.
+    pub fault: Option<Fault>,
+}
+
 /// Answers a call of a publishing endpoint (`emulates` said yes), after the fault and
 /// call-log path every emulated endpoint goes through.
 pub async fn answer(
     sandbox: &Sandbox,
     platform: Platform,
-    name: &str,
-    req: &actix_web::HttpRequest,
-    body: &Bytes,
-    params: &std::collections::HashMap<String, String>,
+    call: &Incoming<'_>,
 ) -> Result<actix_web::HttpResponse, Down> {
+    let Incoming {
+        name,
+        req,
+        body,
+        params,
+        fault,
+    } = *call;
+    if let Some(fault) = fault {
+        return Ok(fault_answer(platform, fault));
+    }
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
         Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
@@ -53,6 +73,30 @@ pub async fn answer(
         Platform::Threads => threads::graph(sandbox, req, params).await,
         _ => x::answer(sandbox, name, req, body).await,
     }
+}
+
+/// How a platform whose emulator has no chunked upload or processing step of its own
+/// answers the publish faults: as its API answers a refused request.
+fn fault_answer(platform: Platform, fault: Fault) -> actix_web::HttpResponse {
+    use actix_web::http::StatusCode;
+    let (status, code, message) = match fault {
+        Fault::QuotaExceeded => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "quota_exceeded",
+            "The daily publishing quota of this account is used up",
+        ),
+        Fault::ChunkRejected => (
+            StatusCode::BAD_REQUEST,
+            "chunk_rejected",
+            "The uploaded part was rejected",
+        ),
+        _ => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "processing_failed",
+            "The media could not be processed",
+        ),
+    };
+    super::wire::error(platform, status, code, message)
 }
 
 /// The account behind the bearer token of a call: its person index, `None` when the

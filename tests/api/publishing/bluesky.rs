@@ -1,5 +1,6 @@
 //! The Bluesky publisher against the PDS emulator.
 
+use super::ToEnd;
 use super::{Account, media_urls, page, post};
 use crate::cases;
 use crate::support::TestApp;
@@ -172,9 +173,9 @@ async fn bluesky_a_repeated_create_is_the_same_post_and_find_gets_it(app: &TestA
     let call = account.call("marker-7", time::now());
     let publisher = account.publisher();
     assert_eq!(publisher.find(&call, &text).await.unwrap(), None);
-    let made = publisher.publish(&call, &text).await.unwrap();
+    let made = publisher.publish_to_end(&call, &text).await.unwrap();
     // The answer was lost and the engine tries again: the record key collides.
-    let again = publisher.publish(&call, &text).await.unwrap();
+    let again = publisher.publish_to_end(&call, &text).await.unwrap();
     assert_eq!(again.post_id, made.post_id);
     let found = publisher.find(&call, &text).await.unwrap().expect("found");
     assert_eq!(found.post_id, made.post_id);
@@ -515,16 +516,16 @@ async fn bluesky_a_gate_missing_after_a_lost_answer_is_made_by_the_retry(app: &T
         &["pass", "server_error"],
     ))
     .await;
-    let e = publisher.publish(&call, &gated).await.unwrap_err();
+    let e = publisher.publish_to_end(&call, &gated).await.unwrap_err();
     assert!(matches!(e, PublishError::InDoubt(_)), "{e:?}");
     assert_eq!(
         publisher.find(&call, &gated).await.unwrap(),
         None,
         "a post without its gate is not done"
     );
-    let made = publisher.publish(&call, &gated).await.unwrap();
+    let made = publisher.publish_to_end(&call, &gated).await.unwrap();
     // Both collide with the first attempt's records or make the missing one: the same post.
-    let again = publisher.publish(&call, &gated).await.unwrap();
+    let again = publisher.publish_to_end(&call, &gated).await.unwrap();
     assert_eq!(again.post_id, made.post_id);
     let found = publisher.find(&call, &gated).await.unwrap().expect("found");
     assert_eq!(found.post_id, made.post_id);

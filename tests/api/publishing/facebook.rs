@@ -1,5 +1,6 @@
 //! The Facebook Page publisher against the emulated Graph API.
 
+use super::ToEnd;
 use super::graph_support::{
     Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, fault, page, pin,
     post, replies, stored, unique,
@@ -39,7 +40,9 @@ async fn a_page_is_needed_when_the_account_has_several(app: &TestApp) {
     let account = Account::connect(app, "several", FACEBOOK, 0).await;
     let none = Served::new(&[]).await;
     let p = post(PostKind::Text, &[("title", "hello")], vec![]);
-    let refused = publisher().publish(&account.call(&none, "m1"), &p).await;
+    let refused = publisher()
+        .publish_to_end(&account.call(&none, "m1"), &p)
+        .await;
     let Err(PublishError::Invalid { code, message }) = refused else {
         panic!("{refused:?}");
     };
@@ -54,7 +57,7 @@ async fn a_page_is_needed_when_the_account_has_several(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&none, "m1"), &named)
+        .publish_to_end(&account.call(&none, "m1"), &named)
         .await
         .unwrap();
     assert!(published.post_id.starts_with(&format!("{}_", pages(0)[1])));
@@ -77,7 +80,7 @@ async fn text_and_link_on_the_pinned_page_with_a_first_comment(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&none, "m2"), &p)
+        .publish_to_end(&account.call(&none, "m2"), &p)
         .await
         .unwrap();
     assert!(
@@ -115,7 +118,7 @@ async fn one_photo_and_an_album(app: &TestApp) {
         vec![served.media("a", MediaKind::Image, "a.jpg")],
     );
     let published = publisher()
-        .publish(&account.call(&served, "m3"), &one)
+        .publish_to_end(&account.call(&served, "m3"), &one)
         .await
         .unwrap();
     let kept = stored(app, FACEBOOK, &published.post_id).await.unwrap();
@@ -133,7 +136,7 @@ async fn one_photo_and_an_album(app: &TestApp) {
             .collect(),
     );
     let published = publisher()
-        .publish(&account.call(&served, "m4"), &album)
+        .publish_to_end(&account.call(&served, "m4"), &album)
         .await
         .unwrap();
     let kept = stored(app, FACEBOOK, &published.post_id).await.unwrap();
@@ -156,7 +159,7 @@ async fn one_photo_and_an_album(app: &TestApp) {
         }],
     );
     let refused = publisher()
-        .publish(&account.call(&served, "m5"), &missing)
+        .publish_to_end(&account.call(&served, "m5"), &missing)
         .await;
     assert!(
         matches!(&refused, Err(PublishError::Refused { code, retryable: false, .. }) if code == "324"),
@@ -189,7 +192,7 @@ async fn place_audience_and_link_extras(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&served, "e1"), &link_post)
+        .publish_to_end(&account.call(&served, "e1"), &link_post)
         .await
         .unwrap();
     let extra = stored(app, FACEBOOK, &published.post_id)
@@ -221,7 +224,7 @@ async fn place_audience_and_link_extras(app: &TestApp) {
         vec![served.media("a", MediaKind::Image, "a.jpg")],
     );
     let published = publisher()
-        .publish(&account.call(&served, "e2"), &photo)
+        .publish_to_end(&account.call(&served, "e2"), &photo)
         .await
         .unwrap();
     let extra = stored(app, FACEBOOK, &published.post_id)
@@ -266,7 +269,7 @@ async fn place_audience_and_link_extras(app: &TestApp) {
         vec![],
     );
     let refused = publisher()
-        .publish(&account.call(&served, "e3"), &unknown)
+        .publish_to_end(&account.call(&served, "e3"), &unknown)
         .await;
     assert_refused_for_good(&refused);
 }
@@ -278,12 +281,12 @@ async fn faults_are_read_as_the_engine_needs(app: &TestApp) {
     let p = post(PostKind::Text, &[("title", "hello")], vec![]);
     let call = account.call(&none, "m6");
     fault(app, FACEBOOK, "graph", &["rate_limited"]).await;
-    let rate_limited = publisher().publish(&call, &p).await;
+    let rate_limited = publisher().publish_to_end(&call, &p).await;
     // The Page's token is read first; the post itself then fails.
     fault(app, FACEBOOK, "graph", &["pass", "server_error"]).await;
-    let server_error = publisher().publish(&call, &p).await;
+    let server_error = publisher().publish_to_end(&call, &p).await;
     fault(app, FACEBOOK, "graph", &["token_revoked"]).await;
-    let token_revoked = publisher().publish(&call, &p).await;
+    let token_revoked = publisher().publish_to_end(&call, &p).await;
     assert_fault_reading(rate_limited, server_error, token_revoked);
 }
 
@@ -294,7 +297,7 @@ async fn a_lost_answer_is_found_and_the_post_deleted(app: &TestApp) {
     let text = unique("Did it go out?");
     let p = post(PostKind::Text, &[("title", &text)], vec![]);
     let call = account.call(&none, "m7");
-    let made = publisher().publish(&call, &p).await.unwrap();
+    let made = publisher().publish_to_end(&call, &p).await.unwrap();
     let found = publisher().find(&call, &p).await.unwrap().expect("found");
     assert_eq!(found.post_id, made.post_id);
     let other = post(PostKind::Text, &[("title", "never posted")], vec![]);

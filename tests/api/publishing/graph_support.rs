@@ -8,6 +8,7 @@ use crate::support::{TEST_OAUTH_TIMEOUT_SECONDS, TestApp};
 use actix_web::{HttpResponse, HttpServer, web};
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use postgate::config::Settings;
 use postgate::db::connections::Connection;
 use postgate::domain::secrets::new_random_id;
@@ -76,6 +77,7 @@ impl Served {
             content_type: content_type.clone(),
             size: bytes.len() as u64,
             filename: Some(filename.to_owned()),
+            video: None,
         }
     }
 }
@@ -84,6 +86,21 @@ impl Served {
 impl MediaSource for Served {
     async fn bytes(&self, media: &Media) -> Result<Bytes, PublishError> {
         Ok(self.files[&media.id].0.clone())
+    }
+
+    async fn range(
+        &self,
+        media: &Media,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, PublishError> {
+        Ok(super::slice(self.files[&media.id].0.clone(), range))
+    }
+
+    async fn stream(
+        &self,
+        media: &Media,
+    ) -> Result<BoxStream<'static, Result<Bytes, PublishError>>, PublishError> {
+        Ok(super::one_chunk(self.files[&media.id].0.clone()))
     }
 
     fn public_url(&self, media: &Media) -> String {
@@ -149,6 +166,7 @@ impl Account {
             media,
             marker,
             since: time::now(),
+            resume: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! LinkedIn's publisher against the emulated Posts API.
 
+use super::ToEnd;
 use super::graph_support::{
     Account, PDF, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of, fault,
     page, post, replies, stored, unique,
@@ -44,7 +45,7 @@ async fn text_with_a_link_and_a_first_comment(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&none, "m1"), &p)
+        .publish_to_end(&account.call(&none, "m1"), &p)
         .await
         .unwrap();
     assert!(
@@ -95,7 +96,7 @@ async fn a_poll(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&none, "m1"), &p)
+        .publish_to_end(&account.call(&none, "m1"), &p)
         .await
         .unwrap();
     let kept = stored(app, LINKEDIN, &published.post_id)
@@ -140,7 +141,7 @@ async fn audience_targeting_of_an_organization_post(app: &TestApp) {
         post(PostKind::Text, &pairs, vec![])
     };
     let published = publisher()
-        .publish(&account.call(&none, "t1"), &targeted(Some("123411")))
+        .publish_to_end(&account.call(&none, "t1"), &targeted(Some("123411")))
         .await
         .unwrap();
     let kept = stored(app, LINKEDIN, &published.post_id).await.unwrap();
@@ -155,7 +156,7 @@ async fn audience_targeting_of_an_organization_post(app: &TestApp) {
     );
     // A member's own post cannot be targeted: refused before any call.
     let refused = publisher()
-        .publish(&account.call(&none, "t2"), &targeted(None))
+        .publish_to_end(&account.call(&none, "t2"), &targeted(None))
         .await;
     assert!(
         matches!(&refused, Err(PublishError::Invalid { code, .. }) if code == "invalid_field"),
@@ -189,7 +190,7 @@ async fn images_as_the_organization_with_alt_texts(app: &TestApp) {
         media,
     );
     let published = publisher()
-        .publish(&account.call(&served, "m2"), &p)
+        .publish_to_end(&account.call(&served, "m2"), &p)
         .await
         .unwrap();
     let urns = published.extra["image_urns"]
@@ -218,7 +219,7 @@ async fn images_as_the_organization_with_alt_texts(app: &TestApp) {
         vec![served.media("a", MediaKind::Image, "a.png")],
     );
     let refused = publisher()
-        .publish(&account.call(&served, "m3"), &other)
+        .publish_to_end(&account.call(&served, "m3"), &other)
         .await;
     assert_refused_for_good(&refused);
 }
@@ -233,7 +234,7 @@ async fn a_document_post(app: &TestApp) {
         vec![served.media("d", MediaKind::Document, "deck.pdf")],
     );
     let published = publisher()
-        .publish(&account.call(&served, "m4"), &p)
+        .publish_to_end(&account.call(&served, "m4"), &p)
         .await
         .unwrap();
     let urn = published.extra["document_urn"]
@@ -258,11 +259,11 @@ async fn faults_are_read_as_the_engine_needs(app: &TestApp) {
     let p = post(PostKind::Text, &[("title", "hello")], vec![]);
     let call = account.call(&none, "m5");
     fault(app, LINKEDIN, "posts", &["rate_limited"]).await;
-    let rate_limited = publisher().publish(&call, &p).await;
+    let rate_limited = publisher().publish_to_end(&call, &p).await;
     fault(app, LINKEDIN, "posts", &["server_error"]).await;
-    let server_error = publisher().publish(&call, &p).await;
+    let server_error = publisher().publish_to_end(&call, &p).await;
     fault(app, LINKEDIN, "posts", &["token_revoked"]).await;
-    let token_revoked = publisher().publish(&call, &p).await;
+    let token_revoked = publisher().publish_to_end(&call, &p).await;
     assert_fault_reading(rate_limited, server_error, token_revoked);
     assert_eq!(calls_of(app, LINKEDIN, "posts").await.len(), 3);
 
@@ -273,7 +274,10 @@ async fn faults_are_read_as_the_engine_needs(app: &TestApp) {
         &[("title", "hi"), ("first_comment", "c")],
         vec![],
     );
-    let published = publisher().publish(&call, &with_comment).await.unwrap();
+    let published = publisher()
+        .publish_to_end(&call, &with_comment)
+        .await
+        .unwrap();
     assert_eq!(published.extra["first_comment_posted"], false);
     assert_eq!(published.warnings.len(), 1, "{:?}", published.warnings);
 }
@@ -285,7 +289,7 @@ async fn a_lost_answer_is_found_and_the_post_deleted(app: &TestApp) {
     let p = post(PostKind::Text, &[("title", &text)], vec![]);
     let call = account.call(&none, "m6");
     // The answer of this publish is dropped, as a lost one would be.
-    let made = publisher().publish(&call, &p).await.unwrap();
+    let made = publisher().publish_to_end(&call, &p).await.unwrap();
     let found = publisher().find(&call, &p).await.unwrap().expect("found");
     assert_eq!(found.post_id, made.post_id);
     assert_eq!(found.url, made.url);

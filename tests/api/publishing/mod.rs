@@ -12,6 +12,8 @@ mod x;
 use crate::support::sandbox::Consent;
 use crate::support::{Case, TestApp};
 use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use postgate::config::Settings;
 use postgate::db::connections::{self, Connection};
 use postgate::db::oauth_tokens;
@@ -23,7 +25,7 @@ use postgate::oauth::provider::App;
 use postgate::oauth::registry::Platforms;
 use postgate::oauth::vault;
 use postgate::publish::publisher::{
-    Call, Media, MediaSource, Post, PublishError, Published, Publisher,
+    Call, Media, MediaSource, Post, Progress, PublishError, Published, Publisher,
 };
 use postgate::urls::Urls;
 use std::collections::BTreeMap;
@@ -53,8 +55,67 @@ impl MediaSource for Fixtures {
         Ok(bytes::Bytes::from_static(PIXEL))
     }
 
+    async fn range(
+        &self,
+        _media: &Media,
+        range: std::ops::Range<u64>,
+    ) -> Result<bytes::Bytes, PublishError> {
+        Ok(slice(bytes::Bytes::from_static(PIXEL), range))
+    }
+
+    async fn stream(
+        &self,
+        _media: &Media,
+    ) -> Result<BoxStream<'static, Result<bytes::Bytes, PublishError>>, PublishError> {
+        Ok(one_chunk(bytes::Bytes::from_static(PIXEL)))
+    }
+
     fn public_url(&self, media: &Media) -> String {
         format!("http://fixtures.invalid/{}", media.id)
+    }
+}
+
+/// `range` of `bytes`, clamped to its end, for the test media sources.
+pub fn slice(bytes: bytes::Bytes, range: std::ops::Range<u64>) -> bytes::Bytes {
+    let len = bytes.len() as u64;
+    bytes.slice(range.start.min(len) as usize..range.end.min(len) as usize)
+}
+
+/// `bytes` as a stream of one chunk, for the test media sources.
+pub fn one_chunk(bytes: bytes::Bytes) -> BoxStream<'static, Result<bytes::Bytes, PublishError>> {
+    futures::stream::iter([Ok(bytes)]).boxed()
+}
+
+/// Publishing to the end, as the engine does it: a post the platform is still processing
+/// is asked about again, with the state its last step left, until it is done.
+#[async_trait]
+pub trait ToEnd {
+    async fn publish_to_end(&self, call: &Call<'_>, post: &Post)
+    -> Result<Published, PublishError>;
+}
+
+#[async_trait]
+impl ToEnd for dyn Publisher {
+    async fn publish_to_end(
+        &self,
+        call: &Call<'_>,
+        post: &Post,
+    ) -> Result<Published, PublishError> {
+        let mut state = None;
+        for _ in 0..600 {
+            let step = Call {
+                resume: state.as_ref(),
+                ..*call
+            };
+            match self.publish(&step, post).await? {
+                Progress::Done(published) => return Ok(published),
+                Progress::Pending { state: next, after } => {
+                    tokio::time::sleep(after.min(std::time::Duration::from_millis(500))).await;
+                    state = Some(next);
+                }
+            }
+        }
+        panic!("the platform kept processing the post");
     }
 }
 
@@ -118,6 +179,7 @@ impl Account {
             media: &Fixtures,
             marker,
             since,
+            resume: None,
         }
     }
 
@@ -125,7 +187,7 @@ impl Account {
     async fn publish(&self, post: &Post) -> Result<Published, PublishError> {
         let marker = uuid::Uuid::now_v7().to_string();
         self.publisher()
-            .publish(&self.call(&marker, time::now()), post)
+            .publish_to_end(&self.call(&marker, time::now()), post)
             .await
     }
 }
@@ -145,6 +207,7 @@ fn post(kind: PostKind, fields: &[(&str, &str)], images: usize) -> Post {
                 content_type: "image/png".into(),
                 size: PIXEL.len() as u64,
                 filename: Some(format!("image{i}.png")),
+                video: None,
             })
             .collect(),
         fields: f,

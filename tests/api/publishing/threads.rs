@@ -1,6 +1,7 @@
 //! The Threads publisher against the emulated Threads API: containers the emulator builds
 //! by pulling each image from Postgate's media URL, published once.
 
+use super::ToEnd;
 use super::graph_support::{
     Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of, fault,
     page, post, replies, stored, unique,
@@ -47,7 +48,7 @@ async fn long_text_becomes_a_thread_with_a_first_comment(app: &TestApp) {
         vec![],
     );
     let published = publisher()
-        .publish(&account.call(&none, "m1"), &p)
+        .publish_to_end(&account.call(&none, "m1"), &p)
         .await
         .unwrap();
     let ids: Vec<String> = published.extra["post_ids"]
@@ -92,7 +93,7 @@ async fn long_text_becomes_a_thread_with_a_first_comment(app: &TestApp) {
         vec![],
     );
     let refused = publisher()
-        .publish(&account.call(&none, "m2"), &as_one)
+        .publish_to_end(&account.call(&none, "m2"), &as_one)
         .await;
     assert_refused_for_good(&refused);
 }
@@ -111,7 +112,7 @@ async fn an_image_and_a_carousel_are_pulled(app: &TestApp) {
         vec![served.media("a", MediaKind::Image, "a.jpg")],
     );
     let published = publisher()
-        .publish(&account.call(&served, "m3"), &one)
+        .publish_to_end(&account.call(&served, "m3"), &one)
         .await
         .unwrap();
     let kept = stored(app, THREADS, &published.post_id).await.unwrap();
@@ -127,7 +128,7 @@ async fn an_image_and_a_carousel_are_pulled(app: &TestApp) {
             .collect(),
     );
     let published = publisher()
-        .publish(&account.call(&served, "m4"), &carousel)
+        .publish_to_end(&account.call(&served, "m4"), &carousel)
         .await
         .unwrap();
     let kept = stored(app, THREADS, &published.post_id).await.unwrap();
@@ -151,7 +152,7 @@ async fn an_image_and_a_carousel_are_pulled(app: &TestApp) {
         }],
     );
     let refused = publisher()
-        .publish(&account.call(&served, "m5"), &missing)
+        .publish_to_end(&account.call(&served, "m5"), &missing)
         .await;
     assert!(
         matches!(&refused, Err(PublishError::Refused { code, retryable: false, .. }) if code == "media_rejected"),
@@ -165,12 +166,12 @@ async fn faults_are_read_as_the_engine_needs(app: &TestApp) {
     let p = post(PostKind::Text, &[("title", "hello")], vec![]);
     let call = account.call(&none, "m6");
     fault(app, THREADS, "graph", &["rate_limited"]).await;
-    let rate_limited = publisher().publish(&call, &p).await;
+    let rate_limited = publisher().publish_to_end(&call, &p).await;
     // The container and its status pass; publishing it fails.
     fault(app, THREADS, "graph", &["pass", "pass", "server_error"]).await;
-    let server_error = publisher().publish(&call, &p).await;
+    let server_error = publisher().publish_to_end(&call, &p).await;
     fault(app, THREADS, "graph", &["token_revoked"]).await;
-    let token_revoked = publisher().publish(&call, &p).await;
+    let token_revoked = publisher().publish_to_end(&call, &p).await;
     assert_fault_reading(rate_limited, server_error, token_revoked);
 }
 
@@ -180,7 +181,7 @@ async fn a_lost_answer_is_found_and_deleting_is_not_supported(app: &TestApp) {
     let text = unique("Out there?");
     let p = post(PostKind::Text, &[("title", &text)], vec![]);
     let call = account.call(&none, "m7");
-    let made = publisher().publish(&call, &p).await.unwrap();
+    let made = publisher().publish_to_end(&call, &p).await.unwrap();
     let found = publisher().find(&call, &p).await.unwrap().expect("found");
     assert_eq!(found.post_id, made.post_id);
     assert_eq!(found.url, made.url);
@@ -196,7 +197,7 @@ async fn a_lost_answer_is_found_and_deleting_is_not_supported(app: &TestApp) {
         ],
         vec![],
     );
-    let reply = publisher().publish(&call, &answer).await.unwrap();
+    let reply = publisher().publish_to_end(&call, &answer).await.unwrap();
     let kept = stored(app, THREADS, &reply.post_id).await.unwrap();
     assert_eq!(kept.reply_to.as_deref(), Some(made.post_id.as_str()));
 
@@ -232,7 +233,7 @@ async fn quotes_links_and_polls_reach_the_post(app: &TestApp) {
     let none = Served::new(&[]).await;
     let call = account.call(&none, "q1");
     let original = publisher()
-        .publish(
+        .publish_to_end(
             &call,
             &post(PostKind::Text, &[("title", "original")], vec![]),
         )
@@ -248,7 +249,7 @@ async fn quotes_links_and_polls_reach_the_post(app: &TestApp) {
         ],
         vec![],
     );
-    let quote = publisher().publish(&call, &quoting).await.unwrap();
+    let quote = publisher().publish_to_end(&call, &quoting).await.unwrap();
     let kept = stored(app, THREADS, &quote.post_id).await.unwrap();
     assert_eq!(kept.quote_of.as_deref(), Some(original.post_id.as_str()));
     assert_eq!(
@@ -268,7 +269,7 @@ async fn quotes_links_and_polls_reach_the_post(app: &TestApp) {
         ],
         vec![],
     );
-    let poll = publisher().publish(&call, &polling).await.unwrap();
+    let poll = publisher().publish_to_end(&call, &polling).await.unwrap();
     let kept = stored(app, THREADS, &poll.post_id).await.unwrap();
     assert_eq!(
         kept.extra()["poll"],
@@ -301,7 +302,7 @@ async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
         ],
         vec![],
     );
-    let published = publisher().publish(&call, &auto).await.unwrap();
+    let published = publisher().publish_to_end(&call, &auto).await.unwrap();
     // One container, and it is the post: no threads_publish.
     assert_eq!(graph_posts(app).await - before, 1);
     assert!(!published.extra.contains_key("container_id"));
@@ -324,7 +325,7 @@ async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
     // Without the flag, the container is published in a second call.
     let before = graph_posts(app).await;
     let plain = post(PostKind::Text, &[("title", &unique("Two steps"))], vec![]);
-    let published = publisher().publish(&call, &plain).await.unwrap();
+    let published = publisher().publish_to_end(&call, &plain).await.unwrap();
     assert_eq!(graph_posts(app).await - before, 2);
     assert!(published.extra.contains_key("container_id"));
 }
@@ -347,7 +348,7 @@ async fn many_images_and_layouts_make_a_thread(app: &TestApp) {
     // 21 images: a carousel of 20, then the last one answering it.
     let many = post(PostKind::Photos, &[("title", "All of them")], media(21));
     let published = publisher()
-        .publish(&account.call(&served, "g1"), &many)
+        .publish_to_end(&account.call(&served, "g1"), &many)
         .await
         .unwrap();
     let posts = published.extra["post_ids"].as_array().expect("a thread");
@@ -373,7 +374,7 @@ async fn many_images_and_layouts_make_a_thread(app: &TestApp) {
         media(3),
     );
     let published = publisher()
-        .publish(&account.call(&served, "g2"), &laid)
+        .publish_to_end(&account.call(&served, "g2"), &laid)
         .await
         .unwrap();
     let posts = published.extra["post_ids"].as_array().expect("a thread");
@@ -445,7 +446,9 @@ async fn invalid_options_publish_nothing(app: &TestApp) {
             "{:?}",
             p.fields
         );
-        let refused = publisher().publish(&account.call(&served, "s1"), p).await;
+        let refused = publisher()
+            .publish_to_end(&account.call(&served, "s1"), p)
+            .await;
         assert!(
             matches!(&refused, Err(PublishError::Invalid { code, .. }) if code == "invalid_field"),
             "{refused:?}"

@@ -1,5 +1,6 @@
 //! The X publisher against the X emulator.
 
+use super::ToEnd;
 use super::graph_support::{assert_refused_for_good, stored};
 use super::{Account, media_urls, page, post};
 use crate::cases;
@@ -199,7 +200,11 @@ async fn x_find_returns_a_post_whose_answer_was_lost(app: &TestApp) {
     let call = account.call("marker-1", since);
     assert_eq!(account.publisher().find(&call, &text).await.unwrap(), None);
     // The emulator stored it; the engine never saw the answer.
-    let made = account.publisher().publish(&call, &text).await.unwrap();
+    let made = account
+        .publisher()
+        .publish_to_end(&call, &text)
+        .await
+        .unwrap();
     let found = account
         .publisher()
         .find(&call, &text)

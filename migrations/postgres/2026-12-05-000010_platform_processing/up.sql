@@ -1,0 +1,15 @@
+-- A platform that processes an upload before its post exists (a video being transcoded, a
+-- container not yet ready) leaves the upload's target waiting: what the next call needs
+-- (ids, offsets) as JSON, and since when it waits, for the processing deadline.
+CREATE TABLE upload_processing (
+    job_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since TIMESTAMP NOT NULL,
+    PRIMARY KEY (job_id, platform),
+    FOREIGN KEY (job_id, platform) REFERENCES upload_targets (job_id, platform) ON DELETE CASCADE
+);
+
+-- How long the sandbox's emulated platforms take to process an upload, set on
+-- /sandbox/_control; NULL for the default.
+ALTER TABLE sandbox_platforms ADD COLUMN processing_ms BIGINT;

@@ -1,0 +1,2 @@
+ALTER TABLE sandbox_platforms DROP COLUMN processing_ms;
+DROP TABLE upload_processing;
