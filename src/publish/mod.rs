@@ -9,3 +9,4 @@ pub mod publishers;
 pub mod report;
 pub mod results;
 pub mod text;
+pub mod video;
