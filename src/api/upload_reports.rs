@@ -272,6 +272,12 @@ fn filter_matches(query: &HistoryQuery, job: &uploads::Job, targets: &[uploads::
 /// The bytes of media an upload carried.
 fn media_bytes(job: &uploads::Job) -> u64 {
     serde_json::from_str::<crate::publish::engine::Payload>(&job.payload)
-        .map(|p| p.media.iter().map(|m| m.size).sum())
+        .map(|p| {
+            p.media
+                .iter()
+                .chain(p.attachments.iter().map(|a| &a.media))
+                .map(|m| m.size)
+                .sum()
+        })
         .unwrap_or(0)
 }

@@ -17,6 +17,7 @@ use crate::domain::{Limit, Username};
 use crate::domain::{text, time};
 use crate::error::ApiError;
 use crate::publish::engine::{Accepted, Payload, Submission, When};
+use crate::publish::publisher::{Attachment, Media};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data};
@@ -195,7 +196,7 @@ async fn submit(
     if let Some(job) = repeat {
         return answer_repeat(&state, job).await;
     }
-    let stored = store_media(&state, &account.id, &profile.id, kind, media).await?;
+    let (stored, attachments) = store_media(&state, &account.id, &profile.id, kind, media).await?;
     let (timezone, original_scheduled) = match &when {
         Scheduling::At(date) => (
             Some(date.original_timezone().as_str().to_owned()),
@@ -211,6 +212,7 @@ async fn submit(
         payload: Payload {
             fields,
             media: stored,
+            attachments,
             timezone,
             original_scheduled,
         },
@@ -223,19 +225,12 @@ async fn submit(
     };
     let when = submission.when;
     let engine = state.publishing.clone();
-    let media_ids: Vec<String> = submission
-        .payload
-        .media
-        .iter()
-        .map(|m| m.id.clone())
-        .collect();
+    let media_ids = submission.payload.media_ids();
     let accepted = match engine.accept(submission).await {
         Ok(accepted) => accepted,
         Err(refused) => {
             // Nothing will publish what was stored for a refused upload.
-            if let Err(e) = state.media.delete(&media_ids).await {
-                tracing::warn!(error = %e, "cannot delete a refused upload's media");
-            }
+            state.media.discard(&media_ids).await;
             return Err(refused);
         }
     };
@@ -333,49 +328,99 @@ fn schedule(fields: &Fields) -> Result<Scheduling, ApiError> {
     }
 }
 
-/// Stores the request's media of the kind's field, in order; others are ignored.
+/// Fields whose files are kept with the upload besides its own media (covers, thumbnails),
+/// with the kinds each takes; the publishers read them as the post's attachments.
+const ATTACHMENT_FIELDS: &[(&str, &[MediaKind])] = &[
+    ("cover_image", &[MediaKind::Image]),
+    ("thumbnail", &[MediaKind::Image]),
+    ("tiktok_cover_image", &[MediaKind::Image]),
+    ("x_article_cover_media", &[MediaKind::Image]),
+    ("first_comment_media", &[MediaKind::Image, MediaKind::Video]),
+];
+
+/// Stores the request's media of the kind's field, in order, and the files of the
+/// attachment fields; others are ignored. What was stored is deleted again when a part
+/// is refused.
 async fn store_media(
     state: &AppState,
     account_id: &str,
     profile_id: &str,
     kind: PostKind,
     parts: Vec<super::upload_form::MediaPart>,
-) -> Result<Vec<crate::publish::publisher::Media>, ApiError> {
-    let Some((field, allowed)) = media_rules(kind) else {
-        return Ok(Vec::new());
-    };
+) -> Result<(Vec<Media>, Vec<Attachment>), ApiError> {
+    let main = media_rules(kind);
     let mut stored = Vec::new();
-    for part in parts.into_iter().filter(|p| p.field == field) {
-        let media = match part.input {
-            MediaInput::File { path, filename, .. } => {
-                state
-                    .media
-                    .ingest_file(
-                        account_id,
-                        Some(profile_id),
-                        &path,
-                        filename.as_deref(),
-                        allowed,
-                    )
-                    .await?
-            }
-            MediaInput::Url(url) => {
-                state
-                    .media
-                    .ingest_url(account_id, Some(profile_id), url.as_str(), allowed)
-                    .await?
-            }
+    let mut attachments = Vec::new();
+    let mut outcome = Ok(());
+    for part in parts {
+        let own = main.filter(|(field, _)| *field == part.field);
+        let allowed = match own {
+            Some((_, allowed)) => allowed,
+            None => match ATTACHMENT_FIELDS.iter().find(|(f, _)| *f == part.field) {
+                Some((_, allowed)) => *allowed,
+                None => continue,
+            },
         };
-        stored.push(media);
+        match ingest(state, account_id, profile_id, part.input, allowed).await {
+            Ok(media) if own.is_some() => stored.push(media),
+            Ok(media) => attachments.push(Attachment {
+                field: part.field,
+                media,
+            }),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
     }
-    if stored.is_empty() {
-        return Err(ApiError::UploadRejected(match kind {
+    if outcome.is_ok() && main.is_some() && stored.is_empty() {
+        outcome = Err(ApiError::UploadRejected(match kind {
             PostKind::Photos => "At least one photo is required (photos[])".to_owned(),
             PostKind::Video => "Video file and title are required".to_owned(),
             _ => "Document file and title are required".to_owned(),
         }));
     }
-    Ok(stored)
+    if let Err(e) = outcome {
+        let ids: Vec<String> = stored
+            .iter()
+            .chain(attachments.iter().map(|a| &a.media))
+            .map(|m| m.id.clone())
+            .collect();
+        state.media.discard(&ids).await;
+        return Err(e);
+    }
+    Ok((stored, attachments))
+}
+
+/// Stores one media part: a file the request carried, or what its URL serves.
+async fn ingest(
+    state: &AppState,
+    account_id: &str,
+    profile_id: &str,
+    input: MediaInput,
+    allowed: &[MediaKind],
+) -> Result<Media, ApiError> {
+    let media = match input {
+        MediaInput::File { path, filename, .. } => {
+            state
+                .media
+                .ingest_file(
+                    account_id,
+                    Some(profile_id),
+                    &path,
+                    filename.as_deref(),
+                    allowed,
+                )
+                .await?
+        }
+        MediaInput::Url(url) => {
+            state
+                .media
+                .ingest_url(account_id, Some(profile_id), url.as_str(), allowed)
+                .await?
+        }
+    };
+    Ok(media)
 }
 
 async fn targets_of(state: &AppState, job: &Job) -> Result<Vec<Target>, ApiError> {

@@ -9,7 +9,7 @@
 //! whose outcome is unknown, and is reconciled with the platform (`Publisher::find`) before
 //! anything is sent again, or fails as `outcome_unknown` where the platform cannot be asked.
 
-use super::publisher::{Call, MediaSource, Post, Progress, PublishError, Published};
+use super::publisher::{Attachment, Call, MediaSource, Post, Progress, PublishError, Published};
 use super::publishers;
 use super::results;
 use crate::config::PublishingSettings;
@@ -37,9 +37,23 @@ use tokio::task::JoinSet;
 pub struct Payload {
     pub fields: Fields,
     pub media: Vec<super::publisher::Media>,
+    /// Files of the request's other media fields (covers, thumbnails).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
     /// The zone a scheduled date was read in, and the date as sent, for the schedule list.
     pub timezone: Option<String>,
     pub original_scheduled: Option<String>,
+}
+
+impl Payload {
+    /// Every stored item the upload holds: its media and its attachments.
+    pub fn media_ids(&self) -> Vec<String> {
+        self.media
+            .iter()
+            .chain(self.attachments.iter().map(|a| &a.media))
+            .map(|m| m.id.clone())
+            .collect()
+    }
 }
 
 /// When an accepted upload goes out.
@@ -262,9 +276,11 @@ impl Engine {
         self.detached.spawn(run)
     }
 
-    /// Waits until every platform of `job` is final, or `until`: its targets as they are
-    /// then, and whether they all are final. Outcomes recorded by this process wake it; those
-    /// of others are seen at the worker's polling pace.
+    /// Waits while a platform of `job` is processing it, until `until`: its targets as they
+    /// are then, and whether none is processing any more. A platform that failed for now
+    /// (`retryable`) is not waited for: its retry comes later than a request should wait.
+    /// Outcomes recorded by this process wake it; those of others are seen at the worker's
+    /// polling pace.
     pub async fn settle(
         &self,
         job: &Job,
@@ -278,7 +294,7 @@ impl Engine {
                 .db
                 .run(move |conn| uploads::targets_of(conn, &[&id]).map_err(ApiError::from))
                 .await?;
-            let settled = targets.iter().all(|t| t.state().is_final());
+            let settled = targets.iter().all(|t| t.state() != TargetState::Processing);
             if settled || tokio::time::Instant::now() >= until {
                 return Ok((targets, settled));
             }
@@ -578,6 +594,7 @@ impl Engine {
         let post = Post {
             kind,
             media: payload.media,
+            attachments: payload.attachments,
             fields: payload.fields,
         };
         if let Err(e) = publisher.check(&post) {
@@ -904,7 +921,7 @@ fn insert(
                 )
             })
             .collect();
-        let media_ids: Vec<String> = s.payload.media.iter().map(|m| m.id.clone()).collect();
+        let media_ids = s.payload.media_ids();
         let queued = uploads::insert(
             conn,
             &job,

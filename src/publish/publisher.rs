@@ -65,17 +65,35 @@ pub trait MediaSource: Send + Sync {
     fn public_url(&self, media: &Media) -> String;
 }
 
+/// A file that a field of the request carried besides the post's own media: a cover, a
+/// thumbnail, a first comment's image.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// The request field it came in (`thumbnail`, `tiktok_cover_image`, …).
+    pub field: String,
+    pub media: Media,
+}
+
 /// What to publish to one platform, as the request gave it.
 #[derive(Debug, Clone)]
 pub struct Post {
     pub kind: PostKind,
     pub media: Vec<Media>,
+    /// Files of other media fields, in the order they came.
+    pub attachments: Vec<Attachment>,
     /// Every field of the request, normalised; a publisher reads its platform's options
     /// here (`fields.for_platform("x", "title")`, `fields.flag("x_long_text_as_post")`).
     pub fields: Fields,
 }
 
 impl Post {
+    /// The file the request sent in `field`, if any.
+    pub fn attachment(&self, field: &str) -> Option<&Media> {
+        self.attachments
+            .iter()
+            .find(|a| a.field == field)
+            .map(|a| &a.media)
+    }
     /// The text for `platform`: `{platform}_title`, else `title` (the post's text on
     /// `/upload_text`, the caption elsewhere).
     pub fn text(&self, platform: Platform) -> &str {
@@ -283,6 +301,7 @@ pub(crate) mod samples {
         Post {
             kind,
             media,
+            attachments: Vec::new(),
             fields,
         }
     }

@@ -145,9 +145,14 @@ mod tests {
     #[test]
     fn each_limit_is_named() {
         assert!(LIMITS.check(&video(10, Some((5000, 1080, 1920)))).is_ok());
-        assert!(LIMITS.check(&video(10, None)).is_ok(), "unprobed: size only");
+        assert!(
+            LIMITS.check(&video(10, None)).is_ok(),
+            "unprobed: size only"
+        );
         assert_eq!(code(LIMITS.check(&video(1001, None))), "media_too_large");
-        let long = LIMITS.check(&video(10, Some((61_000, 10, 10)))).unwrap_err();
+        let long = LIMITS
+            .check(&video(10, Some((61_000, 10, 10))))
+            .unwrap_err();
         assert_eq!(long.code(), "video_too_long");
         assert_eq!(long.source(), "client");
         assert!(long.to_string().contains("up to 60 seconds"), "{long}");

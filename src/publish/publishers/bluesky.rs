@@ -880,6 +880,7 @@ mod tests {
         Post {
             kind: PostKind::Text,
             media: Vec::new(),
+            attachments: Vec::new(),
             fields: fields(pairs),
         }
     }

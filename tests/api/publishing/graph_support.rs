@@ -180,6 +180,7 @@ pub fn post(kind: PostKind, fields: &[(&str, &str)], media: Vec<Media>) -> Post 
     Post {
         kind,
         media,
+        attachments: Vec::new(),
         fields: f,
     }
 }

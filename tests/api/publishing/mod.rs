@@ -210,6 +210,7 @@ fn post(kind: PostKind, fields: &[(&str, &str)], images: usize) -> Post {
                 video: None,
             })
             .collect(),
+        attachments: Vec::new(),
         fields: f,
     }
 }
