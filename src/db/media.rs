@@ -30,11 +30,21 @@ pub struct MediaObject {
     pub source: Option<String>,
     pub expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// JSON: what probing found in a video (`publish::publisher::VideoInfo`).
+    pub video: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &MediaObject) -> QueryResult<()> {
     diesel::insert_into(media_objects::table)
         .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records what probing found in a stored video.
+pub fn set_video(conn: &mut DbConn, id: &str, video: &str) -> QueryResult<()> {
+    diesel::update(media_objects::table.find(id))
+        .set(media_objects::video.eq(Some(video)))
         .execute(conn)
         .map(drop)
 }

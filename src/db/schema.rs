@@ -371,6 +371,7 @@ diesel::table! {
         source -> Nullable<Text>,
         expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        video -> Nullable<Text>,
     }
 }
 

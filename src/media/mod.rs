@@ -4,6 +4,7 @@
 //! create / PUT / complete flow for big files.
 
 pub mod fetch;
+pub mod probe;
 pub mod sniff;
 pub mod staged;
 pub mod store;
@@ -193,6 +194,7 @@ impl Library {
             source: None,
             expires_at: None,
             created_at: time::now(),
+            video: None,
         };
         self.reserve(row.clone()).await?;
         if let Err(e) = self.0.store.put_file(&row.object_key, path).await {
@@ -200,6 +202,7 @@ impl Library {
             return Err(e.into());
         }
         self.report_usage().await;
+        let row = self.probed(row).await?;
         Ok(media_of(&row))
     }
 
@@ -478,7 +481,33 @@ fn media_of(row: &MediaObject) -> Media {
         content_type: row.content_type.clone(),
         size: u64::try_from(row.size).unwrap_or(0),
         filename: row.filename.clone(),
-        video: None,
+        video: row
+            .video
+            .as_deref()
+            .and_then(|v| serde_json::from_str(v).ok()),
+    }
+}
+
+impl Library {
+    /// A stored video's row with what probing found in it, recorded; other kinds as they are.
+    async fn probed(&self, row: MediaObject) -> Result<MediaObject, MediaError> {
+        if row.kind != MediaKind::Video.as_str() {
+            return Ok(row);
+        }
+        let size = u64::try_from(row.size).unwrap_or(0);
+        let Some(found) = probe::video(&self.0.store, &row.object_key, size).await else {
+            return Ok(row);
+        };
+        let json = serde_json::to_string(&found).map_err(|e| MediaError::Internal(e.into()))?;
+        let (id, recorded) = (row.id.clone(), json.clone());
+        self.0
+            .db
+            .run(move |conn| rows::set_video(conn, &id, &recorded).map_err(MediaError::from))
+            .await?;
+        Ok(MediaObject {
+            video: Some(json),
+            ..row
+        })
     }
 }
 

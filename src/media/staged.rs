@@ -72,6 +72,7 @@ impl Library {
             source: Some(new.source.unwrap_or_else(|| "api".to_owned())),
             expires_at: Some(now + chrono::Duration::hours(STAGING_HOURS)),
             created_at: now,
+            video: None,
         };
         self.reserve(row.clone()).await?;
         self.report_usage().await;
@@ -210,11 +211,14 @@ impl Library {
             // Another request completed it (or it was deleted) meanwhile.
             return self.upload(account_id, id).await;
         }
-        Ok(self.staged(MediaObject {
-            state: READY.to_owned(),
-            content_type,
-            ..row
-        }))
+        let row = self
+            .probed(MediaObject {
+                state: READY.to_owned(),
+                content_type,
+                ..row
+            })
+            .await?;
+        Ok(self.staged(row))
     }
 
     /// The row and its bytes for `GET /media/{id}`, if the signed URL holds.

@@ -2,6 +2,7 @@
 //! URLs fetched through the outbound guard, and the store against the local disk (and, in
 //! `s3_cases`, a real S3 server).
 
+use crate::support::video;
 use crate::support::wait::{WAIT, until};
 use crate::support::{TEST_LINK_SIGNING_KEY, TestApp, send};
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -11,13 +12,14 @@ use postgate::db::schema::media_objects;
 use postgate::domain::link_token::LinkSigner;
 use postgate::domain::upload::MediaKind;
 use postgate::media::store::{PART_BYTES, Store};
-use postgate::media::{Library, MediaError};
-use postgate::publish::publisher::MediaSource;
+use postgate::media::{Library, MediaError, probe};
+use postgate::publish::publisher::{MediaSource, VideoInfo};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 crate::cases![
+    videos_are_probed_when_stored,
     staged_upload_round_trip,
     staged_uploads_refuse_what_does_not_match,
     signed_media_urls,
@@ -50,6 +52,56 @@ async fn stage(app: &TestApp, name: &str, len: usize, media_type: &str) -> (Stat
 
 async fn put(app: &TestApp, url: &str, body: Vec<u8>) -> (StatusCode, Value) {
     send(app.client.put(url).body(body)).await
+}
+
+/// An uploaded video's duration, size and codecs, as a publisher is given them, whether it
+/// came in the request or as a staged upload.
+async fn videos_are_probed_when_stored(app: &TestApp) {
+    let clip = video::mp4(12_000, 1080, 1920, 50_000);
+    let lib = library(app, |_| {});
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &clip).unwrap();
+    let account = app.account_id.clone();
+    let stored = lib
+        .ingest_file(
+            &account,
+            None,
+            file.path(),
+            Some("clip.mp4"),
+            &[MediaKind::Video],
+        )
+        .await
+        .unwrap();
+    let info = stored.video.expect("probed");
+    assert_eq!(
+        (info.duration_ms, info.width, info.height),
+        (12_000, 1080, 1920)
+    );
+    // A video the prober cannot read is stored all the same, unprobed.
+    std::fs::write(file.path(), fixture("clip.mp4")).unwrap();
+    let unreadable = lib
+        .ingest_file(
+            &account,
+            None,
+            file.path(),
+            Some("clip.mp4"),
+            &[MediaKind::Video],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unreadable.video, None);
+
+    let (status, created) = stage(app, "clip.mp4", clip.len(), "video").await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let id = created["upload_id"].as_str().unwrap().to_owned();
+    put(app, created["upload_url"].as_str().unwrap(), clip).await;
+    let (status, done) = send(app.post(&format!("/media-uploads/{id}/complete"), &json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let row = app
+        .with_db(move |c| postgate::db::media::find(c, &id).unwrap().expect("row"))
+        .await;
+    let info: VideoInfo = serde_json::from_str(row.video.as_deref().expect("probed")).unwrap();
+    assert_eq!(info.duration_ms, 12_000);
 }
 
 async fn staged_upload_round_trip(app: &TestApp) {
@@ -572,6 +624,34 @@ pub async fn store_suite(store: &Store) {
         streamed.extend_from_slice(&chunk.unwrap());
     }
     assert!(streamed == big, "the multipart object reads back whole");
+    assert_eq!(
+        store
+            .range("big", 5..PART_BYTES as u64 + 7)
+            .await
+            .unwrap()
+            .as_ref(),
+        &big[5..PART_BYTES + 7],
+        "a range across a part boundary"
+    );
+
+    // A video whose movie header comes after its media data, beyond the first part: the
+    // prober reads the boxes by range, wherever they are.
+    let clip = video::mp4(30_500, 1280, 720, PART_BYTES + 1000);
+    std::fs::write(file.path(), &clip).unwrap();
+    store.put_file("clip", file.path()).await.unwrap();
+    let probed = probe::video(store, "clip", clip.len() as u64).await;
+    assert_eq!(
+        probed,
+        Some(VideoInfo {
+            duration_ms: 30_500,
+            width: 1280,
+            height: 720,
+            video_codec: Some("avc1".to_owned()),
+            audio_codec: Some("mp4a".to_owned()),
+        })
+    );
+    assert_eq!(probe::video(store, "big", big.len() as u64).await, None);
+    store.delete("clip").await.unwrap();
 
     let mut aborted = store.writer("aborted");
     aborted.write(&big).await.unwrap();

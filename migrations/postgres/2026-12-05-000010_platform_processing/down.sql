@@ -1,2 +1,3 @@
+ALTER TABLE media_objects DROP COLUMN video;
 ALTER TABLE sandbox_platforms DROP COLUMN processing_ms;
 DROP TABLE upload_processing;

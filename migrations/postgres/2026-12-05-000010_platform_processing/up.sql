@@ -13,3 +13,7 @@ CREATE TABLE upload_processing (
 -- How long the sandbox's emulated platforms take to process an upload, set on
 -- /sandbox/_control; NULL for the default.
 ALTER TABLE sandbox_platforms ADD COLUMN processing_ms BIGINT;
+
+-- What probing a stored video found (duration, size, codecs) as JSON; NULL for other
+-- kinds and for videos the prober cannot read.
+ALTER TABLE media_objects ADD COLUMN video TEXT;

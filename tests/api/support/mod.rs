@@ -13,6 +13,7 @@ pub mod routes;
 pub mod s3;
 pub mod sandbox;
 pub mod snapshot;
+pub mod video;
 pub mod wait;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
