@@ -135,11 +135,9 @@ async fn start(call: &Call<'_>, post: &Post, plan: Plan) -> Result<Progress, Pub
         Mode::Inbox => (Mode::Inbox, false),
         Mode::Direct => match direct(call, post, &plan).await {
             Ok(state) => return Ok(pending(state, warnings, Duration::ZERO)),
-            Err(PublishError::Refused { code, message, .. })
-                if plan.inbox_fallback && FALLBACK_CODES.contains(&code.as_str()) =>
-            {
+            Err(e) if falls_back(&plan, &e) => {
                 warnings.push(format!(
-                    "TikTok refused the direct post ({message}); it was sent to the creator's inbox as a draft instead"
+                    "TikTok refused the direct post ({e}); it was sent to the creator's inbox as a draft instead"
                 ));
                 (Mode::Inbox, true)
             }
@@ -149,6 +147,12 @@ async fn start(call: &Call<'_>, post: &Post, plan: Plan) -> Result<Progress, Pub
     let mut state = init(call, post, &plan, mode, None).await?;
     state.fallback = fallback;
     Ok(pending(state, warnings, Duration::ZERO))
+}
+
+/// Whether a refused direct post goes to the inbox instead.
+fn falls_back(plan: &Plan, refused: &PublishError) -> bool {
+    plan.inbox_fallback
+        && matches!(refused, PublishError::Refused { code, .. } if FALLBACK_CODES.contains(&code.as_str()))
 }
 
 async fn direct(call: &Call<'_>, post: &Post, plan: &Plan) -> Result<State, PublishError> {
@@ -510,6 +514,27 @@ mod tests {
                    "disable_duet": false, "disable_stitch": true,
                    "video_cover_timestamp_ms": 1000, "is_aigc": true})
         );
+    }
+
+    #[test]
+    fn only_refusals_that_allow_a_draft_fall_back() {
+        let plan = |fields: &[(&str, &str)]| {
+            options::plan(&post(PostKind::Video, fields, vec![video(1000)])).unwrap()
+        };
+        let unaudited = PublishError::refused(
+            "unaudited_client_can_only_post_to_private_accounts",
+            "private only",
+            false,
+        );
+        assert!(falls_back(&plan(&[]), &unaudited));
+        assert!(!falls_back(
+            &plan(&[("disable_inbox_fallback", "true")]),
+            &unaudited
+        ));
+        let spam = PublishError::refused("spam_risk_too_many_posts", "cap", false);
+        assert!(!falls_back(&plan(&[]), &spam));
+        let privacy = PublishError::invalid("tiktok_privacy_unavailable", "no");
+        assert!(!falls_back(&plan(&[]), &privacy));
     }
 
     #[test]

@@ -113,6 +113,11 @@ pub fn refusal(status: StatusCode, body: &Value, effect: Effect) -> PublishError
             message,
         },
         Some("rate_limit_exceeded") => PublishError::refused("rate_limited", message, true),
+        // A grant without the scope (TikTok answers 401): the account is fine, the post
+        // is not allowed — a direct post may still go to the inbox.
+        Some("scope_not_authorized") => {
+            PublishError::refused("scope_not_authorized", message, false)
+        }
         // Some errors come in a 200: read them as TikTok's usual 400.
         _ if status.is_success() => {
             http::refusal(StatusCode::BAD_REQUEST, &with_code(code, &message), effect)
@@ -314,6 +319,12 @@ mod tests {
             ),
             PublishError::InDoubt(_)
         ));
+        let scope = refusal(
+            StatusCode::UNAUTHORIZED,
+            &envelope("scope_not_authorized"),
+            Effect::Creates,
+        );
+        assert_eq!(scope.code(), "scope_not_authorized");
         let in_ok = refusal(StatusCode::OK, &envelope("invalid_param"), Effect::Harmless);
         assert_eq!(in_ok.code(), "invalid_param");
         assert!(!in_ok.retryable());
