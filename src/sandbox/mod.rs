@@ -218,6 +218,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
             web::resource(publish::linkedin::UPLOAD_ROUTE)
                 .app_data(web::PayloadConfig::new(publish::linkedin::MAX_UPLOAD_BYTES))
                 .route(web::put().to(publish::linkedin::upload)),
+        )
+        .service(
+            web::resource(publish::tiktok::UPLOAD_ROUTE)
+                .app_data(web::PayloadConfig::new(publish::tiktok::MAX_CHUNK_BYTES))
+                .route(web::put().to(publish::tiktok::upload)),
         );
     for platform in Platform::ALL {
         for (name, url) in providers::for_platform(platform).endpoints() {

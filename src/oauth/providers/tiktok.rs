@@ -29,6 +29,26 @@ impl Provider for Tiktok {
             ("token", "https://open.tiktokapis.com/v2/oauth/token/"),
             ("revoke", "https://open.tiktokapis.com/v2/oauth/revoke/"),
             ("user_info", "https://open.tiktokapis.com/v2/user/info/"),
+            (
+                "creator_info",
+                "https://open.tiktokapis.com/v2/post/publish/creator_info/query/",
+            ),
+            (
+                "video_init",
+                "https://open.tiktokapis.com/v2/post/publish/video/init/",
+            ),
+            (
+                "inbox_video_init",
+                "https://open.tiktokapis.com/v2/post/publish/inbox/video/init/",
+            ),
+            (
+                "content_init",
+                "https://open.tiktokapis.com/v2/post/publish/content/init/",
+            ),
+            (
+                "publish_status",
+                "https://open.tiktokapis.com/v2/post/publish/status/fetch/",
+            ),
         ]
     }
 

@@ -5,6 +5,7 @@ mod facebook;
 mod graph;
 mod linkedin;
 mod threads;
+mod tiktok;
 pub mod x;
 
 use super::publisher::{Media, PublishError, Published, Publisher};
@@ -20,6 +21,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Linkedin => Some(&linkedin::Linkedin),
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
+        Platform::Tiktok => Some(&tiktok::Tiktok),
         _ => None,
     }
 }

@@ -12,6 +12,7 @@ pub mod linkedin;
 mod meta;
 mod page;
 mod threads;
+pub mod tiktok;
 mod x;
 
 use super::{Down, Fault, Sandbox, endpoints, people};
@@ -32,6 +33,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
+        Platform::Tiktok => tiktok::ENDPOINTS.contains(&name),
         _ => false,
     }
 }
@@ -63,6 +65,10 @@ pub async fn answer(
         params,
         fault,
     } = *call;
+    // TikTok's emulator answers the publish faults where TikTok would.
+    if platform == Platform::Tiktok {
+        return tiktok::answer(sandbox, call).await;
+    }
     if let Some(fault) = fault {
         return Ok(fault_answer(platform, fault));
     }
@@ -151,6 +157,36 @@ pub async fn store_media(sandbox: &Sandbox, media: NewMedia<'_>) -> Result<(), D
     sandbox
         .run(move |conn| state::insert_media(conn, &row))
         .await
+}
+
+/// Writes a part of an item's bytes at `offset` of its file (a chunk of a chunked
+/// upload), dropping anything after it: a part sent again replaces itself.
+pub async fn write_part(
+    sandbox: &Sandbox,
+    platform: Platform,
+    id: &str,
+    offset: u64,
+    bytes: Bytes,
+) -> Result<(), Down> {
+    let path = sandbox.media_path(platform, id);
+    web::block(move || {
+        use std::io::{Seek, SeekFrom, Write};
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)?;
+        file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(&bytes)?;
+        file.sync_data()
+    })
+    .await
+    .map_err(|e| Down::Disk(e.to_string()))?
+    .map_err(|e| Down::Disk(e.to_string()))
 }
 
 /// Writes through a temporary file, so a reader never sees half a file.

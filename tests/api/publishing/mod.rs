@@ -7,6 +7,7 @@ mod facebook;
 mod graph_support;
 mod linkedin;
 mod threads;
+mod tiktok;
 mod x;
 
 use crate::support::sandbox::Consent;
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<Case> {
         linkedin::cases(),
         facebook::cases(),
         threads::cases(),
+        tiktok::cases(),
     ]
     .into_iter()
     .flatten()
