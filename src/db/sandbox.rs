@@ -574,3 +574,43 @@ pub fn set_media_alt_text(
         .execute(conn)?;
     Ok(updated > 0)
 }
+
+/// Records a step of an account's multi-step upload: its state, the bytes held so far and
+/// the upload's progress (JSON). `false`: it has no such item.
+pub fn set_media_upload(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    id: &str,
+    state: &str,
+    size: i64,
+    upload: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(sandbox_media::table.find((platform.key(), person, id)))
+        .set((
+            sandbox_media::state.eq(state),
+            sandbox_media::size.eq(size),
+            sandbox_media::upload.eq(upload),
+        ))
+        .execute(conn)?;
+    Ok(updated > 0)
+}
+
+/// Replaces what a live post carries besides its text (`extra`, a JSON object): settings
+/// applied after it was made (a thumbnail, a playlist). `false`: there is no such post.
+pub fn set_post_extra(
+    conn: &mut DbConn,
+    platform: Platform,
+    post_id: &str,
+    extra: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sandbox_posts::table
+            .filter(sandbox_posts::platform.eq(platform.key()))
+            .filter(sandbox_posts::post_id.eq(post_id))
+            .filter(sandbox_posts::deleted_at.is_null()),
+    )
+    .set(sandbox_posts::extra.eq(extra))
+    .execute(conn)?;
+    Ok(updated > 0)
+}

@@ -6,6 +6,7 @@ mod graph;
 mod linkedin;
 mod threads;
 pub mod x;
+pub mod youtube;
 
 use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
@@ -20,6 +21,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Linkedin => Some(&linkedin::Linkedin),
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
+        Platform::Youtube => Some(&youtube::Youtube),
         _ => None,
     }
 }

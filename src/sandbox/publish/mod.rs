@@ -13,6 +13,7 @@ mod meta;
 mod page;
 mod threads;
 mod x;
+mod youtube;
 
 use super::{Down, Fault, Sandbox, endpoints, people};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
@@ -30,6 +31,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        Platform::Youtube => youtube::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
@@ -49,6 +51,15 @@ pub struct Incoming<'a> {
     pub fault: Option<Fault>,
 }
 
+/// The largest request body an emulated endpoint takes, when larger than the server's
+/// default (chunks of a resumable upload).
+pub fn body_limit(platform: Platform, name: &str) -> Option<usize> {
+    match platform {
+        Platform::Youtube => youtube::body_limit(name),
+        _ => None,
+    }
+}
+
 /// Answers a call of a publishing endpoint (`emulates` said yes), after the fault and
 /// call-log path every emulated endpoint goes through.
 pub async fn answer(
@@ -63,6 +74,10 @@ pub async fn answer(
         params,
         fault,
     } = *call;
+    // It answers the publish faults itself, where and as YouTube would.
+    if platform == Platform::Youtube {
+        return youtube::answer(sandbox, name, req, body, params, fault).await;
+    }
     if let Some(fault) = fault {
         return Ok(fault_answer(platform, fault));
     }
@@ -151,6 +166,36 @@ pub async fn store_media(sandbox: &Sandbox, media: NewMedia<'_>) -> Result<(), D
     sandbox
         .run(move |conn| state::insert_media(conn, &row))
         .await
+}
+
+/// Writes a part of an item that arrives in parts (a chunk of a resumable upload) at `at`,
+/// cutting off anything stored beyond it: a part sent again replaces its first copy.
+pub async fn write_part(
+    sandbox: &Sandbox,
+    platform: Platform,
+    id: &str,
+    at: u64,
+    bytes: Bytes,
+) -> Result<(), Down> {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = sandbox.media_path(platform, id);
+    web::block(move || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.set_len(at)?;
+        file.seek(SeekFrom::Start(at))?;
+        file.write_all(&bytes)?;
+        file.sync_data()
+    })
+    .await
+    .map_err(|e| Down::Disk(e.to_string()))?
+    .map_err(|e| Down::Disk(e.to_string()))
 }
 
 /// Writes through a temporary file, so a reader never sees half a file.

@@ -8,6 +8,7 @@ mod graph_support;
 mod linkedin;
 mod threads;
 mod x;
+mod youtube;
 
 use crate::support::sandbox::Consent;
 use crate::support::{Case, TestApp};
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<Case> {
         linkedin::cases(),
         facebook::cases(),
         threads::cases(),
+        youtube::cases(),
     ]
     .into_iter()
     .flatten()
