@@ -817,7 +817,8 @@ impl Publisher for Youtube {
 
     async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError> {
         let video_id = match call.resume.map(Stage::of).transpose()? {
-            // Only the session was opened: no video can exist.
+            // The first step opens a session; a video of this post would be among the
+            // channel's uploads.
             None => {
                 return Ok(search_uploads(call, post.text(PLATFORM).trim())
                     .await?

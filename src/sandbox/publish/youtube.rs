@@ -9,12 +9,13 @@
 //! `playlistItems.insert` and `commentThreads.insert` act on the caller's videos. Errors are
 //! Google's `{"error": {"code", "message", "errors": [{"reason", "domain"}]}}`.
 
-use super::super::{Down, Fault, Sandbox, people, wire};
-use super::{NewMedia, caller, person_id, store_media, store_post, write_part};
+use super::super::{Down, Fault, Sandbox, endpoints, people, wire};
+use super::{NewMedia, person_id, store_media, store_post, write_part};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
 use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use crate::publish::publishers::youtube::{CATEGORIES, CHUNK_QUANTUM, LICENSES, PRIVACY_STATUSES};
+use crate::web::bearer_token;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
@@ -53,6 +54,21 @@ pub fn body_limit(name: &str) -> Option<usize> {
         // Larger than the limit, so that the emulator refuses it as YouTube does.
         "thumbnails_set" => Some(2 * MAX_THUMBNAIL_BYTES),
         _ => None,
+    }
+}
+
+const FULL: &str = "https://www.googleapis.com/auth/youtube";
+const FORCE_SSL: &str = "https://www.googleapis.com/auth/youtube.force-ssl";
+const UPLOAD: &str = "https://www.googleapis.com/auth/youtube.upload";
+const READONLY: &str = "https://www.googleapis.com/auth/youtube.readonly";
+
+/// The scopes any of which lets a call through, as the API reference lists them.
+fn scopes_for(name: &str, method: &Method) -> &'static [&'static str] {
+    match (name, method) {
+        ("videos_upload" | "thumbnails_set", _) => &[UPLOAD, FULL, FORCE_SSL],
+        ("videos" | "search", &Method::GET) => &[READONLY, FULL, FORCE_SSL],
+        // Deleting, playlist items and comments.
+        _ => &[FULL, FORCE_SSL],
     }
 }
 
@@ -96,9 +112,19 @@ pub async fn answer(
     params: &HashMap<String, String>,
     fault: Option<Fault>,
 ) -> Result<HttpResponse, Down> {
-    let Some(person) = caller(sandbox, PLATFORM, req).await? else {
+    let token = bearer_token(req).unwrap_or_default();
+    let Some(grant) = endpoints::live_access(sandbox, PLATFORM, &token).await? else {
         return Ok(wire::unauthorized(PLATFORM));
     };
+    let scopes = scopes_for(name, req.method());
+    if !grant.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
+        return Ok(google_error(
+            StatusCode::FORBIDDEN,
+            "insufficientPermissions",
+            "Request had insufficient authentication scopes.",
+        ));
+    }
+    let person = grant.person;
     match fault {
         Some(Fault::QuotaExceeded) => {
             return Ok(HttpResponse::Forbidden().json(json!({"error": {"code": 403,
@@ -496,10 +522,15 @@ fn resource(video: &state::Post, delay: chrono::Duration, person: usize) -> Valu
         .into();
         details["processingFailureReason"] = "transcodeFailed".into();
     }
-    json!({"kind": VIDEO_KIND, "etag": format!("sandbox-{}", video.seq), "id": video.post_id,
-        "snippet": snippet, "status": status, "processingDetails": details,
-        "recordingDetails": extra["recordingDetails"],
-        "paidProductPlacementDetails": extra["paidProductPlacementDetails"]})
+    let mut video_resource = json!({"kind": VIDEO_KIND, "etag": format!("sandbox-{}", video.seq),
+        "id": video.post_id, "snippet": snippet, "status": status, "processingDetails": details});
+    // Parts the upload set.
+    for part in ["recordingDetails", "paidProductPlacementDetails"] {
+        if !extra[part].is_null() {
+            video_resource[part] = extra[part].clone();
+        }
+    }
+    video_resource
 }
 
 /// `GET videos?part=…&id=a,b`: the caller's videos among the ids.
