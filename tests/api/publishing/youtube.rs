@@ -168,6 +168,33 @@ async fn every_option_reaches_the_video_and_it_plays(app: &TestApp) {
     let url = published.url.expect("a page");
     assert!(url.contains("/sandbox/youtube/_posts/"), "{url}");
     assert_eq!(served_video(&url).await, bytes, "the chunks make the file");
+
+    // A publish time makes the video private until then; the aliases of the flags.
+    let at = (chrono::Utc::now() + chrono::Duration::days(3))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let later = video_post(
+        &served,
+        &[
+            ("title", "Later"),
+            ("youtube_publish_at", &at),
+            ("madeForKids", "true"),
+            ("is_ai_generated", "true"),
+        ],
+    );
+    let published = publisher()
+        .publish_to_end(&account.call(&served, "m1b"), &later)
+        .await
+        .unwrap();
+    let status = stored(app, YOUTUBE, &published.post_id)
+        .await
+        .unwrap()
+        .extra()["status"]
+        .clone();
+    assert_eq!(
+        status,
+        json!({"privacyStatus": "private", "publishAt": at,
+            "selfDeclaredMadeForKids": true, "containsSyntheticMedia": true})
+    );
 }
 
 async fn an_interrupted_chunk_is_resumed_in_its_session(app: &TestApp) {
