@@ -595,3 +595,22 @@ pub fn set_media_alt_text(
         .execute(conn)?;
     Ok(updated > 0)
 }
+
+/// Replaces what a live post carries besides its text (`extra`, a JSON object): settings
+/// applied after it was made (a thumbnail, a playlist). `false`: there is no such post.
+pub fn set_post_extra(
+    conn: &mut DbConn,
+    platform: Platform,
+    post_id: &str,
+    extra: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sandbox_posts::table
+            .filter(sandbox_posts::platform.eq(platform.key()))
+            .filter(sandbox_posts::post_id.eq(post_id))
+            .filter(sandbox_posts::deleted_at.is_null()),
+    )
+    .set(sandbox_posts::extra.eq(extra))
+    .execute(conn)?;
+    Ok(updated > 0)
+}

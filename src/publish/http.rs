@@ -56,6 +56,17 @@ pub async fn send_reading(
     effect: Effect,
     read: Refusal,
 ) -> Result<Answer, PublishError> {
+    send_accepting(request, effect, read, None).await
+}
+
+/// `send_reading`, for protocols where one status outside 2xx is an answer like the others
+/// (Google's resumable uploads answer `308 Resume Incomplete` to a chunk they kept).
+pub async fn send_accepting(
+    request: RequestBuilder,
+    effect: Effect,
+    read: Refusal,
+    also: Option<StatusCode>,
+) -> Result<Answer, PublishError> {
     let response = match request.send().await {
         Ok(r) => r,
         // Never connected: the platform cannot have seen it.
@@ -75,7 +86,7 @@ pub async fn send_reading(
         .await
         .map_err(|why| lost(effect, &why))?;
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    if status.is_success() {
+    if status.is_success() || Some(status) == also {
         return Ok(Answer {
             status,
             headers,

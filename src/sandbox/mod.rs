@@ -235,12 +235,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
                 path.push_str("{tail:.*}");
             }
             let name: &'static str = name;
-            cfg.route(
-                &path,
-                web::route().to(move |req, body, sandbox| {
-                    endpoints::handle(platform, name, req, body, sandbox)
-                }),
-            );
+            let route = web::route().to(move |req, body, sandbox| {
+                endpoints::handle(platform, name, req, body, sandbox)
+            });
+            match publish::body_limit(platform, name) {
+                Some(limit) => cfg.service(
+                    web::resource(&path)
+                        .app_data(web::PayloadConfig::new(limit))
+                        .route(route),
+                ),
+                None => cfg.route(&path, route),
+            };
         }
     }
 }

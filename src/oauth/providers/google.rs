@@ -44,6 +44,26 @@ impl Provider for Google {
                 ("token", "https://oauth2.googleapis.com/token"),
                 ("revoke", "https://oauth2.googleapis.com/revoke"),
                 ("channels", "https://www.googleapis.com/youtube/v3/channels"),
+                // Publishing (Data API v3): resumable uploads, and the session URIs they
+                // hand out, are under `upload/`.
+                (
+                    "videos_upload",
+                    "https://www.googleapis.com/upload/youtube/v3/videos",
+                ),
+                ("videos", "https://www.googleapis.com/youtube/v3/videos"),
+                (
+                    "thumbnails_set",
+                    "https://www.googleapis.com/upload/youtube/v3/thumbnails/set",
+                ),
+                (
+                    "playlist_items",
+                    "https://www.googleapis.com/youtube/v3/playlistItems",
+                ),
+                (
+                    "comment_threads",
+                    "https://www.googleapis.com/youtube/v3/commentThreads",
+                ),
+                ("search", "https://www.googleapis.com/youtube/v3/search"),
             ],
             Product::Business => &[
                 ("authorize", "https://accounts.google.com/o/oauth2/v2/auth"),
@@ -70,6 +90,8 @@ impl Provider for Google {
             Product::Youtube => &[
                 "https://www.googleapis.com/auth/youtube.upload",
                 "https://www.googleapis.com/auth/youtube.readonly",
+                // Playlist items, first comments and deleting a video.
+                "https://www.googleapis.com/auth/youtube.force-ssl",
             ],
             Product::Business => &[
                 "openid",

@@ -7,6 +7,7 @@ mod linkedin;
 mod threads;
 mod tiktok;
 pub mod x;
+pub mod youtube;
 
 use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
@@ -22,6 +23,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
         Platform::Tiktok => Some(&tiktok::Tiktok),
+        Platform::Youtube => Some(&youtube::Youtube),
         _ => None,
     }
 }

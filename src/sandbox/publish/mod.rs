@@ -14,6 +14,7 @@ mod page;
 mod threads;
 pub mod tiktok;
 mod x;
+mod youtube;
 
 use super::{Down, Fault, Sandbox, endpoints, people};
 use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
@@ -31,6 +32,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        Platform::Youtube => youtube::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         Platform::Tiktok => tiktok::ENDPOINTS.contains(&name),
@@ -51,6 +53,15 @@ pub struct Incoming<'a> {
     pub fault: Option<Fault>,
 }
 
+/// The largest request body an emulated endpoint takes, when larger than the server's
+/// default (chunks of a resumable upload).
+pub fn body_limit(platform: Platform, name: &str) -> Option<usize> {
+    match platform {
+        Platform::Youtube => youtube::body_limit(name),
+        _ => None,
+    }
+}
+
 /// Answers a call of a publishing endpoint (`emulates` said yes), after the fault and
 /// call-log path every emulated endpoint goes through.
 pub async fn answer(
@@ -65,9 +76,11 @@ pub async fn answer(
         params,
         fault,
     } = *call;
-    // TikTok's emulator answers the publish faults where TikTok would.
-    if platform == Platform::Tiktok {
-        return tiktok::answer(sandbox, call).await;
+    // Emulators that answer the publish faults themselves, where their platform would.
+    match platform {
+        Platform::Tiktok => return tiktok::answer(sandbox, call).await,
+        Platform::Youtube => return youtube::answer(sandbox, name, req, body, params, fault).await,
+        _ => {}
     }
     if let Some(fault) = fault {
         return Ok(fault_answer(platform, fault));

@@ -9,6 +9,7 @@ mod linkedin;
 mod threads;
 mod tiktok;
 mod x;
+mod youtube;
 
 use crate::support::sandbox::Consent;
 use crate::support::{Case, TestApp};
@@ -39,6 +40,7 @@ pub fn cases() -> Vec<Case> {
         facebook::cases(),
         threads::cases(),
         tiktok::cases(),
+        youtube::cases(),
     ]
     .into_iter()
     .flatten()
