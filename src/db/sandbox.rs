@@ -561,6 +561,25 @@ pub fn find_media(
     query.select(Media::as_select()).first(conn).optional()
 }
 
+/// Moves an account's item of a multi-step upload on: its `state` and `upload` progress.
+/// `false`: it has no such item.
+pub fn set_media_progress(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    id: &str,
+    state: &str,
+    upload: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(sandbox_media::table.find((platform.key(), person, id)))
+        .set((
+            sandbox_media::state.eq(state),
+            sandbox_media::upload.eq(upload),
+        ))
+        .execute(conn)?;
+    Ok(updated > 0)
+}
+
 /// Sets the alt text of an account's uploaded item. `false`: it has no such item.
 pub fn set_media_alt_text(
     conn: &mut DbConn,

@@ -3,6 +3,7 @@
 pub mod bluesky;
 mod facebook;
 mod graph;
+mod instagram;
 mod linkedin;
 mod threads;
 pub mod x;
@@ -20,6 +21,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Linkedin => Some(&linkedin::Linkedin),
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
+        Platform::Instagram => Some(&instagram::Instagram),
         _ => None,
     }
 }

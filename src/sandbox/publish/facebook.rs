@@ -12,7 +12,7 @@ use crate::domain::secrets::new_random_id;
 use crate::domain::{Platform, time};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -92,11 +92,6 @@ fn needs_page_token() -> HttpResponse {
     )
 }
 
-/// Graph time: `2024-05-01T10:00:00+0000`.
-fn graph_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S+0000").to_string()
-}
-
 /// The `graph` root: `{node}` or `{node}/{edge}`.
 pub async fn graph(
     sandbox: &Sandbox,
@@ -163,7 +158,7 @@ async fn read(
         .await?;
     Ok(match post {
         Some(p) => HttpResponse::Ok().json(json!({
-            "id": p.post_id, "message": p.text, "created_time": graph_time(p.created_at),
+            "id": p.post_id, "message": p.text, "created_time": meta::graph_time(p.created_at),
             "permalink_url": sandbox.post_url(PLATFORM, &p.post_id)})),
         None => no_node(node),
     })
@@ -185,7 +180,7 @@ async fn feed(
         .filter(|p| p.reply_to.is_none() && p.extra()["page"] == page)
         .take(limit)
         .map(|p| {
-            json!({"id": p.post_id, "message": p.text, "created_time": graph_time(p.created_at),
+            json!({"id": p.post_id, "message": p.text, "created_time": meta::graph_time(p.created_at),
                 "permalink_url": sandbox.post_url(PLATFORM, &p.post_id)})
         })
         .collect();

@@ -8,6 +8,7 @@
 
 mod bluesky;
 pub mod facebook;
+mod instagram;
 pub mod linkedin;
 mod meta;
 mod page;
@@ -31,7 +32,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
-        Platform::Facebook | Platform::Threads => name == "graph",
+        Platform::Facebook | Platform::Instagram | Platform::Threads => name == "graph",
         _ => false,
     }
 }
@@ -63,14 +64,19 @@ pub async fn answer(
         params,
         fault,
     } = *call;
-    if let Some(fault) = fault {
-        return Ok(fault_answer(platform, fault));
+    // Emulators that answer the publish faults they have a place for themselves.
+    match (platform, fault) {
+        (Platform::Instagram, _) => return instagram::graph(sandbox, req, params, fault).await,
+        (Platform::Threads, None | Some(Fault::ProcessingFailed)) => {
+            return threads::graph(sandbox, req, params, fault).await;
+        }
+        (_, Some(fault)) => return Ok(fault_answer(platform, fault)),
+        (_, None) => {}
     }
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
         Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
         Platform::Facebook => facebook::graph(sandbox, req, params).await,
-        Platform::Threads => threads::graph(sandbox, req, params).await,
         _ => x::answer(sandbox, name, req, body).await,
     }
 }
@@ -151,6 +157,36 @@ pub async fn store_media(sandbox: &Sandbox, media: NewMedia<'_>) -> Result<(), D
     sandbox
         .run(move |conn| state::insert_media(conn, &row))
         .await
+}
+
+/// Appends `bytes` to an item's file at byte `at` (`0` starts the file afresh), so that a
+/// large upload is written part by part as it arrives and never held whole.
+pub async fn append_media(
+    sandbox: &Sandbox,
+    platform: Platform,
+    id: &str,
+    at: u64,
+    bytes: Bytes,
+) -> Result<(), Down> {
+    let path = sandbox.media_path(platform, id);
+    web::block(move || append_file(&path, at, &bytes))
+        .await
+        .map_err(|e| Down::Disk(e.to_string()))?
+        .map_err(|e| Down::Disk(e.to_string()))
+}
+
+fn append_file(path: &std::path::Path, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(at == 0)
+        .open(path)?;
+    file.seek(SeekFrom::Start(at))?;
+    file.write_all(bytes)
 }
 
 /// Writes through a temporary file, so a reader never sees half a file.

@@ -27,6 +27,8 @@ use std::sync::Arc;
 /// The smallest files the emulators recognise by their first bytes.
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR sandbox png";
 pub const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF sandbox jpeg";
+/// A video the emulators take: an MP4 `ftyp` box.
+pub const MP4: &[u8] = include_bytes!("../../fixtures/media/clip.mp4");
 pub const PDF: &[u8] = b"%PDF-1.7\n% sandbox document\n%%EOF\n";
 
 /// Media served on loopback at URLs a platform can pull, as Postgate's signed media URLs

@@ -5,6 +5,7 @@
 pub mod bluesky;
 mod facebook;
 mod graph_support;
+mod instagram;
 mod linkedin;
 mod threads;
 mod x;
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<Case> {
         linkedin::cases(),
         facebook::cases(),
         threads::cases(),
+        instagram::cases(),
     ]
     .into_iter()
     .flatten()
