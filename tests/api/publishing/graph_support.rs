@@ -237,6 +237,15 @@ pub async fn calls_of(app: &TestApp, platform: Platform, endpoint: &str) -> Vec<
         .collect()
 }
 
+/// How many POSTs the emulated Graph root of `platform` got: containers, publishes, comments.
+pub async fn graph_posts(app: &TestApp, platform: Platform) -> usize {
+    calls_of(app, platform, "graph")
+        .await
+        .iter()
+        .filter(|m| *m == "POST")
+        .count()
+}
+
 /// The three faults every publisher must read the same way: a rate limit may be retried,
 /// a failure while creating is in doubt, and a revoked token needs the account again.
 pub fn assert_fault_reading(

@@ -4,8 +4,8 @@
 
 use super::ToEnd;
 use super::graph_support::{
-    Account, JPEG, MP4, PNG, Served, assert_fault_reading, calls_of, fault, page, post, replies,
-    stored, unique,
+    Account, JPEG, MP4, PNG, Served, assert_fault_reading, calls_of, fault, graph_posts, page,
+    post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -214,15 +214,6 @@ async fn a_story_and_a_mixed_carousel(app: &TestApp) {
     );
 }
 
-/// How many POSTs the emulated Graph root got: containers, publishes and comments.
-async fn graph_posts(app: &TestApp) -> usize {
-    calls_of(app, INSTAGRAM, "graph")
-        .await
-        .iter()
-        .filter(|m| *m == "POST")
-        .count()
-}
-
 async fn a_processing_video_is_pending_then_published_once(app: &TestApp) {
     processing_ms(app, 1500).await;
     let account = Account::connect(app, "patient", INSTAGRAM, 0).await;
@@ -233,12 +224,16 @@ async fn a_processing_video_is_pending_then_published_once(app: &TestApp) {
         vec![served.media("v", MediaKind::Video, "v.mp4")],
     );
     let call = account.call(&served, "i5");
-    let before = graph_posts(app).await;
+    let before = graph_posts(app, INSTAGRAM).await;
     let Progress::Pending { state, .. } = publisher().publish(&call, &p).await.unwrap() else {
         panic!("a fresh video container is still processing");
     };
     assert!(state["container"].is_string(), "{state}");
-    assert_eq!(graph_posts(app).await - before, 1, "one container");
+    assert_eq!(
+        graph_posts(app, INSTAGRAM).await - before,
+        1,
+        "one container"
+    );
     let mut state = state;
     let published = loop {
         let step = postgate::publish::publisher::Call {
@@ -256,7 +251,7 @@ async fn a_processing_video_is_pending_then_published_once(app: &TestApp) {
     };
     assert_eq!(published.extra["container_id"], state["container"]);
     assert_eq!(
-        graph_posts(app).await - before,
+        graph_posts(app, INSTAGRAM).await - before,
         2,
         "one container and one publish"
     );
@@ -280,11 +275,15 @@ async fn processing_failed_and_quota_exceeded_are_final(app: &TestApp) {
     assert!(e.to_string().contains("2207026"), "{e}");
 
     // The limit, seen before any container is made.
-    let before = graph_posts(app).await;
+    let before = graph_posts(app, INSTAGRAM).await;
     fault(app, INSTAGRAM, "graph", &["quota_exceeded"]).await;
     let e = publisher().publish_to_end(&call, &reel).await.unwrap_err();
     assert_eq!(e.code(), "quota_exceeded");
-    assert_eq!(graph_posts(app).await, before, "no container made");
+    assert_eq!(
+        graph_posts(app, INSTAGRAM).await,
+        before,
+        "no container made"
+    );
     // The limit, met at publishing: Instagram's error 9.
     let image = post(
         PostKind::Photos,
