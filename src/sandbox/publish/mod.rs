@@ -67,6 +67,7 @@ pub async fn answer(
     // Emulators that answer the publish faults they have a place for themselves.
     match (platform, fault) {
         (Platform::Instagram, _) => return instagram::graph(sandbox, req, params, fault).await,
+        (Platform::Facebook, _) => return facebook::graph(sandbox, req, params, fault).await,
         (Platform::Threads, None | Some(Fault::ProcessingFailed)) => {
             return threads::graph(sandbox, req, params, fault).await;
         }
@@ -76,7 +77,6 @@ pub async fn answer(
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
         Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
-        Platform::Facebook => facebook::graph(sandbox, req, params).await,
         _ => x::answer(sandbox, name, req, body).await,
     }
 }
