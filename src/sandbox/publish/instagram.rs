@@ -77,6 +77,10 @@ pub async fn graph(
     else {
         return Ok(wire::unauthorized(PLATFORM));
     };
+    // Instagram pulls media by URL: it has no chunks to reject.
+    if fault == Some(Fault::ChunkRejected) {
+        return Ok(super::fault_answer(PLATFORM, Fault::ChunkRejected));
+    }
     let me = people::platform_id(PLATFORM, person);
     let tail = req.match_info().get("tail").unwrap_or("").to_owned();
     let (node, edge) = tail.split_once('/').unwrap_or((tail.as_str(), ""));
