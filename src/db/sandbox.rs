@@ -561,8 +561,8 @@ pub fn find_media(
     query.select(Media::as_select()).first(conn).optional()
 }
 
-/// Records how far an account's multi-step upload got: its `state`, `upload` progress and
-/// size. `false`: it has no such item.
+/// Records how far an account's multi-step upload got: its `state`, `upload` progress and,
+/// when given, the bytes it holds. `false`: it has no such item.
 pub fn set_media_upload(
     conn: &mut DbConn,
     platform: Platform,
@@ -570,13 +570,13 @@ pub fn set_media_upload(
     id: &str,
     state: &str,
     upload: &str,
-    size: i64,
+    size: Option<i64>,
 ) -> QueryResult<bool> {
     let updated = diesel::update(sandbox_media::table.find((platform.key(), person, id)))
         .set((
             sandbox_media::state.eq(state),
             sandbox_media::upload.eq(upload),
-            sandbox_media::size.eq(size),
+            size.map(|size| sandbox_media::size.eq(size)),
         ))
         .execute(conn)?;
     Ok(updated > 0)

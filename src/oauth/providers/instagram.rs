@@ -14,6 +14,9 @@ pub const INSTAGRAM: LongLivedLogin = LongLivedLogin {
             "https://graph.instagram.com/refresh_access_token",
         ),
         ("me", "https://graph.instagram.com/v21.0/me"),
+        // Publishing: the API root, to which ids and edges are appended
+        // (`{ig-user-id}/media`, `{container-id}`). Last, so `me` matches first.
+        ("graph", "https://graph.instagram.com/v21.0/"),
     ],
     scopes: &[
         "instagram_business_basic",

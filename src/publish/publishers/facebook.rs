@@ -2,7 +2,10 @@
 //! and links to `/{page}/feed`, one photo to `/{page}/photos`, several photos uploaded
 //! unpublished and then attached to one `feed` post. Facebook pulls each photo from the
 //! signed URL Postgate serves it at. A post's place and audience go with it; a link post
-//! may carry a call to action or several link cards (`child_attachments`).
+//! may carry a call to action or several link cards (`child_attachments`). A video goes to
+//! `/{page}/videos` (`video`).
+
+mod video;
 
 use super::graph::{self, id_of};
 use super::note_first_comment;
@@ -48,6 +51,8 @@ struct Plan {
     first_comment: Option<String>,
     /// `facebook_page_id`, for a connection without a pinned Page.
     page: Option<String>,
+    /// A video post's own parameters (`title`, `description`, …).
+    video: Vec<(&'static str, String)>,
     warnings: Vec<String>,
 }
 
@@ -60,6 +65,7 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         ));
     }
     let mut warnings = Vec::new();
+    let mut video = Vec::new();
     let link = match (post.kind, post.link_url(PLATFORM)) {
         (PostKind::Text, link) => link.map(str::to_owned),
         (_, Some(_)) => {
@@ -70,10 +76,9 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
     };
     match post.kind {
         PostKind::Video => {
-            return Err(PublishError::unsupported(
-                "video_not_supported_yet",
-                "Video posts to Facebook are not supported yet",
-            ));
+            let options = video::options(post)?;
+            video = options.params;
+            warnings.extend(options.warnings);
         }
         PostKind::Document => {
             return Err(PublishError::invalid(
@@ -116,6 +121,7 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         alt_texts: post.alt_texts(PLATFORM),
         first_comment: post.first_comment(PLATFORM).map(str::to_owned),
         page: post.fields.text("facebook_page_id").map(str::to_owned),
+        video,
         warnings,
     })
 }
@@ -407,6 +413,9 @@ impl Publisher for Facebook {
 
     async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let plan = plan(post)?;
+        if post.kind == PostKind::Video {
+            return video::publish(call, post, &plan).await;
+        }
         let (page, token) = page(call, plan.page.as_deref()).await?;
         let post_id = create(call, post, &plan, &page, &token).await?;
         let mut published = Published {
@@ -434,6 +443,12 @@ impl Publisher for Facebook {
     /// The Page's feed since `call.since`, for a post with the same message.
     async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError> {
         let plan = plan(post)?;
+        // A video's post carries its description.
+        let wanted = plan
+            .video
+            .iter()
+            .find(|(k, _)| *k == "description")
+            .map_or(plan.message.as_str(), |(_, v)| v.as_str());
         let (page, token) = page(call, plan.page.as_deref()).await?;
         let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
             .and_utc()
@@ -454,7 +469,7 @@ impl Publisher for Facebook {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|p| p["message"].as_str().unwrap_or_default() == plan.message)
+            .find(|p| p["message"].as_str().unwrap_or_default() == wanted)
             .and_then(|p| {
                 let id = string_at(p, "id")?;
                 Some(Published {
@@ -524,10 +539,7 @@ mod tests {
             )),
             "text_too_long"
         );
-        assert_eq!(
-            code(&post(PostKind::Video, &[], 0)),
-            "video_not_supported_yet"
-        );
+        assert_eq!(code(&post(PostKind::Video, &[], 0)), "media_required");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod bluesky;
 mod facebook;
 mod graph;
+mod instagram;
 mod linkedin;
 mod threads;
 mod tiktok;
@@ -24,6 +25,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Threads => Some(&threads::Threads),
         Platform::Tiktok => Some(&tiktok::Tiktok),
         Platform::Youtube => Some(&youtube::Youtube),
+        Platform::Instagram => Some(&instagram::Instagram),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ use crate::publish::http::Effect;
 use crate::publish::layout::image_layout;
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::text::{self, Measure};
+use crate::publish::video::VideoLimits;
 use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::{Map, Value};
@@ -39,6 +40,18 @@ const POLL_OPTION_CHARS: usize = 25;
 /// Waits between looks at a container's status; Threads builds image containers in
 /// seconds, and one that is not ready after these is tried again later.
 const STATUS_WAITS_MS: [u64; 8] = [300, 700, 1_000, 2_000, 4_000, 4_000, 4_000, 4_000];
+/// Threads' video limits (developers.facebook.com/docs/threads/overview, "Video
+/// specifications"): MOV or MP4, up to 5 minutes and 1 GB.
+const VIDEO: VideoLimits = VideoLimits {
+    platform: "Threads",
+    types: &["video/mp4", "video/quicktime"],
+    max_bytes: 1024 * 1024 * 1024,
+    min_duration_ms: 0,
+    max_duration_ms: 5 * 60_000,
+    max_side: None,
+};
+/// How long to wait before looking again at a video Threads is still processing.
+const PROCESSING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How far back of `since` a found post may be dated (the two clocks differ a little).
 const CLOCK_SLACK_SECONDS: i64 = 60;
 
@@ -164,13 +177,14 @@ fn field_error(e: crate::domain::upload::FieldValueError) -> PublishError {
     invalid("invalid_field", e.to_string())
 }
 
-/// The kinds and media Threads takes: text, or JPEG and PNG images.
+/// The kinds and media Threads takes: text, JPEG and PNG images, MP4 and MOV videos.
 fn check_media(post: &Post) -> Result<(), PublishError> {
     match post.kind {
-        PostKind::Video => Err(PublishError::unsupported(
-            "video_not_supported_yet",
-            "Video posts to Threads are not supported yet",
+        PostKind::Video if post.media.len() != 1 => Err(invalid(
+            "media_required",
+            "A Threads video post takes one video",
         )),
+        PostKind::Video => VIDEO.check(&post.media[0]),
         PostKind::Document => Err(invalid(
             "unsupported_media",
             "Threads does not take documents",
@@ -179,17 +193,17 @@ fn check_media(post: &Post) -> Result<(), PublishError> {
             "media_required",
             "A Threads photo post needs at least one image",
         )),
-        PostKind::Photos => {
-            match post.media.iter().find(|m| {
-                m.kind != MediaKind::Image || !IMAGE_TYPES.contains(&m.content_type.as_str())
-            }) {
-                Some(m) => Err(invalid(
-                    "unsupported_media",
-                    format!("Threads takes JPEG and PNG images, not {}", m.content_type),
-                )),
-                None => Ok(()),
+        // A carousel may mix images and videos.
+        PostKind::Photos => post.media.iter().try_for_each(|m| match m.kind {
+            MediaKind::Video => VIDEO.check(m),
+            _ if m.kind == MediaKind::Image && IMAGE_TYPES.contains(&m.content_type.as_str()) => {
+                Ok(())
             }
-        }
+            _ => Err(invalid(
+                "unsupported_media",
+                format!("Threads takes JPEG and PNG images, not {}", m.content_type),
+            )),
+        }),
         PostKind::Text if post.text(PLATFORM).trim().is_empty() => {
             Err(invalid("text_required", "A Threads text post needs a text"))
         }
@@ -292,12 +306,13 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
     Ok(plan)
 }
 
-/// An image container's parameters.
-fn image_params(call: &Call<'_>, media: &Media, alt: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut params = vec![
-        ("media_type", "IMAGE".to_owned()),
-        ("image_url", call.media.public_url(media)),
-    ];
+/// An image or video container's parameters: Threads pulls the media from its URL.
+fn media_params(call: &Call<'_>, media: &Media, alt: Option<&str>) -> Vec<(&'static str, String)> {
+    let url = call.media.public_url(media);
+    let mut params = match media.kind {
+        MediaKind::Video => vec![("media_type", "VIDEO".to_owned()), ("video_url", url)],
+        _ => vec![("media_type", "IMAGE".to_owned()), ("image_url", url)],
+    };
     params.extend(alt.map(|a| ("alt_text", a.to_owned())));
     params
 }
@@ -326,37 +341,53 @@ async fn container(call: &Call<'_>, params: &[(&str, String)]) -> Result<String,
         PublishError::refused("malformed_answer", "Threads named no container", true)
     })
 }
+/// A container's `status`.
+async fn status(call: &Call<'_>, container: &str) -> Result<Value, PublishError> {
+    graph::get(
+        call.app,
+        container,
+        &[("fields", "status,error_message")],
+        &call.tokens.access_token,
+    )
+    .await
+}
+
+/// Looks once: whether Threads has built the container (`false` while it is in progress).
+async fn built(call: &Call<'_>, container: &str) -> Result<bool, PublishError> {
+    let status = status(call, container).await?;
+    match status["status"].as_str() {
+        Some("FINISHED") => Ok(true),
+        // A video Threads could not process is `processing_failed`; anything else it could
+        // not build (an image it could not fetch) is the media's fault.
+        Some("ERROR") => {
+            let why = status["error_message"].as_str().unwrap_or("UNKNOWN");
+            let code = if why.starts_with("FAILED_PROCESSING") {
+                "processing_failed"
+            } else {
+                "media_rejected"
+            };
+            Err(PublishError::refused(
+                code,
+                format!("Threads could not build the post: {why}"),
+                false,
+            ))
+        }
+        Some("EXPIRED" | "PUBLISHED") => Err(PublishError::refused(
+            "container_expired",
+            "The Threads container can no longer be published",
+            true,
+        )),
+        _ => Ok(false),
+    }
+}
+
 /// Waits until Threads has built the container.
 async fn ready(call: &Call<'_>, container: &str) -> Result<(), PublishError> {
     for wait in STATUS_WAITS_MS {
-        let status = graph::get(
-            call.app,
-            container,
-            &[("fields", "status,error_message")],
-            &call.tokens.access_token,
-        )
-        .await?;
-        match status["status"].as_str() {
-            Some("FINISHED") => return Ok(()),
-            Some("ERROR") => {
-                return Err(PublishError::refused(
-                    "media_rejected",
-                    format!(
-                        "Threads could not build the post: {}",
-                        status["error_message"].as_str().unwrap_or("UNKNOWN")
-                    ),
-                    false,
-                ));
-            }
-            Some("EXPIRED" | "PUBLISHED") => {
-                return Err(PublishError::refused(
-                    "container_expired",
-                    "The Threads container can no longer be published",
-                    true,
-                ));
-            }
-            _ => tokio::time::sleep(std::time::Duration::from_millis(wait)).await,
+        if built(call, container).await? {
+            return Ok(());
         }
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     }
     Err(PublishError::refused(
         "container_not_ready",
@@ -365,9 +396,17 @@ async fn ready(call: &Call<'_>, container: &str) -> Result<(), PublishError> {
     ))
 }
 
-/// Publishes a ready container: the post's id.
+/// With `wait`, waits until Threads has built the container; else looks once.
+async fn settled(call: &Call<'_>, container: &str, wait: bool) -> Result<bool, PublishError> {
+    if wait {
+        ready(call, container).await.map(|()| true)
+    } else {
+        built(call, container).await
+    }
+}
+
+/// Publishes a built container: the post's id.
 async fn publish_container(call: &Call<'_>, container: &str) -> Result<String, PublishError> {
-    ready(call, container).await?;
     let uid = &call.connection.platform_user_id;
     let params = [("creation_id", container.to_owned())];
     let made = graph::post(
@@ -391,49 +430,91 @@ struct Made {
     container: Option<String>,
 }
 
-/// Makes one post of `text` and `images` (none: TEXT, one: IMAGE, more: a CAROUSEL of
-/// them) with `options`, and publishes it: a text container asked to (`auto_publish`) is
-/// the post as soon as it is made, any other is built, then published.
+/// The containers of a post made so far: kept in `Pending` state while Threads processes a
+/// video, so that the next call goes on with them and makes none twice.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Containers {
+    /// A carousel's items.
+    #[serde(default)]
+    children: Vec<String>,
+    /// The container to publish.
+    #[serde(default)]
+    container: Option<String>,
+}
+
+/// Makes one post of `text` and `media` (none: TEXT, one: IMAGE or VIDEO, more: a CAROUSEL
+/// of them) with `options`, and publishes it: a text container asked to (`auto_publish`) is
+/// the post as soon as it is made, any other is built, then published. With `wait` false,
+/// a container still being built answers `None`, `made` holding what there is.
 async fn post_one(
     call: &Call<'_>,
     text: &str,
     images: &[Image<'_>],
     options: Vec<(&'static str, String)>,
     auto_publish: bool,
-) -> Result<Made, PublishError> {
-    let mut params = match images {
-        [] => vec![("media_type", "TEXT".to_owned())],
-        [(media, alt)] => image_params(call, media, *alt),
-        _ => {
-            let mut children = Vec::new();
-            for (media, alt) in images {
-                let mut item = image_params(call, media, *alt);
-                item.push(("is_carousel_item", "true".to_owned()));
-                children.push(container(call, &item).await?);
+    made: &mut Containers,
+    wait: bool,
+) -> Result<Option<Made>, PublishError> {
+    if auto_publish && images.is_empty() {
+        return auto_published(call, text, options).await.map(Some);
+    }
+    let container = match made.container.clone() {
+        Some(id) => id,
+        None => {
+            let mut params = match images {
+                [] => vec![("media_type", "TEXT".to_owned())],
+                [(media, alt)] => media_params(call, media, *alt),
+                _ => {
+                    if made.children.is_empty() {
+                        for (media, alt) in images {
+                            let mut item = media_params(call, media, *alt);
+                            item.push(("is_carousel_item", "true".to_owned()));
+                            made.children.push(container(call, &item).await?);
+                        }
+                    }
+                    for child in &made.children {
+                        if !settled(call, child, wait).await? {
+                            return Ok(None);
+                        }
+                    }
+                    vec![
+                        ("media_type", "CAROUSEL".to_owned()),
+                        ("children", made.children.join(",")),
+                    ]
+                }
+            };
+            if !text.is_empty() {
+                params.push(("text", text.to_owned()));
             }
-            vec![
-                ("media_type", "CAROUSEL".to_owned()),
-                ("children", children.join(",")),
-            ]
+            params.extend(options);
+            let id = container(call, &params).await?;
+            made.container = Some(id.clone());
+            id
         }
     };
-    if !text.is_empty() {
-        params.push(("text", text.to_owned()));
+    if !settled(call, &container, wait).await? {
+        return Ok(None);
     }
+    Ok(Some(Made {
+        post_id: publish_container(call, &container).await?,
+        container: Some(container),
+    }))
+}
+
+/// A text container made with `auto_publish_text`: the post itself.
+async fn auto_published(
+    call: &Call<'_>,
+    text: &str,
+    options: Vec<(&'static str, String)>,
+) -> Result<Made, PublishError> {
+    let mut params = vec![("media_type", "TEXT".to_owned()), ("text", text.to_owned())];
     params.extend(options);
-    if auto_publish && images.is_empty() {
-        params.push(("auto_publish_text", "true".to_owned()));
-        // The answer names the published post; lost, the post may be out.
-        let made = make_container(call, &params, Effect::Creates).await?;
-        return Ok(Made {
-            post_id: id_of(&made, "id")?,
-            container: None,
-        });
-    }
-    let made = container(call, &params).await?;
+    params.push(("auto_publish_text", "true".to_owned()));
+    // The answer names the published post; lost, the post may be out.
+    let made = make_container(call, &params, Effect::Creates).await?;
     Ok(Made {
-        post_id: publish_container(call, &made).await?,
-        container: Some(made),
+        post_id: id_of(&made, "id")?,
+        container: None,
     })
 }
 
@@ -456,6 +537,11 @@ impl Publisher for Threads {
             .map(|(i, m)| (m, plan.alt_texts.get(i).map(String::as_str)));
         let mut published = Published::default();
         let mut ids: Vec<String> = Vec::new();
+        // The head's containers, resumed from the last call while Threads processed a video.
+        let mut head: Containers = call
+            .resume
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .unwrap_or_default();
         for i in 0..plan.len() {
             let group: Vec<Image<'_>> = images
                 .by_ref()
@@ -466,8 +552,23 @@ impl Publisher for Threads {
                 None => plan.head_options(),
                 Some(previous) => vec![("reply_to_id", previous.clone())],
             };
-            match post_one(call, text, &group, options, plan.auto_publish).await {
-                Ok(made) => {
+            // The head waits for its videos across calls (`Pending`); once it is out, the
+            // replies wait within this call.
+            let mut reply = Containers::default();
+            let (made, wait) = if ids.is_empty() {
+                let video = group.iter().any(|(m, _)| m.kind == MediaKind::Video);
+                (&mut head, !video)
+            } else {
+                (&mut reply, true)
+            };
+            match post_one(call, text, &group, options, plan.auto_publish, made, wait).await {
+                Ok(None) => {
+                    return Ok(Progress::Pending {
+                        state: serde_json::to_value(&head).unwrap_or_default(),
+                        after: PROCESSING_WAIT,
+                    });
+                }
+                Ok(Some(made)) => {
                     if let (true, Some(container)) = (ids.is_empty(), made.container) {
                         published
                             .extra
@@ -491,9 +592,18 @@ impl Publisher for Threads {
         note_thread(&mut published, &ids);
         if let Some(text) = &plan.first_comment {
             let answer = vec![("reply_to_id", post_id.clone())];
-            let outcome = post_one(call, text, &[], answer, plan.auto_publish)
-                .await
-                .map(drop);
+            let mut comment = Containers::default();
+            let outcome = post_one(
+                call,
+                text,
+                &[],
+                answer,
+                plan.auto_publish,
+                &mut comment,
+                true,
+            )
+            .await
+            .map(drop);
             note_first_comment(&mut published, outcome);
         }
         published.url = graph::get(
@@ -509,9 +619,19 @@ impl Publisher for Threads {
         Ok(Progress::Done(published))
     }
 
-    /// The account's posts since `call.since`, for one with the head post's text.
+    /// A head container that was not published may be published again; else the account's
+    /// posts since `call.since`, for one with the head post's text.
     async fn find(&self, call: &Call<'_>, post: &Post) -> Result<Option<Published>, PublishError> {
         let plan = plan(post)?;
+        let head: Containers = call
+            .resume
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .unwrap_or_default();
+        if let Some(container) = &head.container
+            && status(call, container).await?["status"] != "PUBLISHED"
+        {
+            return Ok(None);
+        }
         let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
             .and_utc()
             .timestamp()
@@ -599,10 +719,7 @@ mod tests {
             )),
             "invalid_reply_control"
         );
-        assert_eq!(
-            code(&post(PostKind::Video, &[], 0)),
-            "video_not_supported_yet"
-        );
+        assert_eq!(code(&post(PostKind::Video, &[], 0)), "media_required");
         let ok = plan(&post(
             PostKind::Text,
             &[

@@ -1,18 +1,20 @@
 //! Facebook Pages' publishing on the Graph API as the emulator answers it, under the
 //! `graph` root: a Page's token (`/{page}?fields=access_token`, also in `/me/accounts`),
 //! `/{page}/feed` (text, links, `attached_media`), `/{page}/photos` (pulled from `url`,
-//! unpublished with `published=false`), `/{post}/comments`, `/{post}?fields=permalink_url`
+//! unpublished with `published=false`), `/{page}/videos` (pulled from `file_url`, then
+//! processed: `GET /{video}?fields=status`), `/{post}/comments`, `/{post}?fields=permalink_url`
 //! and `DELETE /{post}`. Posting takes the Page's token, as on Facebook.
 
-use super::super::{Down, Sandbox, people};
+use super::super::{Down, Fault, Sandbox, people};
 use super::meta::{self, bad_parameter, no_node};
 use super::{NewMedia, person_id, snowflake, store_media, store_post};
 use crate::db::sandbox::{self as state, NewPost, Token, TokenKind};
 use crate::domain::secrets::new_random_id;
+use crate::domain::upload::MediaKind;
 use crate::domain::{Platform, time};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -21,6 +23,8 @@ const MAX_MESSAGE: usize = 63_206;
 /// Page tokens from a long-lived user token live as long as it does, about 60 days.
 const PAGE_TOKEN_DAYS: i64 = 60;
 const MAX_FEED: i64 = 100;
+/// Page videos: up to 10 GB.
+const MAX_VIDEO_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 
 /// Who a token speaks for.
 enum Caller {
@@ -92,16 +96,12 @@ fn needs_page_token() -> HttpResponse {
     )
 }
 
-/// Graph time: `2024-05-01T10:00:00+0000`.
-fn graph_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S+0000").to_string()
-}
-
 /// The `graph` root: `{node}` or `{node}/{edge}`.
 pub async fn graph(
     sandbox: &Sandbox,
     req: &HttpRequest,
     params: &HashMap<String, String>,
+    fault: Option<Fault>,
 ) -> Result<HttpResponse, Down> {
     let Some(who) = caller(sandbox, meta::token(params)).await? else {
         return Ok(super::super::wire::unauthorized(PLATFORM));
@@ -109,7 +109,13 @@ pub async fn graph(
     let tail = req.match_info().get("tail").unwrap_or("").to_owned();
     let (node, edge) = tail.split_once('/').unwrap_or((tail.as_str(), ""));
     let method = req.method();
+    if let Some(fault) = fault.filter(|_| edge != "videos") {
+        return Ok(super::fault_answer(PLATFORM, fault));
+    }
     Ok(match (method, edge, who) {
+        (&Method::POST, "videos", Caller::Page(person, page)) if page == node => {
+            video(sandbox, person, &page, params, fault).await?
+        }
         (&Method::GET, "", who) => read(sandbox, node, params, who).await?,
         (&Method::GET, "feed", Caller::Page(person, page)) if page == node => {
             feed(sandbox, person, &page, params).await?
@@ -126,7 +132,9 @@ pub async fn graph(
         (&Method::DELETE, "", Caller::Page(person, page)) => {
             delete(sandbox, person, &page, node).await?
         }
-        (_, "feed" | "photos" | "comments", _) | (&Method::DELETE, "", _) => needs_page_token(),
+        (_, "feed" | "photos" | "videos" | "comments", _) | (&Method::DELETE, "", _) => {
+            needs_page_token()
+        }
         _ => no_node(node),
     })
 }
@@ -161,9 +169,15 @@ async fn read(
     let post = sandbox
         .run(move |conn| state::find_post(conn, PLATFORM, &wanted))
         .await?;
+    if fields.split(',').any(|f| f == "status")
+        && let Some(post) = &post
+        && post.extra()["video"] == true
+    {
+        return video_status(sandbox, post).await;
+    }
     Ok(match post {
         Some(p) => HttpResponse::Ok().json(json!({
-            "id": p.post_id, "message": p.text, "created_time": graph_time(p.created_at),
+            "id": p.post_id, "message": p.text, "created_time": meta::graph_time(p.created_at),
             "permalink_url": sandbox.post_url(PLATFORM, &p.post_id)})),
         None => no_node(node),
     })
@@ -185,7 +199,7 @@ async fn feed(
         .filter(|p| p.reply_to.is_none() && p.extra()["page"] == page)
         .take(limit)
         .map(|p| {
-            json!({"id": p.post_id, "message": p.text, "created_time": graph_time(p.created_at),
+            json!({"id": p.post_id, "message": p.text, "created_time": meta::graph_time(p.created_at),
                 "permalink_url": sandbox.post_url(PLATFORM, &p.post_id)})
         })
         .collect();
@@ -425,6 +439,95 @@ async fn photo(
     )
     .await?;
     Ok(HttpResponse::Ok().json(json!({"id": photo_id, "post_id": post_id})))
+}
+
+/// `POST /{page}/videos` with `file_url`: pulls the video, which Facebook then processes and
+/// posts. The sandbox takes no `upload_phase` (resumable) uploads.
+async fn video(
+    sandbox: &Sandbox,
+    person: usize,
+    page: &str,
+    params: &HashMap<String, String>,
+    fault: Option<Fault>,
+) -> Result<HttpResponse, Down> {
+    match fault {
+        Some(Fault::QuotaExceeded) => {
+            return Ok(meta::error(32, "(#32) Page request limit reached"));
+        }
+        Some(Fault::ChunkRejected) => {
+            return Ok(super::fault_answer(PLATFORM, Fault::ChunkRejected));
+        }
+        _ => {}
+    }
+    if params.contains_key("upload_phase") {
+        return Ok(bad_parameter(
+            "The sandbox takes Page videos by file_url, not upload_phase",
+        ));
+    }
+    let Some(url) = params.get("file_url") else {
+        return Ok(bad_parameter("Requires upload file: file_url is missing"));
+    };
+    let description = params.get("description").map_or("", String::as_str);
+    if description.chars().count() > MAX_MESSAGE {
+        return Ok(bad_parameter("The description is too long"));
+    }
+    let id = snowflake();
+    let pulled = meta::pull_media(sandbox, PLATFORM, person, &id, url, MAX_VIDEO_BYTES).await?;
+    if !pulled.is_ok_and(|p| p.kind == MediaKind::Video) {
+        return Ok(meta::error(
+            389,
+            "(#389) Unable to fetch video file from URL.",
+        ));
+    }
+    let mut extra = json!({"video": true, "page": page,
+        "status": if fault == Some(Fault::ProcessingFailed) { "error" } else { "processing" }});
+    for key in [
+        "title",
+        "published",
+        "unpublished_content_type",
+        "no_story",
+        "secret",
+    ] {
+        if let Some(v) = params.get(key) {
+            extra[key] = v.as_str().into();
+        }
+    }
+    // The video's id is its post's: comments and deletes take it.
+    store_post(
+        sandbox,
+        NewPost {
+            platform: PLATFORM.key().to_owned(),
+            person: person_id(person),
+            post_id: id.clone(),
+            text: description.to_owned(),
+            reply_to: None,
+            quote_of: None,
+            media_ids: json!([id]).to_string(),
+            client_key: None,
+            extra: extra.to_string(),
+            created_at: time::now(),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"id": id})))
+}
+
+/// `GET /{video-id}?fields=status`: `processing` until the processing delay has passed.
+async fn video_status(sandbox: &Sandbox, post: &state::Post) -> Result<HttpResponse, Down> {
+    let extra = post.extra();
+    let delay = sandbox.processing_delay(PLATFORM).await?;
+    let status = match extra["status"].as_str() {
+        Some("error") => "error",
+        _ if time::now() >= post.created_at + delay => "ready",
+        _ => "processing",
+    };
+    let mut answer = json!({"id": post.post_id, "status": {"video_status": status},
+        "permalink_url": sandbox.post_url(PLATFORM, &post.post_id)});
+    if status == "error" {
+        answer["status"]["processing_phase"] = json!({"status": "error",
+            "errors": [{"code": 1_363_008, "message": "Video processing failed"}]});
+    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// `POST /{post}/comments`: a comment as the Page.

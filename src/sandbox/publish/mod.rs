@@ -8,6 +8,7 @@
 
 mod bluesky;
 pub mod facebook;
+mod instagram;
 pub mod linkedin;
 mod meta;
 mod page;
@@ -34,7 +35,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         Platform::Youtube => youtube::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
-        Platform::Facebook | Platform::Threads => name == "graph",
+        Platform::Facebook | Platform::Instagram | Platform::Threads => name == "graph",
         Platform::Tiktok => tiktok::ENDPOINTS.contains(&name),
         _ => false,
     }
@@ -76,20 +77,23 @@ pub async fn answer(
         params,
         fault,
     } = *call;
-    // Emulators that answer the publish faults themselves, where their platform would.
-    match platform {
-        Platform::Tiktok => return tiktok::answer(sandbox, call).await,
-        Platform::Youtube => return youtube::answer(sandbox, name, req, body, params, fault).await,
-        _ => {}
-    }
-    if let Some(fault) = fault {
-        return Ok(fault_answer(platform, fault));
+    // Emulators that answer the publish faults they have a place for themselves.
+    match (platform, fault) {
+        (Platform::Tiktok, _) => return tiktok::answer(sandbox, call).await,
+        (Platform::Youtube, _) => {
+            return youtube::answer(sandbox, name, req, body, params, fault).await;
+        }
+        (Platform::Instagram, _) => return instagram::graph(sandbox, req, params, fault).await,
+        (Platform::Facebook, _) => return facebook::graph(sandbox, req, params, fault).await,
+        (Platform::Threads, None | Some(Fault::ProcessingFailed)) => {
+            return threads::graph(sandbox, req, params, fault).await;
+        }
+        (_, Some(fault)) => return Ok(fault_answer(platform, fault)),
+        (_, None) => {}
     }
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
         Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
-        Platform::Facebook => facebook::graph(sandbox, req, params).await,
-        Platform::Threads => threads::graph(sandbox, req, params).await,
         _ => x::answer(sandbox, name, req, body).await,
     }
 }

@@ -1,6 +1,8 @@
 //! The Threads API's publishing as the emulator answers it, under the `graph` root:
-//! `POST /{user}/threads` makes a container (pulling `image_url` as Threads does, so a
-//! container whose image cannot be fetched ends in `ERROR`), `GET /{container}?fields=status`,
+//! `POST /{user}/threads` makes a container (pulling `image_url` or `video_url` as Threads
+//! does, so a container whose media cannot be fetched ends in `ERROR`; a video one is
+//! `IN_PROGRESS` for the platform's processing delay, or `ERROR` under the
+//! `processing_failed` fault), `GET /{container}?fields=status,error_message`,
 //! `POST /{user}/threads_publish?creation_id=` publishes it once (a `TEXT` container made
 //! with `auto_publish_text=true` is published as it is made, and its answer names the post),
 //! `GET /{user}/threads` lists, and `GET /{media}` reads a post (its permalink, quote, link
@@ -10,20 +12,22 @@
 //! container is a multi-step upload); a published post carries its container's id as its
 //! client key, so a container publishes at most once.
 
-use super::super::{Down, Sandbox, endpoints, people, wire};
-use super::meta::{self, bad_parameter, no_node};
+use super::super::{Down, Fault, Sandbox, endpoints, people, wire};
+use super::meta::{self, ERROR, FINISHED, IN_PROGRESS, bad_parameter, no_node};
 use super::{NewMedia, person_id, snowflake, store_media, store_post};
 use crate::db::sandbox::{self as state, NewPost};
+use crate::domain::upload::MediaKind;
 use crate::domain::{Platform, time};
 use crate::publish::text::Measure;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 const PLATFORM: Platform = Platform::Threads;
 const MAX_CAROUSEL: usize = 20;
+/// Threads' video limit: 1 GB.
+const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
 const MAX_LISTED: i64 = 100;
 const REPLY_CONTROLS: [&str; 5] = [
     "everyone",
@@ -34,16 +38,9 @@ const REPLY_CONTROLS: [&str; 5] = [
 ];
 /// A container's row: its content type, and its states.
 const CONTAINER: &str = "application/vnd.threads.container+json";
-const FINISHED: &str = "FINISHED";
 /// A poll's option keys, in order; the first two are required.
 const POLL_KEYS: [&str; 4] = ["option_a", "option_b", "option_c", "option_d"];
 const POLL_OPTION_CHARS: usize = 25;
-const ERROR: &str = "ERROR";
-
-/// Threads time: `2023-10-17T05:42:03+0000`.
-fn threads_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S+0000").to_string()
-}
 
 /// The person behind the live access token in `access_token`.
 async fn user(sandbox: &Sandbox, params: &HashMap<String, String>) -> Result<Option<usize>, Down> {
@@ -59,7 +56,9 @@ pub async fn graph(
     sandbox: &Sandbox,
     req: &HttpRequest,
     params: &HashMap<String, String>,
+    fault: Option<Fault>,
 ) -> Result<HttpResponse, Down> {
+    let failing = fault == Some(Fault::ProcessingFailed);
     let Some(person) = user(sandbox, params).await? else {
         return Ok(wire::unauthorized(PLATFORM));
     };
@@ -68,10 +67,10 @@ pub async fn graph(
     let (node, edge) = tail.split_once('/').unwrap_or((tail.as_str(), ""));
     let mine = node == me || node == "me";
     Ok(match (req.method(), edge) {
-        (&Method::POST, "threads") if mine => container(sandbox, person, params).await?,
+        (&Method::POST, "threads") if mine => container(sandbox, person, params, failing).await?,
         (&Method::POST, "threads_publish") if mine => publish(sandbox, person, params).await?,
         (&Method::GET, "threads") if mine => list(sandbox, person, params).await?,
-        (&Method::GET, "") => read(sandbox, person, node).await?,
+        (&Method::GET, "") => read(sandbox, person, node, failing).await?,
         (_, "threads" | "threads_publish") => meta::error(
             10,
             "(#10) Application does not have permission for this action",
@@ -170,6 +169,7 @@ async fn container(
     sandbox: &Sandbox,
     person: usize,
     params: &HashMap<String, String>,
+    failing: bool,
 ) -> Result<HttpResponse, Down> {
     if let Some(refused) = refusal(params) {
         return Ok(refused);
@@ -241,6 +241,31 @@ async fn container(
                 }
             }
         }
+        "VIDEO" => {
+            let Some(url) = params.get("video_url") else {
+                return Ok(bad_parameter("Param video_url is required for VIDEO posts"));
+            };
+            let video = format!("{id}-video");
+            let pulled =
+                meta::pull_media(sandbox, PLATFORM, person, &video, url, MAX_VIDEO_BYTES).await?;
+            let why = match pulled {
+                Err(why) => Some(format!("FAILED_DOWNLOADING_VIDEO: {why}")),
+                Ok(p) if p.kind != MediaKind::Video => {
+                    Some("FAILED_PROCESSING_VIDEO: the URL does not serve a video".to_owned())
+                }
+                Ok(_) if failing => Some("FAILED_PROCESSING_VIDEO".to_owned()),
+                // Processed once the platform's delay has passed.
+                Ok(_) => None,
+            };
+            status = match why {
+                Some(why) => {
+                    spec["error_message"] = why.into();
+                    ERROR
+                }
+                None => IN_PROGRESS,
+            };
+            spec["images"] = json!([video]);
+        }
         "CAROUSEL" => {
             let children: Vec<String> = params
                 .get("children")
@@ -259,11 +284,12 @@ async fn container(
             let mut images = Vec::new();
             let mut alts = Vec::new();
             for child in &children {
-                let found = find_container(sandbox, person, child).await?;
-                let child_spec: Value = found
-                    .filter(|c| c.state == FINISHED)
-                    .map(|c| serde_json::from_str(&c.upload).unwrap_or_default())
-                    .unwrap_or_default();
+                let mut child_spec = Value::Null;
+                if let Some(c) = find_container(sandbox, person, child).await?
+                    && meta::container_status(sandbox, PLATFORM, &c).await? == FINISHED
+                {
+                    child_spec = serde_json::from_str(&c.upload).unwrap_or_default();
+                }
                 if child_spec["is_carousel_item"] != true {
                     return Ok(bad_parameter(&format!(
                         "{child} is not a finished carousel item of this account"
@@ -278,12 +304,14 @@ async fn container(
         }
         _ => {
             return Ok(bad_parameter(
-                "Param media_type must be TEXT, IMAGE or CAROUSEL in the sandbox",
+                "Param media_type must be TEXT, IMAGE, VIDEO or CAROUSEL",
             ));
         }
     }
-    if item && media_type != "IMAGE" {
-        return Ok(bad_parameter("Only IMAGE containers can be carousel items"));
+    if item && !matches!(media_type, "IMAGE" | "VIDEO") {
+        return Ok(bad_parameter(
+            "Only IMAGE and VIDEO containers can be carousel items",
+        ));
     }
     let row = state::Media {
         platform: PLATFORM.key().to_owned(),
@@ -319,7 +347,8 @@ async fn publish(
         ));
     };
     let spec: Value = serde_json::from_str(&found.upload).unwrap_or_default();
-    if found.state != FINISHED || spec["is_carousel_item"] == true {
+    let status = meta::container_status(sandbox, PLATFORM, &found).await?;
+    if status != FINISHED || spec["is_carousel_item"] == true {
         return Ok(bad_parameter("The container cannot be published"));
     }
     Ok(published(store(sandbox, person, &creation, &spec).await?))
@@ -375,7 +404,7 @@ async fn store(
 fn listed(sandbox: &Sandbox, post: &state::Post) -> Value {
     let extra = post.extra();
     let mut answer = json!({"id": post.post_id, "text": post.text,
-        "timestamp": threads_time(post.created_at), "media_type": extra["media_type"],
+        "timestamp": meta::graph_time(post.created_at), "media_type": extra["media_type"],
         "permalink": sandbox.post_url(PLATFORM, &post.post_id),
         "is_quote_post": post.quote_of.is_some()});
     if let Some(quoted) = &post.quote_of {
@@ -396,7 +425,12 @@ fn listed(sandbox: &Sandbox, post: &state::Post) -> Value {
 }
 
 /// `GET /{node}`: a post (its permalink), or a container (its status).
-async fn read(sandbox: &Sandbox, person: usize, node: &str) -> Result<HttpResponse, Down> {
+async fn read(
+    sandbox: &Sandbox,
+    person: usize,
+    node: &str,
+    failing: bool,
+) -> Result<HttpResponse, Down> {
     let wanted = node.to_owned();
     if let Some(post) = sandbox
         .run(move |conn| state::find_post(conn, PLATFORM, &wanted))
@@ -412,9 +446,28 @@ async fn read(sandbox: &Sandbox, person: usize, node: &str) -> Result<HttpRespon
         .run(move |conn| state::find_post_by_key(conn, PLATFORM, person_id(person), &key))
         .await?
         .is_some();
-    let spec: Value = serde_json::from_str(&found.upload).unwrap_or_default();
+    let mut spec: Value = serde_json::from_str(&found.upload).unwrap_or_default();
+    let mut status = meta::container_status(sandbox, PLATFORM, &found).await?;
+    if status == IN_PROGRESS && failing {
+        status = ERROR;
+        spec["error_message"] = "FAILED_PROCESSING_VIDEO".into();
+        let (id, upload) = (node.to_owned(), spec.to_string());
+        sandbox
+            .run(move |conn| {
+                state::set_media_upload(
+                    conn,
+                    PLATFORM,
+                    person_id(person),
+                    &id,
+                    ERROR,
+                    &upload,
+                    None,
+                )
+            })
+            .await?;
+    }
     let mut answer = json!({"id": node,
-        "status": if published { "PUBLISHED" } else { found.state.as_str() }});
+        "status": if published { "PUBLISHED" } else { status }});
     if let Some(why) = spec["error_message"].as_str() {
         answer["error_message"] = why.into();
     }

@@ -239,7 +239,9 @@ async fn save_upload(
     let st = if done { MEDIA_READY } else { UPLOADING };
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     sandbox
-        .run(move |conn| state::set_media_upload(conn, PLATFORM, person, &id, st, &upload, size))
+        .run(move |conn| {
+            state::set_media_upload(conn, PLATFORM, person, &id, st, &upload, Some(size))
+        })
         .await
         .map(|_| ())
 }

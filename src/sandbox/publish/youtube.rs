@@ -428,7 +428,15 @@ async fn chunk(
     let id = upload_id.clone();
     sandbox
         .run(move |conn| {
-            state::set_media_upload(conn, PLATFORM, person_id(person), &id, step, &upload, size)
+            state::set_media_upload(
+                conn,
+                PLATFORM,
+                person_id(person),
+                &id,
+                step,
+                &upload,
+                Some(size),
+            )
         })
         .await?;
     if !last_chunk {

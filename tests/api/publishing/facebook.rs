@@ -2,14 +2,14 @@
 
 use super::ToEnd;
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, fault, page, pin,
-    post, replies, stored, unique,
+    Account, JPEG, MP4, PNG, Served, assert_fault_reading, assert_refused_for_good, fault,
+    graph_posts, page, pin, post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
 use postgate::domain::Platform;
 use postgate::domain::upload::{MediaKind, PostKind};
-use postgate::publish::publisher::{PublishError, Publisher};
+use postgate::publish::publisher::{Call, Progress, PublishError, Publisher};
 use postgate::publish::publishers::for_platform;
 use postgate::sandbox::people;
 use reqwest::StatusCode;
@@ -21,6 +21,8 @@ cases![
     place_audience_and_link_extras,
     faults_are_read_as_the_engine_needs,
     a_lost_answer_is_found_and_the_post_deleted,
+    a_video_is_pending_then_posted_once_and_plays,
+    a_video_that_failed_processing_or_hit_the_limit,
 ];
 
 const FACEBOOK: Platform = Platform::Facebook;
@@ -307,4 +309,102 @@ async fn a_lost_answer_is_found_and_the_post_deleted(app: &TestApp) {
     assert!(stored(app, FACEBOOK, &made.post_id).await.is_none());
     let (status, _) = page(&made.url.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn a_video_is_pending_then_posted_once_and_plays(app: &TestApp) {
+    app.sandbox_control(serde_json::json!({"platform": "facebook", "processing_ms": 1200}))
+        .await;
+    Account::connect(app, "filmer", FACEBOOK, 1).await;
+    let account = pin(app, "filmer", FACEBOOK, &pages(1)[0]).await;
+    let served = Served::new(&[("v", MP4, "video/mp4")]).await;
+    let title = unique("Kneading");
+    let p = post(
+        PostKind::Video,
+        &[
+            ("title", &title),
+            ("description", "How we knead"),
+            ("video_state", "published"),
+            ("facebook_no_story", "true"),
+            ("facebook_secret", "false"),
+            ("facebook_first_comment", "Recipe below"),
+            ("thumbnail_url", "https://bakery.example/t.jpg"),
+        ],
+        vec![served.media("v", MediaKind::Video, "v.mp4")],
+    );
+    assert_eq!(
+        publisher().check(&p).unwrap().len(),
+        1,
+        "thumbnail_url named"
+    );
+    let call = account.call(&served, "fv1");
+    let before = graph_posts(app, FACEBOOK).await;
+    let Progress::Pending { mut state, .. } = publisher().publish(&call, &p).await.unwrap() else {
+        panic!("a fresh video is still processing");
+    };
+    let published = loop {
+        let step = Call {
+            resume: Some(&state),
+            ..call
+        };
+        match publisher().publish(&step, &p).await.unwrap() {
+            Progress::Done(published) => break published,
+            Progress::Pending { state: next, .. } => {
+                assert_eq!(next, state, "the same video");
+                state = next;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+    };
+    assert_eq!(published.post_id, state["video"].as_str().unwrap());
+    assert_eq!(published.extra["first_comment_posted"], true);
+    // One video, one comment: the video was posted once.
+    assert_eq!(graph_posts(app, FACEBOOK).await - before, 2);
+    let kept = stored(app, FACEBOOK, &published.post_id).await.unwrap();
+    assert_eq!(kept.text, "How we knead");
+    let extra = kept.extra();
+    assert_eq!(extra["title"], title.as_str());
+    assert_eq!(extra["published"], "true");
+    assert_eq!(extra["no_story"], "true");
+    assert_eq!(extra["secret"], "false");
+    let (status, html) = page(&published.url.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<video controls"), "{html}");
+    // Its post is found by its description after a lost answer.
+    let found = publisher().find(&call, &p).await.unwrap().expect("found");
+    assert_eq!(found.post_id, published.post_id);
+}
+
+async fn a_video_that_failed_processing_or_hit_the_limit(app: &TestApp) {
+    app.sandbox_control(serde_json::json!({"platform": "facebook", "processing_ms": 0}))
+        .await;
+    Account::connect(app, "unlucky", FACEBOOK, 1).await;
+    let account = pin(app, "unlucky", FACEBOOK, &pages(1)[0]).await;
+    let served = Served::new(&[("v", MP4, "video/mp4")]).await;
+    let p = post(
+        PostKind::Video,
+        &[("title", "Broken")],
+        vec![served.media("v", MediaKind::Video, "v.mp4")],
+    );
+    let call = account.call(&served, "fv2");
+    // The Page's token passes; the video fails processing.
+    fault(app, FACEBOOK, "graph", &["pass", "processing_failed"]).await;
+    let e = publisher().publish_to_end(&call, &p).await.unwrap_err();
+    assert_eq!(e.code(), "processing_failed");
+    assert!(!e.retryable());
+    fault(app, FACEBOOK, "graph", &["pass", "quota_exceeded"]).await;
+    let e = publisher().publish_to_end(&call, &p).await.unwrap_err();
+    assert_eq!(e.code(), "rate_limited");
+    assert!(e.retryable());
+    // A video field Facebook would refuse is refused before any call.
+    let before = graph_posts(app, FACEBOOK).await;
+    let bad = post(
+        PostKind::Video,
+        &[("title", "x"), ("video_state", "HIDDEN")],
+        vec![served.media("v", MediaKind::Video, "v.mp4")],
+    );
+    assert!(matches!(
+        publisher().publish_to_end(&call, &bad).await,
+        Err(PublishError::Invalid { .. })
+    ));
+    assert_eq!(graph_posts(app, FACEBOOK).await, before);
 }

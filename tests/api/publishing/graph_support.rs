@@ -27,6 +27,8 @@ use std::sync::Arc;
 /// The smallest files the emulators recognise by their first bytes.
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR sandbox png";
 pub const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF sandbox jpeg";
+/// A video the emulators take: an MP4 `ftyp` box.
+pub const MP4: &[u8] = include_bytes!("../../fixtures/media/clip.mp4");
 pub const PDF: &[u8] = b"%PDF-1.7\n% sandbox document\n%%EOF\n";
 
 /// Media served on loopback at URLs a platform can pull, as Postgate's signed media URLs
@@ -233,6 +235,15 @@ pub async fn calls_of(app: &TestApp, platform: Platform, endpoint: &str) -> Vec<
         .filter(|(p, e, _)| p == platform.key() && e == endpoint)
         .map(|(_, _, m)| m)
         .collect()
+}
+
+/// How many POSTs the emulated Graph root of `platform` got: containers, publishes, comments.
+pub async fn graph_posts(app: &TestApp, platform: Platform) -> usize {
+    calls_of(app, platform, "graph")
+        .await
+        .iter()
+        .filter(|m| *m == "POST")
+        .count()
 }
 
 /// The three faults every publisher must read the same way: a rate limit may be retried,

@@ -5,6 +5,7 @@
 pub mod bluesky;
 mod facebook;
 mod graph_support;
+mod instagram;
 mod linkedin;
 mod threads;
 mod tiktok;
@@ -41,6 +42,7 @@ pub fn cases() -> Vec<Case> {
         threads::cases(),
         tiktok::cases(),
         youtube::cases(),
+        instagram::cases(),
     ]
     .into_iter()
     .flatten()

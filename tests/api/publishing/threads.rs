@@ -3,14 +3,14 @@
 
 use super::ToEnd;
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of, fault,
-    page, post, replies, stored, unique,
+    Account, JPEG, MP4, PNG, Served, assert_fault_reading, assert_refused_for_good, calls_of,
+    fault, graph_posts, page, post, replies, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
 use postgate::domain::Platform;
 use postgate::domain::upload::{MediaKind, PostKind};
-use postgate::publish::publisher::{PublishError, Publisher};
+use postgate::publish::publisher::{Call, Progress, PublishError, Publisher};
 use postgate::publish::publishers::for_platform;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,6 +24,8 @@ cases![
     auto_published_text_needs_no_publish_call,
     many_images_and_layouts_make_a_thread,
     invalid_options_publish_nothing,
+    a_video_is_pending_then_published_once_and_plays,
+    a_mixed_carousel_and_a_failed_video,
 ];
 
 const THREADS: Platform = Platform::Threads;
@@ -219,15 +221,6 @@ async fn read_back(account: &Account, post_id: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-/// How many POSTs the emulated Graph root got: containers and publishes.
-async fn graph_posts(app: &TestApp) -> usize {
-    calls_of(app, THREADS, "graph")
-        .await
-        .iter()
-        .filter(|m| *m == "POST")
-        .count()
-}
-
 async fn quotes_links_and_polls_reach_the_post(app: &TestApp) {
     let account = Account::connect(app, "quoter", THREADS, 0).await;
     let none = Served::new(&[]).await;
@@ -291,7 +284,7 @@ async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
     let account = Account::connect(app, "autopub", THREADS, 0).await;
     let none = Served::new(&[]).await;
     let call = account.call(&none, "a1");
-    let before = graph_posts(app).await;
+    let before = graph_posts(app, THREADS).await;
     let text = unique("Straight out");
     let auto = post(
         PostKind::Text,
@@ -304,7 +297,7 @@ async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
     );
     let published = publisher().publish_to_end(&call, &auto).await.unwrap();
     // One container, and it is the post: no threads_publish.
-    assert_eq!(graph_posts(app).await - before, 1);
+    assert_eq!(graph_posts(app, THREADS).await - before, 1);
     assert!(!published.extra.contains_key("container_id"));
     let kept = stored(app, THREADS, &published.post_id)
         .await
@@ -323,10 +316,10 @@ async fn auto_published_text_needs_no_publish_call(app: &TestApp) {
     );
 
     // Without the flag, the container is published in a second call.
-    let before = graph_posts(app).await;
+    let before = graph_posts(app, THREADS).await;
     let plain = post(PostKind::Text, &[("title", &unique("Two steps"))], vec![]);
     let published = publisher().publish_to_end(&call, &plain).await.unwrap();
-    assert_eq!(graph_posts(app).await - before, 2);
+    assert_eq!(graph_posts(app, THREADS).await - before, 2);
     assert!(published.extra.contains_key("container_id"));
 }
 
@@ -455,4 +448,88 @@ async fn invalid_options_publish_nothing(app: &TestApp) {
         );
     }
     assert_eq!(calls_of(app, THREADS, "graph").await.len(), before);
+}
+
+async fn a_video_is_pending_then_published_once_and_plays(app: &TestApp) {
+    app.sandbox_control(json!({"platform": "threads", "processing_ms": 1200}))
+        .await;
+    let account = Account::connect(app, "filmer", THREADS, 0).await;
+    let served = Served::new(&[("v", MP4, "video/mp4")]).await;
+    let p = post(
+        PostKind::Video,
+        &[
+            ("title", &unique("A clip")),
+            ("threads_alt_text", "a kettle"),
+        ],
+        vec![served.media("v", MediaKind::Video, "v.mp4")],
+    );
+    let call = account.call(&served, "v1");
+    let before = graph_posts(app, THREADS).await;
+    let Progress::Pending { mut state, .. } = publisher().publish(&call, &p).await.unwrap() else {
+        panic!("a fresh video is still processing");
+    };
+    assert!(state["container"].is_string(), "{state}");
+    let published = loop {
+        let step = Call {
+            resume: Some(&state),
+            ..call
+        };
+        match publisher().publish(&step, &p).await.unwrap() {
+            Progress::Done(published) => break published,
+            Progress::Pending { state: next, .. } => {
+                assert_eq!(next, state, "the same container");
+                state = next;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+    };
+    assert_eq!(published.extra["container_id"], state["container"]);
+    assert_eq!(
+        graph_posts(app, THREADS).await - before,
+        2,
+        "one container, one publish"
+    );
+    let kept = stored(app, THREADS, &published.post_id).await.unwrap();
+    assert_eq!(kept.extra()["media_type"], "VIDEO");
+    assert_eq!(kept.extra()["alt_texts"], json!(["a kettle"]));
+    let (status, html) = page(&published.url.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<video controls"), "{html}");
+}
+
+async fn a_mixed_carousel_and_a_failed_video(app: &TestApp) {
+    app.sandbox_control(json!({"platform": "threads", "processing_ms": 0}))
+        .await;
+    let account = Account::connect(app, "mixer", THREADS, 1).await;
+    let served = Served::new(&[("a", JPEG, "image/jpeg"), ("v", MP4, "video/mp4")]).await;
+    let carousel = post(
+        PostKind::Photos,
+        &[("title", "Both")],
+        vec![
+            served.media("a", MediaKind::Image, "a.jpg"),
+            served.media("v", MediaKind::Video, "v.mp4"),
+        ],
+    );
+    let published = publisher()
+        .publish_to_end(&account.call(&served, "v2"), &carousel)
+        .await
+        .unwrap();
+    let kept = stored(app, THREADS, &published.post_id).await.unwrap();
+    assert_eq!(kept.extra()["media_type"], "CAROUSEL");
+    assert_eq!(kept.media_ids().len(), 2);
+    let (_, html) = page(&published.url.unwrap()).await;
+    assert_eq!(html.matches("<video controls").count(), 1, "{html}");
+
+    let video = post(
+        PostKind::Video,
+        &[("title", "Broken")],
+        vec![served.media("v", MediaKind::Video, "v.mp4")],
+    );
+    fault(app, THREADS, "graph", &["processing_failed"]).await;
+    let e = publisher()
+        .publish_to_end(&account.call(&served, "v3"), &video)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "processing_failed");
+    assert!(!e.retryable());
 }
