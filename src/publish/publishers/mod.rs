@@ -2,8 +2,10 @@
 
 pub mod bluesky;
 mod facebook;
+mod form_upload;
 mod graph;
 mod linkedin;
+mod pinterest;
 mod threads;
 pub mod x;
 
@@ -20,6 +22,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Linkedin => Some(&linkedin::Linkedin),
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
+        Platform::Pinterest => Some(&pinterest::Pinterest),
         _ => None,
     }
 }

@@ -11,6 +11,8 @@ pub mod facebook;
 pub mod linkedin;
 mod meta;
 mod page;
+mod pinterest;
+pub mod s3;
 mod threads;
 mod x;
 
@@ -30,6 +32,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        Platform::Pinterest => pinterest::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
@@ -56,6 +59,10 @@ pub async fn answer(
     platform: Platform,
     call: &Incoming<'_>,
 ) -> Result<actix_web::HttpResponse, Down> {
+    // Emulators that answer the publish faults themselves, where their platform would.
+    if platform == Platform::Pinterest {
+        return pinterest::answer(sandbox, call).await;
+    }
     let Incoming {
         name,
         req,

@@ -6,6 +6,7 @@ pub mod bluesky;
 mod facebook;
 mod graph_support;
 mod linkedin;
+mod pinterest;
 mod threads;
 mod x;
 
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<Case> {
         linkedin::cases(),
         facebook::cases(),
         threads::cases(),
+        pinterest::cases(),
     ]
     .into_iter()
     .flatten()
