@@ -6,6 +6,7 @@ mod form_upload;
 mod graph;
 mod linkedin;
 mod pinterest;
+mod reddit;
 mod threads;
 pub mod x;
 
@@ -23,6 +24,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Facebook => Some(&facebook::Facebook),
         Platform::Threads => Some(&threads::Threads),
         Platform::Pinterest => Some(&pinterest::Pinterest),
+        Platform::Reddit => Some(&reddit::Reddit),
         _ => None,
     }
 }

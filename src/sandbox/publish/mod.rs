@@ -12,6 +12,7 @@ pub mod linkedin;
 mod meta;
 mod page;
 mod pinterest;
+mod reddit;
 pub mod s3;
 mod threads;
 mod x;
@@ -33,6 +34,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         Platform::Pinterest => pinterest::ENDPOINTS.contains(&name),
+        Platform::Reddit => reddit::ENDPOINTS.contains(&name),
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
@@ -60,8 +62,10 @@ pub async fn answer(
     call: &Incoming<'_>,
 ) -> Result<actix_web::HttpResponse, Down> {
     // Emulators that answer the publish faults themselves, where their platform would.
-    if platform == Platform::Pinterest {
-        return pinterest::answer(sandbox, call).await;
+    match platform {
+        Platform::Pinterest => return pinterest::answer(sandbox, call).await,
+        Platform::Reddit => return reddit::answer(sandbox, call).await,
+        _ => {}
     }
     let Incoming {
         name,

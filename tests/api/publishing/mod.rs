@@ -7,6 +7,7 @@ mod facebook;
 mod graph_support;
 mod linkedin;
 mod pinterest;
+mod reddit;
 mod threads;
 mod x;
 
@@ -39,6 +40,7 @@ pub fn cases() -> Vec<Case> {
         facebook::cases(),
         threads::cases(),
         pinterest::cases(),
+        reddit::cases(),
     ]
     .into_iter()
     .flatten()
