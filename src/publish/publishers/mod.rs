@@ -3,6 +3,7 @@
 pub mod bluesky;
 mod facebook;
 mod form_upload;
+mod google_business;
 mod graph;
 mod linkedin;
 mod pinterest;
@@ -25,6 +26,7 @@ pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
         Platform::Threads => Some(&threads::Threads),
         Platform::Pinterest => Some(&pinterest::Pinterest),
         Platform::Reddit => Some(&reddit::Reddit),
+        Platform::GoogleBusiness => Some(&google_business::GoogleBusiness),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@
 
 mod bluesky;
 pub mod facebook;
+mod google_business;
 pub mod linkedin;
 mod meta;
 mod page;
@@ -35,6 +36,7 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         Platform::Pinterest => pinterest::ENDPOINTS.contains(&name),
         Platform::Reddit => reddit::ENDPOINTS.contains(&name),
+        Platform::GoogleBusiness => name == google_business::ENDPOINT,
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
@@ -65,6 +67,7 @@ pub async fn answer(
     match platform {
         Platform::Pinterest => return pinterest::answer(sandbox, call).await,
         Platform::Reddit => return reddit::answer(sandbox, call).await,
+        Platform::GoogleBusiness => return google_business::answer(sandbox, call).await,
         _ => {}
     }
     let Incoming {

@@ -4,6 +4,7 @@
 
 pub mod bluesky;
 mod facebook;
+mod google_business;
 mod graph_support;
 mod linkedin;
 mod pinterest;
@@ -41,6 +42,7 @@ pub fn cases() -> Vec<Case> {
         threads::cases(),
         pinterest::cases(),
         reddit::cases(),
+        google_business::cases(),
     ]
     .into_iter()
     .flatten()
