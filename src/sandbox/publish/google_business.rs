@@ -7,9 +7,9 @@
 
 use super::super::{Down, Fault, Sandbox, people, wire};
 use super::meta::pull_image;
-use super::s3::sniff;
+use super::s3::{Saved, save, sniff};
 use super::{Incoming, NewMedia, caller, person_id, snowflake, store_media, store_post};
-use crate::db::sandbox::{self as state, NewPost};
+use crate::db::sandbox::{self as state, MEDIA_READY, NewPost};
 use crate::domain::{Platform, time};
 use actix_web::HttpResponse;
 use actix_web::http::{Method, StatusCode};
@@ -165,52 +165,77 @@ async fn pull_media(
     let mut ids = Vec::new();
     for (i, item) in media.iter().enumerate() {
         let url = item["sourceUrl"].as_str().unwrap_or_default();
+        let media_id = format!("{id}-{i}");
         let pulled = match item["mediaFormat"].as_str() {
-            Some("PHOTO") => pull_image(url).await,
-            Some("VIDEO") => pull_video(url).await,
+            Some("PHOTO") => match pull_image(url).await {
+                Ok((bytes, content_type)) => {
+                    let media = NewMedia {
+                        platform: PLATFORM,
+                        person,
+                        id: &media_id,
+                        content_type,
+                        bytes,
+                    };
+                    store_media(sandbox, media).await?;
+                    Ok(())
+                }
+                Err(why) => Err(why),
+            },
+            Some("VIDEO") => pull_video(sandbox, person, &media_id, url).await?,
             _ => {
                 return Ok(Err(invalid(
                     "Invalid value at 'local_post.media.media_format'",
                 )));
             }
         };
-        let (bytes, content_type) = match pulled {
-            Ok(pulled) => pulled,
-            Err(why) => return Ok(Err(invalid(&format!("Fetching sourceUrl failed: {why}")))),
-        };
-        let media_id = format!("{id}-{i}");
-        let media = NewMedia {
-            platform: PLATFORM,
-            person,
-            id: &media_id,
-            content_type,
-            bytes,
-        };
-        store_media(sandbox, media).await?;
+        if let Err(why) = pulled {
+            return Ok(Err(invalid(&format!("Fetching sourceUrl failed: {why}"))));
+        }
         ids.push(media_id);
     }
     Ok(Ok(ids))
 }
 
-/// A video from `url`, up to `MAX_VIDEO_BYTES`, known by its `ftyp` box.
-async fn pull_video(url: &str) -> Result<(bytes::Bytes, &'static str), String> {
-    let response = reqwest::get(url)
+/// Pulls a video from `url` to disk as it arrives (up to `MAX_VIDEO_BYTES`, known by its
+/// `ftyp` box) and records it as `media_id`; `Err`: why it could not be.
+async fn pull_video(
+    sandbox: &Sandbox,
+    person: usize,
+    media_id: &str,
+    url: &str,
+) -> Result<Result<(), String>, Down> {
+    let response = match reqwest::get(url).await {
+        Ok(r) if r.status().is_success() => r,
+        _ => return Ok(Err("the video could not be downloaded".to_owned())),
+    };
+    let path = sandbox.media_path(PLATFORM, media_id);
+    let saved = save(&path, Box::pin(response.bytes_stream()), MAX_VIDEO_BYTES)
         .await
-        .map_err(|_| "the video could not be downloaded".to_owned())?;
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_VIDEO_BYTES)
-    {
-        return Err("the video is too large".to_owned());
+        .map_err(|e| Down::Disk(e.to_string()))?;
+    let (size, head) = match saved {
+        Saved::Done { size, head } => (size, head),
+        Saved::TooLarge => return Ok(Err("the video is too large".to_owned())),
+        Saved::Broken => return Ok(Err("the video download broke off".to_owned())),
+    };
+    let content_type = sniff(&head);
+    if !content_type.starts_with("video/") {
+        return Ok(Err("the URL does not serve a video".to_owned()));
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|_| "the video download broke off".to_owned())?;
-    match sniff(&bytes) {
-        t if t.starts_with("video/") => Ok((bytes, t)),
-        _ => Err("the URL does not serve a video".to_owned()),
-    }
+    let row = state::Media {
+        platform: PLATFORM.key().to_owned(),
+        person: person_id(person),
+        id: media_id.to_owned(),
+        content_type: content_type.to_owned(),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
+        alt_text: None,
+        created_at: time::now(),
+        state: MEDIA_READY.to_owned(),
+        upload: "{}".to_owned(),
+    };
+    sandbox
+        .run(move |conn| state::insert_media(conn, &row))
+        .await?;
+    Ok(Ok(()))
 }
 
 /// `POST {location}/localPosts`.

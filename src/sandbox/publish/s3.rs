@@ -271,7 +271,7 @@ async fn file(
         return Ok(denied("Invalid according to Policy: Policy expired."));
     }
     let path = sandbox.media_path(platform, &id);
-    let (size, head) = match save(&path, part).await {
+    let (size, head) = match save(&path, part, MAX_BYTES).await {
         Ok(Saved::Done { size, head }) => (size, head),
         Ok(Saved::TooLarge) => {
             return Ok(s3_error(
@@ -303,7 +303,7 @@ async fn file(
     Ok(HttpResponse::NoContent().finish())
 }
 
-enum Saved {
+pub(super) enum Saved {
     /// Its size, and its first bytes (for sniffing).
     Done {
         size: u64,
@@ -314,8 +314,13 @@ enum Saved {
     Broken,
 }
 
-/// Streams the part to `path` through a temporary file, so a reader never sees half a file.
-async fn save(path: &std::path::Path, mut part: Field) -> std::io::Result<Saved> {
+/// Streams `body` to `path` through a temporary file, so a reader never sees half a file
+/// and the bytes are never held whole; at most `max` bytes are taken.
+pub(super) async fn save<E>(
+    path: &std::path::Path,
+    mut body: impl futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    max: u64,
+) -> std::io::Result<Saved> {
     const HEAD: usize = 16;
     if let Some(dir) = path.parent() {
         tokio::fs::create_dir_all(dir).await?;
@@ -323,14 +328,14 @@ async fn save(path: &std::path::Path, mut part: Field) -> std::io::Result<Saved>
     let partial = path.with_extension("partial");
     let mut out = tokio::fs::File::create(&partial).await?;
     let (mut size, mut head) = (0u64, Vec::with_capacity(HEAD));
-    while let Some(chunk) = part.next().await {
+    while let Some(chunk) = body.next().await {
         let Ok(chunk) = chunk else {
             drop(out);
             tokio::fs::remove_file(&partial).await?;
             return Ok(Saved::Broken);
         };
         size += chunk.len() as u64;
-        if size > MAX_BYTES {
+        if size > max {
             drop(out);
             tokio::fs::remove_file(&partial).await?;
             return Ok(Saved::TooLarge);
