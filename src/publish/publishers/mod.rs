@@ -57,6 +57,10 @@ const NOT_YET: &[(Platform, &[&str])] = &[
         ],
     ),
     (
+        Platform::Reddit,
+        &["reddit_first_comment", "first_comment_media"],
+    ),
+    (
         Platform::Facebook,
         &[
             "facebook_media_type",
