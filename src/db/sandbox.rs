@@ -614,3 +614,21 @@ pub fn set_post_extra(
     .execute(conn)?;
     Ok(updated > 0)
 }
+
+/// Records how far an account's multi-step upload got: its state, progress, and what is
+/// now known of its bytes. `false`: it has no such item.
+pub fn update_media(conn: &mut DbConn, media: &Media) -> QueryResult<bool> {
+    let updated = diesel::update(sandbox_media::table.find((
+        media.platform.as_str(),
+        media.person,
+        media.id.as_str(),
+    )))
+    .set((
+        sandbox_media::content_type.eq(&media.content_type),
+        sandbox_media::size.eq(media.size),
+        sandbox_media::state.eq(&media.state),
+        sandbox_media::upload.eq(&media.upload),
+    ))
+    .execute(conn)?;
+    Ok(updated > 0)
+}

@@ -178,15 +178,7 @@ impl Engine {
         platform: Platform,
         post_id: &str,
     ) -> Result<(), PublishError> {
-        let publisher = publishers::for_platform(platform).ok_or_else(|| {
-            PublishError::unsupported(
-                "platform_not_supported",
-                format!(
-                    "Deleting posts on {} is not supported",
-                    platform.display_name()
-                ),
-            )
-        })?;
+        let publisher = publishers::for_platform(platform);
         let app = self.oauth.platforms.get(platform).ok_or_else(|| {
             PublishError::unsupported(
                 "platform_not_configured",
@@ -581,16 +573,7 @@ impl Engine {
         if let Some(v) = used.and_then(|used| CapViolation::check(platform, used)) {
             return Err(final_failure("daily_cap_reached", &v.message(), "client"));
         }
-        let Some(publisher) = publishers::for_platform(platform) else {
-            return Err(final_failure(
-                "platform_not_supported",
-                &format!(
-                    "Publishing to {} is not available on this server yet",
-                    platform.display_name()
-                ),
-                "client",
-            ));
-        };
+        let publisher = publishers::for_platform(platform);
         let post = Post {
             kind,
             media: payload.media,

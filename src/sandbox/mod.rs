@@ -214,6 +214,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
             "/sandbox/{platform}/_media/{id}",
             web::get().to(publish::media),
         )
+        .route(publish::s3::ROUTE, web::post().to(publish::s3::upload))
         .service(
             web::resource(publish::linkedin::UPLOAD_ROUTE)
                 .app_data(web::PayloadConfig::new(publish::linkedin::MAX_UPLOAD_BYTES))

@@ -81,6 +81,8 @@ impl Provider for Google {
                     "business_information",
                     "https://mybusinessbusinessinformation.googleapis.com/v1/",
                 ),
+                // Local posts: `{accounts/…/locations/…}/localPosts` under the v4 root.
+                ("mybusiness", "https://mybusiness.googleapis.com/v4/"),
             ],
         }
     }

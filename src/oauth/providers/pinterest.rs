@@ -22,6 +22,12 @@ impl Provider for Pinterest {
             ("token", "https://api.pinterest.com/v5/oauth/token"),
             ("user_account", "https://api.pinterest.com/v5/user_account"),
             ("boards", "https://api.pinterest.com/v5/boards"),
+            // Publishing: pins, a board's pins, and video uploads (registered, then polled).
+            ("pins", "https://api.pinterest.com/v5/pins"),
+            ("pin", "https://api.pinterest.com/v5/pins/"),
+            ("board", "https://api.pinterest.com/v5/boards/"),
+            ("media", "https://api.pinterest.com/v5/media"),
+            ("media_status", "https://api.pinterest.com/v5/media/"),
         ]
     }
 

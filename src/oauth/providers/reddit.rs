@@ -19,6 +19,18 @@ impl Provider for Reddit {
             ("token", "https://www.reddit.com/api/v1/access_token"),
             ("revoke", "https://www.reddit.com/api/v1/revoke_token"),
             ("me", "https://oauth.reddit.com/api/v1/me"),
+            // Publishing: submissions, media asset leases, the account's posts, deleting.
+            ("submit", "https://oauth.reddit.com/api/submit"),
+            (
+                "submit_gallery",
+                "https://oauth.reddit.com/api/submit_gallery_post.json",
+            ),
+            (
+                "media_asset",
+                "https://oauth.reddit.com/api/media/asset.json",
+            ),
+            ("user", "https://oauth.reddit.com/user/"),
+            ("del", "https://oauth.reddit.com/api/del"),
         ]
     }
 

@@ -2,9 +2,13 @@
 
 pub mod bluesky;
 mod facebook;
+mod form_upload;
+mod google_business;
 mod graph;
 mod instagram;
 mod linkedin;
+mod pinterest;
+mod reddit;
 mod threads;
 mod tiktok;
 pub mod x;
@@ -15,18 +19,20 @@ use crate::domain::Platform;
 use crate::domain::upload::Fields;
 use crate::oauth::provider::App;
 
-/// The publisher of `platform`, when Postgate publishes there.
-pub fn for_platform(platform: Platform) -> Option<&'static dyn Publisher> {
+/// The publisher of `platform`.
+pub fn for_platform(platform: Platform) -> &'static dyn Publisher {
     match platform {
-        Platform::X => Some(&x::X),
-        Platform::Bluesky => Some(&bluesky::Bluesky),
-        Platform::Linkedin => Some(&linkedin::Linkedin),
-        Platform::Facebook => Some(&facebook::Facebook),
-        Platform::Threads => Some(&threads::Threads),
-        Platform::Tiktok => Some(&tiktok::Tiktok),
-        Platform::Youtube => Some(&youtube::Youtube),
-        Platform::Instagram => Some(&instagram::Instagram),
-        _ => None,
+        Platform::X => &x::X,
+        Platform::Bluesky => &bluesky::Bluesky,
+        Platform::Linkedin => &linkedin::Linkedin,
+        Platform::Facebook => &facebook::Facebook,
+        Platform::Threads => &threads::Threads,
+        Platform::Tiktok => &tiktok::Tiktok,
+        Platform::Youtube => &youtube::Youtube,
+        Platform::Instagram => &instagram::Instagram,
+        Platform::Pinterest => &pinterest::Pinterest,
+        Platform::Reddit => &reddit::Reddit,
+        Platform::GoogleBusiness => &google_business::GoogleBusiness,
     }
 }
 
@@ -54,6 +60,10 @@ const NOT_YET: &[(Platform, &[&str])] = &[
             "x_article_draft",
             "x_article_cover_media",
         ],
+    ),
+    (
+        Platform::Reddit,
+        &["reddit_first_comment", "first_comment_media"],
     ),
     (
         Platform::Facebook,

@@ -8,10 +8,14 @@
 
 mod bluesky;
 pub mod facebook;
+mod google_business;
 mod instagram;
 pub mod linkedin;
 mod meta;
 mod page;
+mod pinterest;
+mod reddit;
+pub mod s3;
 mod threads;
 pub mod tiktok;
 mod x;
@@ -34,10 +38,12 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
         Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
         Platform::Youtube => youtube::ENDPOINTS.contains(&name),
+        Platform::Pinterest => pinterest::ENDPOINTS.contains(&name),
+        Platform::Reddit => reddit::ENDPOINTS.contains(&name),
+        Platform::GoogleBusiness => name == google_business::ENDPOINT,
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Instagram | Platform::Threads => name == "graph",
         Platform::Tiktok => tiktok::ENDPOINTS.contains(&name),
-        _ => false,
     }
 }
 
@@ -80,6 +86,9 @@ pub async fn answer(
     // Emulators that answer the publish faults they have a place for themselves.
     match (platform, fault) {
         (Platform::Tiktok, _) => return tiktok::answer(sandbox, call).await,
+        (Platform::Pinterest, _) => return pinterest::answer(sandbox, call).await,
+        (Platform::Reddit, _) => return reddit::answer(sandbox, call).await,
+        (Platform::GoogleBusiness, _) => return google_business::answer(sandbox, call).await,
         (Platform::Youtube, _) => {
             return youtube::answer(sandbox, name, req, body, params, fault).await;
         }

@@ -154,7 +154,10 @@ fn entry(
             .flatten()
             .filter_map(|o| o.as_str().map(str::to_owned))
             .collect(),
-        link: extra["link_attachment"].as_str().map(str::to_owned),
+        link: extra["link_attachment"]
+            .as_str()
+            .or_else(|| extra["link"].as_str())
+            .map(str::to_owned),
         notes: match platform {
             Platform::X => super::x::notes(&extra),
             _ => Vec::new(),

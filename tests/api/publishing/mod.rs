@@ -4,9 +4,12 @@
 
 pub mod bluesky;
 mod facebook;
+mod google_business;
 mod graph_support;
 mod instagram;
 mod linkedin;
+mod pinterest;
+mod reddit;
 mod threads;
 mod tiktok;
 mod x;
@@ -43,6 +46,9 @@ pub fn cases() -> Vec<Case> {
         tiktok::cases(),
         youtube::cases(),
         instagram::cases(),
+        pinterest::cases(),
+        reddit::cases(),
+        google_business::cases(),
     ]
     .into_iter()
     .flatten()
@@ -174,7 +180,7 @@ impl Account {
     }
 
     fn publisher(&self) -> &'static dyn Publisher {
-        postgate::publish::publishers::for_platform(self.platform).expect("a publisher")
+        postgate::publish::publishers::for_platform(self.platform)
     }
 
     fn call<'a>(&'a self, marker: &'a str, since: chrono::NaiveDateTime) -> Call<'a> {

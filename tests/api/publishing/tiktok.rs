@@ -36,7 +36,7 @@ const MIB: usize = 1024 * 1024;
 const INBOX_URL: &str = "Video sent to Inbox (No Public URL)";
 
 fn publisher() -> &'static dyn Publisher {
-    for_platform(TIKTOK).expect("TikTok publishes")
+    for_platform(TIKTOK)
 }
 
 /// A video held in memory, read by ranges as the publisher reads stored media.
