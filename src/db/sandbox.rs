@@ -561,6 +561,27 @@ pub fn find_media(
     query.select(Media::as_select()).first(conn).optional()
 }
 
+/// Records how far an account's multi-step upload went: its `state`, `upload` progress
+/// (JSON) and the bytes received. `false`: it has no such item.
+pub fn update_media_upload(
+    conn: &mut DbConn,
+    platform: Platform,
+    person: i64,
+    id: &str,
+    state: &str,
+    upload: &str,
+    size: i64,
+) -> QueryResult<bool> {
+    let updated = diesel::update(sandbox_media::table.find((platform.key(), person, id)))
+        .set((
+            sandbox_media::state.eq(state),
+            sandbox_media::upload.eq(upload),
+            sandbox_media::size.eq(size),
+        ))
+        .execute(conn)?;
+    Ok(updated > 0)
+}
+
 /// Sets the alt text of an account's uploaded item. `false`: it has no such item.
 pub fn set_media_alt_text(
     conn: &mut DbConn,

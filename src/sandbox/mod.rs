@@ -230,11 +230,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
                 path.push_str("{tail:.*}");
             }
             let name: &'static str = name;
-            cfg.route(
-                &path,
-                web::route().to(move |req, body, sandbox| {
-                    endpoints::handle(platform, name, req, body, sandbox)
-                }),
+            cfg.service(
+                web::resource(&path)
+                    .app_data(web::PayloadConfig::new(publish::MAX_CALL_BYTES))
+                    .route(web::route().to(move |req, body, sandbox| {
+                        endpoints::handle(platform, name, req, body, sandbox)
+                    })),
             );
         }
     }

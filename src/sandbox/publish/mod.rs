@@ -24,6 +24,10 @@ use std::path::PathBuf;
 
 pub use page::{media, post_page};
 
+/// The largest body of an emulated publishing call: an X segment (5 MB) with its
+/// multipart framing. Larger uploads have routes of their own.
+pub const MAX_CALL_BYTES: usize = 6 * 1024 * 1024;
+
 /// Whether `name` is a publishing endpoint of `platform` emulated here.
 pub fn emulates(platform: Platform, name: &str) -> bool {
     match platform {
@@ -63,6 +67,10 @@ pub async fn answer(
         params,
         fault,
     } = *call;
+    // X answers the publish faults where and as X would.
+    if platform == Platform::X {
+        return x::answer(sandbox, call).await;
+    }
     if let Some(fault) = fault {
         return Ok(fault_answer(platform, fault));
     }
@@ -71,7 +79,12 @@ pub async fn answer(
         Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
         Platform::Facebook => facebook::graph(sandbox, req, params).await,
         Platform::Threads => threads::graph(sandbox, req, params).await,
-        _ => x::answer(sandbox, name, req, body).await,
+        _ => Ok(super::wire::error(
+            platform,
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "This endpoint is not emulated",
+        )),
     }
 }
 
@@ -151,6 +164,36 @@ pub async fn store_media(sandbox: &Sandbox, media: NewMedia<'_>) -> Result<(), D
     sandbox
         .run(move |conn| state::insert_media(conn, &row))
         .await
+}
+
+/// Writes a chunk of an item being uploaded at `offset` of its file (the first chunk
+/// starts the file). What lay beyond `offset` is dropped first, so a chunk sent again
+/// after a lost answer replaces itself instead of doubling.
+pub async fn write_chunk(
+    sandbox: &Sandbox,
+    platform: Platform,
+    id: &str,
+    offset: u64,
+    bytes: Bytes,
+) -> Result<(), Down> {
+    let path = sandbox.media_path(platform, id);
+    web::block(move || -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(&bytes)
+    })
+    .await
+    .map_err(|e| Down::Disk(e.to_string()))?
+    .map_err(|e| Down::Disk(e.to_string()))
 }
 
 /// Writes through a temporary file, so a reader never sees half a file.

@@ -21,8 +21,8 @@ struct Entry {
     text: String,
     time: String,
     url: String,
-    /// `(url, alt text)` per item.
-    media: Vec<(String, String)>,
+    /// `(url, alt text, is a video)` per item.
+    media: Vec<(String, String, bool)>,
     /// A poll's options (X's `poll`, Threads' `poll_attachment`, both kept as `poll`).
     poll: Vec<String>,
     /// A link attached to the post (Threads' `link_attachment`).
@@ -130,7 +130,14 @@ fn entry(
                 .and_then(|a| a.as_str())
                 .map(str::to_owned)
                 .or_else(|| stored.as_ref().and_then(|m| m.alt_text.clone()));
-            stored.map(|_| (sandbox.media_url(platform, id), alt.unwrap_or_default()))
+            stored.map(|m| {
+                let video = m.content_type.starts_with("video/");
+                (
+                    sandbox.media_url(platform, id),
+                    alt.unwrap_or_default(),
+                    video,
+                )
+            })
         })
         .collect();
     Entry {

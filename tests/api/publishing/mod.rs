@@ -7,7 +7,9 @@ mod facebook;
 mod graph_support;
 mod linkedin;
 mod threads;
+mod video_support;
 mod x;
+mod x_video;
 
 use crate::support::sandbox::Consent;
 use crate::support::{Case, TestApp};
@@ -33,6 +35,7 @@ use std::collections::BTreeMap;
 pub fn cases() -> Vec<Case> {
     [
         x::cases(),
+        x_video::cases(),
         bluesky::cases(),
         linkedin::cases(),
         facebook::cases(),
