@@ -218,6 +218,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
             web::resource(publish::linkedin::UPLOAD_ROUTE)
                 .app_data(web::PayloadConfig::new(publish::linkedin::MAX_UPLOAD_BYTES))
                 .route(web::put().to(publish::linkedin::upload)),
+        )
+        .route(
+            publish::bluesky::video::UPLOAD_ROUTE,
+            web::post().to(publish::bluesky::video::upload),
         );
     for platform in Platform::ALL {
         for (name, url) in providers::for_platform(platform).endpoints() {

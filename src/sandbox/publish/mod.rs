@@ -6,7 +6,7 @@
 //! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
 //! the data directory, never held in memory beyond one request.
 
-mod bluesky;
+pub mod bluesky;
 pub mod facebook;
 pub mod linkedin;
 mod meta;

@@ -3,6 +3,7 @@
 //! and shows at the post's page.
 
 pub mod bluesky;
+mod bluesky_video;
 mod facebook;
 mod graph_support;
 mod linkedin;
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<Case> {
         x::cases(),
         x_video::cases(),
         bluesky::cases(),
+        bluesky_video::cases(),
         linkedin::cases(),
         facebook::cases(),
         threads::cases(),
