@@ -17,6 +17,7 @@ cases![
     bluesky_video_processing_failed_is_final,
     bluesky_video_quota_exceeded_is_the_daily_limit,
     bluesky_video_limits_are_refused_before_any_call,
+    bluesky_video_revoked_session_needs_the_account_again,
 ];
 
 /// Five megabytes: several chunks of the stream.
@@ -182,4 +183,20 @@ async fn bluesky_video_limits_are_refused_before_any_call(app: &TestApp) {
             0
         );
     }
+}
+
+async fn bluesky_video_revoked_session_needs_the_account_again(app: &TestApp) {
+    let account = Account::connect(app, "bsrevoked", Platform::Bluesky, 0).await;
+    fault(app, Platform::Bluesky, "service_auth", &["token_revoked"]).await;
+    let clip = Clip::new(1024);
+    let post = post(PostKind::Video, &[("title", "gone")], vec![clip.media()]);
+    let outcome = bluesky().publish(&account.call(&clip, "b6"), &post).await;
+    assert!(
+        matches!(
+            outcome,
+            Err(postgate::publish::publisher::PublishError::Reauth { .. })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(count(app, "upload_video", "POST").await, 0);
 }

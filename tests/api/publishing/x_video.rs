@@ -6,7 +6,7 @@ use crate::cases;
 use crate::support::TestApp;
 use postgate::domain::Platform;
 use postgate::domain::upload::PostKind;
-use postgate::publish::publisher::{Media, Publisher, VideoInfo};
+use postgate::publish::publisher::{Call, Media, Progress, PublishError, Publisher, VideoInfo};
 use postgate::publish::publishers::{for_platform, ignored_options};
 use serde_json::json;
 
@@ -16,6 +16,7 @@ cases![
     x_video_processing_failed_is_final_and_posts_nothing,
     x_video_quota_exceeded_is_the_usage_cap,
     x_video_limits_are_refused_before_any_call,
+    x_video_revoked_token_and_a_lost_post_answer_resume_without_uploading_again,
 ];
 
 /// Ten megabytes: three segments of X's upload.
@@ -217,4 +218,55 @@ async fn x_video_limits_are_refused_before_any_call(app: &TestApp) {
     );
     assert!(x().check(&two).is_err(), "one video per post");
     assert!(upload_calls(app).await.is_empty(), "no call made");
+}
+
+async fn x_video_revoked_token_and_a_lost_post_answer_resume_without_uploading_again(
+    app: &TestApp,
+) {
+    let account = Account::connect(app, "xdoubt", Platform::X, 0).await;
+    let clip = Clip::new(1024 * 1024);
+    let post = post(
+        PostKind::Video,
+        &[("title", "in doubt")],
+        vec![clip.media()],
+    );
+    fault(app, Platform::X, "media_initialize", &["token_revoked"]).await;
+    let revoked = x().publish(&account.call(&clip, "m6"), &post).await;
+    assert!(
+        matches!(revoked, Err(PublishError::Reauth { .. })),
+        "{revoked:?}"
+    );
+    processing_ms(app, Platform::X, 300).await;
+    let first = x()
+        .publish(&account.call(&clip, "m6"), &post)
+        .await
+        .unwrap();
+    let Progress::Pending { state, .. } = first else {
+        panic!("X was processing: {first:?}");
+    };
+    assert_eq!(state["video"]["finalized"], true, "{state}");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    fault(app, Platform::X, "tweets", &["server_error"]).await;
+    let resumed = Call {
+        resume: Some(&state),
+        ..account.call(&clip, "m6")
+    };
+    let lost = x().publish(&resumed, &post).await;
+    assert!(matches!(lost, Err(PublishError::InDoubt(_))), "{lost:?}");
+    assert_eq!(x().find(&resumed, &post).await.unwrap(), None, "not made");
+    let (made, _) = publish_counting(x(), &resumed, &post).await;
+    let made = made.unwrap();
+    let found = x().find(&resumed, &post).await.unwrap().expect("found");
+    assert_eq!(found.post_id, made.post_id);
+    let calls = upload_calls(app).await;
+    assert_eq!(
+        count(&calls, "media_initialize", "POST"),
+        2,
+        "revoked, then once"
+    );
+    assert_eq!(
+        count(&calls, "media_session", "POST"),
+        2,
+        "one segment, finalize"
+    );
 }
