@@ -33,7 +33,9 @@ pub fn emulates(platform: Platform, name: &str) -> bool {
     match platform {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
-        Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        Platform::Linkedin => {
+            linkedin::ENDPOINTS.contains(&name) || linkedin::VIDEO_ENDPOINTS.contains(&name)
+        }
         // Graph's nodes and edges are all under its root.
         Platform::Facebook | Platform::Threads => name == "graph",
         _ => false,
@@ -71,12 +73,15 @@ pub async fn answer(
     if platform == Platform::X {
         return x::answer(sandbox, call).await;
     }
+    if platform == Platform::Linkedin && linkedin::VIDEO_ENDPOINTS.contains(&name) {
+        return linkedin::answer(sandbox, name, req, body, fault).await;
+    }
     if let Some(fault) = fault {
         return Ok(fault_answer(platform, fault));
     }
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
-        Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
+        Platform::Linkedin => linkedin::answer(sandbox, name, req, body, None).await,
         Platform::Facebook => facebook::graph(sandbox, req, params).await,
         Platform::Threads => threads::graph(sandbox, req, params).await,
         _ => Ok(super::wire::error(

@@ -7,6 +7,7 @@ mod bluesky_video;
 mod facebook;
 mod graph_support;
 mod linkedin;
+mod linkedin_video;
 mod threads;
 mod video_support;
 mod x;
@@ -40,6 +41,7 @@ pub fn cases() -> Vec<Case> {
         bluesky::cases(),
         bluesky_video::cases(),
         linkedin::cases(),
+        linkedin_video::cases(),
         facebook::cases(),
         threads::cases(),
     ]
