@@ -33,14 +33,14 @@ pub async fn handle(
         .unwrap_or_else(|down| down.answer(platform))
 }
 
-async fn answer(
+/// Records a call of `name` and takes its next scripted fault: `Err` with the answer when
+/// the fault is answered here, else the fault its emulator answers itself, if any.
+pub(super) async fn arrived(
+    sandbox: &Sandbox,
     platform: Platform,
     name: &'static str,
-    req: &HttpRequest,
-    body: &Bytes,
-    sandbox: &Sandbox,
-) -> Result<HttpResponse, Down> {
-    let method = req.method().to_string();
+    method: String,
+) -> Result<Result<Option<Fault>, HttpResponse>, Down> {
     let fault = sandbox
         .run(move |conn| {
             state::record_call(conn, platform, name, &method, time::now())?;
@@ -50,26 +50,26 @@ async fn answer(
         .and_then(|f| Fault::parse(&f));
     match fault {
         Some(Fault::ServerError) => {
-            return Ok(wire::error(
+            return Ok(Err(wire::error(
                 platform,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",
                 "The service is temporarily unavailable",
-            ));
+            )));
         }
         Some(Fault::RateLimited) => {
-            return Ok(wire::error(
+            return Ok(Err(wire::error(
                 platform,
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
                 "Too many requests",
-            ));
+            )));
         }
         Some(Fault::InvalidGrant) => {
-            return Ok(wire::invalid_grant(platform));
+            return Ok(Err(wire::invalid_grant(platform)));
         }
         Some(Fault::TokenRevoked) => {
-            return Ok(wire::unauthorized(platform));
+            return Ok(Err(wire::unauthorized(platform)));
         }
         Some(Fault::Slow) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
         Some(Fault::Delayed) => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
@@ -77,7 +77,20 @@ async fn answer(
         // Answered by the publish emulators, where and as their platform would.
         Some(Fault::ChunkRejected | Fault::ProcessingFailed | Fault::QuotaExceeded) => {}
     }
-    let fault = fault.filter(|f| f.is_the_emulators());
+    Ok(Ok(fault.filter(|f| f.is_the_emulators())))
+}
+
+async fn answer(
+    platform: Platform,
+    name: &'static str,
+    req: &HttpRequest,
+    body: &Bytes,
+    sandbox: &Sandbox,
+) -> Result<HttpResponse, Down> {
+    let fault = match arrived(sandbox, platform, name, req.method().to_string()).await? {
+        Ok(fault) => fault,
+        Err(answered) => return Ok(answered),
+    };
     let params = params(req, body);
     match name {
         "authorize" => Ok(consent::page(sandbox, platform, req)),

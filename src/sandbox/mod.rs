@@ -224,6 +224,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
             web::resource(publish::tiktok::UPLOAD_ROUTE)
                 .app_data(web::PayloadConfig::new(publish::tiktok::MAX_CHUNK_BYTES))
                 .route(web::put().to(publish::tiktok::upload)),
+        )
+        .route(
+            publish::bluesky::video::UPLOAD_ROUTE,
+            web::post().to(publish::bluesky::video::upload),
         );
     for platform in Platform::ALL {
         for (name, url) in providers::for_platform(platform).endpoints() {
@@ -236,17 +240,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Data<Sandbox>) {
                 path.push_str("{tail:.*}");
             }
             let name: &'static str = name;
-            let route = web::route().to(move |req, body, sandbox| {
-                endpoints::handle(platform, name, req, body, sandbox)
-            });
-            match publish::body_limit(platform, name) {
-                Some(limit) => cfg.service(
-                    web::resource(&path)
-                        .app_data(web::PayloadConfig::new(limit))
-                        .route(route),
-                ),
-                None => cfg.route(&path, route),
-            };
+            cfg.service(
+                web::resource(&path)
+                    .app_data(web::PayloadConfig::new(publish::body_limit(platform, name)))
+                    .route(web::route().to(move |req, body, sandbox| {
+                        endpoints::handle(platform, name, req, body, sandbox)
+                    })),
+            );
         }
     }
 }

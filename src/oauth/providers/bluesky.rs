@@ -79,6 +79,19 @@ impl Provider for Bluesky {
                 "resolve_handle",
                 "https://bsky.social/xrpc/com.atproto.identity.resolveHandle",
             ),
+            // Video: a service token from the PDS, then Bluesky's video service.
+            (
+                "service_auth",
+                "https://bsky.social/xrpc/com.atproto.server.getServiceAuth",
+            ),
+            (
+                "upload_video",
+                "https://video.bsky.app/xrpc/app.bsky.video.uploadVideo",
+            ),
+            (
+                "video_job_status",
+                "https://video.bsky.app/xrpc/app.bsky.video.getJobStatus",
+            ),
         ]
     }
 

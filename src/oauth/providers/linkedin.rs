@@ -55,6 +55,9 @@ impl Provider for Linkedin {
             ("post", "https://api.linkedin.com/rest/posts/"),
             ("images", "https://api.linkedin.com/rest/images"),
             ("documents", "https://api.linkedin.com/rest/documents"),
+            // Videos: `?action=initializeUpload|finalizeUpload`, and `videos/{urn}`.
+            ("videos", "https://api.linkedin.com/rest/videos"),
+            ("video", "https://api.linkedin.com/rest/videos/"),
             (
                 "social_actions",
                 "https://api.linkedin.com/rest/socialActions/",

@@ -23,7 +23,14 @@ impl Provider for X {
             ("users", "https://api.x.com/2/users/"),
             ("tweets", "https://api.x.com/2/tweets"),
             ("tweet", "https://api.x.com/2/tweets/"),
+            // Images in one call; `STATUS` of a video upload (GET).
             ("media_upload", "https://api.x.com/2/media/upload"),
+            // A video's chunked upload: initialize, then `<id>/append` and `<id>/finalize`.
+            (
+                "media_initialize",
+                "https://api.x.com/2/media/upload/initialize",
+            ),
+            ("media_session", "https://api.x.com/2/media/upload/"),
             ("media_metadata", "https://api.x.com/2/media/metadata"),
         ]
     }

@@ -4,6 +4,8 @@
 //! `call.marker`, so a repeated create collides instead of doubling the post, and `find`
 //! is a `getRecord` of that key.
 
+mod video;
+
 use super::{endpoint, note_first_comment, note_thread, sandbox_page, too_large};
 use crate::domain::Platform;
 use crate::domain::tid::tid;
@@ -33,6 +35,8 @@ const MAX_TAG_CHARS: usize = 64;
 struct Thread {
     texts: Vec<String>,
     images: Vec<usize>,
+    /// The first post carries the request's video.
+    video: bool,
     langs: Vec<String>,
     /// The first post's link card; `None` when the post has images, which win (the link is
     /// in the text then).
@@ -48,18 +52,25 @@ struct Thread {
 
 impl Thread {
     fn len(&self) -> usize {
-        self.texts.len().max(self.images.len())
+        self.texts
+            .len()
+            .max(self.images.len())
+            .max(usize::from(self.video))
     }
 }
 
-/// The refusal of what Bluesky cannot take at all: video (so far), documents, oversized images.
+/// The refusal of what Bluesky cannot take at all: documents, oversized images, a video
+/// beyond its limits.
 fn check_media(post: &Post) -> Result<(), PublishError> {
     match post.kind {
         PostKind::Video => {
-            return Err(PublishError::unsupported(
-                "video_not_supported_yet",
-                "Video posts to Bluesky are not supported yet",
-            ));
+            return match post.media.as_slice() {
+                [one] => video::LIMITS.check(one),
+                _ => Err(PublishError::invalid(
+                    "invalid_field",
+                    "A Bluesky post takes exactly one video",
+                )),
+            };
         }
         PostKind::Document => {
             return Err(PublishError::invalid(
@@ -70,10 +81,10 @@ fn check_media(post: &Post) -> Result<(), PublishError> {
         PostKind::Text | PostKind::Photos => {}
     }
     if let Some(m) = post.media.iter().find(|m| m.kind != MediaKind::Image) {
-        return Err(PublishError::unsupported(
-            "video_not_supported_yet",
+        return Err(PublishError::invalid(
+            "unsupported_media_type",
             format!(
-                "Only images can be posted to Bluesky so far, not {}",
+                "A photo post to Bluesky takes images, not {}; send a video as a video post",
                 m.content_type
             ),
         ));
@@ -124,10 +135,15 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
     } else {
         split(&text, Measure::BLUESKY)
     };
-    let images: Vec<usize> = (0..count.div_ceil(IMAGES_PER_POST))
-        .map(|i| (count - i * IMAGES_PER_POST).min(IMAGES_PER_POST))
-        .collect();
-    if texts.is_empty() && images.is_empty() {
+    let video = post.kind == PostKind::Video;
+    let images: Vec<usize> = if video {
+        Vec::new()
+    } else {
+        (0..count.div_ceil(IMAGES_PER_POST))
+            .map(|i| (count - i * IMAGES_PER_POST).min(IMAGES_PER_POST))
+            .collect()
+    };
+    if texts.is_empty() && images.is_empty() && !video {
         return Err(PublishError::invalid(
             "missing_text",
             "A Bluesky post needs text or images",
@@ -136,6 +152,7 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
     Ok(Thread {
         texts,
         images,
+        video,
         langs,
         external: link.filter(|_| count == 0).map(|uri| External {
             uri: uri.to_owned(),
@@ -638,6 +655,8 @@ fn created_at() -> String {
 struct Part<'a> {
     text: &'a str,
     images: Vec<(Value, String)>,
+    /// An `app.bsky.embed.video`, which takes the place of images.
+    video: Option<Value>,
     external: Option<&'a External>,
     /// A strong ref of the quoted post.
     quote: Option<Value>,
@@ -646,13 +665,29 @@ struct Part<'a> {
     labels: &'a [&'static str],
 }
 
-/// A post's `embed`: images win over a link card, and a quote carries either as its media.
+/// The `app.bsky.embed.video` of a processed video: its alt text, and its aspect ratio
+/// when probing found it.
+fn video_embed(blob: Value, alt: Option<&String>, media: &Media) -> Value {
+    let mut embed = json!({"$type": "app.bsky.embed.video", "video": blob});
+    if let Some(alt) = alt {
+        embed["alt"] = alt.as_str().into();
+    }
+    if let Some(info) = media.video.as_ref().filter(|v| v.width > 0 && v.height > 0) {
+        embed["aspectRatio"] = json!({"width": info.width, "height": info.height});
+    }
+    embed
+}
+
+/// A post's `embed`: a video or images win over a link card, and a quote carries either as its media.
 fn embed(
     images: Vec<(Value, String)>,
+    video: Option<Value>,
     external: Option<&External>,
     quote: Option<Value>,
 ) -> Option<Value> {
-    let media = if images.is_empty() {
+    let media = if video.is_some() {
+        video
+    } else if images.is_empty() {
         external.map(|e| {
             json!({
                 "$type": "app.bsky.embed.external",
@@ -689,7 +724,7 @@ async fn record(call: &Call<'_>, part: Part<'_>) -> Result<Value, PublishError> 
     if let Some(reply) = part.reply {
         record["reply"] = reply;
     }
-    if let Some(embed) = embed(part.images, part.external, part.quote) {
+    if let Some(embed) = embed(part.images, part.video, part.external, part.quote) {
         record["embed"] = embed;
     }
     if !part.labels.is_empty() {
@@ -752,12 +787,27 @@ impl Publisher for Bluesky {
         if alts.is_empty() {
             alts = post.fields.list("bluesky_alt_texts", &["||", "|"]);
         }
+        let mut video = None;
         let mut blobs = Vec::new();
-        for (i, media) in post.media.iter().enumerate() {
-            blobs.push((
-                upload(call, media).await?,
-                alts.get(i).cloned().unwrap_or_default(),
-            ));
+        if let (true, Some(media)) = (thread.video, post.media.first()) {
+            match video::advance(call, media, video::resumed(call.resume)).await? {
+                video::Step::Wait { job_id, after } => {
+                    return Ok(Progress::Pending {
+                        state: video::state(&job_id),
+                        after,
+                    });
+                }
+                video::Step::Ready(blob) => {
+                    video = Some(video_embed(blob, alts.first(), media));
+                }
+            }
+        } else {
+            for (i, media) in post.media.iter().enumerate() {
+                blobs.push((
+                    upload(call, media).await?,
+                    alts.get(i).cloned().unwrap_or_default(),
+                ));
+            }
         }
         let mut blobs = blobs.into_iter();
         let mut root: Option<Value> = None;
@@ -770,6 +820,7 @@ impl Publisher for Bluesky {
                     .by_ref()
                     .take(thread.images.get(i).copied().unwrap_or(0))
                     .collect(),
+                video: video.take(),
                 external: thread.external.as_ref().filter(|_| i == 0),
                 quote: quote.take(),
                 reply: reply.take(),
@@ -802,6 +853,7 @@ impl Publisher for Bluesky {
             let part = Part {
                 text: comment,
                 images: Vec::new(),
+                video: None,
                 external: None,
                 quote: None,
                 reply: Some(json!({"root": root, "parent": root})),
@@ -1033,24 +1085,24 @@ mod tests {
             description: String::new(),
         };
         let image = (json!({"$type": "blob"}), "alt".to_owned());
-        let only_quote = embed(Vec::new(), None, Some(quote.clone())).unwrap();
+        let only_quote = embed(Vec::new(), None, None, Some(quote.clone())).unwrap();
         assert_eq!(
             only_quote,
             json!({"$type": "app.bsky.embed.record", "record": quote})
         );
-        let both = embed(vec![image.clone()], Some(&card), Some(quote.clone())).unwrap();
+        let both = embed(vec![image.clone()], None, Some(&card), Some(quote.clone())).unwrap();
         assert_eq!(both["$type"], "app.bsky.embed.recordWithMedia");
         assert_eq!(both["record"]["record"], quote);
         assert_eq!(
             both["media"]["$type"], "app.bsky.embed.images",
             "images win"
         );
-        let quoted_card = embed(Vec::new(), Some(&card), Some(quote)).unwrap();
+        let quoted_card = embed(Vec::new(), None, Some(&card), Some(quote)).unwrap();
         assert_eq!(
             quoted_card["media"]["external"],
             json!({"uri": "https://example.com", "title": "", "description": ""})
         );
-        assert_eq!(embed(Vec::new(), None, None), None);
+        assert_eq!(embed(Vec::new(), None, None, None), None);
     }
 
     #[test]

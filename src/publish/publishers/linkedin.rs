@@ -5,6 +5,8 @@
 //! bytes to the `uploadUrl` given): nothing is visible until the post is created, so only
 //! that one call can leave a post in doubt. The post's URN comes back in `x-restli-id`.
 
+mod video;
+
 use super::{endpoint, note_first_comment};
 use crate::domain::Platform;
 use crate::domain::upload::{MediaKind, PostKind};
@@ -337,7 +339,8 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         }
         (_, None) => None,
     };
-    let document_title = (post.kind == PostKind::Document).then(|| {
+    // The title of a document or a video (LinkedIn's `media.title`).
+    let document_title = matches!(post.kind, PostKind::Document | PostKind::Video).then(|| {
         let (kept, cut) = cut_utf16(title, MAX_MEDIA_TITLE);
         if cut {
             warnings.push(format!(
@@ -347,6 +350,12 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
         kept
     });
     check_media(post)?;
+    // LinkedIn's video thumbnail upload (`uploadThumbnail`) is not used yet.
+    if post.kind == PostKind::Video
+        && (post.attachment("thumbnail").is_some() || fields.text("thumbnail_url").is_some())
+    {
+        warnings.push("thumbnail is not supported by Postgate yet and was ignored".to_owned());
+    }
     Ok(Plan {
         commentary: little_text(text),
         visibility,
@@ -364,10 +373,13 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
 
 fn check_media(post: &Post) -> Result<(), PublishError> {
     match post.kind {
-        PostKind::Video => Err(PublishError::unsupported(
-            "video_not_supported_yet",
-            "Video posts to LinkedIn are not supported yet",
-        )),
+        PostKind::Video => match post.media.as_slice() {
+            [one] => video::LIMITS.check(one),
+            _ => Err(invalid(
+                "invalid_field",
+                "A LinkedIn video post takes one video",
+            )),
+        },
         PostKind::Text => Ok(()),
         PostKind::Photos => {
             if post.media.is_empty() || post.media.len() > MAX_IMAGES {
@@ -602,7 +614,20 @@ impl Publisher for Linkedin {
         }
         let mut images = Vec::new();
         let mut document = None;
-        for media in &post.media {
+        let mut video_urn = None;
+        if let (PostKind::Video, Some(media)) = (post.kind, post.media.first()) {
+            let resumed = video::Upload::resumed(call.resume);
+            match video::advance(call, &author, media, resumed).await? {
+                video::Step::Wait { upload, after } => {
+                    return Ok(Progress::Pending {
+                        state: upload.state(),
+                        after,
+                    });
+                }
+                video::Step::Ready(urn) => video_urn = Some(urn),
+            }
+        }
+        for media in post.media.iter().filter(|_| post.kind != PostKind::Video) {
             match post.kind {
                 PostKind::Document => {
                     document = Some(upload(call, "documents", &author, media).await?)
@@ -610,7 +635,9 @@ impl Publisher for Linkedin {
                 _ => images.push(upload(call, "images", &author, media).await?),
             }
         }
-        let body = post_body(&author, &plan, content(&plan, &images, document.as_deref()));
+        // A video is media with a title, as a document is.
+        let media_urn = document.as_deref().or(video_urn.as_deref());
+        let body = post_body(&author, &plan, content(&plan, &images, media_urn));
         let url = endpoint(call.app, "posts")?;
         let answer =
             http::send(rest(call, Method::POST, &url).json(&body), Effect::Creates).await?;
@@ -633,6 +660,9 @@ impl Publisher for Linkedin {
         }
         if let Some(d) = document {
             published.extra.insert("document_urn".to_owned(), d.into());
+        }
+        if let Some(v) = video_urn {
+            published.extra.insert("video_urn".to_owned(), v.into());
         }
         if let Some(text) = &plan.first_comment {
             let outcome = comment(call, &author, &published.post_id, text).await;
@@ -876,7 +906,7 @@ mod tests {
         let fits = post(PostKind::Text, &[("title", &"é".repeat(3000))], vec![]);
         assert!(plan(&fits).is_ok());
         let video = post(PostKind::Video, &[], vec![]);
-        assert_eq!(plan_error(&video), "video_not_supported_yet");
+        assert_eq!(plan_error(&video), "invalid_field", "one video");
         let vis = post(
             PostKind::Text,
             &[("linkedin_visibility", "friends")],

@@ -59,6 +59,11 @@ const NOT_YET: &[(Platform, &[&str])] = &[
             "x_article_content_state",
             "x_article_draft",
             "x_article_cover_media",
+            // X's subtitles API (`/2/media/subtitles`) is not used yet.
+            "x_subtitles",
+            "x_subtitles_url",
+            "x_subtitles_language",
+            "x_subtitles_name",
         ],
     ),
     (

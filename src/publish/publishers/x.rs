@@ -1,22 +1,26 @@
 //! X (API v2): images through `POST /2/media/upload` with alt text through
-//! `/2/media/metadata`, posts through `POST /2/tweets`. Long text and more than four
+//! `/2/media/metadata`, a video through the chunked upload (`video`), posts through
+//! `POST /2/tweets`. Long text and more than four
 //! images become a thread of replies; a first comment is one more reply. The request's
 //! settings are read into X's wire names in `check`, so a combination X refuses publishes
 //! nothing.
+
+mod video;
 
 use super::{endpoint, note_first_comment, note_thread, sandbox_page, too_large};
 use crate::domain::Platform;
 use crate::domain::time;
 use crate::domain::upload::{Fields, MediaKind, PostKind};
-use crate::publish::http::{Effect, send};
+use crate::publish::http::{Effect, refusal, send_reading};
 use crate::publish::layout::image_layout;
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::text::{Measure, next_url, split};
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
+use video::{Step, Upload};
 
 pub struct X;
 
@@ -369,12 +373,16 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
         (false, true) => vec![text.to_owned()],
         (false, false) => split(text, Measure::X),
     };
-    let images = image_layout(
-        "x_thread_image_layout",
-        fields.text("x_thread_image_layout"),
-        post.media.len(),
-        IMAGES_PER_POST,
-    )?;
+    // A video is the first post's one attachment.
+    let images = match post.kind {
+        PostKind::Video => vec![1],
+        _ => image_layout(
+            "x_thread_image_layout",
+            fields.text("x_thread_image_layout"),
+            post.media.len(),
+            IMAGES_PER_POST,
+        )?,
+    };
     if texts.is_empty() && images.is_empty() {
         return Err(PublishError::invalid(
             "missing_text",
@@ -401,14 +409,17 @@ fn thread(post: &Post) -> Result<Thread, PublishError> {
     Ok(thread)
 }
 
-/// Images only, each within X's size limit.
+/// Images within X's size limit, or one video within X's video limits.
 fn check_media(post: &Post) -> Result<(), PublishError> {
     match post.kind {
         PostKind::Video => {
-            return Err(PublishError::unsupported(
-                "video_not_supported_yet",
-                "Video posts to X are not supported yet",
-            ));
+            return match post.media.as_slice() {
+                [video] => video::LIMITS.check(video),
+                _ => Err(PublishError::invalid(
+                    "invalid_field",
+                    "An X post takes exactly one video",
+                )),
+            };
         }
         PostKind::Document => {
             return Err(PublishError::invalid(
@@ -419,10 +430,10 @@ fn check_media(post: &Post) -> Result<(), PublishError> {
         PostKind::Text | PostKind::Photos => {}
     }
     if let Some(m) = post.media.iter().find(|m| m.kind != MediaKind::Image) {
-        return Err(PublishError::unsupported(
-            "video_not_supported_yet",
+        return Err(PublishError::invalid(
+            "unsupported_media_type",
             format!(
-                "Only images can be posted to X so far, not {}",
+                "A photo post to X takes images, not {}; send a video as a video post",
                 m.content_type
             ),
         ));
@@ -483,6 +494,32 @@ fn mapped(e: PublishError) -> PublishError {
     }
 }
 
+/// X's refusals: a 429 whose problem type is `usage-capped` is the app's monthly post or
+/// upload cap, which waiting a few minutes does not lift.
+fn refused(status: StatusCode, body: &Value, effect: Effect) -> PublishError {
+    if body["type"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("/usage-capped"))
+    {
+        let detail = body["detail"].as_str().unwrap_or("Usage cap exceeded");
+        return PublishError::refused("quota_exceeded", detail, false);
+    }
+    refusal(status, body, effect)
+}
+
+/// Sends a call to X and reads the answer as X's refusals mean it.
+async fn send(
+    request: reqwest::RequestBuilder,
+    effect: Effect,
+) -> Result<crate::publish::http::Answer, PublishError> {
+    send_reading(request, effect, refused).await.map_err(mapped)
+}
+
+/// Sends a call that makes nothing visible: the answer's body.
+async fn sent(request: reqwest::RequestBuilder) -> Result<Value, PublishError> {
+    send(request, Effect::Harmless).await.map(|a| a.body)
+}
+
 fn request(call: &Call<'_>, method: Method, url: &url::Url) -> reqwest::RequestBuilder {
     call.app
         .http
@@ -503,8 +540,7 @@ async fn upload(call: &Call<'_>, media: &Media, alt: Option<&str>) -> Result<Str
         request(call, Method::POST, &url).json(&body),
         Effect::Harmless,
     )
-    .await
-    .map_err(mapped)?;
+    .await?;
     let id = answer.body["data"]["id"]
         .as_str()
         .map(str::to_owned)
@@ -516,8 +552,7 @@ async fn upload(call: &Call<'_>, media: &Media, alt: Option<&str>) -> Result<Str
             request(call, Method::POST, &url).json(&body),
             Effect::Harmless,
         )
-        .await
-        .map_err(mapped)?;
+        .await?;
     }
     Ok(id)
 }
@@ -529,8 +564,7 @@ async fn create(call: &Call<'_>, body: &Value) -> Result<String, PublishError> {
         request(call, Method::POST, &url).json(body),
         Effect::Creates,
     )
-    .await
-    .map_err(mapped)?;
+    .await?;
     answer.body["data"]["id"]
         .as_str()
         .map(str::to_owned)
@@ -573,10 +607,22 @@ impl Publisher for X {
 
     async fn publish(&self, call: &Call<'_>, post: &Post) -> Result<Progress, PublishError> {
         let thread = thread(post)?;
-        let alts = post.alt_texts(Platform::X);
         let mut media_ids = Vec::new();
-        for (i, media) in post.media.iter().enumerate() {
-            media_ids.push(upload(call, media, alts.get(i).map(String::as_str)).await?);
+        if let (PostKind::Video, Some(media)) = (post.kind, post.media.first()) {
+            match video::advance(call, media, Upload::resumed(call.resume)).await? {
+                Step::Wait { upload, after } => {
+                    return Ok(Progress::Pending {
+                        state: upload.state(),
+                        after,
+                    });
+                }
+                Step::Ready(id) => media_ids.push(id),
+            }
+        } else {
+            let alts = post.alt_texts(Platform::X);
+            for (i, media) in post.media.iter().enumerate() {
+                media_ids.push(upload(call, media, alts.get(i).map(String::as_str)).await?);
+            }
         }
         let mut media_ids = media_ids.into_iter();
         let mut ids: Vec<String> = Vec::new();
@@ -630,9 +676,7 @@ impl Publisher for X {
             .append_pair("start_time", &time::rfc3339(call.since))
             .append_pair("max_results", "100")
             .append_pair("tweet.fields", "created_at");
-        let answer = send(request(call, Method::GET, &url), Effect::Harmless)
-            .await
-            .map_err(mapped)?;
+        let answer = send(request(call, Method::GET, &url), Effect::Harmless).await?;
         let wanted = comparable(text);
         let found = answer.body["data"]
             .as_array()
@@ -652,9 +696,7 @@ impl Publisher for X {
         let mut url = endpoint(call.app, "tweet")?;
         let path = format!("{}{post_id}", url.path());
         url.set_path(&path);
-        send(request(call, Method::DELETE, &url), Effect::Harmless)
-            .await
-            .map_err(mapped)?;
+        send(request(call, Method::DELETE, &url), Effect::Harmless).await?;
         Ok(())
     }
 }
@@ -698,8 +740,16 @@ mod tests {
     fn x_rules_are_checked_before_any_call() {
         assert_eq!(
             code(thread(&post(PostKind::Video, &[("title", "v")], 0))),
-            "video_not_supported_yet"
+            "invalid_field",
+            "a video post needs its video"
         );
+        let mut photo = post(PostKind::Photos, &[("title", "v")], 1);
+        photo.media[0].kind = MediaKind::Video;
+        photo.media[0].content_type = "video/mp4".into();
+        assert_eq!(code(thread(&photo)), "unsupported_media_type");
+        let mut video = photo.clone();
+        video.kind = PostKind::Video;
+        assert_eq!(thread(&video).unwrap().images, [1], "on the first post");
         let quote = [("title", "q"), ("quote_tweet_id", "1")];
         assert_eq!(
             code(thread(&post(PostKind::Photos, &quote, 1))),

@@ -8,6 +8,8 @@
 //! and replies name it by), a gate under its repo path `<collection>/<rkey>`, so that a
 //! record key is unique within its collection as in a repo, and a repeated create collides.
 
+pub mod video;
+
 use super::super::{Down, Sandbox, people, wire};
 use super::{NewMedia, caller, person_id, store_media, store_post};
 use crate::db::sandbox::{self as state, NewPost, Post};
@@ -29,12 +31,15 @@ const POSTGATE: &str = "app.bsky.feed.postgate";
 const COLLECTIONS: [&str; 3] = [POST, THREADGATE, POSTGATE];
 
 /// The endpoints emulated here.
-pub const ENDPOINTS: [&str; 5] = [
+pub const ENDPOINTS: [&str; 8] = [
     "upload_blob",
     "create_record",
     "get_record",
     "delete_record",
     "resolve_handle",
+    "service_auth",
+    "upload_video",
+    "video_job_status",
 ];
 
 /// Largest image blob a post may embed.
@@ -49,8 +54,13 @@ fn xrpc_error(error: &str, message: &str) -> HttpResponse {
 
 /// A CIDv1 (sha2-256) of `bytes` with `codec`, in base32 as atproto writes them.
 fn cid(codec: u8, bytes: &[u8]) -> String {
+    cid_of_digest(codec, &Sha256::digest(bytes))
+}
+
+/// The CID of bytes whose sha2-256 digest is `digest` (hashed as they streamed in).
+fn cid_of_digest(codec: u8, digest: &[u8]) -> String {
     let mut raw = vec![0x01, codec, 0x12, 0x20];
-    raw.extend_from_slice(&Sha256::digest(bytes));
+    raw.extend_from_slice(digest);
     format!("b{}", base32(&raw))
 }
 
@@ -129,6 +139,10 @@ pub async fn answer(
     match name {
         "get_record" => return get_record(sandbox, &query).await,
         "resolve_handle" => return Ok(resolve_handle(&query)),
+        "video_job_status" => return video::job_status(sandbox, &query).await,
+        "service_auth" => return video::service_auth(sandbox, req, &query).await,
+        // Uploads have a streaming route of their own (`video::UPLOAD_ROUTE`).
+        "upload_video" => return Ok(xrpc_error("InvalidRequest", "Upload to the video service")),
         _ => {}
     }
     let Some(person) = caller(sandbox, BSKY, req).await? else {
@@ -252,7 +266,9 @@ fn is_strong_ref(value: &Value) -> bool {
 fn embed_problem(embed: &Value) -> Problem {
     match embed["$type"].as_str() {
         None if embed.is_null() => None,
-        Some("app.bsky.embed.images" | "app.bsky.embed.external") => media_problem(embed),
+        Some("app.bsky.embed.images" | "app.bsky.embed.external" | "app.bsky.embed.video") => {
+            media_problem(embed)
+        }
         Some("app.bsky.embed.record") if is_strong_ref(&embed["record"]) => None,
         Some("app.bsky.embed.record") => invalid("Record/embed/record must have uri and cid"),
         Some("app.bsky.embed.recordWithMedia") => {
@@ -260,10 +276,10 @@ fn embed_problem(embed: &Value) -> Problem {
                 return invalid("Record/embed/record/record must have uri and cid");
             }
             match embed["media"]["$type"].as_str() {
-                Some("app.bsky.embed.images" | "app.bsky.embed.external") => {
-                    media_problem(&embed["media"])
-                }
-                _ => invalid("Record/embed/media must be app.bsky.embed.images or external"),
+                Some(
+                    "app.bsky.embed.images" | "app.bsky.embed.external" | "app.bsky.embed.video",
+                ) => media_problem(&embed["media"]),
+                _ => invalid("Record/embed/media must be app.bsky.embed.images, external or video"),
             }
         }
         _ => invalid(
@@ -274,6 +290,18 @@ fn embed_problem(embed: &Value) -> Problem {
 
 /// What a PDS refuses in images or a link card.
 fn media_problem(media: &Value) -> Problem {
+    if media["$type"] == "app.bsky.embed.video" {
+        if media["video"]["ref"]["$link"].as_str().is_none() {
+            return invalid("Record/embed/video must be a blob");
+        }
+        let ratio = &media["aspectRatio"];
+        let positive = |k: &str| ratio[k].as_u64().is_some_and(|n| n > 0);
+        let ratio_fits = ratio.is_null() || (positive("width") && positive("height"));
+        if !ratio_fits {
+            return invalid("Record/embed/aspectRatio must have a positive width and height");
+        }
+        return None;
+    }
     if media["$type"] == "app.bsky.embed.external" {
         let card = &media["external"];
         return ["uri", "title", "description"]
@@ -365,6 +393,15 @@ fn gate_problem(collection: &str, record: &Value, post_uri: &str) -> Problem {
 /// The blobs a record embeds, with their alt texts (a quote's too).
 fn embedded_images(record: &Value) -> Vec<(String, String)> {
     let embed = &record["embed"];
+    let media = if embed["media"].is_null() {
+        embed
+    } else {
+        &embed["media"]
+    };
+    if let Some(video) = media["video"]["ref"]["$link"].as_str() {
+        let alt = media["alt"].as_str().unwrap_or("");
+        return vec![(video.to_owned(), alt.to_owned())];
+    }
     embed["images"]
         .as_array()
         .or_else(|| embed["media"]["images"].as_array())
@@ -426,12 +463,14 @@ async fn create_record(
     }
     let images = embedded_images(record);
     let blobs: Vec<String> = images.iter().map(|(id, _)| id.clone()).collect();
+    let delay = sandbox.processing_delay(BSKY).await?;
     let missing = {
         let blobs = blobs.clone();
         sandbox
             .run(move |conn| {
                 for id in &blobs {
-                    if state::find_media(conn, BSKY, Some(person_id(person)), id)?.is_none() {
+                    let found = state::find_media(conn, BSKY, Some(person_id(person)), id)?;
+                    if !found.is_some_and(|m| video::embeddable(&m, delay)) {
                         return Ok(Some(id.clone()));
                     }
                 }

@@ -5,7 +5,9 @@
 //! `feed/update/{urn}/` — where LinkedIn shows a post — leads to the stored post's page.
 //! Errors are Rest.li's `{status, code, message}`.
 
-use super::super::{Down, Sandbox, people, wire};
+pub mod video;
+
+use super::super::{Down, Fault, Sandbox, people, wire};
 use super::{NewMedia, caller, person_id, snowflake, store_media, store_post};
 use crate::db::sandbox::{self as state, NewPost};
 use crate::domain::{Platform, time};
@@ -83,12 +85,16 @@ pub const ENDPOINTS: [&str; 6] = [
     "post_page",
 ];
 
+/// The Videos API's endpoints (`video`), which answer the publish faults themselves.
+pub const VIDEO_ENDPOINTS: [&str; 2] = ["videos", "video"];
+
 /// A call of one of `ENDPOINTS`.
 pub async fn answer(
     sandbox: &Sandbox,
     name: &str,
     req: &HttpRequest,
     body: &Bytes,
+    fault: Option<Fault>,
 ) -> Result<HttpResponse, Down> {
     let tail = decoded(req.match_info().get("tail").unwrap_or(""));
     if name == "post_page" {
@@ -121,6 +127,9 @@ pub async fn answer(
         ));
     }
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if VIDEO_ENDPOINTS.contains(&name) {
+        return video::answer(sandbox, person, name, req, &json, fault).await;
+    }
     let method = req.method();
     Ok(match (name, method) {
         ("images" | "documents", &Method::POST) => initialize(req, name, person, &json),
@@ -189,6 +198,9 @@ pub async fn upload(
         let Some(person) = caller(&sandbox, PLATFORM, &req).await? else {
             return Ok(wire::unauthorized(PLATFORM));
         };
+        if urn.starts_with("urn:li:video:") {
+            return video::put_part(&sandbox, person, &urn, &req, body).await;
+        }
         let content_type = if urn.starts_with("urn:li:image:") {
             super::meta::sniff_image(&body)
         } else if urn.starts_with("urn:li:document:") {
@@ -236,10 +248,11 @@ fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
 /// Whether an uploaded item of the caller's exists.
 async fn uploaded(sandbox: &Sandbox, person: usize, urn: &str) -> Result<bool, Down> {
     let urn = urn.to_owned();
+    let delay = sandbox.processing_delay(PLATFORM).await?;
     Ok(sandbox
         .run(move |conn| state::find_media(conn, PLATFORM, Some(person_id(person)), &urn))
         .await?
-        .is_some())
+        .is_some_and(|m| video::available(&m, delay)))
 }
 
 /// The facets a target entity may name, and the URN each value must be (`""`: LinkedIn's

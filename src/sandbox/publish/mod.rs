@@ -6,7 +6,7 @@
 //! Posts and media rows are in the database (`db::sandbox`); media bytes are files under
 //! the data directory, never held in memory beyond one request.
 
-mod bluesky;
+pub mod bluesky;
 pub mod facebook;
 mod google_business;
 mod instagram;
@@ -31,12 +31,18 @@ use std::path::PathBuf;
 
 pub use page::{media, post_page};
 
+/// The largest body of an emulated call, unless its endpoint takes more: an X segment
+/// (5 MB) with its multipart framing.
+const MAX_CALL_BYTES: usize = 6 * 1024 * 1024;
+
 /// Whether `name` is a publishing endpoint of `platform` emulated here.
 pub fn emulates(platform: Platform, name: &str) -> bool {
     match platform {
         Platform::X => x::ENDPOINTS.contains(&name),
         Platform::Bluesky => bluesky::ENDPOINTS.contains(&name),
-        Platform::Linkedin => linkedin::ENDPOINTS.contains(&name),
+        Platform::Linkedin => {
+            linkedin::ENDPOINTS.contains(&name) || linkedin::VIDEO_ENDPOINTS.contains(&name)
+        }
         Platform::Youtube => youtube::ENDPOINTS.contains(&name),
         Platform::Pinterest => pinterest::ENDPOINTS.contains(&name),
         Platform::Reddit => reddit::ENDPOINTS.contains(&name),
@@ -60,12 +66,12 @@ pub struct Incoming<'a> {
     pub fault: Option<Fault>,
 }
 
-/// The largest request body an emulated endpoint takes, when larger than the server's
-/// default (chunks of a resumable upload).
-pub fn body_limit(platform: Platform, name: &str) -> Option<usize> {
+/// The largest request body an emulated endpoint takes (chunks of a resumable upload are
+/// the largest).
+pub fn body_limit(platform: Platform, name: &str) -> usize {
     match platform {
-        Platform::Youtube => youtube::body_limit(name),
-        _ => None,
+        Platform::Youtube => youtube::body_limit(name).unwrap_or(MAX_CALL_BYTES),
+        _ => MAX_CALL_BYTES,
     }
 }
 
@@ -85,6 +91,10 @@ pub async fn answer(
     } = *call;
     // Emulators that answer the publish faults they have a place for themselves.
     match (platform, fault) {
+        (Platform::X, _) => return x::answer(sandbox, call).await,
+        (Platform::Linkedin, _) if linkedin::VIDEO_ENDPOINTS.contains(&name) => {
+            return linkedin::answer(sandbox, name, req, body, fault).await;
+        }
         (Platform::Tiktok, _) => return tiktok::answer(sandbox, call).await,
         (Platform::Pinterest, _) => return pinterest::answer(sandbox, call).await,
         (Platform::Reddit, _) => return reddit::answer(sandbox, call).await,
@@ -102,8 +112,13 @@ pub async fn answer(
     }
     match platform {
         Platform::Bluesky => bluesky::answer(sandbox, name, req, body).await,
-        Platform::Linkedin => linkedin::answer(sandbox, name, req, body).await,
-        _ => x::answer(sandbox, name, req, body).await,
+        Platform::Linkedin => linkedin::answer(sandbox, name, req, body, None).await,
+        _ => Ok(super::wire::error(
+            platform,
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "This endpoint is not emulated",
+        )),
     }
 }
 

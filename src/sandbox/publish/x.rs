@@ -1,9 +1,12 @@
 //! X API v2 publishing: `POST /2/media/upload` (the one-shot JSON form, base64 media),
 //! `POST /2/media/metadata` (alt text), `POST /2/tweets`, `DELETE /2/tweets/:id` and
-//! `GET /2/users/:id/tweets`, checked as X checks them and answered in X's shapes.
+//! `GET /2/users/:id/tweets`, checked as X checks them and answered in X's shapes; a
+//! video's chunked upload is in `video`.
 
-use super::super::{Down, Sandbox, people, wire};
-use super::{NewMedia, caller, person_id, snowflake, store_media, store_post};
+mod video;
+
+use super::super::{Down, Fault, Sandbox, people, wire};
+use super::{Incoming, NewMedia, caller, person_id, snowflake, store_media, store_post};
 use crate::db::sandbox::{self as state, NewPost, Post};
 use crate::domain::{Platform, time};
 use crate::publish::text::Measure;
@@ -18,7 +21,15 @@ use serde_json::{Map, Value, json};
 const X: Platform = Platform::X;
 
 /// The endpoints emulated here.
-pub const ENDPOINTS: [&str; 5] = ["tweets", "tweet", "media_upload", "media_metadata", "users"];
+pub const ENDPOINTS: [&str; 7] = [
+    "tweets",
+    "tweet",
+    "media_upload",
+    "media_metadata",
+    "users",
+    "media_initialize",
+    "media_session",
+];
 
 /// Largest image X takes in one request.
 const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -49,23 +60,54 @@ fn not_found(detail: &str) -> HttpResponse {
     }))
 }
 
-pub async fn answer(
-    sandbox: &Sandbox,
-    name: &str,
-    req: &HttpRequest,
-    body: &Bytes,
-) -> Result<HttpResponse, Down> {
+pub async fn answer(sandbox: &Sandbox, call: &Incoming<'_>) -> Result<HttpResponse, Down> {
+    let Incoming {
+        name,
+        req,
+        body,
+        params,
+        fault,
+    } = *call;
     let Some(person) = caller(sandbox, X, req).await? else {
         return Ok(wire::unauthorized(X));
     };
+    // X's usage cap stops new uploads and new posts.
+    if fault == Some(Fault::QuotaExceeded) && matches!(name, "media_initialize" | "tweets") {
+        return Ok(video::usage_capped());
+    }
     let tail = req.match_info().get("tail").unwrap_or("").to_owned();
+    let method = req.method();
+    match (name, fault) {
+        ("media_session", _) if method == Method::POST => {
+            video::session(sandbox, person, &tail, req, body, fault).await
+        }
+        (_, Some(fault)) => Ok(super::fault_answer(X, fault)),
+        ("media_initialize", _) if method == Method::POST => {
+            video::initialize(sandbox, person, body).await
+        }
+        ("media_upload", _) if method == Method::GET => {
+            video::status(sandbox, person, params).await
+        }
+        _ => plain(sandbox, person, name, &tail, req, body).await,
+    }
+}
+
+/// The calls that take no fault of their own.
+async fn plain(
+    sandbox: &Sandbox,
+    person: usize,
+    name: &str,
+    tail: &str,
+    req: &HttpRequest,
+    body: &Bytes,
+) -> Result<HttpResponse, Down> {
     let method = req.method();
     match name {
         "media_upload" if method == Method::POST => upload(sandbox, person, body).await,
         "media_metadata" if method == Method::POST => metadata(sandbox, person, body).await,
         "tweets" if method == Method::POST => create(sandbox, person, body).await,
-        "tweet" if method == Method::DELETE => delete(sandbox, person, &tail).await,
-        "users" if method == Method::GET => user_tweets(sandbox, &tail, req).await,
+        "tweet" if method == Method::DELETE => delete(sandbox, person, tail).await,
+        "users" if method == Method::GET => user_tweets(sandbox, tail, req).await,
         _ => Ok(not_found("This endpoint does not answer this method.")),
     }
 }
@@ -163,6 +205,7 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
         .as_str()
         .map(str::to_owned);
     let quote_of = request["quote_tweet_id"].as_str().map(str::to_owned);
+    let delay = sandbox.processing_delay(X).await?;
     let checked = {
         let (media_ids, reply_to, quote_of, text) = (
             media_ids.clone(),
@@ -173,7 +216,8 @@ async fn create(sandbox: &Sandbox, person: usize, body: &Bytes) -> Result<HttpRe
         sandbox
             .run(move |conn| {
                 for id in &media_ids {
-                    if state::find_media(conn, X, Some(person_id(person)), id)?.is_none() {
+                    let found = state::find_media(conn, X, Some(person_id(person)), id)?;
+                    if !found.is_some_and(|m| video::attachable(&m, delay)) {
                         return Ok(Some(Refusal::UnknownMedia));
                     }
                 }

@@ -3,16 +3,20 @@
 //! and shows at the post's page.
 
 pub mod bluesky;
+mod bluesky_video;
 mod facebook;
 mod google_business;
 mod graph_support;
 mod instagram;
 mod linkedin;
+mod linkedin_video;
 mod pinterest;
 mod reddit;
 mod threads;
 mod tiktok;
+mod video_support;
 mod x;
+mod x_video;
 mod youtube;
 
 use crate::support::sandbox::Consent;
@@ -39,8 +43,11 @@ use std::collections::BTreeMap;
 pub fn cases() -> Vec<Case> {
     [
         x::cases(),
+        x_video::cases(),
         bluesky::cases(),
+        bluesky_video::cases(),
         linkedin::cases(),
+        linkedin_video::cases(),
         facebook::cases(),
         threads::cases(),
         tiktok::cases(),
