@@ -196,7 +196,8 @@ async fn submit(
     if let Some(job) = repeat {
         return answer_repeat(&state, job).await;
     }
-    let (stored, attachments) = store_media(&state, &account.id, &profile.id, kind, media).await?;
+    let (stored, attachments) =
+        store_media(&state, &account.id, &profile.id, kind, media, &fields).await?;
     let (timezone, original_scheduled) = match &when {
         Scheduling::At(date) => (
             Some(date.original_timezone().as_str().to_owned()),
@@ -338,6 +339,10 @@ const ATTACHMENT_FIELDS: &[(&str, &[MediaKind])] = &[
     ("first_comment_media", &[MediaKind::Image, MediaKind::Video]),
 ];
 
+/// Text fields naming an attachment by URL (the official SDKs send `thumbnail_url`, never a
+/// file), fetched like media URLs when no file came for that attachment.
+const ATTACHMENT_URLS: &[(&str, &str)] = &[("thumbnail_url", "thumbnail")];
+
 /// Stores the request's media of the kind's field, in order, and the files of the
 /// attachment fields; others are ignored. What was stored is deleted again when a part
 /// is refused.
@@ -347,6 +352,7 @@ async fn store_media(
     profile_id: &str,
     kind: PostKind,
     parts: Vec<super::upload_form::MediaPart>,
+    fields: &Fields,
 ) -> Result<(Vec<Media>, Vec<Attachment>), ApiError> {
     let main = media_rules(kind);
     let mut stored = Vec::new();
@@ -371,6 +377,23 @@ async fn store_media(
                 outcome = Err(e);
                 break;
             }
+        }
+    }
+    for (url_field, field) in ATTACHMENT_URLS {
+        let given = attachments.iter().any(|a| a.field == *field);
+        let (Ok(()), false, Some(url)) = (&outcome, given, fields.text(url_field)) else {
+            continue;
+        };
+        let fetched = state
+            .media
+            .ingest_url(account_id, Some(profile_id), url, &[MediaKind::Image])
+            .await;
+        match fetched {
+            Ok(media) => attachments.push(Attachment {
+                field: (*field).to_owned(),
+                media,
+            }),
+            Err(e) => outcome = Err(e.into()),
         }
     }
     if outcome.is_ok() && main.is_some() && stored.is_empty() {

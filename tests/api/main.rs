@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile_input;
 mod http;
 mod isolation;
+mod large_media;
 mod limits;
 mod link_scope;
 mod links;
@@ -99,6 +100,10 @@ fn main() {
         .chain(&outage::postgres_only::cases())
     {
         trials.push(trial(Backend::Postgres, case).with_ignored_flag(!have_pg));
+    }
+    // Heavy and backend-independent (a gigabyte through a real process): SQLite only.
+    for case in large_media::cases() {
+        trials.push(trial(Backend::Sqlite, &case));
     }
     // Tests driving installed tools run on SQLite: what they check does not depend on the
     // backend, which the cases above cover twice. Skipped without the tools, unless required.

@@ -395,8 +395,9 @@ fn library(app: &TestApp, customize: impl FnOnce(&mut RawSettings)) -> Library {
     .expect("library")
 }
 
-/// Serves fixtures, a never-ending-looking PNG without a length, and a redirect.
-async fn file_server() -> String {
+/// Serves fixtures (`/files/<name>`), a never-ending-looking PNG without a length, and a
+/// redirect.
+pub(crate) async fn file_server() -> String {
     let server = HttpServer::new(|| {
         App::new()
             .route(

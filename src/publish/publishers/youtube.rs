@@ -269,12 +269,6 @@ fn plan(post: &Post) -> Result<Plan, PublishError> {
                 .to_owned(),
         );
     }
-    if fields.text("thumbnail_url").is_some() && post.attachment("thumbnail").is_none() {
-        warnings.push(
-            "thumbnail_url is not supported by Postgate yet and was ignored; send the image as thumbnail"
-                .to_owned(),
-        );
-    }
     if fields.names().any(|n| n.starts_with("youtube_subtitle_")) {
         warnings.push(
             "YouTube subtitles are not supported by Postgate yet and were ignored".to_owned(),

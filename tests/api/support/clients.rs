@@ -17,32 +17,33 @@ pub fn available() -> bool {
     python().exists() && clients_dir().join("node/node_modules/upload-post").exists()
 }
 
-/// Runs one suite and returns its output; fails the test with the suite's own report.
-/// `pages_profile` is a profile with Facebook, LinkedIn, Pinterest and Google Business
-/// connected (see `connect_for_sdk`).
+/// Runs the suite `script` (`suite`, `everywhere`) of an SDK with the `POSTGATE_*`
+/// variables it reads (`env`: names without the prefix) and returns its output; fails the
+/// test with the suite's own report.
 pub async fn run_suite(
     language: &str,
+    script: &str,
     base_url: &str,
     api_key: &str,
-    webhook_url: &str,
-    pages_profile: &str,
+    env: &[(&str, &str)],
 ) -> String {
     let mut cmd = match language {
         "python" => {
             let mut c = Command::new(python());
-            c.arg(clients_dir().join("python/suite.py"));
+            c.arg(clients_dir().join(format!("python/{script}.py")));
             c
         }
         _ => {
             let mut c = Command::new("node");
-            c.arg(clients_dir().join("node/suite.mjs"));
+            c.arg(clients_dir().join(format!("node/{script}.mjs")));
             c
         }
     };
     cmd.env("POSTGATE_BASE_URL", base_url)
-        .env("POSTGATE_API_KEY", api_key)
-        .env("POSTGATE_WEBHOOK_URL", webhook_url)
-        .env("POSTGATE_PAGES_PROFILE", pages_profile);
+        .env("POSTGATE_API_KEY", api_key);
+    for (name, value) in env {
+        cmd.env(format!("POSTGATE_{name}"), value);
+    }
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("run the SDK suite"))
         .await
         .expect("suite task");

@@ -6,11 +6,23 @@
 use mp4::{
     AacConfig, AvcConfig, MediaConfig, Mp4Config, Mp4Sample, Mp4Writer, TrackConfig, TrackType,
 };
-use std::io::Cursor;
+use std::io::{Cursor, Seek, Write};
 
 /// An MP4 of `duration_ms` at `width`×`height` with sound, about `bytes` long (at least a
 /// few hundred bytes).
 pub fn mp4(duration_ms: u32, width: u16, height: u16, bytes: usize) -> Vec<u8> {
+    write_mp4(Cursor::new(Vec::new()), duration_ms, width, height, bytes).into_inner()
+}
+
+/// The same MP4 written to `to` (a file, for videos too big for memory), one second of
+/// samples at a time.
+pub fn write_mp4<W: Write + Seek>(
+    to: W,
+    duration_ms: u32,
+    width: u16,
+    height: u16,
+    bytes: usize,
+) -> W {
     let config = Mp4Config {
         major_brand: "isom".parse().expect("brand"),
         minor_version: 512,
@@ -20,7 +32,7 @@ pub fn mp4(duration_ms: u32, width: u16, height: u16, bytes: usize) -> Vec<u8> {
             .collect(),
         timescale: 1000,
     };
-    let mut writer = Mp4Writer::write_start(Cursor::new(Vec::new()), &config).expect("start");
+    let mut writer = Mp4Writer::write_start(to, &config).expect("start");
     writer
         .add_track(&TrackConfig {
             track_type: TrackType::Video,
@@ -75,5 +87,5 @@ pub fn mp4(duration_ms: u32, width: u16, height: u16, bytes: usize) -> Vec<u8> {
         )
         .expect("audio sample");
     writer.write_end().expect("end");
-    writer.into_writer().into_inner()
+    writer.into_writer()
 }
