@@ -5,7 +5,7 @@
 use crate::support::process::ServerProcess;
 use crate::support::sandbox::Consent;
 use crate::support::wait::until;
-use crate::support::{Backend, TEST_LINK_SIGNING_KEY, TestApp, send};
+use crate::support::{Backend, TEST_LINK_SIGNING_KEY, TestApp, send, video};
 use postgate::domain::{Platform, time};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -18,7 +18,8 @@ pub mod both {
     use super::*;
     crate::cases![
         killed_while_publishing_then_restarted_publishes_everything_once,
-        stopped_while_publishing_finishes_the_current_post_first
+        stopped_while_publishing_finishes_the_current_post_first,
+        killed_while_the_platform_processes_then_restarted_uploads_nothing_again
     ];
 }
 
@@ -259,6 +260,92 @@ async fn stopped_while_publishing_finishes_the_current_post_first(app: &TestApp)
     // Whatever had not started yet is published by the next process, once.
     let _second = start(server(&api)).await;
     assert_published_once(&api, &[(request_id, text.to_owned())]).await;
+    api.stop().await;
+}
+
+/// A video YouTube is still processing when the process dies: the next process resumes
+/// looking at it — one upload session, one video — and publishes it.
+async fn killed_while_the_platform_processes_then_restarted_uploads_nothing_again(app: &TestApp) {
+    let api = api_only(app).await;
+    let link = api.profile_with_link("vlogger", json!({})).await;
+    api.connect_on_page(&link, "youtube", Consent::Allow { person: 0 })
+        .await;
+    api.sandbox_control(json!({"platform": "youtube", "processing_ms": 4000}))
+        .await;
+    let mut first = start(server(&api)).await;
+    let clip = video::mp4(8_000, 1280, 720, 3 << 20);
+    let form = reqwest::multipart::Form::new()
+        .text("user", "vlogger")
+        .text("platform[]", "youtube")
+        .text("title", "Processing across a crash")
+        .text("async_upload", "true")
+        .part(
+            "video",
+            reqwest::multipart::Part::bytes(clip)
+                .file_name("clip.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/upload", first.address))
+        .header("Authorization", format!("Apikey {}", api.api_key))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let accepted: Value = resp.json().await.unwrap();
+    let request_id = accepted["request_id"]
+        .as_str()
+        .expect("accepted")
+        .to_owned();
+    until(
+        Duration::from_secs(30),
+        "YouTube processing the uploaded video",
+        async || {
+            api.with_db(|conn| {
+                use diesel::prelude::*;
+                use postgate::db::schema::upload_processing::dsl as p;
+                p::upload_processing
+                    .select(p::state)
+                    .load::<String>(conn)
+                    .unwrap()
+                    .iter()
+                    .any(|state| state.contains("\"processing\""))
+            })
+            .await
+        },
+    )
+    .await;
+    first.kill();
+    let _second = start(server(&api)).await;
+    let status_path = format!("/status?request_id={request_id}");
+    until(
+        Duration::from_secs(60),
+        "the video to be published",
+        async || {
+            let (_, body) = send(api.get(&status_path)).await;
+            body["status"] == "completed"
+        },
+    )
+    .await;
+    let (_, body) = send(api.get(&status_path)).await;
+    assert_eq!(body["results"][0]["success"], true, "{body}");
+    let sessions = api
+        .sandbox_calls()
+        .await
+        .into_iter()
+        .filter(|(p, e, m)| p == "youtube" && e == "videos_upload" && m == "POST")
+        .count();
+    assert_eq!(sessions, 1, "one upload session, across the crash");
+    let videos = api
+        .with_db(|conn| {
+            let since = time::now() - chrono::Duration::hours(1);
+            postgate::db::sandbox::posts_since(conn, Platform::Youtube, 0, since, 100)
+                .expect("sandbox posts")
+                .len()
+        })
+        .await;
+    assert_eq!(videos, 1, "one video");
     api.stop().await;
 }
 
