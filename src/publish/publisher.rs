@@ -148,6 +148,14 @@ pub struct Call<'a> {
     pub resume: Option<&'a Value>,
 }
 
+impl Call<'_> {
+    /// From when a post this call made may be dated on the platform: a minute before
+    /// `since`, as the platform's clock and ours differ a little.
+    pub fn looked_up_since(&self) -> NaiveDateTime {
+        self.since - chrono::Duration::seconds(60)
+    }
+}
+
 /// How far a publish call took the post.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {

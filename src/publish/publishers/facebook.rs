@@ -15,7 +15,6 @@ use crate::oauth::http::string_at;
 use crate::publish::http::Effect;
 use crate::publish::publisher::{Call, Post, Progress, PublishError, Published, Publisher};
 use async_trait::async_trait;
-use chrono::Duration;
 use serde_json::{Value, json};
 
 pub struct Facebook;
@@ -32,8 +31,6 @@ const PHOTO_TYPES: [&str; 5] = [
     "image/bmp",
     "image/tiff",
 ];
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 
 /// Link cards of a multi-link post, as the Graph API takes them.
 const CHILD_ATTACHMENTS: std::ops::RangeInclusive<usize> = 2..=5;
@@ -450,37 +447,26 @@ impl Publisher for Facebook {
             .find(|(k, _)| *k == "description")
             .map_or(plan.message.as_str(), |(_, v)| v.as_str());
         let (page, token) = page(call, plan.page.as_deref()).await?;
-        let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
-            .and_utc()
-            .timestamp()
-            .to_string();
-        let feed = graph::get(
-            call.app,
+        Ok(graph::recent(
+            call,
             &format!("{page}/feed"),
-            &[
-                ("fields", "id,message,created_time,permalink_url"),
-                ("since", &since),
-                ("limit", "25"),
-            ],
+            "id,message,created_time,permalink_url",
             &token,
         )
-        .await?;
-        Ok(feed["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["message"].as_str().unwrap_or_default() == wanted)
-            .and_then(|p| {
-                let id = string_at(p, "id")?;
-                Some(Published {
-                    url: Some(
-                        string_at(p, "permalink_url")
-                            .unwrap_or_else(|| format!("https://www.facebook.com/{id}")),
-                    ),
-                    post_id: id,
-                    ..Published::default()
-                })
-            }))
+        .await?
+        .iter()
+        .find(|p| p["message"].as_str().unwrap_or_default() == wanted)
+        .and_then(|p| {
+            let id = string_at(p, "id")?;
+            Some(Published {
+                url: Some(
+                    string_at(p, "permalink_url")
+                        .unwrap_or_else(|| format!("https://www.facebook.com/{id}")),
+                ),
+                post_id: id,
+                ..Published::default()
+            })
+        }))
     }
 
     /// Deletes with the token of the Page the post is on (a Page post's id starts with it).

@@ -21,8 +21,6 @@ const MAX_SUMMARY: usize = 1500;
 const TOPICS: [&str; 3] = ["STANDARD", "EVENT", "OFFER"];
 const ACTIONS: [&str; 6] = ["BOOK", "ORDER", "SHOP", "LEARN_MORE", "SIGN_UP", "CALL"];
 const MEDIA_FORMATS: [&str; 2] = ["PHOTO", "VIDEO"];
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 
 /// A local post as Google will get it (without its location and media), read once.
 #[derive(Debug, Clone, PartialEq)]
@@ -359,7 +357,7 @@ impl Publisher for GoogleBusiness {
         let mut url = v4(call, &format!("{location}/localPosts"))?;
         url.query_pairs_mut().append_pair("pageSize", "100");
         let listed = http::send(api(call, Method::GET, &url), Effect::Harmless).await?;
-        let since = call.since - chrono::Duration::seconds(CLOCK_SLACK_SECONDS);
+        let since = call.looked_up_since();
         listed.body["localPosts"]
             .as_array()
             .into_iter()

@@ -2,9 +2,10 @@
 //! the token as the `access_token` parameter, and error objects whose numeric `code` says
 //! more than the HTTP status (a dead token and a rate limit both arrive as a 400).
 
+use crate::oauth::http::string_at;
 use crate::oauth::provider::App;
 use crate::publish::http::{self, Answer, Effect};
-use crate::publish::publisher::PublishError;
+use crate::publish::publisher::{Call, PublishError, Published};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
@@ -30,6 +31,47 @@ pub async fn get(
         .append_pair("access_token", token);
     let request = app.http.request(Method::GET, &url);
     Ok(send(request, Effect::Harmless).await?.body)
+}
+
+/// The newest items of `edge` (a Page's `feed`, a user's `media` or `threads`) since the
+/// call's first attempt, with `fields`: where `find` looks for a post whose answer was lost.
+pub async fn recent(
+    call: &Call<'_>,
+    edge: &str,
+    fields: &str,
+    token: &str,
+) -> Result<Vec<Value>, PublishError> {
+    let since = call.looked_up_since().and_utc().timestamp().to_string();
+    let params = [
+        ("fields", fields),
+        ("since", since.as_str()),
+        ("limit", "25"),
+    ];
+    let listed = get(call.app, edge, &params, token).await?;
+    Ok(listed["data"].as_array().cloned().unwrap_or_default())
+}
+
+/// The account's newest post on its `edge` (Instagram's `media`, Threads' `threads`) whose
+/// `text_field` is `text`, as `find` reports it.
+pub async fn own_recent_post(
+    call: &Call<'_>,
+    edge: &str,
+    text_field: &str,
+    text: &str,
+) -> Result<Option<Published>, PublishError> {
+    let edge = format!("{}/{edge}", call.connection.platform_user_id);
+    let fields = format!("id,{text_field},timestamp,permalink");
+    let posts = recent(call, &edge, &fields, &call.tokens.access_token).await?;
+    Ok(posts
+        .iter()
+        .find(|p| p[text_field].as_str().unwrap_or_default() == text)
+        .and_then(|p| {
+            Some(Published {
+                post_id: string_at(p, "id")?,
+                url: string_at(p, "permalink"),
+                ..Published::default()
+            })
+        }))
 }
 
 /// POSTs a form to a node with the token.

@@ -15,7 +15,6 @@ use crate::publish::http::Effect;
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use crate::publish::video::VideoLimits;
 use async_trait::async_trait;
-use chrono::Duration;
 use serde_json::{Value, json};
 
 pub struct Instagram;
@@ -50,8 +49,6 @@ const SHORT: VideoLimits = VideoLimits {
 };
 /// How long to wait before looking again at a container Instagram is still building.
 const PROCESSING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 /// Graph's error code for the 24-hour publishing limit (with subcode 2207042).
 const PUBLISHING_LIMIT_CODE: &str = "9";
 
@@ -700,34 +697,7 @@ impl Publisher for Instagram {
                 "Instagram does not list stories by caption: the story cannot be looked up",
             ));
         }
-        let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
-            .and_utc()
-            .timestamp()
-            .to_string();
-        let uid = &call.connection.platform_user_id;
-        let mine = graph::get(
-            call.app,
-            &format!("{uid}/media"),
-            &[
-                ("fields", "id,caption,timestamp,permalink"),
-                ("since", &since),
-                ("limit", "25"),
-            ],
-            &call.tokens.access_token,
-        )
-        .await?;
-        Ok(mine["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["caption"].as_str().unwrap_or_default() == plan.caption)
-            .and_then(|p| {
-                Some(Published {
-                    post_id: string_at(p, "id")?,
-                    url: string_at(p, "permalink"),
-                    ..Published::default()
-                })
-            }))
+        graph::own_recent_post(call, "media", "caption", &plan.caption).await
     }
 
     /// Instagram's API has no delete for published media.

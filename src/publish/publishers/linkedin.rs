@@ -14,7 +14,6 @@ use crate::oauth::providers::LINKEDIN_API_VERSION as API_VERSION;
 use crate::publish::http::{self, Effect};
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
 use async_trait::async_trait;
-use chrono::Duration;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use url::Url;
@@ -42,8 +41,6 @@ const MAX_MEDIA_TITLE: usize = 400;
 const VISIBILITIES: [&str; 4] = ["PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"];
 const PERSON_URN: &str = "urn:li:person:";
 const ORGANIZATION_URN: &str = "urn:li:organization:";
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 /// How many of the author's newest posts `find` reads.
 const FIND_WINDOW: &str = "20";
 
@@ -682,9 +679,7 @@ impl Publisher for Linkedin {
             .append_pair("count", FIND_WINDOW)
             .append_pair("sortBy", "LAST_MODIFIED");
         let answer = http::send(rest(call, Method::GET, &url), Effect::Harmless).await?;
-        let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
-            .and_utc()
-            .timestamp_millis();
+        let since = call.looked_up_since().and_utc().timestamp_millis();
         Ok(answer.body["elements"]
             .as_array()
             .into_iter()

@@ -16,7 +16,7 @@ pub mod youtube;
 
 use super::publisher::{Media, PublishError, Published, Publisher};
 use crate::domain::Platform;
-use crate::domain::upload::Fields;
+use crate::domain::upload::{Fields, MediaKind};
 use crate::oauth::provider::App;
 
 /// The publisher of `platform`.
@@ -124,6 +124,29 @@ fn too_large(media: &Media, limit: u64, platform: &str) -> Option<PublishError> 
             ),
         )
     })
+}
+
+/// Refuses an image of a type `platform` does not take (`names`: those types as its users
+/// know them) or larger than `limit`.
+fn check_images(
+    media: &[Media],
+    platform: &str,
+    (types, names): (&[&str], &str),
+    limit: u64,
+) -> Result<(), PublishError> {
+    if let Some(m) = media
+        .iter()
+        .find(|m| m.kind != MediaKind::Image || !types.contains(&m.content_type.as_str()))
+    {
+        return Err(PublishError::invalid(
+            "unsupported_media",
+            format!("{platform} takes {names} images, not {}", m.content_type),
+        ));
+    }
+    media
+        .iter()
+        .find_map(|m| too_large(m, limit, platform))
+        .map_or(Ok(()), Err)
 }
 
 /// Notes how a first comment went: `first_comment_posted` when it was made, a warning when

@@ -10,9 +10,9 @@
 //! documents it (its clients send what the SDK says), and sent in whole seconds, the unit of
 //! Pinterest's `cover_image_key_frame_time`.
 
-use super::{endpoint, form_upload, sandbox_page, too_large};
+use super::{endpoint, form_upload, sandbox_page};
 use crate::domain::Platform;
-use crate::domain::upload::{MediaKind, PostKind};
+use crate::domain::upload::PostKind;
 use crate::oauth::http::string_at;
 use crate::publish::http::{self, Effect};
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
@@ -53,8 +53,6 @@ const VIDEO: VideoLimits = VideoLimits {
 };
 /// How long Pinterest is given to process a video before it is asked again.
 const PROCESSING_WAIT: Duration = Duration::from_secs(3);
-/// How far back of `since` a found pin may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 
 /// A video pin's cover, as Pinterest's `video_id` media source takes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,25 +237,12 @@ fn check_images(media: &[Media]) -> Result<(), PublishError> {
             "A Pinterest pin takes one image, or a carousel of 2 to 5",
         ));
     }
-    if let Some(m) = media
-        .iter()
-        .find(|m| m.kind != MediaKind::Image || !IMAGE_TYPES.contains(&m.content_type.as_str()))
-    {
-        return Err(PublishError::invalid(
-            "unsupported_media",
-            format!(
-                "Pinterest takes JPEG, PNG, GIF, WEBP, BMP and TIFF images, not {}",
-                m.content_type
-            ),
-        ));
-    }
-    match media
-        .iter()
-        .find_map(|m| too_large(m, MAX_IMAGE_BYTES, "Pinterest"))
-    {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    super::check_images(
+        media,
+        "Pinterest",
+        (&IMAGE_TYPES, "JPEG, PNG, GIF, WEBP, BMP and TIFF"),
+        MAX_IMAGE_BYTES,
+    )
 }
 
 /// The carousel's items: each image's title, description and link from the
@@ -526,7 +511,7 @@ impl Publisher for Pinterest {
         let mut url = under(call, "board", &format!("{board}/pins"))?;
         url.query_pairs_mut().append_pair("page_size", "100");
         let listed = http::send(api(call, Method::GET, &url), Effect::Harmless).await?;
-        let since = call.since - chrono::Duration::seconds(CLOCK_SLACK_SECONDS);
+        let since = call.looked_up_since();
         let same = |pin: &&Value| {
             ["title", "description"].iter().all(|k| {
                 pin[*k].as_str().unwrap_or_default()
@@ -555,6 +540,7 @@ impl Publisher for Pinterest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::upload::MediaKind;
     use crate::publish::publisher::samples;
 
     fn photos(pairs: &[(&str, &str)], n: usize) -> Post {

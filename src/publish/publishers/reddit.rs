@@ -7,9 +7,9 @@
 //! account's submissions (`GET /user/{name}/submitted`), `Pending` until it is listed; the
 //! state only says the submission was made, so a resumed call never submits again.
 
-use super::{endpoint, form_upload, sandbox_page, too_large};
+use super::{endpoint, form_upload, sandbox_page};
 use crate::domain::Platform;
-use crate::domain::upload::{MediaKind, PostKind};
+use crate::domain::upload::PostKind;
 use crate::oauth::http::string_at;
 use crate::publish::http::{self, Effect};
 use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Published, Publisher};
@@ -38,8 +38,6 @@ const VIDEO: VideoLimits = VideoLimits {
     max_side: None,
 };
 const PROCESSING_WAIT: Duration = Duration::from_secs(3);
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
@@ -207,25 +205,12 @@ fn check_images(media: &[Media]) -> Result<(), PublishError> {
             format!("A Reddit post takes 1 image, or a gallery of 2 to {MAX_GALLERY}"),
         ));
     }
-    if let Some(m) = media
-        .iter()
-        .find(|m| m.kind != MediaKind::Image || !IMAGE_TYPES.contains(&m.content_type.as_str()))
-    {
-        return Err(PublishError::invalid(
-            "unsupported_media",
-            format!(
-                "Reddit takes JPEG, PNG and GIF images, not {}",
-                m.content_type
-            ),
-        ));
-    }
-    match media
-        .iter()
-        .find_map(|m| too_large(m, MAX_IMAGE_BYTES, "Reddit"))
-    {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    super::check_images(
+        media,
+        "Reddit",
+        (&IMAGE_TYPES, "JPEG, PNG and GIF"),
+        MAX_IMAGE_BYTES,
+    )
 }
 
 fn api(call: &Call<'_>, method: Method, url: &url::Url) -> reqwest::RequestBuilder {
@@ -402,9 +387,7 @@ async fn look(call: &Call<'_>, plan: &Plan) -> Result<Option<Published>, Publish
         .append_pair("limit", "25")
         .append_pair("raw_json", "1");
     let listed = http::send(api(call, Method::GET, &url), Effect::Harmless).await?;
-    let since = (call.since - chrono::Duration::seconds(CLOCK_SLACK_SECONDS))
-        .and_utc()
-        .timestamp() as f64;
+    let since = call.looked_up_since().and_utc().timestamp() as f64;
     Ok(listed.body["data"]["children"]
         .as_array()
         .into_iter()
@@ -465,6 +448,7 @@ impl Publisher for Reddit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::upload::MediaKind;
     use crate::publish::publisher::samples;
 
     fn text(pairs: &[(&str, &str)]) -> Post {

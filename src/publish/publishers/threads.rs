@@ -16,7 +16,6 @@ use crate::publish::publisher::{Call, Media, Post, Progress, PublishError, Publi
 use crate::publish::text::{self, Measure};
 use crate::publish::video::VideoLimits;
 use async_trait::async_trait;
-use chrono::Duration;
 use serde_json::{Map, Value};
 
 pub struct Threads;
@@ -52,8 +51,6 @@ const VIDEO: VideoLimits = VideoLimits {
 };
 /// How long to wait before looking again at a video Threads is still processing.
 const PROCESSING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-/// How far back of `since` a found post may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 
 /// What a text post carries besides its text. Threads takes a link or a poll on a post
 /// without media, and the two exclude each other.
@@ -632,34 +629,7 @@ impl Publisher for Threads {
         {
             return Ok(None);
         }
-        let since = (call.since - Duration::seconds(CLOCK_SLACK_SECONDS))
-            .and_utc()
-            .timestamp()
-            .to_string();
-        let uid = &call.connection.platform_user_id;
-        let mine = graph::get(
-            call.app,
-            &format!("{uid}/threads"),
-            &[
-                ("fields", "id,text,timestamp,permalink"),
-                ("since", &since),
-                ("limit", "25"),
-            ],
-            &call.tokens.access_token,
-        )
-        .await?;
-        Ok(mine["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["text"].as_str().unwrap_or_default() == plan.parts[0])
-            .and_then(|p| {
-                Some(Published {
-                    post_id: string_at(p, "id")?,
-                    url: string_at(p, "permalink"),
-                    ..Published::default()
-                })
-            }))
+        graph::own_recent_post(call, "threads", "text", &plan.parts[0]).await
     }
 
     /// Upload-Post does not delete Threads posts (publishing reference, 1.9).

@@ -67,8 +67,6 @@ pub const CATEGORIES: [&str; 15] = [
 const DEFAULT_CATEGORY: &str = "22";
 pub const PRIVACY_STATUSES: [&str; 3] = ["public", "unlisted", "private"];
 pub const LICENSES: [&str; 2] = ["youtube", "creativeCommon"];
-/// How far back of `since` a found video may be dated (the two clocks differ a little).
-const CLOCK_SLACK_SECONDS: i64 = 60;
 const SEARCH_RESULTS: &str = "25";
 
 /// What a post asks of YouTube, checked before any call.
@@ -754,7 +752,7 @@ async fn search_uploads(call: &Call<'_>, title: &str) -> Result<Option<String>, 
         .append_pair("order", "date")
         .append_pair("maxResults", SEARCH_RESULTS);
     let answer = send(authed(call, Method::GET, &url), Effect::Harmless).await?;
-    let since = call.since.and_utc() - chrono::Duration::seconds(CLOCK_SLACK_SECONDS);
+    let since = call.looked_up_since().and_utc();
     Ok(answer.body["items"]
         .as_array()
         .into_iter()
