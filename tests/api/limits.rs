@@ -357,7 +357,11 @@ async fn wrong_app_passwords_block_the_link_and_the_address(app: &TestApp) {
     for (client, token) in [(&here, &a), (&there, &a), (&here, &b)] {
         let (status, retry_after, body) = sign_in(&guarded, client, token, APP_PASSWORD).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-        assert_eq!(retry_after, Some(900));
+        // A second may tick over between the block and this probe.
+        assert!(
+            retry_after.is_some_and(|s| (899..=900).contains(&s)),
+            "{retry_after:?}"
+        );
         assert!(body.contains("AUTH_BLOCKED"), "{body}");
     }
     let (status, _, body) = sign_in(&guarded, &there, &b, APP_PASSWORD).await;
