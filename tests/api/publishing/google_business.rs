@@ -4,7 +4,8 @@
 
 use super::ToEnd;
 use super::graph_support::{
-    Account, JPEG, Served, assert_refused_for_good, fault, page, pin, post, stored, unique,
+    Account, JPEG, Served, assert_refused_before_any_call, assert_refused_for_good, fault, page,
+    pin, post, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -260,16 +261,6 @@ async fn invalid_options_make_no_call(app: &TestApp) {
         ),
         text(&[("gbp_media_url", "not a url")]),
     ];
-    for p in &bad {
-        let refused = publisher().check(p).unwrap_err();
-        assert_eq!(refused.source(), "client", "{refused:?}");
-        let outcome = publisher()
-            .publish_to_end(&account.call(&none, "g8"), p)
-            .await;
-        assert!(
-            matches!(outcome, Err(PublishError::Invalid { .. })),
-            "{outcome:?}"
-        );
-    }
-    assert_eq!(app.sandbox_calls().await.len(), before, "no call was made");
+    let call = account.call(&none, "g8");
+    assert_refused_before_any_call(app, publisher(), &call, &bad, before).await;
 }

@@ -18,7 +18,7 @@ use postgate::oauth::TokenSet;
 use postgate::oauth::http::Http;
 use postgate::oauth::provider::{self, App, AppConfig};
 use postgate::oauth::{providers, vault};
-use postgate::publish::publisher::{Call, Media, MediaSource, Post, PublishError};
+use postgate::publish::publisher::{Call, Media, MediaSource, Post, PublishError, Publisher};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -290,4 +290,26 @@ pub async fn pin(app: &TestApp, username: &str, platform: Platform, target: &str
     })
     .await;
     Account::of(app, username, platform).await
+}
+
+/// Each of `bad` is refused in `check` as the client's mistake and by publishing it, and
+/// none of them reached the platform: the emulator's call log holds `before` calls still.
+pub async fn assert_refused_before_any_call(
+    app: &TestApp,
+    publisher: &'static dyn Publisher,
+    call: &Call<'_>,
+    bad: &[Post],
+    before: usize,
+) {
+    use super::ToEnd;
+    for p in bad {
+        let refused = publisher.check(p).unwrap_err();
+        assert_eq!(refused.source(), "client", "{refused:?}");
+        let outcome = publisher.publish_to_end(call, p).await;
+        assert!(
+            matches!(outcome, Err(PublishError::Invalid { .. })),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(app.sandbox_calls().await.len(), before, "no call was made");
 }

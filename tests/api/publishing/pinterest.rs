@@ -4,8 +4,8 @@
 
 use super::ToEnd;
 use super::graph_support::{
-    Account, JPEG, PNG, Served, assert_refused_for_good, calls_of, fault, page, post, stored,
-    unique,
+    Account, JPEG, PNG, Served, assert_refused_before_any_call, assert_refused_for_good, calls_of,
+    fault, page, post, stored, unique,
 };
 use crate::cases;
 use crate::support::TestApp;
@@ -330,16 +330,6 @@ async fn invalid_options_make_no_call(app: &TestApp) {
             vec![served.media("v", MediaKind::Video, "v.mp4")],
         ),
     ];
-    for p in &bad {
-        let refused = publisher().check(p).unwrap_err();
-        assert_eq!(refused.source(), "client", "{refused:?}");
-        let outcome = publisher()
-            .publish_to_end(&account.call(&served, "p8"), p)
-            .await;
-        assert!(
-            matches!(outcome, Err(PublishError::Invalid { .. })),
-            "{outcome:?}"
-        );
-    }
-    assert_eq!(app.sandbox_calls().await.len(), before, "no call was made");
+    let call = account.call(&served, "p8");
+    assert_refused_before_any_call(app, publisher(), &call, &bad, before).await;
 }
